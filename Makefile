@@ -1,0 +1,56 @@
+# Ferry — run and schedule commerce data imports and exports.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROTO_FILES := $(wildcard protos/ferry/v1/*.proto)
+GEN_DIR := common
+STAMP := $(VENV)/.installed
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+.PHONY: venv
+venv: $(STAMP) ## Create the virtualenv and install Ferry with its dev tools
+
+.PHONY: proto
+proto: $(STAMP) ## Regenerate the Python code for protos/ferry/v1 (into common/ferry/v1)
+	rm -f $(GEN_DIR)/ferry/v1/*_pb2*.py $(GEN_DIR)/ferry/v1/*_pb2*.pyi
+	$(PY) -m grpc_tools.protoc -I protos --python_out=$(GEN_DIR) --pyi_out=$(GEN_DIR) \
+	  --grpc_python_out=$(GEN_DIR) $(PROTO_FILES)
+	@touch $(GEN_DIR)/ferry/v1/__init__.py
+
+.PHONY: run
+run: $(STAMP) ## Start Ferry (registry, scheduler, runners) in the foreground; Ctrl-C stops it
+	$(PY) -m ferry.devstack
+
+.PHONY: test
+test: $(STAMP) ## Run the whole test suite (unit, contract, integration, faults)
+	$(PY) -m pytest -q -n 2 --dist loadgroup tests
+
+.PHONY: test-unit
+test-unit: $(STAMP) ## Run the fast unit tests only
+	$(PY) -m pytest -q tests/unit
+
+.PHONY: lint
+lint: $(STAMP) ## Lint Python (ruff) and protos (buf lint)
+	$(VENV)/bin/ruff check .
+	$(PY) -m ferry.tools.buf lint protos
+
+.PHONY: bench
+bench: $(STAMP) ## Run the benchmarks under bench/
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done
+
+.PHONY: clean
+clean: ## Remove the virtualenv and local state
+	rm -rf $(VENV) .ferry .pytest_cache

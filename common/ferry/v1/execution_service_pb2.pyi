@@ -1,0 +1,182 @@
+import datetime
+
+from ferry.v1 import profile_pb2 as _profile_pb2
+from ferry.v1 import run_pb2 as _run_pb2
+from ferry.v1 import run_service_pb2 as _run_service_pb2
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ClaimOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CLAIM_OUTCOME_UNSPECIFIED: _ClassVar[ClaimOutcome]
+    CLAIM_OUTCOME_CLAIMED: _ClassVar[ClaimOutcome]
+    CLAIM_OUTCOME_ALREADY_CLAIMED: _ClassVar[ClaimOutcome]
+    CLAIM_OUTCOME_FINISHED: _ClassVar[ClaimOutcome]
+    CLAIM_OUTCOME_DEFERRED: _ClassVar[ClaimOutcome]
+    CLAIM_OUTCOME_STALE: _ClassVar[ClaimOutcome]
+CLAIM_OUTCOME_UNSPECIFIED: ClaimOutcome
+CLAIM_OUTCOME_CLAIMED: ClaimOutcome
+CLAIM_OUTCOME_ALREADY_CLAIMED: ClaimOutcome
+CLAIM_OUTCOME_FINISHED: ClaimOutcome
+CLAIM_OUTCOME_DEFERRED: ClaimOutcome
+CLAIM_OUTCOME_STALE: ClaimOutcome
+
+class ClaimRunRequest(_message.Message):
+    __slots__ = ("run_id", "runner_id", "lease_duration", "attempt")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_DURATION_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    runner_id: str
+    lease_duration: _duration_pb2.Duration
+    attempt: int
+    def __init__(self, run_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., lease_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempt: _Optional[int] = ...) -> None: ...
+
+class ClaimRunResponse(_message.Message):
+    __slots__ = ("outcome", "run", "profile", "fencing_token", "lease_expire_time")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    FENCING_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    LEASE_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    outcome: ClaimOutcome
+    run: _run_pb2.Run
+    profile: _profile_pb2.Profile
+    fencing_token: int
+    lease_expire_time: _timestamp_pb2.Timestamp
+    def __init__(self, outcome: _Optional[_Union[ClaimOutcome, str]] = ..., run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ..., profile: _Optional[_Union[_profile_pb2.Profile, _Mapping]] = ..., fencing_token: _Optional[int] = ..., lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class HeartbeatRunRequest(_message.Message):
+    __slots__ = ("run_id", "runner_id", "fencing_token", "lease_duration")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
+    FENCING_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    LEASE_DURATION_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    runner_id: str
+    fencing_token: int
+    lease_duration: _duration_pb2.Duration
+    def __init__(self, run_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., fencing_token: _Optional[int] = ..., lease_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class HeartbeatRunResponse(_message.Message):
+    __slots__ = ("lease_expire_time", "cancel_requested")
+    LEASE_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    lease_expire_time: _timestamp_pb2.Timestamp
+    cancel_requested: bool
+    def __init__(self, lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_requested: _Optional[bool] = ...) -> None: ...
+
+class ReportProgressRequest(_message.Message):
+    __slots__ = ("run_id", "runner_id", "fencing_token", "counts", "rows_total", "events")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
+    FENCING_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    runner_id: str
+    fencing_token: int
+    counts: _run_pb2.RunCounts
+    rows_total: int
+    events: _containers.RepeatedCompositeFieldContainer[_run_pb2.RunEvent]
+    def __init__(self, run_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., fencing_token: _Optional[int] = ..., counts: _Optional[_Union[_run_pb2.RunCounts, _Mapping]] = ..., rows_total: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_run_pb2.RunEvent, _Mapping]]] = ...) -> None: ...
+
+class ReportProgressResponse(_message.Message):
+    __slots__ = ("cancel_requested",)
+    CANCEL_REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    cancel_requested: bool
+    def __init__(self, cancel_requested: _Optional[bool] = ...) -> None: ...
+
+class FinishRunRequest(_message.Message):
+    __slots__ = ("run_id", "runner_id", "fencing_token", "status", "counts", "first_error", "first_skip_reason", "warnings", "freshness", "new_freshness_token", "retention_actions", "sample_location", "error_class", "error_message", "hint", "rejected_rows", "rejected_columns", "events")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
+    FENCING_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    FIRST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    FIRST_SKIP_REASON_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    FRESHNESS_FIELD_NUMBER: _ClassVar[int]
+    NEW_FRESHNESS_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CLASS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    HINT_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_ROWS_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    runner_id: str
+    fencing_token: int
+    status: _run_pb2.RunStatus
+    counts: _run_pb2.RunCounts
+    first_error: _run_pb2.RowError
+    first_skip_reason: str
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    freshness: _run_pb2.FreshnessEvidence
+    new_freshness_token: str
+    retention_actions: _containers.RepeatedCompositeFieldContainer[_run_pb2.RetentionAction]
+    sample_location: str
+    error_class: _run_pb2.ErrorClass
+    error_message: str
+    hint: str
+    rejected_rows: _containers.RepeatedCompositeFieldContainer[_run_service_pb2.RejectedRow]
+    rejected_columns: _containers.RepeatedScalarFieldContainer[str]
+    events: _containers.RepeatedCompositeFieldContainer[_run_pb2.RunEvent]
+    def __init__(self, run_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., fencing_token: _Optional[int] = ..., status: _Optional[_Union[_run_pb2.RunStatus, str]] = ..., counts: _Optional[_Union[_run_pb2.RunCounts, _Mapping]] = ..., first_error: _Optional[_Union[_run_pb2.RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[_run_pb2.FreshnessEvidence, _Mapping]] = ..., new_freshness_token: _Optional[str] = ..., retention_actions: _Optional[_Iterable[_Union[_run_pb2.RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., error_class: _Optional[_Union[_run_pb2.ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rejected_rows: _Optional[_Iterable[_Union[_run_service_pb2.RejectedRow, _Mapping]]] = ..., rejected_columns: _Optional[_Iterable[str]] = ..., events: _Optional[_Iterable[_Union[_run_pb2.RunEvent, _Mapping]]] = ...) -> None: ...
+
+class FinishRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _run_pb2.Run
+    def __init__(self, run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ...) -> None: ...
+
+class ReleaseRunRequest(_message.Message):
+    __slots__ = ("run_id", "runner_id", "fencing_token", "reason", "error_class", "attempt_used")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
+    FENCING_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CLASS_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_USED_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    runner_id: str
+    fencing_token: int
+    reason: str
+    error_class: _run_pb2.ErrorClass
+    attempt_used: bool
+    def __init__(self, run_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., fencing_token: _Optional[int] = ..., reason: _Optional[str] = ..., error_class: _Optional[_Union[_run_pb2.ErrorClass, str]] = ..., attempt_used: _Optional[bool] = ...) -> None: ...
+
+class ReleaseRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _run_pb2.Run
+    def __init__(self, run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ...) -> None: ...
+
+class GetFreshnessTokenRequest(_message.Message):
+    __slots__ = ("profile",)
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    profile: str
+    def __init__(self, profile: _Optional[str] = ...) -> None: ...
+
+class GetFreshnessTokenResponse(_message.Message):
+    __slots__ = ("token", "method", "update_time")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    method: _profile_pb2.FreshnessMethod
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, token: _Optional[str] = ..., method: _Optional[_Union[_profile_pb2.FreshnessMethod, str]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
