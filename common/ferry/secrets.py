@@ -65,7 +65,8 @@ class SecretRedactor:
     """Replaces known secret values in text with ``***``."""
 
     def __init__(self, values: list[str] | None = None) -> None:
-        self._values = sorted({v for v in (values or []) if v and len(v) >= 4}, key=len, reverse=True)
+        kept = {v for v in (values or []) if v and len(v) >= 4}
+        self._values = sorted(kept, key=len, reverse=True)
 
     def add(self, value: str) -> None:
         if value and len(value) >= 4 and value not in self._values:
