@@ -1,0 +1,48 @@
+"""Fixtures shared by every test folder.
+
+- ``postgres_url``: a fresh PostgreSQL database for the test, dropped after.
+- ``registry``: a real ``ferry-registry`` process over a fresh SQLite file.
+- ``run_cli``: run the ``ferry`` CLI as a subprocess against a registry.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import databases
+from tests.support.processes import BIN, ServiceProcess, base_env, registry_process
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    url = databases.create_database()
+    try:
+        yield url
+    finally:
+        databases.drop_database(url)
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[ServiceProcess]:
+    proc = registry_process(tmp_path).start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    def run(*args: str, registry: ServiceProcess | None = None, input: str | None = None,
+            env: dict[str, str] | None = None, timeout: float = 60.0
+            ) -> subprocess.CompletedProcess[str]:
+        extra = dict(env or {})
+        if registry is not None:
+            extra["FERRY_REGISTRY"] = registry.address
+        return subprocess.run([str(BIN / "ferry"), *args], input=input, capture_output=True,
+                              text=True, env=base_env(**extra), timeout=timeout)
+    return run
