@@ -1,0 +1,1 @@
+"""RabbitMQ: topology (names and declarations), publishing, consuming."""

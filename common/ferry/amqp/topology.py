@@ -1,0 +1,86 @@
+"""Ferry's RabbitMQ topology: every queue and exchange name comes from here.
+
+- ``<prefix>.runs`` (direct exchange) routes run requests to
+  ``<prefix>.run-requests``: a durable quorum queue with a delivery limit,
+  dead-lettering (at-least-once) to ``<prefix>.dlx`` → ``<prefix>.run-requests.dead``.
+- ``<prefix>.run-events`` (topic exchange) carries run lifecycle events with
+  routing keys ``run.<status>``.
+
+The prefix (``FERRY_AMQP_PREFIX``, default ``ferry``) lets several Ferry
+installations, or tests running side by side, share one broker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pika
+from pika.adapters.blocking_connection import BlockingChannel
+
+RUN_REQUEST_SCHEMA_VERSION = 1
+RUN_REQUEST_CONTENT_TYPE = "application/x-protobuf; proto=ferry.v1.RunRequest"
+RUN_EVENT_CONTENT_TYPE = "application/x-protobuf; proto=ferry.v1.RunLifecycleEvent"
+
+
+@dataclass(frozen=True)
+class Topology:
+    prefix: str = "ferry"
+    delivery_limit: int = 5
+
+    @property
+    def run_exchange(self) -> str:
+        return f"{self.prefix}.runs"
+
+    @property
+    def run_queue(self) -> str:
+        return f"{self.prefix}.run-requests"
+
+    @property
+    def run_routing_key(self) -> str:
+        return "run-request"
+
+    @property
+    def dead_letter_exchange(self) -> str:
+        return f"{self.prefix}.dlx"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.prefix}.run-requests.dead"
+
+    @property
+    def events_exchange(self) -> str:
+        return f"{self.prefix}.run-events"
+
+    def declare(self, channel: BlockingChannel) -> None:
+        """Declare everything (idempotent; safe from every process at start-up)."""
+        channel.exchange_declare(self.dead_letter_exchange, exchange_type="fanout", durable=True)
+        channel.queue_declare(self.dead_letter_queue, durable=True,
+                              arguments={"x-queue-type": "quorum"})
+        channel.queue_bind(self.dead_letter_queue, self.dead_letter_exchange)
+        channel.exchange_declare(self.run_exchange, exchange_type="direct", durable=True)
+        channel.queue_declare(self.run_queue, durable=True, arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": self.delivery_limit,
+            "x-dead-letter-exchange": self.dead_letter_exchange,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        })
+        channel.queue_bind(self.run_queue, self.run_exchange, routing_key=self.run_routing_key)
+        channel.exchange_declare(self.events_exchange, exchange_type="topic", durable=True)
+
+    def delete(self, channel: BlockingChannel) -> None:
+        """Remove everything (tests clean up with this)."""
+        for queue in (self.run_queue, self.dead_letter_queue):
+            channel.queue_delete(queue)
+        for exchange in (self.run_exchange, self.dead_letter_exchange, self.events_exchange):
+            channel.exchange_delete(exchange)
+
+
+def connection_parameters(url: str, *, heartbeat: int = 30,
+                          client_name: str = "ferry") -> pika.URLParameters:
+    params = pika.URLParameters(url)
+    params.heartbeat = heartbeat
+    params.blocked_connection_timeout = 60
+    params.connection_attempts = 1
+    params.client_properties = {"connection_name": client_name}
+    return params
