@@ -15,9 +15,16 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
+	@command -v python3 >/dev/null || { echo "Ferry needs Python 3.11+: apt-get install python3 python3-venv" >&2; exit 1; }
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+BUF := node_modules/.bin/buf
+$(BUF): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "buf comes from npm: install Node.js and npm (apt-get install nodejs npm)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 .PHONY: venv
@@ -34,8 +41,11 @@ proto: $(STAMP) ## Regenerate the Python code for protos/ferry/v1 (into common/f
 run: $(STAMP) ## Start Ferry (registry, scheduler, runners) in the foreground; Ctrl-C stops it
 	$(PY) -m ferry.devstack
 
+.PHONY: tools
+tools: $(STAMP) $(BUF) ## Install the dev tools (Python venv and buf)
+
 .PHONY: test
-test: $(STAMP) ## Run the whole test suite (unit, contract, integration, faults)
+test: $(STAMP) $(BUF) ## Run the whole test suite (unit, contract, integration, faults)
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests
 
 .PHONY: test-unit
@@ -43,9 +53,9 @@ test-unit: $(STAMP) ## Run the fast unit tests only
 	$(PY) -m pytest -q tests/unit
 
 .PHONY: lint
-lint: $(STAMP) ## Lint Python (ruff) and protos (buf lint)
+lint: $(STAMP) $(BUF) ## Lint Python (ruff) and protos (buf lint)
 	$(VENV)/bin/ruff check .
-	$(PY) -m ferry.tools.buf lint protos
+	cd protos && ../$(BUF) lint
 
 .PHONY: bench
 bench: $(STAMP) ## Run the benchmarks under bench/
