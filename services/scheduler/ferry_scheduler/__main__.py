@@ -1,0 +1,49 @@
+"""``ferry-scheduler``: the composition root (the only place reading config)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from ferry.config import ConfigError
+from ferry.grpc_server import GrpcServer, create_server, wait_for_stop_signal
+from ferry.logs import configure_logging
+
+from ferry_scheduler.config import SchedulerConfig
+from ferry_scheduler.service import SchedulerService
+
+log = logging.getLogger("ferry_scheduler")
+
+
+def main() -> int:
+    try:
+        config = SchedulerConfig.from_env()
+    except ConfigError as exc:
+        print(f"ferry-scheduler: configuration error: {exc}", file=sys.stderr)
+        return 1
+    configure_logging("scheduler", fmt=config.log_format, level=config.log_level)
+    health: GrpcServer | None = None
+    if config.health_address is not None:
+        try:
+            health = create_server(config.health_address, lambda _server: None, [])
+        except (OSError, RuntimeError) as exc:
+            print(f"ferry-scheduler: cannot serve gRPC health on {config.health_address}: "
+                  f"{exc}", file=sys.stderr)
+            return 1
+        log.info("gRPC health on port %d", health.port)
+    service = SchedulerService(config)
+    service.start()
+    try:
+        name = wait_for_stop_signal()
+        log.info("received %s, stopping", name)
+    finally:
+        if health is not None:
+            health.set_serving(False)
+        service.stop()
+        if health is not None:
+            health.stop(grace=1.0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
