@@ -1,0 +1,59 @@
+"""RecordStream: what every reader returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from typing import Any
+
+PEEK_RECORDS = 100
+
+
+@dataclass
+class RecordStream:
+    """Rows of one source part (one file, one response, one query).
+
+    ``kind`` is "list" (rows are lists aligned with ``columns``) or "dict"
+    (rows are mappings; ``columns`` is the union of the keys seen in the
+    first records).
+    """
+
+    name: str
+    columns: list[str]
+    rows: Iterator[Any]
+    kind: str = "list"
+    rows_total: int = 0
+    closers: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            try:
+                closer.close()
+            except Exception:  # noqa: BLE001 - closing must not hide the real error
+                pass
+
+
+def dict_stream(name: str, records: Iterable[dict], rows_total: int = 0) -> RecordStream:
+    """Peek the first records to learn the columns, then stream them all."""
+    iterator = iter(records)
+    head = list(islice(iterator, PEEK_RECORDS))
+    columns: dict[str, None] = {}
+    for record in head:
+        for key in record:
+            columns.setdefault(key, None)
+    return RecordStream(name, list(columns), chain(head, iterator), "dict", rows_total)
+
+
+def flatten(record: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested objects become dotted keys; lists stay values."""
+    if not isinstance(record, dict):
+        return {prefix or "value": record}
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            out.update(flatten(value, name))
+        else:
+            out[name] = value
+    return out

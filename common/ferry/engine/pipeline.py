@@ -1,0 +1,255 @@
+"""run_profile: one run of a profile, import or export.
+
+Import: for each source part, check its shape, then stream rows through
+forward-fill, filters and the mapping; collect mapped rows into batches;
+each batch is classified against the stored row hashes and (unless dry run)
+upserted in its own transaction. Progress and cancellation are handled at
+batch boundaries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import xxhash
+
+from ferry.engine.entities import get_entity
+from ferry.engine.errors import EngineError, MappingError
+from ferry.engine.mapping import MappingPlan, RowFail, RowSkip
+from ferry.engine.outcomes import Outcomes, Threshold
+from ferry.engine.profile_check import check_profile
+from ferry.engine.results import Counts, RunResult
+from ferry.engine.rows import forward_filler, row_filter
+from ferry.engine.shape import check_shape
+from ferry.engine.sources import open_parts
+from ferry.engine.sources.credentials import secret
+from ferry.engine.values import canonical
+from ferry.v1 import profile_pb2
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 5000
+_hash = xxhash.xxh3_64_intdigest
+_SIGN = 1 << 63
+
+
+def target_url(profile: profile_pb2.Profile, default_target_url: str) -> str:
+    if profile.target.dsn_ref:
+        return secret(profile.target.dsn_ref, "target.dsn_ref")
+    if not default_target_url:
+        raise MappingError("no target: target.dsn_ref is empty and no default target URL is set")
+    return default_target_url
+
+
+def run_profile(
+    profile: profile_pb2.Profile,
+    *,
+    dry_run: bool,
+    default_target_url: str,
+    on_progress: Callable[[Counts], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    rejected_sample_size: int = 100,
+) -> RunResult:
+    violations = check_profile(profile)
+    if violations:
+        raise MappingError("profile cannot be run: " + "; ".join(str(v) for v in violations[:10]))
+    schema = get_entity(profile.entity_type)
+    url = target_url(profile, default_target_url)
+    if profile.operation == profile_pb2.OPERATION_EXPORT:
+        return _export(profile, schema, url, dry_run, on_progress, should_cancel)
+    return ImportRun(
+        profile, schema, url, dry_run, on_progress, should_cancel, rejected_sample_size
+    ).run()
+
+
+def _export(profile, schema, url, dry_run, on_progress, should_cancel) -> RunResult:
+    from ferry.engine.export import run_export
+    from ferry.engine.targets.sql_target import make_engine
+
+    engine = make_engine(url)
+    try:
+        counts, path, cancelled = run_export(profile, schema, engine, dry_run, should_cancel)
+    finally:
+        engine.dispose()
+    if on_progress:
+        on_progress(counts.copy())
+    status = "CANCELLED" if cancelled else "COMPLETED"
+    return RunResult(status=status, counts=counts, output_path=path, rows_total=counts.rows_read)
+
+
+class ImportRun:
+    def __init__(self, profile, schema, url, dry_run, on_progress, should_cancel, sample_size):
+        self.profile = profile
+        self.schema = schema
+        self.url = url
+        self.dry_run = dry_run
+        self.on_progress = on_progress
+        self.should_cancel = should_cancel
+        self.plan = MappingPlan.from_profile(profile.mapping, schema)
+        self.threshold = Threshold.from_profile(profile)
+        self.outcomes = Outcomes(sample_size)
+        self.batch_size = profile.batch_size or DEFAULT_BATCH_SIZE
+        self.result = RunResult(status="COMPLETED")
+        self.writer = None
+        self.engine = None
+
+    # -- batches -----------------------------------------------------------
+    def _flush(self, batch: list[list[Any]]) -> None:
+        if not batch:
+            return
+        if self.writer is None:
+            from ferry.engine.targets.sql_target import open_writer
+
+            table = self.profile.target.table or self.schema.name
+            self.engine, self.writer = open_writer(
+                self.url, self.schema, table, self.plan.targets, self.plan.key, self.dry_run
+            )
+        if self.dry_run:
+            created, updated, unchanged = self.writer.classify(batch)
+        else:
+            created, updated, unchanged = self.writer.write(batch)
+        self.outcomes.add_written(created, updated, unchanged)
+        if self.on_progress:
+            self.on_progress(self.outcomes.counts.copy())
+
+    def _stop(self) -> str:
+        """ "" to go on, else the status to end with at this batch boundary."""
+        if self.threshold.count_exceeded(self.outcomes.counts.errors):
+            return "FAILED"
+        if self.should_cancel is not None and self.should_cancel():
+            return "CANCELLED"
+        return ""
+
+    # -- the run -------------------------------------------------------------
+    def run(self) -> RunResult:
+        result = self.result
+        try:
+            stop = ""
+            for part in open_parts(self.profile.source):
+                try:
+                    result.source_paths.append(part.name)
+                    stop = self._part(part)
+                finally:
+                    part.close()
+                if stop:
+                    break
+            if not stop and self.should_cancel is not None and self.should_cancel():
+                stop = "CANCELLED"
+        except EngineError as exc:
+            exc.counts = self.outcomes.counts.copy()
+            exc.source_paths = list(result.source_paths)
+            raise
+        finally:
+            if self.writer is not None:
+                self.writer.close()
+            if self.engine is not None:
+                self.engine.dispose()
+        return self._finish(stop)
+
+    def _finish(self, stop: str) -> RunResult:
+        r = self.result
+        o = self.outcomes
+        r.counts = o.counts.copy()
+        r.first_error = o.first_error
+        r.first_skip_reason = o.first_skip_reason
+        r.rejected_rows = list(o.rejected)
+        if stop == "CANCELLED":
+            r.status = "CANCELLED"
+            r.error_message = "cancelled at a batch boundary; committed batches stay"
+        else:
+            r.status = o.status(self.threshold)
+            if stop == "FAILED" or r.status == "FAILED":
+                r.status = "FAILED"
+                r.error_class = "PERMANENT"
+                r.error_message = "too many rows in error: " + self.threshold.describe(
+                    o.counts.errors, o.counts.rows_read
+                )
+        if self.on_progress:
+            self.on_progress(r.counts.copy())
+        return r
+
+    def _part(self, part) -> str:
+        plan = self.plan
+        mode = self.profile.source.options.get("shape_check", "fail").lower()
+        fp, warnings = check_shape(
+            part.name, part.columns, plan.source_columns, plan.optional_columns, mode
+        )
+        self.result.shape_fingerprint = fp
+        self.result.warnings.extend(warnings)
+        if not self.result.rejected_columns:
+            self.result.rejected_columns = list(part.columns)
+        self.result.rows_total += part.rows_total
+        mapper = plan.bind(part.columns, part.kind)
+        fill = forward_filler(self.profile.mapping.forward_fill, part.columns, part.kind)
+        keep = row_filter(self.profile.mapping.filters, part.columns, part.kind)
+        outcomes = self.outcomes
+        counts = outcomes.counts
+        key_index = plan.key_index
+        single_key = key_index[0] if len(key_index) == 1 else None
+        targets = plan.targets
+        seen: set = set()
+        batch: list[list[Any]] = []
+        batch_size = self.batch_size
+        map_row = mapper.map
+        row_no = 0
+        for raw in part.rows:
+            row_no += 1
+            counts.rows_read += 1
+            if fill is not None:
+                raw = fill(raw)
+            if keep is not None:
+                reason = keep(raw)
+                if reason:
+                    outcomes.skip(row_no, reason, "", lambda r=raw: mapper.row_values(r))
+                    continue
+            try:
+                values = map_row(raw)
+            except RowSkip as skip:
+                outcomes.skip(row_no, skip.reason, skip.field, lambda r=raw: mapper.row_values(r))
+                continue
+            except RowFail as fail:
+                outcomes.error(row_no, fail.field, fail.message, lambda r=raw: mapper.row_values(r))
+                continue
+            key = (
+                values[single_key]
+                if single_key is not None
+                else tuple(values[i] for i in key_index)
+            )
+            if key in seen:
+                shown = _show_key(targets, key_index, key)
+                outcomes.skip(
+                    row_no,
+                    f"duplicate key {shown} in the same file",
+                    targets[key_index[0]],
+                    lambda r=raw: mapper.row_values(r),
+                )
+                continue
+            seen.add(key)
+            values.append(
+                _hash(
+                    "\x1f".join([x if x.__class__ is str else canonical(x) for x in values]).encode(
+                        "utf-8", "surrogatepass"
+                    )
+                )
+                - _SIGN
+            )
+            batch.append(values)
+            if len(batch) >= batch_size:
+                stop = self._stop()
+                if stop:
+                    return stop
+                self._flush(batch)
+                batch = []
+        stop = self._stop()
+        if stop == "FAILED":
+            return stop
+        self._flush(batch)
+        return stop
+
+
+def _show_key(targets, key_index, key) -> str:
+    if len(key_index) == 1:
+        return f"{targets[key_index[0]]}={key!r}"
+    return ", ".join(f"{targets[i]}={k!r}" for i, k in zip(key_index, key, strict=True))

@@ -1,0 +1,32 @@
+"""Where rows come from: local files, HTTP(S), SQL queries and connector
+plugins. ``open_parts`` yields one RecordStream per part (file, response,
+query) in order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ferry.engine.errors import PermanentSourceError
+from ferry.engine.formats.stream import RecordStream
+from ferry.v1 import profile_pb2
+
+
+def open_parts(source: profile_pb2.Source) -> Iterator[RecordStream]:
+    kind = source.kind
+    if kind in (profile_pb2.SOURCE_KIND_FILE, profile_pb2.SOURCE_KIND_UNSPECIFIED):
+        from ferry.engine.sources.files import open_files
+
+        return open_files(source)
+    if kind == profile_pb2.SOURCE_KIND_HTTP:
+        from ferry.engine.sources.http import open_http
+
+        return open_http(source)
+    if kind == profile_pb2.SOURCE_KIND_SQL:
+        from ferry.engine.sources.sql import open_sql
+
+        return open_sql(source)
+    if kind == profile_pb2.SOURCE_KIND_CONNECTOR:
+        from ferry.engine.sources.connectors import open_connector
+
+        return open_connector(source)
+    raise PermanentSourceError(f"unknown source kind {kind}")

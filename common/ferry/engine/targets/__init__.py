@@ -1,0 +1,1 @@
+"""The SQL target store: tables from entity schemas and batched upserts."""

@@ -1,0 +1,165 @@
+"""PostgreSQL upserts: per batch, COPY the rows into a session temporary
+staging table, then one INSERT ... SELECT ... ON CONFLICT DO UPDATE ...
+WHERE row hash IS DISTINCT FROM ..., RETURNING (xmax = 0) to count created
+against updated; the rest are unchanged. Dry runs read stored hashes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+
+from ferry.engine.errors import PermanentSourceError, TransientSourceError
+from ferry.engine.targets.tables import HASH_COLUMN, UPDATED_COLUMN
+from ferry.engine.targets.writer import TargetWriter, classify_against
+
+PG_TYPES = {
+    "string": "text",
+    "email": "text",
+    "integer": "bigint",
+    "decimal": "numeric",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "timestamptz",
+}
+
+
+class PostgresWriter(TargetWriter):
+    def __init__(
+        self,
+        engine: sa.Engine,
+        table: str,
+        columns: list[str],
+        key: tuple[str, ...],
+        exists: bool,
+        json_columns: list[bool],
+        key_types: list[str],
+    ) -> None:
+        self._raw = engine.raw_connection()
+        self._con: psycopg.Connection = self._raw.driver_connection  # type: ignore[assignment]
+        self._con.autocommit = False
+        self._exists = exists
+        self._key = key
+        self._key_index = tuple(columns.index(k) for k in key)
+        self._json = [i for i, j in enumerate(json_columns) if j]
+        ident = sql.Identifier
+        STAGE = f"_ferry_stage_{uuid.uuid4().hex[:12]}"  # noqa: N806 - per writer
+        self._drop_stage = sql.SQL("DROP TABLE IF EXISTS {s}").format(s=ident(STAGE))
+        t = ident(table)
+        cols = [*columns, HASH_COLUMN]
+        col_list = sql.SQL(", ").join(ident(c) for c in cols)
+        self._stage_ready = False
+        self._create_stage = sql.SQL(
+            "CREATE TEMP TABLE IF NOT EXISTS {s} ON COMMIT DELETE ROWS AS "
+            "SELECT {cols} FROM {t} WITH NO DATA"
+        ).format(s=ident(STAGE), cols=col_list, t=t)
+        self._copy = sql.SQL("COPY {s} ({cols}) FROM STDIN").format(s=ident(STAGE), cols=col_list)
+        updates = sql.SQL(", ").join(
+            sql.SQL("{c} = EXCLUDED.{c}").format(c=ident(c))
+            for c in [*columns, HASH_COLUMN, UPDATED_COLUMN]
+            if c not in key
+        )
+        self._merge = sql.SQL(
+            "INSERT INTO {t} ({cols}, {upd}) SELECT {cols}, now() FROM {s} "
+            "ON CONFLICT ({keys}) DO UPDATE SET {updates} "
+            "WHERE {t}.{h} IS DISTINCT FROM EXCLUDED.{h} RETURNING (xmax = 0)"
+        ).format(
+            t=t,
+            cols=col_list,
+            upd=ident(UPDATED_COLUMN),
+            s=ident(STAGE),
+            keys=sql.SQL(", ").join(ident(k) for k in key),
+            updates=updates,
+            h=ident(HASH_COLUMN),
+        )
+        names = [f"k{i}" for i in range(len(key))]
+        join = sql.SQL(" AND ").join(
+            sql.SQL("{t}.{c} = k.{n}").format(t=t, c=ident(c), n=ident(n))
+            for c, n in zip(key, names, strict=True)
+        )
+        self._select = sql.SQL(
+            "SELECT {tk}, {t}.{h} FROM {t} JOIN unnest({arrays}) AS k({names}) ON {join}"
+        ).format(
+            tk=sql.SQL(", ").join(sql.SQL("{t}.{c}").format(t=t, c=ident(c)) for c in key),
+            t=t,
+            h=ident(HASH_COLUMN),
+            arrays=sql.SQL(", ").join(
+                sql.SQL("{}::{}[]").format(sql.Placeholder(), sql.SQL(PG_TYPES.get(kt, "text")))
+                for kt in key_types
+            ),
+            names=sql.SQL(", ").join(ident(n) for n in names),
+            join=join,
+        )
+
+    def _existing(self, rows: Sequence[list[Any]]) -> dict[Any, int]:
+        if not self._exists:
+            return {}
+        arrays = [[r[i] for r in rows] for i in self._key_index]
+        found: dict[Any, int] = {}
+        with self._con.cursor() as cur:
+            cur.execute(self._select, arrays)
+            for *k, h in cur:
+                found[k[0] if len(k) == 1 else tuple(k)] = h
+        return found
+
+    def classify(self, rows: Sequence[list[Any]]) -> tuple[int, int, int]:
+        try:
+            created, updated, unchanged, _ = classify_against(
+                rows, self._key_index, self._existing(rows)
+            )
+            self._con.rollback()
+        except psycopg.Error as exc:
+            raise _error(exc) from None
+        return created, updated, unchanged
+
+    def write(self, rows: Sequence[list[Any]]) -> tuple[int, int, int]:
+        con = self._con
+        json_idx = self._json
+        try:
+            with con.cursor() as cur:
+                if not self._stage_ready:
+                    cur.execute(self._create_stage)
+                    self._stage_ready = True
+                with cur.copy(self._copy) as copy:
+                    for row in rows:
+                        if json_idx:
+                            row = list(row)
+                            for i in json_idx:
+                                if row[i] is not None:
+                                    row[i] = json.dumps(row[i], ensure_ascii=False, default=str)
+                        copy.write_row(row)
+                cur.execute(self._merge)
+                flags = [r[0] for r in cur.fetchall()]
+            con.commit()
+        except psycopg.Error as exc:
+            try:
+                con.rollback()
+            except psycopg.Error:
+                pass
+            self._stage_ready = False
+            raise _error(exc) from None
+        created = sum(flags)
+        updated = len(flags) - created
+        return created, updated, len(rows) - len(flags)
+
+    def close(self) -> None:
+        try:
+            self._con.rollback()
+            if self._stage_ready:
+                self._con.execute(self._drop_stage)
+                self._con.commit()
+        except psycopg.Error:
+            pass
+        self._raw.close()
+
+
+def _error(exc: psycopg.Error) -> Exception:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, psycopg.OperationalError):
+        return TransientSourceError(f"PostgreSQL target: {text}")
+    return PermanentSourceError(f"PostgreSQL target: {type(exc).__name__}: {text}")
