@@ -1,0 +1,1 @@
+"""The ``ferry`` operator CLI: a gRPC client of the registry."""

@@ -1,0 +1,50 @@
+"""The ``ferry`` command group: global options and the error boundary."""
+
+from __future__ import annotations
+
+import errno
+
+import click
+import grpc
+from ferry.errors import FerryError
+
+from ferry_cli.client import DEFAULT_REGISTRY, DEFAULT_TIMEOUT, CliContext
+from ferry_cli.errors import CliError, describe_error
+from ferry_cli.profiles import profiles
+from ferry_cli.runs import runs
+from ferry_cli.schedules import schedules
+
+
+class FerryGroup(click.Group):
+    """Turns gRPC and domain errors raised by any command into ``error:`` lines."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except (grpc.RpcError, FerryError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+                raise
+            obj = ctx.find_object(CliContext) or CliContext()
+            raise CliError(describe_error(exc, obj.address, obj.timeout)) from None
+
+
+@click.group(cls=FerryGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--registry", "address", envvar="FERRY_REGISTRY", default=DEFAULT_REGISTRY,
+              show_default=True, metavar="HOST:PORT",
+              help="Registry address (env FERRY_REGISTRY).")
+@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table for people, json (protobuf JSON) for scripts.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT,
+              show_default=True, metavar="SECONDS", help="Deadline of each registry call.")
+@click.version_option(package_name="ferry", prog_name="ferry")
+@click.pass_context
+def cli(ctx: click.Context, address: str, output: str, timeout: float) -> None:
+    """Operate Ferry: profiles, schedules and runs in the registry."""
+    obj = CliContext(address=address, timeout=timeout, output=output)
+    ctx.obj = obj
+    ctx.call_on_close(obj.close)
+
+
+cli.add_command(profiles)
+cli.add_command(schedules)
+cli.add_command(runs)
