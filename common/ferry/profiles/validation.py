@@ -42,16 +42,21 @@ def validate_profile(profile: pb.Profile) -> list[Violation]:
         violations.append(Violation("profile.batch_size",
                                     f"must be between 0 and {MAX_BATCH_SIZE}, "
                                     f"got {profile.batch_size}"))
-    violations += _engine_violations(profile)
+    reported = {v.field for v in violations}
+    violations += [v for v in _engine_violations(profile) if v.field not in reported]
     return violations
 
 
 def _engine_violations(profile: pb.Profile) -> list[Violation]:
+    """The engine's checks, with field paths rooted at ``profile`` like ours."""
     try:
         from ferry.engine import check_profile
     except ImportError:  # the engine is not installed in this build
         return []
-    return list(check_profile(profile))
+    return [
+        v if v.field.startswith("profile.") else Violation(f"profile.{v.field}", v.description)
+        for v in check_profile(profile)
+    ]
 
 
 def _check_identity(profile: pb.Profile) -> list[Violation]:

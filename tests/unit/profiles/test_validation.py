@@ -109,13 +109,14 @@ def test_ranges():
     assert fields(import_profile(batch_size=100_000)) == []
 
 
-def test_engine_violations_are_appended(monkeypatch):
+def test_engine_violations_are_appended_rooted_and_not_repeated(monkeypatch):
     engine = types.ModuleType("ferry.engine")
     seen: list[pb.Profile] = []
 
     def check_profile(profile):
         seen.append(profile)
-        return [Violation("profile.mapping.fields[0].transforms[0].name", "unknown transform")]
+        return [Violation("mapping.fields[0].transforms[0].name", "unknown transform"),
+                Violation("batch_size", "must not be negative")]
 
     engine.check_profile = check_profile
     monkeypatch.setitem(sys.modules, "ferry.engine", engine)
@@ -135,3 +136,13 @@ def test_engine_errors_other_than_import_errors_propagate(monkeypatch):
     monkeypatch.setitem(sys.modules, "ferry.engine", engine)
     with pytest.raises(RuntimeError, match="engine bug"):
         validate_profile(import_profile())
+
+
+def test_the_real_engine_checks_transforms_and_entity_fields(monkeypatch):
+    monkeypatch.delitem(sys.modules, "ferry.engine")
+    profile = import_profile()
+    profile.mapping.fields.add(target="sku", source="SKU").transforms.add(name="shout")
+    profile.mapping.fields.add(target="colour_of_sky", source="Sky")
+    found = fields(profile)
+    assert "profile.mapping.fields[0].transforms[0].name" in found
+    assert "profile.mapping.fields[1].target" in found
