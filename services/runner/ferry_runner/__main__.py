@@ -1,0 +1,109 @@
+"""``ferry-runner``: the composition root (the only place reading configuration)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from urllib.parse import urlsplit, urlunsplit
+
+from ferry.amqp.consumer import MessageConsumer
+from ferry.amqp.topology import Topology
+from ferry.config import ConfigError
+from ferry.grpc_client import RegistryClient
+from ferry.grpc_server import GrpcServer, create_server
+from ferry.logs import configure_logging
+
+from ferry_runner.config import RunnerConfig
+from ferry_runner.execution import RunExecutor
+from ferry_runner.handler import RunRequestHandler
+from ferry_runner.metrics import RunnerMetrics
+from ferry_runner.registry import RunnerRegistry
+from ferry_runner.shutdown import Shutdown
+
+log = logging.getLogger("ferry_runner")
+
+CONSUMER_HEALTH = "ferry.runner.Consumer"
+# Time the engine gets to reach a batch boundary after the grace period.
+STOP_MARGIN_SECONDS = 15.0
+
+
+def _masked(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username}:***@{parts.hostname}" + \
+            (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _start_health(config: RunnerConfig) -> GrpcServer:
+    server = create_server(config.health_address, lambda _server: None, [CONSUMER_HEALTH],
+                           max_workers=2)
+    server.health.set(CONSUMER_HEALTH, 2)  # NOT_SERVING until the broker is connected
+    return server
+
+
+def run(config: RunnerConfig) -> int:
+    metrics = RunnerMetrics()
+    shutdown = Shutdown(config.shutdown_grace_seconds)
+    health = _start_health(config)
+    client = RegistryClient(config.registry)
+    registry = RunnerRegistry(client, config.runner_id, config.lease_seconds,
+                              stop_event=shutdown.stopping)
+    executor = RunExecutor(registry, target_url=config.target_url,
+                           heartbeat_interval=config.heartbeat_interval,
+                           metrics=metrics, shutdown=shutdown)
+    handler = RunRequestHandler(registry, executor, metrics, shutdown)
+    topology = Topology(prefix=config.amqp_prefix)
+
+    def connected(up: bool) -> None:
+        health.health.set(CONSUMER_HEALTH, 1 if up else 2)
+
+    consumer = MessageConsumer(config.amqp_url, topology.run_queue, handler,
+                               prefetch=config.prefetch, topology=topology,
+                               client_name=f"ferry-runner {config.runner_id}",
+                               on_connected=connected)
+    shutdown.install_signal_handlers(consumer.stop)
+    log.info("runner %s started", config.runner_id, extra={"fields": {
+        "registry": config.registry, "amqp_url": _masked(config.amqp_url),
+        "queue": topology.run_queue, "prefetch": config.prefetch,
+        "lease_s": config.lease_seconds, "health": f"{config.health_address}->{health.port}",
+        "target_url": _masked(config.target_url)}})
+    thread = threading.Thread(target=consumer.run, name="amqp")
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.25)
+        if shutdown.stopping.is_set() and shutdown.remaining() <= 0 and consumer.busy:
+            shutdown.expire()
+            if not consumer.wait_idle(STOP_MARGIN_SECONDS):
+                log.error("a run did not stop within %.0fs after the grace period; exiting "
+                          "anyway (its lease expires and it is retried)", STOP_MARGIN_SECONDS)
+                break
+    health.stop(grace=1.0)
+    log.info("runner stopped", extra={"fields": {"metrics": metrics.snapshot()}})
+    if thread.is_alive():
+        logging.shutdown()
+        os._exit(0)
+    client.close()
+    return 0
+
+
+def main() -> None:
+    try:
+        config = RunnerConfig.from_env()
+    except ConfigError as exc:
+        print(f"ferry-runner: configuration error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    configure_logging("runner", fmt=config.log_format, level=config.log_level)
+    try:
+        code = run(config)
+    except (OSError, RuntimeError) as exc:
+        print(f"ferry-runner: cannot start: {exc}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

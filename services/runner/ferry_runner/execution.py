@@ -1,0 +1,199 @@
+"""Executing a claimed run with the engine, and ending it exactly once.
+
+``RunExecutor.execute(claim)``:
+
+1. starts a ``LeaseKeeper`` (heartbeats every lease/3, throttled progress);
+2. calls ``ferry.engine.run_profile`` under the profile's retry settings:
+   transient errors (``classify``) are retried in the attempt with backoff and
+   jitter, each retry appended as a RETRY run event;
+3. ends the run: FinishRun (COMPLETED / WARNING / FAILED / CANCELLED), or
+   ReleaseRun (transient retries exhausted: attempt used; shutdown grace over:
+   attempt not used), or nothing at all when the lease was lost (another
+   runner may own the run).
+
+The engine stops at the next batch boundary when ``should_cancel()`` turns
+true: cancellation asked, lease lost, or shutdown grace over.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from ferry.retry import RetrySettings, RetryStopped
+
+from ferry_runner.classify import TRANSIENT, Classification, classify
+from ferry_runner.heartbeat import LeaseKeeper
+from ferry_runner.metrics import RunnerMetrics
+from ferry_runner.outcome import (
+    Ending,
+    EndingKind,
+    counts_dict,
+    finish_from_failure,
+    finish_from_result,
+    result_is_transient_failure,
+)
+from ferry_runner.registry import Claim, LeaseLostError, RunnerRegistry, run_event
+from ferry_runner.shutdown import Shutdown
+
+log = logging.getLogger(__name__)
+
+EngineFn = Callable[..., Any]
+
+
+def load_engine() -> EngineFn:
+    """``ferry.engine.run_profile``, imported when the first run starts."""
+    from ferry.engine import run_profile  # noqa: PLC0415 - the engine is optional at import
+
+    return run_profile
+
+
+class TransientResultError(Exception):
+    """The engine returned FAILED with error class TRANSIENT."""
+
+    error_class = TRANSIENT
+
+
+class _LeaseLost(Exception):  # noqa: N818 - control flow inside the executor
+    pass
+
+
+def _progress_args(counts: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
+        dict[str, int], int]:
+    rows_total = kwargs.get("rows_total")
+    if rows_total is None and args:
+        rows_total = args[0]
+    if rows_total is None:
+        rows_total = getattr(counts, "rows_total", 0)
+    return counts_dict(counts), int(rows_total or 0)
+
+
+class RunExecutor:
+    def __init__(self, registry: RunnerRegistry, *, target_url: str, heartbeat_interval: float,
+                 metrics: RunnerMetrics, shutdown: Shutdown,
+                 engine: EngineFn | None = None, progress_interval: float = 0.5) -> None:
+        self._registry = registry
+        self._target_url = target_url
+        self._heartbeat_interval = heartbeat_interval
+        self._progress_interval = progress_interval
+        self._metrics = metrics
+        self._shutdown = shutdown
+        self._engine = engine
+
+    def execute(self, claim: Claim) -> Ending:
+        keeper = LeaseKeeper(self._registry, claim, heartbeat_interval=self._heartbeat_interval,
+                             progress_interval=self._progress_interval).start()
+        try:
+            ending = self._run(claim, keeper)
+            self._conclude(claim, keeper, ending)
+            return ending
+        finally:
+            keeper.stop()
+
+    # -- running -------------------------------------------------------------------
+
+    def _settings(self, claim: Claim) -> RetrySettings:
+        policy = claim.profile.retry if claim.profile.HasField("retry") else None
+        return RetrySettings.from_policy(policy, retry_on=(),
+                                         retry_if=lambda e: classify(e).transient)
+
+    def _run(self, claim: Claim, keeper: LeaseKeeper) -> Ending:
+        engine = self._engine or load_engine()
+        self._engine = engine
+
+        def should_cancel() -> bool:
+            return (keeper.cancel_requested.is_set() or keeper.lost.is_set()
+                    or self._shutdown.abandon.is_set())
+
+        def on_progress(counts: Any, *args: Any, **kwargs: Any) -> None:
+            values, total = _progress_args(counts, args, kwargs)
+            keeper.update(values, total)
+
+        def on_retry(notice: Any) -> None:
+            self._metrics.inc("transient_retries")
+            keeper.add_event(run_event(
+                claim, "RETRY", notice.describe(), retry_attempt=str(notice.attempt),
+                max_attempts=str(notice.max_attempts), wait_seconds=f"{notice.wait:.1f}",
+                error_class=TRANSIENT))
+
+        def attempt_once() -> Any:
+            if keeper.lost.is_set():
+                raise _LeaseLost()
+            result = engine(claim.profile, dry_run=claim.run.dry_run,
+                            default_target_url=self._target_url,
+                            on_progress=on_progress, should_cancel=should_cancel)
+            if result_is_transient_failure(result):
+                error = TransientResultError(result.error_message or "transient failure")
+                error.counts = getattr(result, "counts", None)  # type: ignore[attr-defined]
+                raise error
+            return result
+
+        retrying = self._settings(claim).retrying(
+            what="run", on_retry=on_retry, stop_event=self._shutdown.abandon, logger=log)
+        log.info("executing run (attempt %d, dry run %s)", claim.attempt, claim.run.dry_run)
+        try:
+            result = retrying(attempt_once)
+        except _LeaseLost:
+            return Ending.abandoned("lease lost")
+        except RetryStopped:
+            return Ending.released("runner shutting down (grace period over)",
+                                   attempt_used=False)
+        except Exception as exc:  # noqa: BLE001 - every failure ends the run somehow
+            if keeper.lost.is_set():
+                return Ending.abandoned("lease lost")
+            failure: Classification = classify(exc)
+            if self._shutdown.abandon.is_set():
+                return Ending.released("runner shutting down (grace period over)",
+                                       attempt_used=False)
+            if failure.transient:
+                return Ending.released(f"transient error, retries exhausted: {failure.message}",
+                                       attempt_used=True, error_class=TRANSIENT)
+            if failure.error_class == "PERMANENT" and not hasattr(exc, "error_class"):
+                log.exception("unexpected error while executing the run")
+            return Ending.finished(finish_from_failure(failure, getattr(exc, "counts", None)))
+        if keeper.lost.is_set():
+            return Ending.abandoned("lease lost")
+        plan = finish_from_result(result)
+        if plan.status == "CANCELLED" and not keeper.cancel_requested.is_set():
+            # Stopped because the shutdown grace ran out, not because anyone
+            # asked: hand the run back untried.
+            return Ending.released("runner shutting down (grace period over)",
+                                   attempt_used=False)
+        return Ending.finished(plan)
+
+    # -- ending ---------------------------------------------------------------------
+
+    def _conclude(self, claim: Claim, keeper: LeaseKeeper, ending: Ending) -> None:
+        try:
+            if ending.kind is EndingKind.FINISH:
+                assert ending.finish is not None
+                plan = ending.finish
+                run = self._registry.finish(claim, plan, keeper.take_events())
+                self._metrics.inc("finished", status=plan.status)
+                log.info("run finished %s", plan.status, extra={"fields": {
+                    "status": plan.status, "error_class": plan.error_class,
+                    **{f"count_{k}": v for k, v in plan.counts.items() if v},
+                    "registry_status": run.status}})
+            elif ending.kind is EndingKind.RELEASE:
+                keeper.flush()
+                run = self._registry.release(claim, ending.reason,
+                                             attempt_used=ending.attempt_used,
+                                             error_class=ending.error_class)
+                self._metrics.inc("released_retry" if ending.attempt_used
+                                  else "released_shutdown")
+                log.warning("run handed back: %s", ending.reason, extra={"fields": {
+                    "attempt_used": ending.attempt_used, "registry_status": run.status}})
+            else:
+                self._metrics.inc("lease_lost")
+                log.warning("stopped working on the run: %s; another runner may own it",
+                            ending.reason)
+        except LeaseLostError as exc:
+            self._metrics.inc("lease_lost")
+            log.warning("lease lost before the run could be ended here (%s); "
+                        "the registry decides its fate", exc)
+        except (grpc.RpcError, RetryStopped) as exc:
+            self._metrics.inc("registry_errors")
+            log.error("could not record the end of the run (%s); the lease will expire "
+                      "and the run is retried as its next attempt", exc)

@@ -1,0 +1,178 @@
+"""The runner's side of the registry's ExecutionService (the gRPC adapter).
+
+Every call carries the fencing token from the claim and is retried on
+UNAVAILABLE / DEADLINE_EXCEEDED (``ferry.retry.call_registry``). A
+FAILED_PRECONDITION or NOT_FOUND after the claim means the lease is gone
+(expired and reaped, or taken over): ``LeaseLostError``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+from ferry.grpc_client import RegistryClient
+from ferry.retry import REGISTRY_RETRY, RetrySettings, call_registry
+from ferry.v1 import (
+    execution_service_pb2 as ex,
+)
+from ferry.v1 import (
+    profile_pb2,
+    run_pb2,
+    run_request_pb2,
+    run_service_pb2,
+)
+from google.protobuf import duration_pb2, timestamp_pb2
+
+from ferry_runner.outcome import FinishPlan
+
+
+class LeaseLostError(Exception):
+    """The registry no longer holds this runner's lease on the run."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    run_id: str
+    profile_name: str
+    attempt: int
+    fencing_token: int
+    run: run_pb2.Run
+    profile: profile_pb2.Profile
+
+
+def _duration(seconds: float) -> duration_pb2.Duration:
+    d = duration_pb2.Duration()
+    d.FromNanoseconds(int(seconds * 1e9))
+    return d
+
+
+def _now() -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(datetime.now(UTC))
+    return ts
+
+
+def _lease_lost(error: grpc.RpcError) -> bool:
+    return error.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND)
+
+
+def run_event(claim: Claim, kind: str, message: str, **attributes: str) -> run_pb2.RunEvent:
+    return run_pb2.RunEvent(
+        run_id=claim.run_id, event_time=_now(),
+        type=run_pb2.RunEventType.Value(f"RUN_EVENT_TYPE_{kind}"),
+        attempt=claim.attempt, message=message,
+        attributes={k: str(v) for k, v in attributes.items()})
+
+
+def counts_message(counts: dict[str, int]) -> run_pb2.RunCounts:
+    return run_pb2.RunCounts(**counts)
+
+
+class RunnerRegistry:
+    """ExecutionService calls for one runner."""
+
+    def __init__(self, client: RegistryClient, runner_id: str, lease_seconds: float, *,
+                 settings: RetrySettings = REGISTRY_RETRY,
+                 stop_event: threading.Event | None = None) -> None:
+        self._stub = client.execution
+        self.runner_id = runner_id
+        self.lease_seconds = lease_seconds
+        self._settings = settings
+        self._stop = stop_event
+
+    def _call(self, method: Any, request: Any, what: str, *, timeout: float | None = None,
+              interruptible: bool = True) -> Any:
+        return call_registry(method, request, what=what, settings=self._settings,
+                             stop_event=self._stop if interruptible else None,
+                             timeout=timeout)
+
+    def claim(self, request: run_request_pb2.RunRequest) -> ex.ClaimRunResponse:
+        return self._call(self._stub.ClaimRun, ex.ClaimRunRequest(
+            run_id=request.run_id, runner_id=self.runner_id,
+            lease_duration=_duration(self.lease_seconds), attempt=request.attempt),
+            "ClaimRun")
+
+    def heartbeat(self, claim: Claim) -> bool:
+        """Extend the lease once (no retry: the next beat is the retry).
+        Returns cancel_requested; raises LeaseLostError."""
+        try:
+            reply = self._stub.HeartbeatRun(ex.HeartbeatRunRequest(
+                run_id=claim.run_id, runner_id=self.runner_id,
+                fencing_token=claim.fencing_token,
+                lease_duration=_duration(self.lease_seconds)),
+                timeout=max(1.0, self.lease_seconds / 3))
+        except grpc.RpcError as error:
+            if _lease_lost(error):
+                raise LeaseLostError(error.details() or "lease lost") from None
+            raise
+        return reply.cancel_requested
+
+    def report_progress(self, claim: Claim, counts: dict[str, int], rows_total: int,
+                        events: list[run_pb2.RunEvent]) -> bool:
+        """One try with a short deadline (the lease keeper's next tick retries)."""
+        try:
+            reply = self._stub.ReportProgress(ex.ReportProgressRequest(
+                run_id=claim.run_id, runner_id=self.runner_id,
+                fencing_token=claim.fencing_token, counts=counts_message(counts),
+                rows_total=rows_total, events=events), timeout=5.0)
+        except grpc.RpcError as error:
+            if _lease_lost(error):
+                raise LeaseLostError(error.details() or "lease lost") from None
+            raise
+        return reply.cancel_requested
+
+    def finish(self, claim: Claim, plan: FinishPlan,
+               events: list[run_pb2.RunEvent]) -> run_pb2.Run:
+        request = ex.FinishRunRequest(
+            run_id=claim.run_id, runner_id=self.runner_id, fencing_token=claim.fencing_token,
+            status=run_pb2.RunStatus.Value(f"RUN_STATUS_{plan.status}"),
+            counts=counts_message(plan.counts),
+            first_skip_reason=plan.first_skip_reason, warnings=list(plan.warnings),
+            error_message=plan.error_message, hint=plan.hint,
+            rejected_columns=list(plan.rejected_columns), events=events)
+        if plan.first_error is not None:
+            request.first_error.CopyFrom(run_pb2.RowError(
+                row=plan.first_error.row, field=plan.first_error.field,
+                message=plan.first_error.message))
+        if plan.error_class:
+            request.error_class = run_pb2.ErrorClass.Value(f"ERROR_CLASS_{plan.error_class}")
+        for r in plan.rejected_rows:
+            request.rejected_rows.append(run_service_pb2.RejectedRow(
+                row=r.row, outcome=r.outcome, field=r.field, message=r.message,
+                values=r.values))
+        try:
+            # Not interruptible: at shutdown the result must still be recorded.
+            return self._call(self._stub.FinishRun, request, "FinishRun",
+                              interruptible=False).run
+        except grpc.RpcError as error:
+            if _lease_lost(error):
+                raise LeaseLostError(error.details() or "lease lost") from None
+            raise
+
+    def release(self, claim: Claim, reason: str, *, attempt_used: bool,
+                error_class: str = "") -> run_pb2.Run:
+        request = ex.ReleaseRunRequest(
+            run_id=claim.run_id, runner_id=self.runner_id, fencing_token=claim.fencing_token,
+            reason=reason, attempt_used=attempt_used)
+        if error_class:
+            request.error_class = run_pb2.ErrorClass.Value(f"ERROR_CLASS_{error_class}")
+        try:
+            return self._call(self._stub.ReleaseRun, request, "ReleaseRun",
+                              interruptible=False).run
+        except grpc.RpcError as error:
+            if _lease_lost(error):
+                raise LeaseLostError(error.details() or "lease lost") from None
+            raise
+
+
+def claim_from_response(reply: ex.ClaimRunResponse, request: run_request_pb2.RunRequest
+                        ) -> Claim:
+    run = reply.run
+    return Claim(run_id=run.id or request.run_id,
+                 profile_name=run.profile or reply.profile.name or request.profile,
+                 attempt=run.attempt or request.attempt, fencing_token=reply.fencing_token,
+                 run=run, profile=reply.profile)
