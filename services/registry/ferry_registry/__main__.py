@@ -1,0 +1,57 @@
+"""``ferry-registry``: the composition root of the registry service."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from ferry.config import ConfigError
+from ferry.grpc_server import wait_for_stop_signal
+from ferry.logs import configure_logging
+
+log = logging.getLogger("ferry_registry")
+
+
+def _fail(message: str) -> int:
+    print(f"ferry-registry: error: {message}", file=sys.stderr, flush=True)
+    return 1
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ferry_registry.config import RegistryConfig
+
+    try:
+        config = RegistryConfig.from_env()
+    except ConfigError as exc:
+        return _fail(str(exc))
+    configure_logging("registry", fmt=config.log_format, level=config.log_level)
+
+    import sqlalchemy.exc
+
+    from ferry_registry.server import create_registry_server
+
+    try:
+        server, stop = create_registry_server(config)
+    except sqlalchemy.exc.ArgumentError as exc:
+        return _fail(f"FERRY_DATABASE_URL is not a usable database URL: {_describe(exc)}")
+    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError) as exc:
+        return _fail(f"cannot open the database: {_describe(exc)}")
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        return _fail(f"database error at start-up: {_describe(exc)}")
+    except ModuleNotFoundError as exc:
+        return _fail(f"missing database driver: {exc.name}")
+    except OSError as exc:
+        return _fail(str(exc))
+    signal_name = wait_for_stop_signal()
+    log.info("received %s, stopping", signal_name)
+    stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

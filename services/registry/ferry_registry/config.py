@@ -1,0 +1,65 @@
+"""The registry's configuration, read once from ``FERRY_*`` variables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from ferry.config import ConfigError, Env
+
+DEFAULT_ADDRESS = "127.0.0.1:50051"
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """Everything the registry needs to start.
+
+    - ``FERRY_REGISTRY``: listen address (default ``127.0.0.1:50051``).
+    - ``FERRY_DATABASE_URL``: SQLAlchemy URL (default ``sqlite:///<state dir>/registry.db``).
+    - ``FERRY_STATE_DIR``: local state folder, created if missing (default ``.ferry``).
+    - ``FERRY_LOG_FORMAT``: ``json`` or ``human`` (default ``json``).
+    - ``FERRY_LOG_LEVEL``: default ``info``.
+    - ``FERRY_REAPER_INTERVAL``: how often expired run leases are reaped (default ``2s``).
+    - ``FERRY_DEFAULT_MAX_ATTEMPTS``: attempts per run when the profile sets none (default 3).
+    """
+
+    address: str = DEFAULT_ADDRESS
+    database_url: str = "sqlite:///.ferry/registry.db"
+    state_dir: Path = Path(".ferry")
+    log_format: str = "json"
+    log_level: str = "info"
+    reaper_interval: timedelta = timedelta(seconds=2)
+    default_max_attempts: int = 3
+    grace: float = 5.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RegistryConfig:
+        env = Env(environ)
+        state_dir = Path(env.str("FERRY_STATE_DIR", ".ferry"))
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"FERRY_STATE_DIR={state_dir}: cannot create it ({exc})") from None
+        url = env.str("FERRY_DATABASE_URL", f"sqlite:///{state_dir / 'registry.db'}")
+        if not url.split(":", 1)[0].startswith(("sqlite", "postgresql")):
+            raise ConfigError(f"FERRY_DATABASE_URL: unsupported database {url.split(':', 1)[0]!r}"
+                              " (use sqlite:///path or postgresql+psycopg://...)")
+        address = env.str("FERRY_REGISTRY", DEFAULT_ADDRESS)
+        if ":" not in address:
+            raise ConfigError(f"FERRY_REGISTRY={address!r} must be host:port")
+        interval = env.duration("FERRY_REAPER_INTERVAL", "2s")
+        if interval <= timedelta(0):
+            raise ConfigError("FERRY_REAPER_INTERVAL must be greater than zero")
+        return cls(
+            address=address,
+            database_url=url,
+            state_dir=state_dir,
+            log_format=env.choice("FERRY_LOG_FORMAT", "json", ("json", "human")),
+            log_level=env.choice("FERRY_LOG_LEVEL", "info",
+                                 ("debug", "info", "warning", "error", "critical")),
+            reaper_interval=interval,
+            default_max_attempts=env.int("FERRY_DEFAULT_MAX_ATTEMPTS", 3, minimum=1,
+                                         maximum=100),
+        )

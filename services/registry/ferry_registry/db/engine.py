@@ -1,0 +1,120 @@
+"""Connections to the registry database and the transaction discipline.
+
+``Database.read()`` opens a read transaction, ``Database.write()`` a write
+transaction. On SQLite (WAL mode, busy_timeout) write transactions start with
+``BEGIN IMMEDIATE`` and are serialized by a process-wide lock, so the gRPC
+thread pool never produces "database is locked" upgrades; readers run in
+parallel. On PostgreSQL both are ordinary READ COMMITTED transactions and
+correctness comes from compare-and-set updates, unique keys and row locks.
+
+Callbacks registered with ``WriteSession.after_commit`` run once the
+transaction committed (notifications for watchers and queued-run streams).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class WriteSession(Session):
+    """A session for one write transaction, with after-commit callbacks."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+
+def _sqlite_engine(url: sa.URL, *, immediate: bool) -> sa.Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The registry's engines and transactions."""
+
+    def __init__(self, url: str) -> None:
+        self.url = sa.make_url(url)
+        self.dialect = self.url.get_backend_name()
+        if self.dialect == "sqlite":
+            self._write_engine = _sqlite_engine(self.url, immediate=True)
+            self._read_engine = _sqlite_engine(self.url, immediate=False)
+        else:
+            self._write_engine = sa.create_engine(
+                self.url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                connect_args={"connect_timeout": 10})
+            self._read_engine = self._write_engine
+        self._write_lock = threading.RLock() if self.is_sqlite else None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self._write_engine
+
+    def ping(self) -> None:
+        with self._write_engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self._read_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[WriteSession]:
+        lock = self._write_lock or contextlib.nullcontext()
+        with lock:
+            session = WriteSession(self._write_engine, expire_on_commit=False)
+            try:
+                with session.begin():
+                    yield session
+            finally:
+                session.close()
+        for callback in session._after_commit:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - a notification must not fail the write
+                log.exception("after-commit callback failed")
+
+    def dispose(self) -> None:
+        self._write_engine.dispose()
+        if self._read_engine is not self._write_engine:
+            self._read_engine.dispose()

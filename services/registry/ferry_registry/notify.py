@@ -1,0 +1,130 @@
+"""In-process notifications after committed writes.
+
+- ``RunChanges``: a version counter and a condition. Every committed write
+  that touches a run bumps it; ``WatchRun`` streams wait on it (with a short
+  timeout, so changes made by another registry replica on the same
+  PostgreSQL database are seen by polling too).
+- ``QueuedRunFanout``: each newly queued or re-queued run is handed to ONE
+  connected ``StreamQueuedRuns`` subscriber, round robin. With no subscriber
+  the run waits for the scheduler's outbox sweep.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+
+from ferry.v1 import run_pb2
+
+from ferry_registry.db.engine import WriteSession
+
+log = logging.getLogger(__name__)
+
+
+class RunChanges:
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._version = 0
+        self._closed = False
+
+    @property
+    def version(self) -> int:
+        with self._condition:
+            return self._version
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def bump(self) -> None:
+        with self._condition:
+            self._version += 1
+            self._condition.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Block until the version moves past ``seen``, the timeout, or close."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._version != seen or self._closed, timeout)
+            return self._version
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+
+class Subscription:
+    def __init__(self, scheduler_id: str) -> None:
+        self.scheduler_id = scheduler_id
+        self.queue: queue.Queue[run_pb2.Run | None] = queue.Queue()
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        self.queue.put(None)
+
+    def get(self, timeout: float) -> run_pb2.Run | None:
+        try:
+            return self.queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+class QueuedRunFanout:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: list[Subscription] = []
+        self._turn = itertools.count()
+
+    def subscribe(self, scheduler_id: str) -> Subscription:
+        subscription = Subscription(scheduler_id)
+        with self._lock:
+            self._subscribers.append(subscription)
+        log.info("scheduler subscribed to queued runs",
+                 extra={"fields": {"scheduler_id": scheduler_id}})
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            if subscription in self._subscribers:
+                self._subscribers.remove(subscription)
+
+    @property
+    def subscribers(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
+    def publish(self, run: run_pb2.Run) -> bool:
+        """Hand ``run`` to one live subscriber; False when nobody listens."""
+        with self._lock:
+            live = [s for s in self._subscribers if not s.closed]
+            if not live:
+                return False
+            target = live[next(self._turn) % len(live)]
+        target.queue.put(run)
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            for subscription in self._subscribers:
+                subscription.close()
+
+
+class Notifications:
+    """What store writes announce, after their transaction commits."""
+
+    def __init__(self) -> None:
+        self.changes = RunChanges()
+        self.fanout = QueuedRunFanout()
+
+    def run_changed(self, session: WriteSession) -> None:
+        session.after_commit(self.changes.bump)
+
+    def run_queued(self, session: WriteSession, run: run_pb2.Run) -> None:
+        session.after_commit(lambda: self.fanout.publish(run))
+
+    def close(self) -> None:
+        self.changes.close()
+        self.fanout.close()

@@ -1,0 +1,142 @@
+"""Build the registry: database (migrated), stores, servicers, gRPC server
+and lease reaper. Used by ``__main__`` and, in-process, by tests."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import grpc
+from ferry.clock import Clock, SystemClock
+from ferry.grpc_server import GrpcServer, create_server
+from ferry.v1 import (
+    dispatch_service_pb2,
+    dispatch_service_pb2_grpc,
+    execution_service_pb2,
+    execution_service_pb2_grpc,
+    profile_service_pb2,
+    profile_service_pb2_grpc,
+    run_service_pb2,
+    run_service_pb2_grpc,
+    schedule_service_pb2,
+    schedule_service_pb2_grpc,
+)
+
+from ferry_registry.config import RegistryConfig
+from ferry_registry.db import migrate
+from ferry_registry.db.engine import Database
+from ferry_registry.notify import Notifications
+from ferry_registry.reaper import LeaseReaper
+from ferry_registry.servicers.dispatch import DispatchServicer
+from ferry_registry.servicers.execution import ExecutionServicer
+from ferry_registry.servicers.profiles import ProfileServicer
+from ferry_registry.servicers.runs import RunServicer
+from ferry_registry.servicers.schedules import ScheduleServicer
+from ferry_registry.store.leases import LeaseStore
+from ferry_registry.store.profiles import ProfileStore
+from ferry_registry.store.runs import RunStore
+from ferry_registry.store.schedules import ScheduleStore
+
+log = logging.getLogger(__name__)
+SYSTEM_CLOCK = SystemClock()
+
+SERVICE_NAMES = [
+    profile_service_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name,
+    schedule_service_pb2.DESCRIPTOR.services_by_name["ScheduleService"].full_name,
+    run_service_pb2.DESCRIPTOR.services_by_name["RunService"].full_name,
+    dispatch_service_pb2.DESCRIPTOR.services_by_name["DispatchService"].full_name,
+    execution_service_pb2.DESCRIPTOR.services_by_name["ExecutionService"].full_name,
+]
+
+
+@dataclass
+class Registry:
+    """The parts of a running registry (tests reach in for the reaper and stores)."""
+
+    db: Database
+    notes: Notifications
+    profiles: ProfileStore
+    schedules: ScheduleStore
+    runs: RunStore
+    leases: LeaseStore
+    reaper: LeaseReaper
+
+
+def open_database(url: str) -> Database:
+    """Connect and migrate; raises on an unreachable or unusable database."""
+    db = Database(url)
+    try:
+        db.ping()
+        migrate.upgrade(db.engine)
+    except Exception:
+        db.dispose()
+        raise
+    return db
+
+
+def build_registry(config: RegistryConfig, clock: Clock) -> Registry:
+    db = open_database(config.database_url)
+    notes = Notifications()
+    leases = LeaseStore(db, clock, notes)
+    return Registry(
+        db=db, notes=notes, profiles=ProfileStore(db, clock),
+        schedules=ScheduleStore(db, clock),
+        runs=RunStore(db, clock, notes, config.default_max_attempts), leases=leases,
+        reaper=LeaseReaper(leases, config.reaper_interval))
+
+
+def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
+                           *, start_reaper: bool = True
+                           ) -> tuple[GrpcServer, Callable[[], None]]:
+    """Start the registry on ``config.address`` (``host:0`` picks a port).
+
+    Returns the server and an idempotent ``stop()``: health NOT_SERVING, end
+    the streams, stop the reaper, stop the server with grace, close the
+    database. ``server.registry`` gives tests the stores and the reaper.
+    """
+    registry = build_registry(config, clock)
+    stopping = threading.Event()
+
+    def register(server: grpc.Server) -> None:
+        profile_service_pb2_grpc.add_ProfileServiceServicer_to_server(
+            ProfileServicer(registry.profiles), server)
+        schedule_service_pb2_grpc.add_ScheduleServiceServicer_to_server(
+            ScheduleServicer(registry.schedules), server)
+        run_service_pb2_grpc.add_RunServiceServicer_to_server(
+            RunServicer(registry.runs, registry.notes.changes, stopping), server)
+        dispatch_service_pb2_grpc.add_DispatchServiceServicer_to_server(
+            DispatchServicer(registry.runs, registry.leases, registry.notes.fanout, stopping),
+            server)
+        execution_service_pb2_grpc.add_ExecutionServiceServicer_to_server(
+            ExecutionServicer(registry.leases), server)
+
+    try:
+        server = create_server(config.address, register, SERVICE_NAMES, max_workers=64)
+    except (OSError, RuntimeError):
+        registry.db.dispose()
+        raise OSError(f"cannot listen on {config.address} (is the port in use?)") from None
+    server.registry = registry  # type: ignore[attr-defined]
+    if start_reaper:
+        registry.reaper.start()
+    log.info("registry serving", extra={"fields": {
+        "address": f"{config.address.rsplit(':', 1)[0]}:{server.port}",
+        "database": registry.db.url.render_as_string(hide_password=True)}})
+    lock = threading.Lock()
+    done: list[bool] = []
+
+    def stop(grace: float | None = None) -> None:
+        with lock:
+            if done:
+                return
+            done.append(True)
+        server.set_serving(False)
+        stopping.set()
+        registry.notes.close()
+        registry.reaper.stop()
+        server.server.stop(config.grace if grace is None else grace).wait()
+        registry.db.dispose()
+        log.info("registry stopped")
+
+    return server, stop

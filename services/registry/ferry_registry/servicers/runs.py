@@ -1,0 +1,87 @@
+"""RunService (public): start, read, list, cancel, retry and watch runs."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from ferry.v1 import run_pb2, run_service_pb2_grpc
+from ferry.v1 import run_service_pb2 as pb
+
+from ferry_registry import convert
+from ferry_registry.notify import RunChanges
+from ferry_registry.servicers.common import require
+from ferry_registry.store.runs import NewRun, RunStore
+
+WATCH_POLL_SECONDS = 1.0
+DEFAULT_SUMMARY_WINDOW = timedelta(hours=24)
+
+
+class RunServicer(run_service_pb2_grpc.RunServiceServicer):
+    def __init__(self, store: RunStore, changes: RunChanges, stopping: threading.Event) -> None:
+        self._store = store
+        self._changes = changes
+        self._stopping = stopping
+
+    def StartRun(self, request, context):
+        require(profile=request.profile)
+        created = self._store.create(NewRun(
+            profile=request.profile, trigger=run_pb2.RUN_TRIGGER_MANUAL,
+            dry_run=request.dry_run, force=request.force, request_id=request.request_id))
+        return pb.StartRunResponse(run=created.run)
+
+    def GetRun(self, request, context):
+        require(id=request.id)
+        return pb.GetRunResponse(run=self._store.get(request.id))
+
+    def ListRuns(self, request, context):
+        runs, token = self._store.list(page_size=request.page_size,
+                                       page_token=request.page_token, filter=request.filter)
+        return pb.ListRunsResponse(runs=runs, next_page_token=token)
+
+    def ListRunEvents(self, request, context):
+        require(run_id=request.run_id)
+        found, token = self._store.list_events(request.run_id, page_size=request.page_size,
+                                               page_token=request.page_token)
+        return pb.ListRunEventsResponse(events=found, next_page_token=token)
+
+    def CancelRun(self, request, context):
+        require(id=request.id)
+        return pb.CancelRunResponse(run=self._store.cancel(request.id, request.reason))
+
+    def RetryRun(self, request, context):
+        require(id=request.id)
+        return pb.RetryRunResponse(run=self._store.retry(request.id, request.request_id))
+
+    def WatchRun(self, request, context):
+        """The run now, then each time it changes (with new events), until terminal."""
+        require(id=request.id)
+        context.add_callback(self._changes.bump)  # wake this stream when the client leaves
+        last_sequence = 0
+        last_sent = b""
+        while True:
+            version = self._changes.version
+            run, new_events = self._store.snapshot(request.id, last_sequence)
+            encoded = convert.serialize(run)
+            if encoded != last_sent or new_events:
+                yield pb.WatchRunResponse(run=run, events=new_events)
+                last_sent = encoded
+                if new_events:
+                    last_sequence = new_events[-1].sequence
+            if run.status in convert.TERMINAL:
+                return
+            if self._stopping.is_set() or self._changes.closed or not context.is_active():
+                return
+            self._changes.wait(version, WATCH_POLL_SECONDS)
+
+    def ListRejectedRows(self, request, context):
+        require(run_id=request.run_id)
+        rows, token, columns = self._store.list_rejected(
+            request.run_id, page_size=request.page_size, page_token=request.page_token)
+        return pb.ListRejectedRowsResponse(rows=rows, next_page_token=token, columns=columns)
+
+    def SummarizeRuns(self, request, context):
+        window = convert.from_duration(request.window if request.HasField("window") else None,
+                                       DEFAULT_SUMMARY_WINDOW)
+        counts = [pb.StatusCount(status=s, count=c) for s, c in self._store.summarize(window)]
+        return pb.SummarizeRunsResponse(counts=counts)

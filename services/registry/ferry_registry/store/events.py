@@ -1,0 +1,37 @@
+"""Appending run events (the run's timeline) inside a write transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ferry.v1 import run_pb2
+from sqlalchemy.orm import Session
+
+from ferry_registry.convert import status_name
+from ferry_registry.db.models import RunEventRow, RunRow
+
+
+def append(session: Session, run: RunRow, when: datetime, message: str, *,
+           type: int = run_pb2.RUN_EVENT_TYPE_STATUS, status: int | None = None,
+           attributes: dict[str, str] | None = None) -> None:
+    session.add(RunEventRow(run_id=run.id, event_time=when, type=type,
+                            status=run.status if status is None else status,
+                            attempt=run.attempt, message=message,
+                            attributes=dict(attributes or {})))
+
+
+def status_changed(session: Session, run: RunRow, when: datetime, message: str) -> None:
+    """Record the run's current status (call after changing ``run.status``)."""
+    append(session, run, when, message or status_name(run.status).lower())
+
+
+def append_reported(session: Session, run: RunRow, when: datetime,
+                    events: list[run_pb2.RunEvent]) -> None:
+    """Events sent by a runner; missing times and attempts are filled in."""
+    for event in events:
+        session.add(RunEventRow(
+            run_id=run.id,
+            event_time=event.event_time.ToDatetime() if event.HasField("event_time") else when,
+            type=event.type or run_pb2.RUN_EVENT_TYPE_LOG,
+            status=event.status or run.status, attempt=event.attempt or run.attempt,
+            message=event.message, attributes=dict(event.attributes)))

@@ -1,0 +1,308 @@
+"""Runs: the one creation path (manual, scheduled, retry), reads, listing,
+cancel, the outbox and summaries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from ferry.clock import Clock
+from ferry.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError, Violation
+from ferry.v1 import profile_pb2, run_pb2, run_service_pb2, schedule_pb2
+from sqlalchemy.exc import IntegrityError
+
+from ferry_registry import convert
+from ferry_registry.db.engine import Database
+from ferry_registry.db.models import (
+    MissedFireRow,
+    ProfileRow,
+    RejectedRowRow,
+    RunEventRow,
+    RunRow,
+    ScheduleRow,
+)
+from ferry_registry.notify import Notifications
+from ferry_registry.store import events, filters, pagination
+from ferry_registry.store.schedules import overlap_policy
+
+FILTER_FIELDS = {
+    "status": filters.Field(RunRow.status, "enum", run_pb2.RunStatus, "RUN_STATUS_"),
+    "entity_type": filters.Field(RunRow.entity_type, "string"),
+    "operation": filters.Field(RunRow.operation, "enum", profile_pb2.Operation, "OPERATION_"),
+    "profile": filters.Field(RunRow.profile, "string"),
+    "schedule_id": filters.Field(RunRow.schedule_id, "string"),
+    "trigger": filters.Field(RunRow.trigger, "enum", run_pb2.RunTrigger, "RUN_TRIGGER_"),
+    "dry_run": filters.Field(RunRow.dry_run, "bool"),
+    "queue_time": filters.Field(RunRow.queue_time, "time"),
+}
+NEWEST_FIRST = pagination.Order(((RunRow.queue_time, True), (RunRow.id, True)))
+EVENTS_ORDER = pagination.Order(((RunEventRow.id, False),))
+REJECTED_ORDER = pagination.Order(((RejectedRowRow.id, False),))
+RETRYABLE = frozenset({run_pb2.RUN_STATUS_FAILED, run_pb2.RUN_STATUS_CANCELLED,
+                       run_pb2.RUN_STATUS_WARNING})
+DEFAULT_PUBLISH_LIMIT = 100
+MAX_PUBLISH_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """What a run is created from (every trigger goes through ``RunStore.create``)."""
+
+    profile: str
+    trigger: int
+    schedule_id: str = ""
+    fire_time: datetime | None = None
+    dry_run: bool = False
+    force: bool = False
+    request_id: str = ""
+    retry_of: str = ""
+
+
+@dataclass(frozen=True)
+class Created:
+    run: run_pb2.Run | None
+    created: bool
+
+
+def trigger_name(trigger: int) -> str:
+    return run_pb2.RunTrigger.Name(trigger).removeprefix("RUN_TRIGGER_").lower()
+
+
+def get_row(session, run_id: str, *, for_update: bool = False) -> RunRow:
+    row = session.get(RunRow, run_id, with_for_update=for_update) if run_id else None
+    if row is None:
+        raise NotFoundError(f'run "{run_id}" not found')
+    return row
+
+
+class RunStore:
+    def __init__(self, db: Database, clock: Clock, notes: Notifications,
+                 default_max_attempts: int = 3) -> None:
+        self._db = db
+        self._clock = clock
+        self._notes = notes
+        self._default_max_attempts = default_max_attempts
+
+    # --- creation ---------------------------------------------------------
+
+    def create(self, new: NewRun) -> Created:
+        """Create a QUEUED run once: idempotent by request_id and unique per
+        (schedule_id, fire_time); a scheduled run of a profile with a live run
+        and overlap policy SKIP records a missed fire instead."""
+        existing = self._existing(new)
+        if existing is not None:
+            return Created(existing, False)
+        try:
+            with self._db.write() as session:
+                return self._create_in(session, new)
+        except IntegrityError:
+            existing = self._existing(new)
+            if existing is None:
+                raise
+            return Created(existing, False)
+
+    def _existing(self, new: NewRun) -> run_pb2.Run | None:
+        with self._db.read() as session:
+            row = self._find_existing(session, new)
+            return convert.run_to_proto(row) if row is not None else None
+
+    @staticmethod
+    def _find_existing(session, new: NewRun) -> RunRow | None:
+        if new.request_id:
+            row = session.scalar(sa.select(RunRow).where(RunRow.request_id == new.request_id))
+            if row is not None:
+                return row
+        if new.schedule_id and new.fire_time is not None:
+            return session.scalar(sa.select(RunRow).where(
+                RunRow.schedule_id == new.schedule_id, RunRow.fire_time == new.fire_time))
+        return None
+
+    def _create_in(self, session, new: NewRun) -> Created:
+        now = self._clock.now()
+        profile_row = session.get(ProfileRow, new.profile, with_for_update=self._db.is_postgres)
+        if profile_row is None:
+            raise NotFoundError(f'profile "{new.profile}" not found')
+        row = self._find_existing(session, new)
+        if row is not None:
+            return Created(convert.run_to_proto(row), False)
+        profile = profile_pb2.Profile.FromString(profile_row.spec)
+        schedule_spec = None
+        if new.schedule_id:
+            schedule_row = session.get(ScheduleRow, new.schedule_id)
+            if schedule_row is None and new.trigger == run_pb2.RUN_TRIGGER_SCHEDULE:
+                raise NotFoundError(f'schedule "{new.schedule_id}" not found')
+            if schedule_row is not None:
+                schedule_spec = schedule_pb2.Schedule.FromString(schedule_row.spec)
+        if new.trigger == run_pb2.RUN_TRIGGER_SCHEDULE and \
+                overlap_policy(profile, schedule_spec) == profile_pb2.OVERLAP_POLICY_SKIP:
+            live = session.scalar(sa.select(RunRow.id).where(
+                RunRow.profile == new.profile,
+                RunRow.status.in_(list(convert.LIVE))).limit(1))
+            if live is not None:
+                self._record_overlap(session, new, now)
+                return Created(None, False)
+        row = RunRow(
+            id=uuid.uuid4().hex, profile=new.profile, schedule_id=new.schedule_id or None,
+            fire_time=new.fire_time, status=run_pb2.RUN_STATUS_QUEUED,
+            entity_type=profile_row.entity_type, operation=profile_row.operation,
+            trigger=new.trigger, dry_run=new.dry_run, force=new.force, attempt=1,
+            max_attempts=profile.retry.max_attempts or self._default_max_attempts,
+            queue_time=now, update_time=now, details=b"", rejected_columns=[],
+            request_id=new.request_id or None, retry_of=new.retry_of,
+            profile_revision=profile_row.revision, mapping_digest=profile_row.mapping_digest,
+            rows_read=0, created=0, updated=0, unchanged=0, skipped=0, errors=0, written=0,
+            rows_total=0, runner_id="", error_class=0, error_message="", hint="",
+            cancel_requested=False, fencing_token=0, publish_count=0, lease_seconds=30.0)
+        session.add(row)
+        session.flush()
+        kind = "dry run" if new.dry_run else "run"
+        detail = f" (retry of {new.retry_of})" if new.retry_of else ""
+        events.status_changed(session, row, now,
+                              f"queued {trigger_name(new.trigger)} {kind}{detail}, "
+                              f"attempt 1 of {row.max_attempts}")
+        run = convert.run_to_proto(row)
+        self._notes.run_changed(session)
+        self._notes.run_queued(session, run)
+        return Created(run, True)
+
+    @staticmethod
+    def _record_overlap(session, new: NewRun, now: datetime) -> None:
+        reason = schedule_pb2.MISSED_FIRE_REASON_OVERLAP
+        fire_time = new.fire_time or now
+        exists = session.scalar(sa.select(MissedFireRow.id).where(
+            MissedFireRow.schedule_id == new.schedule_id, MissedFireRow.fire_time == fire_time,
+            MissedFireRow.reason == reason))
+        if exists is None:
+            session.add(MissedFireRow(schedule_id=new.schedule_id, fire_time=fire_time,
+                                      reason=reason, record_time=now))
+
+    def retry(self, run_id: str, request_id: str) -> run_pb2.Run:
+        if request_id:
+            existing = self._existing(NewRun(profile="", trigger=0, request_id=request_id))
+            if existing is not None:
+                return existing
+        original = self.get(run_id)
+        if original.status not in RETRYABLE:
+            raise FailedPreconditionError(
+                f"run {run_id} is {convert.status_name(original.status)}; only FAILED, "
+                "CANCELLED or WARNING runs can be retried")
+        created = self.create(NewRun(
+            profile=original.profile, trigger=run_pb2.RUN_TRIGGER_RETRY,
+            schedule_id=original.schedule_id, dry_run=original.dry_run, force=original.force,
+            request_id=request_id, retry_of=original.id))
+        assert created.run is not None
+        return created.run
+
+    # --- reads --------------------------------------------------------------
+
+    def get(self, run_id: str) -> run_pb2.Run:
+        with self._db.read() as session:
+            return convert.run_to_proto(get_row(session, run_id))
+
+    def snapshot(self, run_id: str, after_sequence: int
+                 ) -> tuple[run_pb2.Run, list[run_pb2.RunEvent]]:
+        """The run and its events after ``after_sequence`` (for WatchRun)."""
+        with self._db.read() as session:
+            row = get_row(session, run_id)
+            found = session.scalars(sa.select(RunEventRow).where(
+                RunEventRow.run_id == run_id, RunEventRow.id > after_sequence
+            ).order_by(RunEventRow.id))
+            return convert.run_to_proto(row), [convert.event_to_proto(e) for e in found]
+
+    def list(self, *, page_size: int, page_token: str, filter: str
+             ) -> tuple[list[run_pb2.Run], str]:
+        size = pagination.page_size(page_size)
+        comparisons = filters.parse(filter, FILTER_FIELDS)
+        statement = sa.select(RunRow).where(*filters.clauses(comparisons, FILTER_FIELDS))
+        with self._db.read() as session:
+            page = pagination.fetch_page(session, statement, NEWEST_FIRST, kind="runs",
+                                         query=filters.canonical(comparisons), token=page_token,
+                                         size=size, key_of=lambda r: [r.queue_time, r.id])
+            return [convert.run_to_proto(r) for r in page.rows], page.next_token
+
+    def list_events(self, run_id: str, *, page_size: int, page_token: str
+                    ) -> tuple[list[run_pb2.RunEvent], str]:
+        size = pagination.page_size(page_size, default=100, maximum=1000)
+        with self._db.read() as session:
+            get_row(session, run_id)
+            statement = sa.select(RunEventRow).where(RunEventRow.run_id == run_id)
+            page = pagination.fetch_page(session, statement, EVENTS_ORDER, kind="run_events",
+                                         query=run_id, token=page_token, size=size,
+                                         key_of=lambda r: [r.id])
+            return [convert.event_to_proto(r) for r in page.rows], page.next_token
+
+    def list_rejected(self, run_id: str, *, page_size: int, page_token: str
+                      ) -> tuple[list[run_service_pb2.RejectedRow], str, list[str]]:
+        size = pagination.page_size(page_size, default=100, maximum=1000)
+        with self._db.read() as session:
+            run = get_row(session, run_id)
+            statement = sa.select(RejectedRowRow).where(RejectedRowRow.run_id == run_id)
+            page = pagination.fetch_page(session, statement, REJECTED_ORDER,
+                                         kind="rejected_rows", query=run_id, token=page_token,
+                                         size=size, key_of=lambda r: [r.id])
+            return ([convert.rejected_to_proto(r) for r in page.rows], page.next_token,
+                    list(run.rejected_columns or []))
+
+    def summarize(self, window: timedelta) -> list[tuple[int, int]]:
+        since = self._clock.now() - window
+        with self._db.read() as session:
+            found = dict(session.execute(
+                sa.select(RunRow.status, sa.func.count()).where(RunRow.queue_time >= since)
+                .group_by(RunRow.status)).all())
+        return [(status, int(found.get(status, 0)))
+                for status in run_pb2.RunStatus.values() if status]
+
+    # --- control ------------------------------------------------------------
+
+    def cancel(self, run_id: str, reason: str) -> run_pb2.Run:
+        now = self._clock.now()
+        why = reason or "cancelled by an operator"
+        with self._db.write() as session:
+            row = get_row(session, run_id, for_update=self._db.is_postgres)
+            if row.status == run_pb2.RUN_STATUS_QUEUED:
+                row.status = run_pb2.RUN_STATUS_CANCELLED
+                row.end_time = now
+                row.error_message = why
+                row.update_time = now
+                events.status_changed(session, row, now, f"cancelled while queued: {why}")
+            elif row.status == run_pb2.RUN_STATUS_RUNNING:
+                if not row.cancel_requested:
+                    row.cancel_requested = True
+                    row.error_message = why
+                    row.update_time = now
+                    events.append(session, row, now,
+                                  f"cancel requested: {why}; the runner stops at its next "
+                                  "batch boundary", type=run_pb2.RUN_EVENT_TYPE_LOG)
+            else:
+                raise FailedPreconditionError(
+                    f"run {run_id} is already {convert.status_name(row.status)}; "
+                    "only QUEUED or RUNNING runs can be cancelled")
+            self._notes.run_changed(session)
+            return convert.run_to_proto(row)
+
+    # --- outbox -------------------------------------------------------------
+
+    def to_publish(self, published_before: datetime | None, limit: int) -> list[run_pb2.Run]:
+        if limit < 0:
+            raise InvalidArgumentError("limit must not be negative",
+                                       [Violation("limit", "must not be negative")])
+        limit = min(limit or DEFAULT_PUBLISH_LIMIT, MAX_PUBLISH_LIMIT)
+        unpublished = RunRow.published_time.is_(None)
+        if published_before is not None:
+            unpublished = sa.or_(unpublished, RunRow.published_time < published_before)
+        with self._db.read() as session:
+            rows = session.scalars(sa.select(RunRow).where(
+                RunRow.status == run_pb2.RUN_STATUS_QUEUED, unpublished
+            ).order_by(RunRow.queue_time, RunRow.id).limit(limit))
+            return [convert.run_to_proto(r) for r in rows]
+
+    def mark_published(self, run_ids: list[str]) -> None:
+        if not run_ids:
+            return
+        now = self._clock.now()
+        with self._db.write() as session:
+            session.execute(sa.update(RunRow).where(RunRow.id.in_(list(run_ids))).values(
+                published_time=now, publish_count=RunRow.publish_count + 1),
+                execution_options={"synchronize_session": False})
