@@ -1,0 +1,100 @@
+"""Database probe: the maximum of an updated-at column.
+
+For SQL sources the maximum is taken over the source query
+(``SELECT max(q.<column>) FROM (<query>) AS q``); for exports, over the
+target table. SQLAlchemy is imported here only, so the rest of the package
+stays free of it. Errors are classified and scrubbed of the URL's password.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from ferry.freshness.errors import (
+    FreshnessCredentialsError,
+    FreshnessError,
+    FreshnessPermanentError,
+    FreshnessTransientError,
+)
+from ferry.secrets import SecretError, SecretRedactor, resolve_secret
+
+
+def resolve_url(ref: str, field: str) -> str:
+    if not ref:
+        raise FreshnessPermanentError(f"{field} is required for DB_MAX_UPDATED")
+    try:
+        return resolve_secret(ref)
+    except SecretError as exc:
+        raise FreshnessCredentialsError(str(exc)) from None
+
+
+def _token(value: object) -> str:
+    """The stored form of the maximum: ISO 8601 for times, ``null`` for an
+    empty result, ``str()`` otherwise."""
+    if value is None:
+        return "null"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _classify(exc: Exception, what: str, redactor: SecretRedactor) -> FreshnessError:
+    original = getattr(exc, "orig", None) or exc
+    text = redactor.redact((str(original).splitlines() or [type(original).__name__])[0])
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return FreshnessTransientError(f"{what}: {text}")
+    return FreshnessPermanentError(f"{what}: {text}")
+
+
+def _max(url: str, build_sql, what: str) -> str:
+    redactor = SecretRedactor([url])
+    try:
+        parsed = sa.make_url(url)
+        if parsed.password:
+            redactor.add(str(parsed.password))
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    except Exception as exc:  # noqa: BLE001 - any bad URL is a permanent problem
+        raise FreshnessPermanentError(
+            f"{what}: not a usable SQLAlchemy URL ({type(exc).__name__})"
+        ) from None
+    try:
+        with engine.connect() as conn:
+            value = conn.execute(sa.text(build_sql(engine.dialect.identifier_preparer))).scalar()
+    except sa_exc.SQLAlchemyError as exc:
+        raise _classify(exc, what, redactor) from None
+    finally:
+        engine.dispose()
+    return _token(value)
+
+
+def max_updated_of_query(url: str, query: str, column: str) -> str:
+    """``max(column)`` over the rows of ``query`` (a SQL source)."""
+    if not column:
+        raise FreshnessPermanentError("source.updated_column is required for DB_MAX_UPDATED")
+    body = query.strip().rstrip(";").strip()
+    if not body:
+        raise FreshnessPermanentError("source.location (the query) is empty")
+    return _max(
+        url,
+        lambda quote: f"SELECT max(q.{quote.quote(column)}) FROM ({body}) AS q",
+        "SQL source max updated",
+    )
+
+
+def max_updated_of_table(url: str, table: str, column: str) -> str:
+    """``max(column)`` of a table (the target an export reads). ``table`` may
+    be ``schema.table``."""
+    if not table or not column:
+        raise FreshnessPermanentError("a table and an updated column are required")
+    schema, _, name = table.rpartition(".")
+
+    def build(quote) -> str:
+        qualified = quote.quote(name)
+        if schema:
+            qualified = f"{quote.quote_schema(schema)}.{qualified}"
+        return f"SELECT max({quote.quote(column)}) FROM {qualified}"
+
+    return _max(url, build, f"target table {table} max updated")
