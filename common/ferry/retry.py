@@ -144,8 +144,9 @@ class RetrySettings:
             stop=(tenacity.stop_after_attempt(self.max_attempts)
                   | tenacity.stop_after_delay(self.max_elapsed)
                   | stop_requested),
-            wait=tenacity.wait_exponential_jitter(initial=self.initial_backoff,
-                                                  max=self.max_backoff, jitter=jitter),
+            wait=(tenacity.wait_exponential(multiplier=self.initial_backoff,
+                                            max=self.max_backoff)
+                  + tenacity.wait_random(0, jitter)),
             retry=tenacity.retry_if_exception(self.is_retryable),
             before_sleep=before_sleep,
             sleep=sleep,

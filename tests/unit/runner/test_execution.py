@@ -1,0 +1,226 @@
+"""RunExecutor with a fake registry and a fake engine (no network).
+
+Covers how a run ends: finish with counts, RETRY events for transient errors,
+release when retries run out, immediate failure with a hint for permanent
+errors, cancellation, lease loss, and hand-back when the shutdown grace ends.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ferry.v1 import profile_pb2, run_pb2
+from ferry_runner.execution import RunExecutor
+from ferry_runner.metrics import RunnerMetrics
+from ferry_runner.outcome import EndingKind
+from ferry_runner.registry import Claim, LeaseLostError
+from ferry_runner.shutdown import Shutdown
+from google.protobuf import duration_pb2
+
+
+@dataclass
+class Counts:
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: int = 0
+    written: int = 0
+
+
+@dataclass
+class Result:
+    status: str
+    counts: Counts = field(default_factory=Counts)
+    first_error: Any = None
+    error_class: str = ""
+    error_message: str = ""
+
+
+class Transient(Exception):
+    error_class = "TRANSIENT"
+
+
+class Credentials(Exception):
+    error_class = "CREDENTIALS"
+
+
+class FakeRegistry:
+    def __init__(self) -> None:
+        self.heartbeats = 0
+        self.progress: list[tuple[dict[str, int], int, list[run_pb2.RunEvent]]] = []
+        self.finished: list[tuple[Any, list[run_pb2.RunEvent]]] = []
+        self.released: list[dict[str, Any]] = []
+        self.cancel = False
+        self.lose_lease = False
+
+    def heartbeat(self, claim: Claim) -> bool:
+        self.heartbeats += 1
+        if self.lose_lease:
+            raise LeaseLostError("fencing token superseded")
+        return self.cancel
+
+    def report_progress(self, claim: Claim, counts: dict[str, int], rows_total: int,
+                        events: list[run_pb2.RunEvent]) -> bool:
+        self.progress.append((counts, rows_total, list(events)))
+        return self.cancel
+
+    def finish(self, claim: Claim, plan: Any, events: list[run_pb2.RunEvent]) -> run_pb2.Run:
+        self.finished.append((plan, list(events)))
+        return run_pb2.Run(id=claim.run_id)
+
+    def release(self, claim: Claim, reason: str, *, attempt_used: bool,
+                error_class: str = "") -> run_pb2.Run:
+        self.released.append({"reason": reason, "attempt_used": attempt_used,
+                              "error_class": error_class})
+        return run_pb2.Run(id=claim.run_id)
+
+    def events(self) -> list[run_pb2.RunEvent]:
+        found = [e for _, _, events in self.progress for e in events]
+        found += [e for _, events in self.finished for e in events]
+        return found
+
+
+def make_claim(max_attempts: int = 3) -> Claim:
+    profile = profile_pb2.Profile(name="p", entity_type="products", retry=profile_pb2.RetryPolicy(
+        max_attempts=max_attempts, initial_backoff=duration_pb2.Duration(nanos=10_000_000),
+        max_backoff=duration_pb2.Duration(nanos=20_000_000)))
+    run = run_pb2.Run(id="run-1", profile="p", attempt=1, max_attempts=3)
+    return Claim(run_id="run-1", profile_name="p", attempt=1, fencing_token=7, run=run,
+                 profile=profile)
+
+
+def executor(registry: FakeRegistry, engine: Any, shutdown: Shutdown | None = None,
+             metrics: RunnerMetrics | None = None) -> RunExecutor:
+    return RunExecutor(registry, target_url="sqlite://", heartbeat_interval=0.05,  # type: ignore[arg-type]
+                       metrics=metrics or RunnerMetrics(), shutdown=shutdown or Shutdown(5),
+                       engine=engine, progress_interval=0.02)
+
+
+def test_completed_run_is_finished_with_counts_and_engine_arguments() -> None:
+    seen: dict[str, Any] = {}
+
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        seen.update(kwargs, profile=profile.name)
+        kwargs["on_progress"](Counts(rows_read=5, created=5), 10)
+        time.sleep(0.1)
+        return Result("COMPLETED", Counts(rows_read=10, created=10))
+
+    registry = FakeRegistry()
+    ending = executor(registry, engine).execute(make_claim())
+    assert ending.kind is EndingKind.FINISH
+    plan, _ = registry.finished[0]
+    assert plan.status == "COMPLETED" and plan.counts["created"] == 10
+    assert seen["profile"] == "p" and seen["dry_run"] is False
+    assert seen["default_target_url"] == "sqlite://"
+    assert not seen["should_cancel"]()
+    assert registry.heartbeats >= 1
+    assert any(c["rows_read"] == 5 and total == 10 for c, total, _ in registry.progress)
+
+
+def test_transient_errors_are_retried_with_retry_events() -> None:
+    calls = []
+
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        calls.append(1)
+        if len(calls) < 3:
+            raise Transient(f"HTTP 503 (call {len(calls)})")
+        return Result("COMPLETED")
+
+    registry = FakeRegistry()
+    metrics = RunnerMetrics()
+    executor(registry, engine, metrics=metrics).execute(make_claim(max_attempts=3))
+    assert len(calls) == 3
+    assert registry.finished[0][0].status == "COMPLETED"
+    retries = [e for e in registry.events() if e.type == run_pb2.RUN_EVENT_TYPE_RETRY]
+    assert len(retries) == 2
+    assert "HTTP 503 (call 1)" in retries[0].message and retries[0].attempt == 1
+    assert metrics.get("transient_retries") == 2
+
+
+def test_transient_retries_exhausted_release_the_attempt_as_used() -> None:
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        raise Transient("connection reset")
+
+    registry = FakeRegistry()
+    ending = executor(registry, engine).execute(make_claim(max_attempts=2))
+    assert ending.kind is EndingKind.RELEASE and not registry.finished
+    assert registry.released == [{"reason": "transient error, retries exhausted: "
+                                            "connection reset",
+                                  "attempt_used": True, "error_class": "TRANSIENT"}]
+
+
+def test_engine_reporting_a_transient_failure_is_retried_too() -> None:
+    results = [Result("FAILED", error_class="TRANSIENT", error_message="429"),
+               Result("COMPLETED")]
+    registry = FakeRegistry()
+    executor(registry, lambda p, **k: results.pop(0)).execute(make_claim())
+    assert registry.finished[0][0].status == "COMPLETED"
+
+
+def test_permanent_errors_fail_at_once_with_class_and_hint() -> None:
+    calls = []
+
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        calls.append(1)
+        raise Credentials("HTTP 401 from https://example.test/feed")
+
+    registry = FakeRegistry()
+    executor(registry, engine).execute(make_claim())
+    assert len(calls) == 1
+    plan, _ = registry.finished[0]
+    assert (plan.status, plan.error_class) == ("FAILED", "CREDENTIALS")
+    assert "source.credentials" in plan.hint
+    assert "HTTP 401" in plan.error_message
+
+
+def _until_cancelled(profile: Any, **kwargs: Any) -> Result:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if kwargs["should_cancel"]():
+            return Result("CANCELLED", Counts(rows_read=3))
+        time.sleep(0.01)
+    return Result("COMPLETED")
+
+
+def test_cancel_requested_by_heartbeat_ends_the_run_cancelled() -> None:
+    registry = FakeRegistry()
+    registry.cancel = True
+    executor(registry, _until_cancelled).execute(make_claim())
+    assert registry.finished[0][0].status == "CANCELLED"
+
+
+def test_lost_lease_stops_the_run_and_writes_nothing() -> None:
+    registry = FakeRegistry()
+    registry.lose_lease = True
+    metrics = RunnerMetrics()
+    ending = executor(registry, _until_cancelled, metrics=metrics).execute(make_claim())
+    assert ending.kind is EndingKind.ABANDON
+    assert not registry.finished and not registry.released
+    assert metrics.get("lease_lost") == 1
+
+
+def test_shutdown_grace_over_hands_the_run_back_unused() -> None:
+    registry = FakeRegistry()
+    shutdown = Shutdown(0.1)
+    shutdown.begin("SIGTERM")
+    threading.Timer(0.2, shutdown.expire).start()
+    ending = executor(registry, _until_cancelled, shutdown=shutdown).execute(make_claim())
+    assert ending.kind is EndingKind.RELEASE
+    assert registry.released[0]["attempt_used"] is False and not registry.finished
+
+
+def test_progress_is_throttled() -> None:
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        for i in range(300):
+            kwargs["on_progress"](Counts(rows_read=i))
+            time.sleep(0.001)
+        return Result("COMPLETED")
+
+    registry = FakeRegistry()
+    executor(registry, engine).execute(make_claim())
+    assert 1 <= len(registry.progress) < 60

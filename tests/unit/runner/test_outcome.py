@@ -1,0 +1,110 @@
+"""Claim decisions and the mapping of engine results to FinishRun fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from ferry_runner.classify import CREDENTIALS, TRANSIENT, Classification
+from ferry_runner.outcome import (
+    ClaimDecision,
+    decide_claim,
+    finish_from_failure,
+    finish_from_result,
+    result_is_transient_failure,
+)
+
+
+@pytest.mark.parametrize(("outcome", "decision"), [
+    ("CLAIM_OUTCOME_CLAIMED", ClaimDecision.RUN),
+    ("CLAIM_OUTCOME_ALREADY_CLAIMED", ClaimDecision.DUPLICATE),
+    ("CLAIM_OUTCOME_FINISHED", ClaimDecision.DUPLICATE),
+    ("CLAIM_OUTCOME_STALE", ClaimDecision.DUPLICATE),
+    ("CLAIM_OUTCOME_DEFERRED", ClaimDecision.DEFERRED),
+    ("CLAIM_OUTCOME_UNSPECIFIED", ClaimDecision.INVALID),
+    ("SOMETHING_NEW", ClaimDecision.INVALID),
+])
+def test_decide_claim(outcome: str, decision: ClaimDecision) -> None:
+    assert decide_claim(outcome) is decision
+
+
+@dataclass
+class Counts:
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: int = 0
+    written: int = 0
+
+
+@dataclass
+class RowError:
+    row: int
+    field: str
+    message: str
+
+
+@dataclass
+class Rejected:
+    row: int
+    outcome: str
+    field: str
+    message: str
+    values: dict
+
+
+@dataclass
+class Result:
+    status: str
+    counts: Counts = field(default_factory=Counts)
+    first_error: RowError | None = None
+    first_skip_reason: str = ""
+    warnings: list = field(default_factory=list)
+    rejected_rows: list = field(default_factory=list)
+    rejected_columns: list = field(default_factory=list)
+    error_class: str = ""
+    error_message: str = ""
+    rows_total: int = 0
+
+
+def test_warning_result_keeps_counts_first_error_and_rejects() -> None:
+    result = Result("WARNING", Counts(rows_read=10, created=8, errors=1, skipped=1),
+                    first_error=RowError(3, "price", "not a number"),
+                    first_skip_reason="row 7: sku is empty", warnings=["2 rows rejected"],
+                    rejected_rows=[Rejected(3, "error", "price", "not a number",
+                                            {"sku": "A", "price": "x", "qty": None})],
+                    rejected_columns=["sku", "price", "qty"], rows_total=10)
+    plan = finish_from_result(result)
+    assert plan.status == "WARNING"
+    assert plan.counts == {"rows_read": 10, "created": 8, "updated": 0, "unchanged": 0,
+                           "skipped": 1, "errors": 1, "written": 0}
+    assert (plan.first_error.row, plan.first_error.field) == (3, "price")
+    assert plan.rejected_rows[0].values == {"sku": "A", "price": "x", "qty": ""}
+    assert plan.rejected_columns == ("sku", "price", "qty")
+    assert plan.hint == ""
+
+
+def test_failed_result_gets_the_hint_of_its_class() -> None:
+    plan = finish_from_result(Result("FAILED", error_class="credentials",
+                                     error_message="HTTP 401"))
+    assert (plan.status, plan.error_class, plan.error_message) == \
+        ("FAILED", "CREDENTIALS", "HTTP 401")
+    assert "source.credentials" in plan.hint
+
+
+def test_unknown_status_is_refused() -> None:
+    with pytest.raises(ValueError):
+        finish_from_result(Result("DONE"))
+
+
+def test_failures() -> None:
+    plan = finish_from_failure(Classification(CREDENTIALS, "HTTP 403"), Counts(rows_read=2))
+    assert (plan.status, plan.error_class, plan.counts["rows_read"]) == \
+        ("FAILED", "CREDENTIALS", 2)
+    assert plan.hint
+    with pytest.raises(ValueError):
+        finish_from_failure(Classification(TRANSIENT, "reset"))
+    assert result_is_transient_failure(Result("FAILED", error_class="TRANSIENT"))
+    assert not result_is_transient_failure(Result("FAILED", error_class="PERMANENT"))
