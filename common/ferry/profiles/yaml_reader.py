@@ -131,13 +131,17 @@ class ProfileReader:
 
     # -- containers ----------------------------------------------------------------
 
-    def section(self, value: Any, path: str, known: tuple[str, ...]) -> dict[str, Any]:
-        """A mapping with only known keys; unknown keys are violations."""
+    def section(self, value: Any, path: str, known: tuple[str, ...],
+                message: Any = None) -> dict[str, Any]:
+        """A mapping with only known keys; unknown keys are violations. A given
+        mapping, even empty, marks ``message`` as present."""
         if value is None:
             return {}
         if not isinstance(value, dict):
             self.fail(path, f"expected a mapping, got {_type_name(value)}")
             return {}
+        if message is not None:
+            message.SetInParent()
         result: dict[str, Any] = {}
         for key, item in value.items():
             key_text = str(key)
@@ -203,7 +207,7 @@ class ProfileReader:
             self.fail("kind", f'expected "Profile", got {_type_name(value)}')
 
     def _source(self, value: Any, path: str, source: pb.Source) -> None:
-        spec = self.section(value, path, SOURCE_KEYS)
+        spec = self.section(value, path, SOURCE_KEYS, source)
         simple = {"location": "location", "credentials": "credentials_ref", "dsn": "dsn_ref",
                   "connector": "connector", "updated_column": "updated_column"}
         for key, item in spec.items():
@@ -226,7 +230,7 @@ class ProfileReader:
                 self.duration(item, where, source.timeout)
 
     def _format(self, value: Any, path: str, fmt: pb.Format) -> None:
-        spec = self.section(value, path, FORMAT_KEYS)
+        spec = self.section(value, path, FORMAT_KEYS, fmt)
         for key, item in spec.items():
             where = f"{path}.{key}"
             if key == "kind":
@@ -239,7 +243,7 @@ class ProfileReader:
                 setattr(fmt, key, self.text(item, where))
 
     def _mapping(self, value: Any, mapping: pb.Mapping) -> None:
-        spec = self.section(value, "mapping", MAPPING_KEYS)
+        spec = self.section(value, "mapping", MAPPING_KEYS, mapping)
         for key, item in spec.items():
             where = f"mapping.{key}"
             if key == "key":
@@ -249,7 +253,7 @@ class ProfileReader:
             elif key == "defaults":
                 mapping.defaults.update(self.text_map(item, where))
             elif key == "forward_fill":
-                fill = self.section(item, where, FORWARD_FILL_KEYS)
+                fill = self.section(item, where, FORWARD_FILL_KEYS, mapping.forward_fill)
                 if "group" in fill:
                     mapping.forward_fill.group_column = self.text(fill["group"], f"{where}.group")
                 if "columns" in fill:
@@ -339,7 +343,7 @@ class ProfileReader:
         return str(value)
 
     def _target(self, value: Any, target: pb.Target) -> None:
-        spec = self.section(value, "target", TARGET_KEYS)
+        spec = self.section(value, "target", TARGET_KEYS, target)
         if "kind" in spec:
             target.kind = self.enum(spec["kind"], "target_kind", "target.kind")
         if "dsn" in spec:
@@ -348,7 +352,7 @@ class ProfileReader:
             target.table = self.text(spec["table"], "target.table")
 
     def _export(self, value: Any, export: pb.ExportSpec) -> None:
-        spec = self.section(value, "export", EXPORT_KEYS)
+        spec = self.section(value, "export", EXPORT_KEYS, export)
         if "directory" in spec:
             export.directory = self.text(spec["directory"], "export.directory")
         if "format" in spec:
@@ -357,7 +361,7 @@ class ProfileReader:
             export.file_prefix = self.text(spec["prefix"], "export.prefix")
 
     def _retention(self, value: Any, retention: pb.RetentionPolicy) -> None:
-        spec = self.section(value, "retention", RETENTION_KEYS)
+        spec = self.section(value, "retention", RETENTION_KEYS, retention)
         for key, item in spec.items():
             where = f"retention.{key}"
             if key == "on_success":
@@ -370,7 +374,7 @@ class ProfileReader:
                 setattr(retention, key, self.integer(item, where))
 
     def _retry(self, value: Any, retry: pb.RetryPolicy) -> None:
-        spec = self.section(value, "retry", RETRY_KEYS)
+        spec = self.section(value, "retry", RETRY_KEYS, retry)
         for key, item in spec.items():
             if key == "max_attempts":
                 retry.max_attempts = self.integer(item, "retry.max_attempts")
@@ -378,7 +382,7 @@ class ProfileReader:
                 self.duration(item, f"retry.{key}", getattr(retry, key))
 
     def _threshold(self, value: Any, threshold: pb.ErrorThreshold) -> None:
-        spec = self.section(value, "error_threshold", THRESHOLD_KEYS)
+        spec = self.section(value, "error_threshold", THRESHOLD_KEYS, threshold)
         if "max_errors" in spec:
             threshold.max_errors = self.integer(spec["max_errors"], "error_threshold.max_errors",
                                                  bits=64)

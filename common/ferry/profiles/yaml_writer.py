@@ -1,5 +1,8 @@
 """Turn a ``Profile`` into the plain dicts of its YAML document (the inverse of
-``yaml_reader``): only fields that are set, in the documented key order."""
+``yaml_reader``): only fields that are set, in the documented key order. A
+section (sub-message) that is present is written even when it is empty, so
+presence round-trips (the engine reads ``error_threshold: {max_errors: 0}``
+differently from no ``error_threshold``)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,15 @@ from ferry.profiles.durations import format_duration
 from ferry.profiles.yaml_reader import ENUMS
 from ferry.v1 import profile_pb2 as pb
 
+_EMPTY = (None, "", [], {}, 0)
+
+
+class _Keep:
+    """A value written even when empty: a present sub-message or optional flag."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
 
 def enum_text(kind: str, value: int) -> str:
     enum, prefix = ENUMS[kind]
@@ -17,47 +29,47 @@ def enum_text(kind: str, value: int) -> str:
 
 
 def _drop_empty(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v not in (None, "", [], {}, 0)}
+    kept: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, _Keep):
+            kept[key] = value.value
+        elif value is not False and value not in _EMPTY:
+            kept[key] = value
+    return kept
+
+
+def _section(message: Any, field: str, build) -> _Keep | None:  # type: ignore[no-untyped-def]
+    if not message.HasField(field):
+        return None
+    return _Keep(_drop_empty(build(getattr(message, field))))
+
+
+def _enum(kind: str, value: int) -> str:
+    return enum_text(kind, value) if value else ""
 
 
 def profile_document(profile: pb.Profile) -> dict[str, Any]:
-    doc: dict[str, Any] = {"kind": "Profile", "name": profile.name}
-    doc["description"] = profile.description
-    doc["entity"] = profile.entity_type
-    if profile.operation:
-        doc["operation"] = enum_text("operation", profile.operation)
-    if profile.HasField("source"):
-        doc["source"] = _source(profile.source)
-    if profile.HasField("mapping"):
-        doc["mapping"] = _mapping(profile.mapping)
-    if profile.HasField("target"):
-        doc["target"] = _drop_empty({
-            "kind": enum_text("target_kind", profile.target.kind) if profile.target.kind else "",
-            "dsn": profile.target.dsn_ref,
-            "table": profile.target.table,
-        })
-    if profile.HasField("export"):
-        doc["export"] = _drop_empty({
-            "directory": profile.export.directory,
-            "format": _format(profile.export.format) if profile.export.HasField("format") else {},
-            "prefix": profile.export.file_prefix,
-        })
-    doc["freshness"] = [enum_text("freshness", m) for m in profile.freshness]
-    if profile.HasField("retention"):
-        doc["retention"] = _retention(profile.retention)
-    if profile.HasField("retry"):
-        doc["retry"] = _retry(profile.retry)
-    if profile.HasField("error_threshold"):
-        threshold = profile.error_threshold
-        doc["error_threshold"] = _drop_empty({
-            "max_errors": threshold.max_errors,
-            "max_error_percent": _number(threshold.max_error_percent),
-        })
-    if profile.overlap_policy:
-        doc["overlap"] = enum_text("overlap", profile.overlap_policy)
-    doc["batch_size"] = profile.batch_size
-    doc["labels"] = dict(sorted(profile.labels.items()))
-    return _drop_empty(doc)
+    return _drop_empty({
+        "kind": "Profile",
+        "name": profile.name,
+        "description": profile.description,
+        "entity": profile.entity_type,
+        "operation": _enum("operation", profile.operation),
+        "source": _section(profile, "source", _source),
+        "mapping": _section(profile, "mapping", _mapping),
+        "target": _section(profile, "target", lambda t: {
+            "kind": _enum("target_kind", t.kind), "dsn": t.dsn_ref, "table": t.table}),
+        "export": _section(profile, "export", lambda e: {
+            "directory": e.directory, "format": _section(e, "format", _format),
+            "prefix": e.file_prefix}),
+        "freshness": [enum_text("freshness", m) for m in profile.freshness],
+        "retention": _section(profile, "retention", _retention),
+        "retry": _section(profile, "retry", _retry),
+        "error_threshold": _section(profile, "error_threshold", _threshold),
+        "overlap": _enum("overlap", profile.overlap_policy),
+        "batch_size": profile.batch_size,
+        "labels": dict(sorted(profile.labels.items())),
+    })
 
 
 def _number(value: float) -> int | float:
@@ -65,53 +77,51 @@ def _number(value: float) -> int | float:
 
 
 def _source(source: pb.Source) -> dict[str, Any]:
-    return _drop_empty({
-        "kind": enum_text("source_kind", source.kind) if source.kind else "",
+    return {
+        "kind": _enum("source_kind", source.kind),
         "location": source.location,
-        "selection": enum_text("selection", source.selection) if source.selection else "",
-        "format": _format(source.format) if source.HasField("format") else {},
+        "selection": _enum("selection", source.selection),
+        "format": _section(source, "format", _format),
         "credentials": source.credentials_ref,
-        "auth": enum_text("auth", source.auth) if source.auth else "",
+        "auth": _enum("auth", source.auth),
         "headers": dict(sorted(source.headers.items())),
         "timeout": format_duration(source.timeout) if source.HasField("timeout") else "",
         "dsn": source.dsn_ref,
         "connector": source.connector,
         "options": dict(sorted(source.options.items())),
         "updated_column": source.updated_column,
-    })
+    }
 
 
 def _format(fmt: pb.Format) -> dict[str, Any]:
-    header = fmt.header if fmt.HasField("header") else None
     values = {
-        "kind": enum_text("format_kind", fmt.kind) if fmt.kind else "",
+        "kind": _enum("format_kind", fmt.kind),
         "delimiter": fmt.delimiter,
         "quote_char": fmt.quote_char,
-        "header": "keep" if header is not None else None,
+        "header": None,
         "encoding": fmt.encoding,
         "records_path": fmt.records_path,
         "sheet": fmt.sheet,
-        "compression": enum_text("compression", fmt.compression) if fmt.compression else "",
+        "compression": _enum("compression", fmt.compression),
         "member": fmt.member,
     }
-    values = _drop_empty(values)
-    if header is not None:
-        values["header"] = header  # a present false is kept
+    if fmt.HasField("header"):
+        values["header"] = _Keep(fmt.header)
     return values
 
 
 def _mapping(mapping: pb.Mapping) -> dict[str, Any]:
-    fill = mapping.forward_fill
-    return _drop_empty({
+    return {
         "key": list(mapping.key_fields),
         "required": list(mapping.required_fields),
         "defaults": dict(sorted(mapping.defaults.items())),
-        "forward_fill": _drop_empty({"group": fill.group_column, "columns": list(fill.columns)}),
+        "forward_fill": _section(mapping, "forward_fill", lambda f: {
+            "group": f.group_column, "columns": list(f.columns)}),
         "filters": [_drop_empty({"column": f.column, "equals_any": list(f.equals_any),
                                  "not_empty": f.not_empty, "negate": f.negate})
                     for f in mapping.filters],
         "fields": {f.target: _field(f) for f in mapping.fields},
-    })
+    }
 
 
 def _field(field: pb.FieldMapping) -> Any:
@@ -148,9 +158,8 @@ def _arg(value: str) -> Any:
 
 
 def _retention(retention: pb.RetentionPolicy) -> dict[str, Any]:
-    on_success = retention.on_success
-    return _drop_empty({
-        "on_success": enum_text("on_success", on_success) if on_success else "",
+    return {
+        "on_success": _enum("on_success", retention.on_success),
         "backup_dir": retention.backup_dir,
         "failed_dir": retention.failed_dir,
         "keep_failed_days": retention.keep_failed_days,
@@ -158,12 +167,20 @@ def _retention(retention: pb.RetentionPolicy) -> dict[str, Any]:
         "masked_fields": list(retention.masked_fields),
         "keep_runs_days": retention.keep_runs_days,
         "keep_min_runs": retention.keep_min_runs,
-    })
+    }
 
 
 def _retry(retry: pb.RetryPolicy) -> dict[str, Any]:
-    values: dict[str, Any] = _drop_empty({"max_attempts": retry.max_attempts})
+    values: dict[str, Any] = {"max_attempts": retry.max_attempts}
     for key in ("initial_backoff", "max_backoff", "max_elapsed"):
         if retry.HasField(key):
             values[key] = format_duration(getattr(retry, key))
+    return values
+
+
+def _threshold(threshold: pb.ErrorThreshold) -> dict[str, Any]:
+    values: dict[str, Any] = {"max_errors": threshold.max_errors,
+                              "max_error_percent": _number(threshold.max_error_percent)}
+    if not threshold.max_error_percent:
+        values["max_errors"] = _Keep(threshold.max_errors)  # a present threshold names it
     return values

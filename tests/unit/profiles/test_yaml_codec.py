@@ -180,3 +180,12 @@ def test_bare_transform_and_list_arguments():
     assert trim.name == "trim" and not trim.args
     assert json.loads(split.args["separators"]) == [",", ";"]
     assert "separators:\n" in dump_profile(profile)
+
+
+def test_present_sections_round_trip_even_when_empty():
+    text = "name: a\nerror_threshold: {max_errors: 0}\ntarget: {}\n"
+    [profile] = load_profiles(text, "x")
+    assert profile.HasField("error_threshold") and profile.HasField("target")
+    dumped = dump_profile(profile)
+    assert "error_threshold:\n  max_errors: 0\n" in dumped
+    assert load_profiles(dumped, "x") == [profile]

@@ -1,0 +1,35 @@
+"""The example profiles under examples/ load, validate and round-trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ferry.profiles.validation import validate_profile
+from ferry.profiles.yaml_codec import dump_profile, load_profiles
+
+EXAMPLES = sorted((Path(__file__).parents[3] / "examples").glob("*.yaml"))
+
+
+def test_the_examples_exist():
+    assert {p.name for p in EXAMPLES} >= {"supplier-products.yaml", "customers.yaml",
+                                          "stock-feed.yaml", "products-export.yaml"}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_is_valid_for_the_registry_and_the_engine(path):
+    profiles = load_profiles(path.read_text(), path.name)
+    for profile in profiles:
+        assert validate_profile(profile) == [], profile.name
+        assert load_profiles(dump_profile(profile), "dumped") == [profile]
+
+
+def test_file_examples_point_at_the_example_data():
+    root = Path(__file__).parents[3]
+    for path in EXAMPLES:
+        for profile in load_profiles(path.read_text(), path.name):
+            location = profile.source.location
+            if location.startswith(".ferry/examples/data/"):
+                pattern = location.removeprefix(".ferry/")
+                assert list(root.glob(pattern)), f"{profile.name}: nothing matches {pattern}"
