@@ -1,0 +1,223 @@
+"""Deterministic, keyed masking of sample rows saved with a run for audit.
+
+Masked: columns whose name says email, phone, person or company name, or
+address (street, city, zip/postal code...); columns the profile lists in
+``retention.masked_fields``; and, in every column, any text that looks like
+an email address or a phone number.
+
+Each mask keeps a small hint of shape plus a tag: eight letters derived from
+HMAC-SHA256 of the normalised value under a key the operator holds (e.g.
+``FERRY_MASK_KEY``). The same value masks the same way under one key, so an
+operator can correlate rows and runs; without the key, the tag cannot be
+checked against a dictionary of likely values. Tags use letters only, so a
+mask never contains a run of digits that could pass for a phone number.
+
+=========  ==========================  =================================
+kind       example input               masked
+=========  ==========================  =================================
+email      jane.doe@example.com        j***@e***.com~kqzvtmwa
+phone      +33 6 12 34 56 78           +*********78~bqxrnlfe
+name       Jane Doe                    J***~hwmfqcaz
+other      12 rue de la Paix           ***~tdnvxoyr
+=========  ==========================  =================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+TAG_LETTERS = 8
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+
+EMAIL_RE = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+")
+# A run of digits with the separators phone numbers are written with.
+_PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|\b00)?\(?\d[\d \t().\-/]{4,}\d(?![\w])")
+_DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
+_DECIMAL_LIKE = re.compile(r"^\d+[.,]\d{1,2}$")
+
+EMAIL_WORDS = {"email", "mail", "emailaddress"}
+PHONE_WORDS = {
+    "phone", "telephone", "tel", "mobile", "cell", "cellphone", "fax", "msisdn", "gsm",
+    "phonenumber", "mobilephone", "telefon", "telefono", "telephonenumber",
+}
+ADDRESS_WORDS = {
+    "address", "addr", "street", "address1", "address2", "address3", "streetaddress",
+    "city", "town", "zip", "zipcode", "postcode", "postal", "postalcode",
+}
+NAME_JOINED = {
+    "name", "firstname", "lastname", "fullname", "givenname", "familyname", "middlename",
+    "surname", "nickname", "username", "displayname", "contactname", "customername",
+    "company", "companyname", "contact",
+}
+NAME_QUALIFIERS = {
+    "first", "last", "full", "given", "family", "middle", "sur", "nick", "user", "display",
+    "contact", "customer", "billing", "shipping", "recipient", "account", "holder", "card",
+    "company", "legal", "person", "owner", "client",
+}
+# Columns about an email or phone rather than holding one ("Accepts Email
+# Marketing", "phone_verified"): not masked by name (values still are).
+FLAG_WORDS = {
+    "accepts", "accept", "consent", "marketing", "opt", "optin", "optout", "verified",
+    "subscribed", "subscription", "status", "count", "type", "format", "template",
+    "enabled", "allowed", "bounced",
+}
+
+
+def column_words(column: str) -> list[str]:
+    """``billingFirstName`` / ``Billing First-Name`` -> ``["billing", "first", "name"]``."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", column)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def column_kind(column: str) -> str | None:
+    """``email``, ``phone``, ``name``, ``address`` or None, from the name alone."""
+    words = column_words(column)
+    if not words:
+        return None
+    joined = "".join(words)
+    if FLAG_WORDS.intersection(words):
+        return None
+    if EMAIL_WORDS.intersection(words) or joined in {"email", "emailaddress"}:
+        return "email"
+    if PHONE_WORDS.intersection(words) or joined in PHONE_WORDS:
+        return "phone"
+    if ADDRESS_WORDS.intersection(words):
+        return "address"
+    if joined in NAME_JOINED or "surname" in words:
+        return "name"
+    if "name" in words and set(words) - {"name"} <= NAME_QUALIFIERS:
+        return "name"
+    return None
+
+
+def _normal(column: str) -> str:
+    return "".join(column_words(column))
+
+
+def looks_like_phone(text: str) -> bool:
+    """Whether a candidate run of digits reads as a phone number: 7 to 15
+    digits, and an international prefix (``+``/``00``), phone-style
+    separators, or a national ``0`` plus nine digits; dates and plain
+    decimals are not phones."""
+    digits = sum(c.isdigit() for c in text)
+    if not 7 <= digits <= 15:
+        return False
+    body = text.strip()
+    if _DATE_LIKE.search(body) or _DECIMAL_LIKE.match(body):
+        return False
+    if body.startswith("+") or body.startswith("00"):
+        return True
+    if any(c in body for c in " \t().-/"):
+        return True
+    return body.isdigit() and len(body) == 10 and body.startswith("0")
+
+
+class Masker:
+    """Masks rows deterministically under ``key``.
+
+    ``extra_fields``: further columns to mask whatever their values (the
+    profile's ``retention.masked_fields``), matched without regard to case,
+    spaces or punctuation.
+    """
+
+    def __init__(self, key: bytes, extra_fields: Iterable[str] = ()) -> None:
+        if not key:
+            raise ValueError("a masking key is required (e.g. FERRY_MASK_KEY)")
+        self._key = bytes(key)
+        self._extra = {_normal(f) for f in extra_fields if f}
+        self._kinds: dict[str, str | None] = {}
+
+    # -- tags and masks -------------------------------------------------
+
+    def tag(self, kind: str, normalised: str) -> str:
+        """Eight letters from HMAC-SHA256(key, kind NUL value)."""
+        digest = hmac.new(self._key, f"{kind}\0{normalised}".encode(), hashlib.sha256).digest()
+        number = int.from_bytes(digest[:8], "big")
+        letters = []
+        for _ in range(TAG_LETTERS):
+            number, index = divmod(number, len(_ALPHABET))
+            letters.append(_ALPHABET[index])
+        return "".join(letters)
+
+    def mask_email(self, email: str) -> str:
+        value = email.strip()
+        local, _, domain = value.lower().rpartition("@")
+        labels = domain.split(".")
+        tld = labels[-1] if len(labels) > 1 and labels[-1].isalpha() else ""
+        hint = f"{local[:1]}***@{domain[:1]}***" + (f".{tld}" if tld else "")
+        return f"{hint}~{self.tag('email', value.lower())}"
+
+    def mask_phone(self, phone: str) -> str:
+        digits = "".join(c for c in phone if c.isdigit())
+        international = phone.strip().startswith("+") or digits.startswith("00")
+        if digits.startswith("00"):
+            digits = digits[2:]
+        if not digits:
+            return self.mask_other(phone)
+        shown = digits[-2:] if len(digits) > 4 else ""
+        hint = ("+" if international else "") + "*" * (len(digits) - len(shown)) + shown
+        return f"{hint}~{self.tag('phone', digits)}"
+
+    def mask_name(self, name: str) -> str:
+        value = " ".join(name.split())
+        initial = value[:1] if value[:1].isalpha() else ""
+        return f"{initial}***~{self.tag('name', value.casefold())}"
+
+    def mask_other(self, value: str) -> str:
+        return f"***~{self.tag('value', value.strip())}"
+
+    def mask_text(self, text: str) -> str:
+        """Free text with every email address and phone number masked."""
+        masked = EMAIL_RE.sub(lambda m: self.mask_email(m.group(0)), text)
+        return _PHONE_CANDIDATE.sub(
+            lambda m: self.mask_phone(m.group(0)) if looks_like_phone(m.group(0))
+            else m.group(0),
+            masked,
+        )
+
+    # -- rows -----------------------------------------------------------
+
+    def kind_of(self, column: str) -> str | None:
+        if column not in self._kinds:
+            kind = "other" if _normal(column) in self._extra else column_kind(column)
+            self._kinds[column] = kind
+        return self._kinds[column]
+
+    def mask_value(self, column: str, value: Any) -> Any:
+        if value is None or value == "":
+            return value
+        if isinstance(value, Mapping):
+            return self.mask_row(value)
+        if isinstance(value, list | tuple):
+            return [self.mask_value(column, item) for item in value]
+        kind = self.kind_of(column)
+        if kind is None:
+            return self.mask_text(value) if isinstance(value, str) else value
+        text = str(value)
+        if kind == "email":
+            if EMAIL_RE.fullmatch(text.strip()):
+                return self.mask_email(text)
+            return self.mask_other(text)
+        if kind == "phone":
+            return self.mask_phone(text)
+        if kind == "name":
+            return self.mask_other(text) if EMAIL_RE.search(text) else self.mask_name(text)
+        return self.mask_other(text)
+
+    def mask_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of ``row`` with sensitive values masked; keys and order kept."""
+        return {column: self.mask_value(str(column), value) for column, value in row.items()}
+
+    def mask_rows(self, rows: Iterable[Mapping[str, Any]], limit: int | None = None
+                  ) -> list[dict[str, Any]]:
+        """The first ``limit`` rows (all when None), masked."""
+        out: list[dict[str, Any]] = []
+        for row in rows:
+            if limit is not None and len(out) >= limit:
+                break
+            out.append(self.mask_row(row))
+        return out
