@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from ferry.clock import FakeClock
 from ferry.grpc_client import RegistryClient
 from ferry.grpc_server import GrpcServer

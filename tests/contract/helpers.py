@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 import grpc
 import pytest
-
 from ferry.clock import utc
 from ferry.grpc_client import RegistryClient
 from ferry.grpc_errors import field_violations

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import grpc
-
 from ferry.v1 import profile_pb2, profile_service_pb2, schedule_pb2
+
 from tests.contract.helpers import (
     apply,
     create_schedule,

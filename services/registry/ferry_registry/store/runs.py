@@ -3,7 +3,6 @@ cancel, the outbox and summaries."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +22,7 @@ from ferry_registry.db.models import (
     RunRow,
     ScheduleRow,
 )
+from ferry_registry.ids import new_id
 from ferry_registry.notify import Notifications
 from ferry_registry.store import events, filters, pagination
 from ferry_registry.store.schedules import overlap_policy
@@ -144,7 +144,7 @@ class RunStore:
                 self._record_overlap(session, new, now)
                 return Created(None, False)
         row = RunRow(
-            id=uuid.uuid4().hex, profile=new.profile, schedule_id=new.schedule_id or None,
+            id=new_id(), profile=new.profile, schedule_id=new.schedule_id or None,
             fire_time=new.fire_time, status=run_pb2.RUN_STATUS_QUEUED,
             entity_type=profile_row.entity_type, operation=profile_row.operation,
             trigger=new.trigger, dry_run=new.dry_run, force=new.force, attempt=1,

@@ -3,7 +3,6 @@ pause/resume, preview and missed fires."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from ferry_registry import convert
 from ferry_registry.db.engine import Database
 from ferry_registry.db.models import MissedFireRow, ProfileRow, ScheduleRow
+from ferry_registry.ids import new_id
 from ferry_registry.store import filters, pagination
 
 DEFAULT_MISFIRE_GRACE = timedelta(minutes=5)
@@ -104,7 +104,7 @@ class ScheduleStore:
             with self._db.write() as session:
                 _require_profile(session, spec.profile)
                 row = ScheduleRow(
-                    id=uuid.uuid4().hex, profile=spec.profile, spec=convert.serialize(spec),
+                    id=new_id(), profile=spec.profile, spec=convert.serialize(spec),
                     trigger_kind=spec.WhichOneof("trigger"), paused=paused,
                     pause_reason="paused at creation" if paused else "",
                     next_fire_time=None if paused else next_fire(spec, now, now),
