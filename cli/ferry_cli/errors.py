@@ -21,6 +21,8 @@ def _violation_lines(message: str, violations: list[Violation]) -> str:
     joined = "; ".join(str(v) for v in violations)
     if violations and message.endswith(joined):
         message = message[: -len(joined)].rstrip(" :;")
+    if not message and len(violations) == 1:
+        return f"error: {violations[0]}"
     lines = [f"error: {message}"]
     lines += [f"  {v}" for v in violations]
     return "\n".join(lines)

@@ -13,7 +13,6 @@ from ferry.profiles.durations import format_duration
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -83,7 +82,8 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[str]],
     if not rows:
         out.print(empty)
         return
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, highlight=False)
+    table = Table(box=None, padding=(0, 2, 0, 0), show_edge=False, pad_edge=False,
+                  highlight=False, header_style="bold")
     for column in columns:
         table.add_column(column, no_wrap=True, overflow="ellipsis")
     for row in rows:

@@ -10,6 +10,7 @@ from ferry.profiles.yaml_codec import dump_profile, load_profiles
 from ferry.v1 import profile_pb2, profile_service_pb2
 
 from ferry_cli.client import CliContext
+from ferry_cli.errors import CliError
 from ferry_cli.output import local_time, message_dict, print_json, print_table, short_enum
 
 pass_cli = click.make_pass_decorator(CliContext)
@@ -152,8 +153,14 @@ def get_profile(obj: CliContext, name: str, fmt: str | None) -> None:
 @pass_cli
 def delete_profile(obj: CliContext, name: str, force: bool) -> None:
     """Delete a profile (with --force, its schedules too)."""
-    obj.client.profiles.DeleteProfile(
-        profile_service_pb2.DeleteProfileRequest(name=name, force=force))
+    try:
+        obj.client.profiles.DeleteProfile(
+            profile_service_pb2.DeleteProfileRequest(name=name, force=force))
+    except grpc.RpcError as exc:
+        if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:
+            raise
+        raise CliError(f"error: {exc.details()} (ferry profiles delete {name} --force deletes "
+                       "its schedules too)") from None
     if obj.output == "json":
         print_json({"deleted": name})
     else:

@@ -70,7 +70,7 @@ def test_table_has_headers_and_rows(capsys):
     print_table(["ID", "STATUS"], [["r-1", "FAILED"], ["r-2", "COMPLETED"]])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["ID", "STATUS"]
-    assert [line.split() for line in lines[2:]] == [["r-1", "FAILED"], ["r-2", "COMPLETED"]]
+    assert [line.split() for line in lines[1:]] == [["r-1", "FAILED"], ["r-2", "COMPLETED"]]
 
 
 def test_empty_table_says_so(capsys):
