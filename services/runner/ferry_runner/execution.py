@@ -86,7 +86,12 @@ class RunExecutor:
         keeper = LeaseKeeper(self._registry, claim, heartbeat_interval=self._heartbeat_interval,
                              progress_interval=self._progress_interval).start()
         try:
-            ending = self._run(claim, keeper)
+            try:
+                ending = self._run(claim, keeper)
+            except Exception as exc:  # noqa: BLE001 - a runner bug (or no engine installed)
+                log.exception("runner error while executing the run; handing it back")
+                ending = Ending.released(f"runner error: {type(exc).__name__}: {exc}",
+                                         attempt_used=True)
             self._conclude(claim, keeper, ending)
             return ending
         finally:

@@ -224,3 +224,14 @@ def test_progress_is_throttled() -> None:
     registry = FakeRegistry()
     executor(registry, engine).execute(make_claim())
     assert 1 <= len(registry.progress) < 60
+
+
+def test_a_runner_error_outside_the_engine_hands_the_run_back() -> None:
+    def broken_engine(profile: Any, **kwargs: Any) -> Result:
+        return "not a result"  # type: ignore[return-value]
+
+    registry = FakeRegistry()
+    ending = executor(registry, broken_engine).execute(make_claim())
+    assert ending.kind is EndingKind.RELEASE
+    assert registry.released[0]["attempt_used"] is True
+    assert "runner error" in registry.released[0]["reason"]

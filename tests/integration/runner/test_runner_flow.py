@@ -1,0 +1,115 @@
+"""The runner end to end: real registry, scheduler, runner and RabbitMQ.
+
+A run is published by the scheduler, consumed, claimed, executed by the
+engine and finished; duplicates are dropped; permanent errors fail at once
+with a class and a hint; SIGTERM stops an idle runner with exit 0.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ferry.grpc_client import RegistryClient
+from ferry.v1 import run_pb2
+
+from tests.integration.runner import stack
+from tests.support.processes import ServiceProcess
+
+pytestmark = [pytest.mark.rabbitmq,
+              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+
+
+@pytest.fixture
+def queues() -> Iterator[stack.Queues]:
+    queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
+    try:
+        yield queues
+    finally:
+        queues.delete()
+
+
+@pytest.fixture
+def client(registry: ServiceProcess) -> Iterator[RegistryClient]:
+    with RegistryClient(registry.address) as client:
+        yield client
+
+
+@pytest.fixture
+def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
+             ) -> Iterator[dict[str, ServiceProcess]]:
+    procs = {
+        "scheduler": stack.scheduler_process(tmp_path, registry.address, queues),
+        "runner": stack.runner_process(tmp_path, registry.address, queues,
+                                       FERRY_RUN_LEASE="3s"),
+    }
+    try:
+        for proc in procs.values():
+            proc.start()
+        yield procs
+    finally:
+        for proc in procs.values():
+            proc.stop()
+
+
+def _log_lines(proc: ServiceProcess) -> list[dict]:
+    lines = []
+    for line in proc.output().splitlines():
+        try:
+            lines.append(json.loads(line))
+        except ValueError:
+            continue
+    return lines
+
+
+def test_run_completes_and_duplicates_are_dropped(tmp_path: Path, client: RegistryClient,
+                                                  services: dict[str, ServiceProcess],
+                                                  queues: stack.Queues) -> None:
+    csv_path = stack.write_products_csv(tmp_path / "products.csv", 1000)
+    stack.apply_profile(client, stack.products_profile("flow", csv_path))
+    run = stack.start_run(client, "flow")
+    done = stack.wait_terminal(client, run.id, 60, stack.assert_alive(*services.values()))
+    assert stack.status_name(done) == "RUN_STATUS_COMPLETED", done
+    assert done.counts.rows_read == 1000 and done.counts.created == 1000
+    assert done.attempt == 1 and done.runner_id == "runner"
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    assert stack.target_rows(target) == 1000
+    assert stack.target_row(target, "SKU-0000500")["name"] == "Product 500"
+
+    # The same request again (a redelivery or a second publish): dropped.
+    queues.publish_runs([done])
+    runner = services["runner"]
+    stack.wait_for(lambda: "duplicate run request dropped" in runner.output(), 20,
+                   "the duplicate to be dropped")
+    assert stack.get_run(client, run.id).status == run_pb2.RUN_STATUS_COMPLETED
+
+    # Every run-related log line carries run id and profile.
+    lines = [entry for entry in _log_lines(runner) if run.id in json.dumps(entry)]
+    assert lines
+    for entry in lines:
+        assert entry.get("run_id") == run.id and entry.get("profile") == "flow", entry
+
+
+def test_permanent_error_fails_at_once_with_class_and_hint(
+        tmp_path: Path, client: RegistryClient, services: dict[str, ServiceProcess]) -> None:
+    stack.apply_profile(client, stack.products_profile(
+        "missing", tmp_path / "nowhere.csv"))
+    run = stack.start_run(client, "missing")
+    done = stack.wait_terminal(client, run.id, 60, stack.assert_alive(*services.values()))
+    assert stack.status_name(done) == "RUN_STATUS_FAILED", done
+    assert done.error_class == run_pb2.ERROR_CLASS_PERMANENT, done
+    assert done.hint and done.error_message
+    assert done.attempt == 1
+
+
+def test_sigterm_stops_an_idle_runner_with_exit_0(services: dict[str, ServiceProcess]) -> None:
+    runner = services["runner"]
+    started = time.monotonic()
+    runner.signal(signal.SIGTERM)
+    assert runner.process is not None
+    assert runner.process.wait(timeout=20) == 0
+    assert time.monotonic() - started < 10
