@@ -3,8 +3,9 @@
 Two shapes of plugin are accepted:
 
 - an object with ``change_token(source) -> str`` (a module or an instance);
-- a factory ``factory(location, options, credentials)`` returning an object
-  with ``change_token() -> str`` (the shape the engine reads rows through).
+- a factory (a class or function) ``factory(location, options,
+  credentials)`` returning an object with ``change_token() -> str`` (the
+  shape the engine reads rows through).
 
 A connector without ``change_token`` cannot be used with
 CONNECTOR_TOKEN; that is a permanent (configuration) error.
@@ -58,7 +59,7 @@ def change_token(source: profile_pb2.Source, loader: Loader = load_entry_point) 
         raise FreshnessPermanentError("source.connector is required for CONNECTOR_TOKEN")
     plugin = loader(source.connector)
     try:
-        if callable(getattr(plugin, "change_token", None)):
+        if not isinstance(plugin, type) and callable(getattr(plugin, "change_token", None)):
             token = plugin.change_token(source)
         elif callable(plugin):
             instance = plugin(source.location, dict(source.options), _credentials(source))

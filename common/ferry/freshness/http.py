@@ -104,7 +104,7 @@ def _raise_for_status(response: httpx.Response, where: str) -> None:
 
 def _hash_body(response: httpx.Response) -> str:
     hasher = xxhash.xxh3_128()
-    for chunk in response.iter_raw(CHUNK):
+    for chunk in response.iter_bytes(CHUNK):
         hasher.update(chunk)
     return CHECKSUM_PREFIX + hasher.hexdigest()
 
@@ -127,8 +127,7 @@ def conditional_get(
         headers["If-None-Match"] = previous["etag"]
     if previous.get("last_modified"):
         headers["If-Modified-Since"] = previous["last_modified"]
-    # The raw (still encoded) body is hashed: ask for it unencoded so that
-    # the hash does not depend on the server's choice of compression.
+    # The decoded body is hashed; asking for it unencoded saves a decompression.
     headers.setdefault("Accept-Encoding", "identity")
     own_client = client is None
     http = client or httpx.Client(follow_redirects=True)
