@@ -113,7 +113,8 @@ def test_reaper_requeues_then_fencing_rejects_the_stale_runner(client, clock, re
                              fencing_token=old.fencing_token))
     assert "lease lost" in stale.details()
     assert claim(client, run.id, "runner-new", attempt=1).outcome == Outcome.CLAIM_OUTCOME_STALE
-    new = claim(client, run.id, "runner-new", attempt=2)
+    # The same runner id claims again (e.g. restarted): only the token tells them apart.
+    new = claim(client, run.id, "runner-old", attempt=2)
     assert new.outcome == Outcome.CLAIM_OUTCOME_CLAIMED
     assert new.fencing_token == old.fencing_token + 1
     expect_error(grpc.StatusCode.FAILED_PRECONDITION, client.execution.FinishRun,
