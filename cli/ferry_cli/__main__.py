@@ -10,6 +10,7 @@ import sys
 
 import click
 import grpc
+from ferry.config import ConfigError
 from ferry.errors import FerryError
 
 from ferry_cli.app import cli
@@ -19,7 +20,7 @@ from ferry_cli.errors import describe_error
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="ferry", standalone_mode=True)
-    except (grpc.RpcError, FerryError, OSError) as exc:
+    except (grpc.RpcError, FerryError, ConfigError, OSError) as exc:
         click.echo(describe_error(exc), err=True)
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - the CLI's outermost boundary

@@ -6,6 +6,7 @@ import errno
 
 import click
 import grpc
+from ferry.config import ConfigError
 from ferry.errors import FerryError
 
 from ferry_cli.client import DEFAULT_REGISTRY, DEFAULT_TIMEOUT, CliContext
@@ -21,7 +22,7 @@ class FerryGroup(click.Group):
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
-        except (grpc.RpcError, FerryError, OSError) as exc:
+        except (grpc.RpcError, FerryError, ConfigError, OSError) as exc:
             if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
                 raise
             obj = ctx.find_object(CliContext) or CliContext()

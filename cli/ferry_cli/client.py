@@ -1,4 +1,10 @@
-"""The CLI's connection settings and its one lazily opened registry client."""
+"""The CLI's connection settings and its one lazily opened registry client.
+
+Besides ``--registry`` and ``--timeout``, the client follows the variables
+every Ferry client reads: ``FERRY_TOKEN`` (bearer token, a secret reference)
+and ``FERRY_TLS_CA`` / ``FERRY_TLS_CLIENT_CERT`` / ``FERRY_TLS_CLIENT_KEY``
+(TLS and mutual TLS).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,18 @@ from ferry.grpc_client import RegistryClient
 
 DEFAULT_REGISTRY = "127.0.0.1:50051"
 DEFAULT_TIMEOUT = 10.0
+
+
+def _security() -> tuple[object | None, list[object]]:
+    """Channel credentials and interceptors from FERRY_TLS_* and FERRY_TOKEN."""
+    try:
+        from ferry.security.auth import AuthConfig, client_auth_interceptors
+        from ferry.security.tls import TlsConfig, channel_credentials
+    except ImportError:  # a build without the security package
+        return None, []
+    credentials = channel_credentials(TlsConfig.from_env())
+    interceptors = client_auth_interceptors(AuthConfig.from_env())
+    return credentials, list(interceptors)
 
 
 @dataclass
@@ -22,7 +40,13 @@ class CliContext:
     @property
     def client(self) -> RegistryClient:
         if self._client is None:
-            self._client = RegistryClient(self.address, timeout=self.timeout)
+            credentials, interceptors = _security()
+            if credentials is None and not interceptors:
+                self._client = RegistryClient(self.address, timeout=self.timeout)
+            else:
+                self._client = RegistryClient(self.address, timeout=self.timeout,
+                                              credentials=credentials,
+                                              interceptors=interceptors)
         return self._client
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 import grpc
+from ferry.config import ConfigError
 from ferry.errors import FerryError, InvalidArgumentError, Violation
 from ferry.grpc_errors import field_violations
 
@@ -44,6 +45,8 @@ def describe_rpc_error(exc: grpc.RpcError, address: str = "", timeout: float | N
         except Exception:  # noqa: BLE001 - details are optional decoration
             violations = []
         return _violation_lines(details or "invalid argument", violations)
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return f"error: unauthenticated: {details} (set FERRY_TOKEN to env:NAME or file:/path)"
     if code == grpc.StatusCode.NOT_FOUND:
         return f"error: not found: {details}" if "not found" not in details else f"error: {details}"
     name = code.name.lower().replace("_", " ") if code is not None else "rpc failed"
@@ -58,6 +61,8 @@ def describe_error(exc: BaseException, address: str = "", timeout: float | None 
         return _violation_lines(exc.message, exc.violations)
     if isinstance(exc, FerryError):
         return f"error: {exc.message}"
+    if isinstance(exc, ConfigError):
+        return f"error: configuration: {exc}"
     if isinstance(exc, FileNotFoundError):
         return f"error: file not found: {exc.filename}"
     if isinstance(exc, OSError):

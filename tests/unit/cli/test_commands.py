@@ -203,3 +203,20 @@ def test_unexpected_errors_print_internal_without_traceback(monkeypatch, capsys)
         main(["runs", "list"])
     assert caught.value.code == 1
     assert capsys.readouterr().err == "error: internal: RuntimeError: boom\n"
+
+
+def test_bad_token_configuration_is_one_line(monkeypatch, invoke):
+    monkeypatch.setenv("FERRY_TOKEN", "the-token-itself")
+    result = invoke("profiles", "list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: configuration: FERRY_TOKEN must reference a secret")
+    assert "the-token-itself" not in result.stderr
+
+
+def test_unauthenticated_says_how_to_authenticate(invoke, fake_registry):
+    fake_registry.replies["ListProfiles"] = FakeRpcError(grpc.StatusCode.UNAUTHENTICATED,
+                                                         "missing bearer token")
+    result = invoke("profiles", "list")
+    assert result.exit_code == 1
+    assert result.stderr == ("error: unauthenticated: missing bearer token "
+                             "(set FERRY_TOKEN to env:NAME or file:/path)\n")
