@@ -97,3 +97,13 @@ def test_unknown_methods_are_closed_and_health_is_open() -> None:
         assert all(allows(role, method) for role in Role)
     for method in REFLECTION_METHODS:
         assert [r for r in Role if allows(r, method)] == list(Role)
+
+
+def test_the_method_table_in_docs_matches_the_code() -> None:
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "security.md").read_text()
+    rows = dict(re.findall(r"^\| `(/[\w.]+/\w+)` \| (\w+)", doc, flags=re.MULTILINE))
+    assert {m: rows.pop(m) for m in HEALTH_METHODS} == dict.fromkeys(HEALTH_METHODS, "none")
+    assert rows == {method: role.value for method, role in METHOD_ROLES.items()}
