@@ -45,13 +45,13 @@ def server(database_url: str, clock: FakeClock, tmp_path: Path) -> Iterator[Grpc
 
 
 @pytest.fixture
-def registry(server: GrpcServer) -> Registry:
+def internals(server: GrpcServer) -> Registry:
     return server.registry  # type: ignore[attr-defined]
 
 
 @pytest.fixture
-def reap(registry: Registry) -> Callable[[], int]:
-    return registry.reaper.reap_once
+def reap(internals: Registry) -> Callable[[], int]:
+    return internals.reaper.reap_once
 
 
 @pytest.fixture

@@ -192,7 +192,7 @@ def test_outbox_lists_unpublished_and_stale_published_queued_runs(client, clock)
     assert first.id in to_publish()
 
 
-def test_stream_queued_runs_pushes_each_run_to_one_scheduler(client, registry):
+def test_stream_queued_runs_pushes_each_run_to_one_scheduler(client, internals):
     apply(client)
     streams = [client.dispatch.StreamQueuedRuns(
         dispatch_service_pb2.StreamQueuedRunsRequest(scheduler_id=f"sched-{i}"))
@@ -211,7 +211,7 @@ def test_stream_queued_runs_pushes_each_run_to_one_scheduler(client, registry):
         thread.start()
     deadline = threading.Event()
     for _ in range(100):
-        if registry.notes.fanout.subscribers == 2:
+        if internals.notes.fanout.subscribers == 2:
             break
         deadline.wait(0.05)
     runs = [start_run(client).id for _ in range(4)]

@@ -8,8 +8,8 @@ import threading
 from datetime import timedelta
 
 import grpc
-
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2
+
 from tests.contract.conftest import START
 from tests.contract.helpers import (
     apply,
@@ -201,7 +201,7 @@ def test_watch_streams_changes_until_terminal(client):
                                                    timeout=5)))
 
 
-def test_watch_ends_when_the_client_goes_away(client, registry):
+def test_watch_ends_when_the_client_goes_away(client):
     apply(client)
     run = start_run(client)
     stream = client.runs.WatchRun(run_service_pb2.WatchRunRequest(id=run.id), timeout=20)

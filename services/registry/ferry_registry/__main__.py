@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 
 from ferry.config import ConfigError
@@ -15,6 +16,22 @@ log = logging.getLogger("ferry_registry")
 def _fail(message: str) -> int:
     print(f"ferry-registry: error: {message}", file=sys.stderr, flush=True)
     return 1
+
+
+def _port_taken(address: str) -> str | None:
+    """A clear message when ``host:port`` cannot be bound (checked before gRPC
+    tries, so the one-line error is not preceded by gRPC's own log)."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]") or "0.0.0.0"
+    if not port.isdigit() or int(port) == 0:
+        return None
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, int(port)))
+    except OSError as exc:
+        return f"cannot listen on {address}: {exc.strerror or exc}"
+    return None
 
 
 def _describe(exc: BaseException) -> str:
@@ -30,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     configure_logging("registry", fmt=config.log_format, level=config.log_level)
+
+    taken = _port_taken(config.address)
+    if taken:
+        return _fail(taken)
 
     import sqlalchemy.exc
 
