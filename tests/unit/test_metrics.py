@@ -185,3 +185,12 @@ def test_calls_refused_by_auth_are_counted_with_their_code(metrics) -> None:
         server.stop(grace=0)
     assert _count(metrics, "ferry.v1.RunService/GetRun", "UNAUTHENTICATED") == 1
     assert _count(metrics, "ferry.v1.RunService/WatchRun", "UNAUTHENTICATED") == 1
+
+
+def test_every_metric_is_documented(metrics) -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text()
+    for family in metrics.registry.collect():
+        name = family.name + ("_total" if family.type == "counter" else "")
+        assert f"| `{name}` | {family.type} |" in doc, name
