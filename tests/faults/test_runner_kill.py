@@ -1,0 +1,100 @@
+"""SIGKILL a runner in the middle of a 500,000-row import.
+
+The lease stops being renewed, the registry's reaper re-queues the run as
+attempt 2, the scheduler republishes it and the second runner completes it.
+The target then holds exactly the rows of the file (upserts by sku make the
+retried attempt idempotent). Registry and target on SQLite in one case and
+on PostgreSQL in the other.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ferry.grpc_client import RegistryClient
+from ferry.v1 import run_pb2
+
+from tests.integration.runner import stack
+from tests.support import databases
+from tests.support.processes import ServiceProcess, registry_process
+
+ROWS = 500_000
+
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow,
+              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(registry database URL, target URL)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'registry.db'}", f"sqlite:///{tmp_path / 'target.db'}"
+        return
+    request.applymarker(pytest.mark.postgres)
+    registry_db, target_db = databases.create_database(), databases.create_database()
+    try:
+        yield registry_db, target_db
+    finally:
+        databases.drop_database(registry_db)
+        databases.drop_database(target_db)
+
+
+def test_killed_runner_run_completes_on_another_runner(
+        tmp_path: Path, backend: tuple[str, str]) -> None:
+    registry_url, target_url = backend
+    csv_path = stack.write_products_csv(tmp_path / "products.csv", ROWS)
+    queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
+    registry = registry_process(tmp_path, registry_url, FERRY_REAPER_INTERVAL="1s")
+    procs: list[ServiceProcess] = [registry]
+    try:
+        registry.start()
+        scheduler = stack.scheduler_process(tmp_path, registry.address, queues)
+        runners = {name: stack.runner_process(tmp_path, registry.address, queues, name,
+                                              FERRY_RUN_LEASE="3s", FERRY_TARGET_URL=target_url)
+                   for name in ("runner-a", "runner-b")}
+        procs += [scheduler, *runners.values()]
+        for proc in procs[1:]:
+            proc.start()
+        with RegistryClient(registry.address) as client:
+            stack.apply_profile(client, stack.products_profile("big", csv_path,
+                                                               batch_size=5000))
+            run = stack.start_run(client, "big")
+            alive = stack.assert_alive(registry, scheduler)
+
+            def mid_run() -> bool:
+                alive()
+                current = stack.get_run(client, run.id)
+                assert current.status in (run_pb2.RUN_STATUS_QUEUED, run_pb2.RUN_STATUS_RUNNING), \
+                    current
+                return (current.status == run_pb2.RUN_STATUS_RUNNING
+                        and 20_000 <= current.counts.rows_read < ROWS // 2)
+
+            stack.wait_for(mid_run, 60, "the import to be part-way")
+            victim_name = stack.get_run(client, run.id).runner_id
+            victim = runners[victim_name]
+            victim.kill()
+            survivor = next(p for n, p in runners.items() if n != victim_name)
+
+            done = stack.wait_terminal(client, run.id, 120, stack.assert_alive(survivor))
+            assert stack.status_name(done) == "RUN_STATUS_COMPLETED", done
+            assert done.attempt == 2, done
+            assert done.runner_id == survivor.name
+            events = stack.run_events(client, run.id)
+            assert any(e.type == run_pb2.RUN_EVENT_TYPE_LEASE_EXPIRED for e in events), \
+                [(run_pb2.RunEventType.Name(e.type), e.message) for e in events]
+        assert stack.target_rows(target_url) == ROWS
+        for i in (1, 12_345, 250_000, ROWS):
+            row = stack.target_row(target_url, f"SKU-{i:07d}")
+            assert row is not None and row["name"] == f"Product {i}", (i, row)
+            assert int(row["quantity"]) == i % 500
+        assert stack.target_row(target_url, f"SKU-{ROWS + 1:07d}") is None
+    finally:
+        for proc in reversed(procs):
+            if proc.alive():
+                proc.signal(signal.SIGTERM)
+        for proc in reversed(procs):
+            proc.stop()
+        queues.delete()
