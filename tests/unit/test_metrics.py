@@ -194,3 +194,31 @@ def test_every_metric_is_documented(metrics) -> None:
     for family in metrics.registry.collect():
         name = family.name + ("_total" if family.type == "counter" else "")
         assert f"| `{name}` | {family.type} |" in doc, name
+
+
+def test_a_stream_the_client_abandons_is_recorded_as_cancelled(metrics) -> None:
+    import time
+
+    from tests.support.net import wait_until
+
+    class Endless(run_service_pb2_grpc.RunServiceServicer):
+        def WatchRun(self, request, context):  # noqa: N802
+            for _ in range(200):
+                yield run_service_pb2.WatchRunResponse()
+                time.sleep(0.02)
+
+    server = create_server(
+        "127.0.0.1:0",
+        lambda s: run_service_pb2_grpc.add_RunServiceServicer_to_server(Endless(), s),
+        ["ferry.v1.RunService"], max_workers=2, interceptors=[GrpcMetricsInterceptor(metrics)])
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            call = run_service_pb2_grpc.RunServiceStub(channel).WatchRun(
+                run_service_pb2.WatchRunRequest(id="r1"), timeout=10)
+            next(call)
+            call.cancel()
+            wait_until(lambda: _count(metrics, "ferry.v1.RunService/WatchRun", "CANCELLED"),
+                       timeout=3, what="the cancelled stream to be recorded")
+    finally:
+        server.stop(grace=0)
+    assert _count(metrics, "ferry.v1.RunService/WatchRun", "OK") is None

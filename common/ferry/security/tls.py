@@ -66,11 +66,6 @@ class TlsConfig:
             raise TlsConfigError(f"{CERT_VAR} and {KEY_VAR} must be set together")
         if (self.client_cert is None) != (self.client_key is None):
             raise TlsConfigError(f"{CLIENT_CERT_VAR} and {CLIENT_KEY_VAR} must be set together")
-        if self.require_client_auth and self.ca is None:
-            raise TlsConfigError(f"{CLIENT_AUTH_VAR}=require needs {CA_VAR} "
-                                 f"(the CA bundle that signs client certificates)")
-        if self.require_client_auth and self.cert is None:
-            raise TlsConfigError(f"{CLIENT_AUTH_VAR}=require needs {CERT_VAR} and {KEY_VAR}")
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> TlsConfig:
@@ -111,7 +106,17 @@ def _read_pem(path: Path, var: str, what: str, mark: bytes) -> bytes:
 
 
 def server_credentials(cfg: TlsConfig) -> grpc.ServerCredentials | None:
-    """Credentials for ``create_server(..., credentials=)``; None means plaintext."""
+    """Credentials for ``create_server(..., credentials=)``; None means plaintext.
+
+    ``FERRY_TLS_CLIENT_AUTH=require`` without a server certificate or CA bundle
+    is an error here, never a silent fall back to plaintext. (Client-only
+    processes may share that setting: it is checked only when serving.)
+    """
+    if cfg.require_client_auth and cfg.cert is None:
+        raise TlsConfigError(f"{CLIENT_AUTH_VAR}=require needs {CERT_VAR} and {KEY_VAR}")
+    if cfg.require_client_auth and cfg.ca is None:
+        raise TlsConfigError(f"{CLIENT_AUTH_VAR}=require needs {CA_VAR} "
+                             f"(the CA bundle that signs client certificates)")
     if cfg.cert is None or cfg.key is None:
         log.info("gRPC server transport: plaintext (%s unset)", CERT_VAR)
         return None

@@ -38,16 +38,25 @@ def test_full_mtls_configuration_is_read() -> None:
     ({"FERRY_TLS_KEY": "/k"}, "FERRY_TLS_CERT and FERRY_TLS_KEY must be set together"),
     ({"FERRY_TLS_CLIENT_CERT": "/c"},
      "FERRY_TLS_CLIENT_CERT and FERRY_TLS_CLIENT_KEY must be set together"),
-    ({"FERRY_TLS_CERT": "/c", "FERRY_TLS_KEY": "/k", "FERRY_TLS_CLIENT_AUTH": "require"},
-     "FERRY_TLS_CLIENT_AUTH=require needs FERRY_TLS_CA"),
-    ({"FERRY_TLS_CA": "/ca", "FERRY_TLS_CLIENT_AUTH": "require"},
-     "FERRY_TLS_CLIENT_AUTH=require needs FERRY_TLS_CERT and FERRY_TLS_KEY"),
     ({"FERRY_TLS_CLIENT_AUTH": "maybe"}, "FERRY_TLS_CLIENT_AUTH='maybe' must be one of"),
 ])
 def test_unusable_combinations_fail_fast(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         TlsConfig.from_env(Env(env))
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"FERRY_TLS_CERT": "/c", "FERRY_TLS_KEY": "/k", "FERRY_TLS_CLIENT_AUTH": "require"},
+     "FERRY_TLS_CLIENT_AUTH=require needs FERRY_TLS_CA"),
+    ({"FERRY_TLS_CA": "/ca", "FERRY_TLS_CLIENT_AUTH": "require"},
+     "FERRY_TLS_CLIENT_AUTH=require needs FERRY_TLS_CERT and FERRY_TLS_KEY"),
+])
+def test_required_client_auth_never_falls_back_to_plaintext(env, message) -> None:
+    cfg = TlsConfig.from_env(Env(env))  # a client-only process may share these settings
+    with pytest.raises(TlsConfigError) as caught:
+        server_credentials(cfg)
+    assert str(caught.value).startswith(message)
 
 
 def test_missing_server_certificate_names_the_variable_and_file(tmp_path) -> None:
