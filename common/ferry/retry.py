@@ -48,7 +48,20 @@ class RetryNotice:
 
     def describe(self) -> str:
         return (f"{self.what}: attempt {self.attempt} of {self.max_attempts} failed "
-                f"({type(self.error).__name__}: {self.error}); retrying in {self.wait:.1f}s")
+                f"({describe_error(self.error)}); retrying in {self.wait:.1f}s")
+
+
+def describe_error(error: BaseException) -> str:
+    """One short line: ``Type: message``, or ``CODE: details`` for gRPC errors."""
+    code = getattr(error, "code", None)
+    details = getattr(error, "details", None)
+    if callable(code) and callable(details):
+        try:
+            return f"{getattr(code(), 'name', code())}: {details()}"
+        except Exception:  # noqa: BLE001 - not a real RpcError
+            pass
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 class RetryStopped(Exception):  # noqa: N818 - a signal, not a failure of its own
