@@ -8,6 +8,7 @@ stays free of it. Errors are classified and scrubbed of the URL's password.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -20,6 +21,9 @@ from ferry.freshness.errors import (
     FreshnessTransientError,
 )
 from ferry.secrets import SecretError, SecretRedactor, resolve_secret
+
+# SQLite reports query mistakes as OperationalError; they are not transient.
+_MISTAKE = re.compile(r"no such (column|table|function)|syntax error|has no column", re.I)
 
 
 def resolve_url(ref: str, field: str) -> str:
@@ -36,6 +40,13 @@ def _token(value: object) -> str:
     empty result, ``str()`` otherwise."""
     if value is None:
         return "null"
+    if isinstance(value, str):
+        # SQLite hands timestamps back as text: normalise to the same ISO
+        # form PostgreSQL's datetime gives, when it parses as one.
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
@@ -44,6 +55,8 @@ def _token(value: object) -> str:
 def _classify(exc: Exception, what: str, redactor: SecretRedactor) -> FreshnessError:
     original = getattr(exc, "orig", None) or exc
     text = redactor.redact((str(original).splitlines() or [type(original).__name__])[0])
+    if _MISTAKE.search(text):
+        return FreshnessPermanentError(f"{what}: {text}")
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
         return FreshnessTransientError(f"{what}: {text}")
     return FreshnessPermanentError(f"{what}: {text}")
