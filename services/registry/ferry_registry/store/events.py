@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from ferry.v1 import run_pb2
@@ -9,6 +10,17 @@ from sqlalchemy.orm import Session
 
 from ferry_registry.convert import status_name
 from ferry_registry.db.models import RunEventRow, RunRow
+
+log = logging.getLogger("ferry_registry.runs")
+
+
+def log_after_commit(session: Session, message: str, run: RunRow, **fields: object) -> None:
+    """Log a run state change once it is committed (with run_id and profile)."""
+    values = {"run_id": run.id, "profile": run.profile, "status": status_name(run.status),
+              "attempt": run.attempt, **fields}
+    after_commit = getattr(session, "after_commit", None)
+    if after_commit is not None:
+        after_commit(lambda: log.info(message, extra={"fields": values}))
 
 
 def append(session: Session, run: RunRow, when: datetime, message: str, *,

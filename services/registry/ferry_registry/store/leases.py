@@ -173,6 +173,8 @@ class LeaseStore:
             events.status_changed(session, row, now,
                                   f"claimed by runner {runner_id}, attempt {row.attempt} of "
                                   f"{row.max_attempts}")
+            events.log_after_commit(session, "run claimed", row, runner_id=runner_id,
+                                    fencing_token=row.fencing_token)
             self._notes.run_changed(session)
             return Claim(Outcome.CLAIM_OUTCOME_CLAIMED, convert.run_to_proto(row),
                          convert.profile_to_proto(profile_row), row.fencing_token, expires)
@@ -273,6 +275,8 @@ class LeaseStore:
                 if row.dry_run and profile_row.mapping_digest == row.mapping_digest:
                     profile_row.dry_run_required = False
             self._schedule_outcome(session, row, now)
+            events.log_after_commit(session, "run finished", row, runner_id=holder.runner_id,
+                                    error_class=run_pb2.ErrorClass.Name(row.error_class))
             self._notes.run_changed(session)
             return convert.run_to_proto(row)
 
@@ -318,6 +322,8 @@ class LeaseStore:
                               f"handed back by runner {holder.runner_id} without trying "
                               f"({why}); queued again as attempt {row.attempt} of "
                               f"{row.max_attempts}")
+            events.log_after_commit(session, "run handed back", row, reason=why,
+                                    attempt_used=attempt_used, runner_id=holder.runner_id)
             self._notes.run_changed(session)
             return convert.run_to_proto(row)
 

@@ -114,7 +114,9 @@ class ProfileStore:
 
     def delete(self, name: str, *, force: bool) -> None:
         with self._db.write() as session:
-            row = get_row(session, name)
+            row = session.get(ProfileRow, name, with_for_update=self._db.is_postgres)
+            if row is None:
+                raise NotFoundError(f'profile "{name}" not found')
             schedule_ids = list(session.scalars(
                 sa.select(ScheduleRow.id).where(ScheduleRow.profile == name)))
             if schedule_ids and not force:

@@ -142,6 +142,10 @@ class RunStore:
                 RunRow.status.in_(list(convert.LIVE))).limit(1))
             if live is not None:
                 self._record_overlap(session, new, now)
+                session.after_commit(lambda: events.log.info(
+                    "scheduled run skipped: a run of the profile is live (overlap skip)",
+                    extra={"fields": {"profile": new.profile, "schedule_id": new.schedule_id,
+                                      "live_run_id": live}}))
                 return Created(None, False)
         row = RunRow(
             id=new_id(), profile=new.profile, schedule_id=new.schedule_id or None,
@@ -163,6 +167,8 @@ class RunStore:
                               f"queued {trigger_name(new.trigger)} {kind}{detail}, "
                               f"attempt 1 of {row.max_attempts}")
         run = convert.run_to_proto(row)
+        events.log_after_commit(session, "run queued", row, trigger=trigger_name(new.trigger),
+                                dry_run=new.dry_run)
         self._notes.run_changed(session)
         self._notes.run_queued(session, run)
         return Created(run, True)
@@ -279,6 +285,7 @@ class RunStore:
                 raise FailedPreconditionError(
                     f"run {run_id} is already {convert.status_name(row.status)}; "
                     "only QUEUED or RUNNING runs can be cancelled")
+            events.log_after_commit(session, "run cancel asked", row, reason=why)
             self._notes.run_changed(session)
             return convert.run_to_proto(row)
 

@@ -1,0 +1,127 @@
+"""Behaviour that needs the background parts: the reaper thread, several
+registry replicas on one database (watch by polling), re-queued runs on the
+queued-run stream, auto-pause."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+from ferry.grpc_client import RegistryClient
+from ferry.v1 import dispatch_service_pb2, run_pb2, run_service_pb2, schedule_service_pb2
+from ferry_registry.config import RegistryConfig
+from ferry_registry.server import create_registry_server
+
+from tests.contract.helpers import (
+    apply,
+    claim,
+    create_run,
+    create_schedule,
+    finish,
+    get_run,
+    hourly,
+    start_run,
+    when,
+)
+
+
+def _wait_for(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_the_reaper_thread_requeues_expired_runs(database_url, clock, tmp_path):
+    config = RegistryConfig(address="127.0.0.1:0", database_url=database_url,
+                            state_dir=tmp_path, reaper_interval=timedelta(milliseconds=50),
+                            grace=0.5)
+    server, stop = create_registry_server(config, clock)
+    try:
+        with RegistryClient(f"127.0.0.1:{server.port}") as client:
+            apply(client)
+            run = start_run(client)
+            claim(client, run.id, lease=timedelta(seconds=10))
+            time.sleep(0.2)
+            assert get_run(client, run.id).status == run_pb2.RUN_STATUS_RUNNING
+            clock.advance(timedelta(seconds=11))
+            assert _wait_for(lambda: get_run(client, run.id).attempt == 2)
+            assert get_run(client, run.id).status == run_pb2.RUN_STATUS_QUEUED
+    finally:
+        stop()
+
+
+def test_watch_sees_changes_made_through_another_replica(database_url, server, client, clock,
+                                                         tmp_path):
+    config = RegistryConfig(address="127.0.0.1:0", database_url=database_url,
+                            state_dir=tmp_path, grace=0.5)
+    other_server, stop_other = create_registry_server(config, clock, start_reaper=False)
+    try:
+        with RegistryClient(f"127.0.0.1:{other_server.port}") as other:
+            apply(client)
+            run = start_run(client)
+            statuses: list[int] = []
+            first = threading.Event()
+
+            def watch() -> None:
+                for message in client.runs.WatchRun(run_service_pb2.WatchRunRequest(id=run.id),
+                                                    timeout=20):
+                    statuses.append(message.run.status)
+                    first.set()
+
+            thread = threading.Thread(target=watch)
+            thread.start()
+            assert first.wait(5)
+            started = time.monotonic()
+            finish(other, claim(other, run.id))
+            thread.join(10)
+            assert statuses[-1] == run_pb2.RUN_STATUS_COMPLETED
+            assert time.monotonic() - started < 5
+    finally:
+        stop_other()
+
+
+def test_requeued_runs_are_pushed_on_the_queued_run_stream(client, clock, reap, internals):
+    apply(client)
+    run = start_run(client)
+    claim(client, run.id, lease=timedelta(seconds=5))
+    stream = client.dispatch.StreamQueuedRuns(
+        dispatch_service_pb2.StreamQueuedRunsRequest(scheduler_id="sched-1"))
+    received: list[run_pb2.Run] = []
+
+    def consume() -> None:
+        try:
+            for message in stream:
+                received.append(message.run)
+        except Exception:  # noqa: BLE001 - cancelled below
+            pass
+
+    thread = threading.Thread(target=consume)
+    thread.start()
+    assert _wait_for(lambda: internals.notes.fanout.subscribers == 1)
+    clock.advance(timedelta(seconds=6))
+    assert reap() == 1
+    assert _wait_for(lambda: len(received) == 1)
+    stream.cancel()
+    thread.join(5)
+    assert received[0].id == run.id and received[0].attempt == 2
+    assert received[0].status == run_pb2.RUN_STATUS_QUEUED
+
+
+def test_schedule_auto_pauses_after_consecutive_failures(client):
+    apply(client)
+    schedule = create_schedule(client, hourly(auto_pause_after=2))
+    fire = when(schedule.next_fire_time)
+    for index in range(2):
+        created = create_run(client, schedule.id, fire + timedelta(hours=index))
+        finish(client, claim(client, created.run.id), run_pb2.RUN_STATUS_FAILED)
+    stored = client.schedules.GetSchedule(schedule_service_pb2.GetScheduleRequest(
+        id=schedule.id)).schedule
+    assert stored.paused and "2 consecutive failed runs" in stored.pause_reason
+    assert stored.consecutive_failures == 2
+    resumed = client.schedules.ResumeSchedule(schedule_service_pb2.ResumeScheduleRequest(
+        id=schedule.id)).schedule
+    assert resumed.consecutive_failures == 0 and not resumed.paused
