@@ -49,12 +49,14 @@ class DefaultDeadlineInterceptor(grpc.UnaryUnaryClientInterceptor,
 
 def open_channel(address: str, *, timeout: float = 10.0,
                  credentials: grpc.ChannelCredentials | None = None,
-                 interceptors: list[Any] | None = None) -> grpc.Channel:
+                 interceptors: list[Any] | None = None,
+                 extra_options: list[tuple[str, Any]] | None = None) -> grpc.Channel:
     options = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ("grpc.enable_retries", 1),
         ("grpc.keepalive_time_ms", 30_000),
+        *(extra_options or []),
     ]
     if credentials is None:
         channel = grpc.insecure_channel(address, options=options)
@@ -69,11 +71,12 @@ class RegistryClient:
 
     def __init__(self, address: str, timeout: float = 10.0,
                  credentials: grpc.ChannelCredentials | None = None,
-                 interceptors: list[Any] | None = None) -> None:
+                 interceptors: list[Any] | None = None,
+                 extra_options: list[tuple[str, Any]] | None = None) -> None:
         self.address = address
         self.timeout = timeout
         self.channel = open_channel(address, timeout=timeout, credentials=credentials,
-                                    interceptors=interceptors)
+                                    interceptors=interceptors, extra_options=extra_options)
         self.profiles = profile_service_pb2_grpc.ProfileServiceStub(self.channel)
         self.schedules = schedule_service_pb2_grpc.ScheduleServiceStub(self.channel)
         self.runs = run_service_pb2_grpc.RunServiceStub(self.channel)
