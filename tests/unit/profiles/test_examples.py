@@ -33,3 +33,16 @@ def test_file_examples_point_at_the_example_data():
             if location.startswith(".ferry/examples/data/"):
                 pattern = location.removeprefix(".ferry/")
                 assert list(root.glob(pattern)), f"{profile.name}: nothing matches {pattern}"
+
+
+def test_the_yaml_blocks_of_the_reference_load():
+    text = (Path(__file__).parents[3] / "docs" / "profiles.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    [profile] = load_profiles(blocks[0], "docs/profiles.md")
+    assert profile.name == "supplier-products"
+    assert dict(profile.mapping.fields[5].transforms[0].args) == {"S": "small", "M": "medium"}
+    snippet = "mapping:\n  fields:\n" + "".join(f"    {line}\n" for line in
+                                                blocks[1].splitlines())
+    [fields_only] = load_profiles("name: snippet\n" + snippet, "docs snippet")
+    assert [f.target for f in fields_only.mapping.fields] == [
+        "price", "tags", "active", "created_at", "weight_unit"]
