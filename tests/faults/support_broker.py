@@ -87,6 +87,7 @@ class PrivateBroker:
 
     def start(self, timeout: float = 60) -> PrivateBroker:
         self.starts += 1
+        self.base.mkdir(parents=True, exist_ok=True)
         (self.base / "rabbitmq.pid").unlink(missing_ok=True)
         log = (self.base / f"server-{self.starts}.log").open("ab")
         self.process = subprocess.Popen([_tool("rabbitmq-server") or "rabbitmq-server"],

@@ -35,7 +35,7 @@ from ferry.retry import RetrySettings
 
 log = logging.getLogger(__name__)
 
-RECONNECT = RetrySettings(max_attempts=1_000_000, initial_backoff=0.5, max_backoff=10.0,
+RECONNECT = RetrySettings(max_attempts=1_000_000, initial_backoff=0.5, max_backoff=5.0,
                           max_elapsed=10 * 365 * 86400.0, jitter=0.5)
 
 _CONNECTION_ERRORS = (
