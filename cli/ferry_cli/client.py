@@ -3,7 +3,7 @@
 Besides ``--registry`` and ``--timeout``, the client follows the variables
 every Ferry client reads: ``FERRY_TOKEN`` (bearer token, a secret reference)
 and ``FERRY_TLS_CA`` / ``FERRY_TLS_CLIENT_CERT`` / ``FERRY_TLS_CLIENT_KEY``
-(TLS and mutual TLS).
+(TLS and mutual TLS), ``FERRY_TLS_SERVER_NAME`` (expected server name).
 """
 
 from __future__ import annotations
@@ -16,16 +16,21 @@ DEFAULT_REGISTRY = "127.0.0.1:50051"
 DEFAULT_TIMEOUT = 10.0
 
 
-def _security() -> tuple[object | None, list[object]]:
-    """Channel credentials and interceptors from FERRY_TLS_* and FERRY_TOKEN."""
+def _security() -> dict[str, object]:
+    """RegistryClient keyword arguments from FERRY_TLS_* and FERRY_TOKEN; empty
+    when neither is set (plaintext, no token)."""
     try:
         from ferry.security.auth import AuthConfig, client_auth_interceptors
-        from ferry.security.tls import TlsConfig, channel_credentials
+        from ferry.security.tls import TlsConfig, channel_credentials, channel_options
     except ImportError:  # a build without the security package
-        return None, []
-    credentials = channel_credentials(TlsConfig.from_env())
-    interceptors = client_auth_interceptors(AuthConfig.from_env())
-    return credentials, list(interceptors)
+        return {}
+    tls = TlsConfig.from_env()
+    settings: dict[str, object] = {
+        "credentials": channel_credentials(tls),
+        "interceptors": list(client_auth_interceptors(AuthConfig.from_env())),
+        "extra_options": channel_options(tls),
+    }
+    return {key: value for key, value in settings.items() if value}
 
 
 @dataclass
@@ -40,13 +45,8 @@ class CliContext:
     @property
     def client(self) -> RegistryClient:
         if self._client is None:
-            credentials, interceptors = _security()
-            if credentials is None and not interceptors:
-                self._client = RegistryClient(self.address, timeout=self.timeout)
-            else:
-                self._client = RegistryClient(self.address, timeout=self.timeout,
-                                              credentials=credentials,
-                                              interceptors=interceptors)
+            self._client = RegistryClient(self.address, timeout=self.timeout,
+                                          **_security())  # type: ignore[arg-type]
         return self._client
 
     def close(self) -> None:
