@@ -13,6 +13,7 @@ from ferry.schedules import fire_times_after
 from ferry.v1 import run_service_pb2, schedule_pb2
 
 from tests.support.net import free_port
+from tests.support.processes import registry_process
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -196,3 +197,19 @@ def test_unreachable_registry(run_cli):
 def test_help_works_without_a_registry(run_cli, args):
     result = run_cli(*args, env={"FERRY_REGISTRY": "127.0.0.1:1"})
     assert result.returncode == 0 and "Usage: ferry" in result.stdout
+
+
+def test_token_from_ferry_token(tmp_path, run_cli):
+    tokens = tmp_path / "tokens"
+    tokens.write_text("ops:operator:0123456789abcdefOPS\n")
+    proc = registry_process(tmp_path, FERRY_AUTH_TOKENS=f"file:{tokens}").start()
+    try:
+        err = failed(run_cli("profiles", "list", registry=proc))
+        assert err.startswith("error: unauthenticated: ") and "FERRY_TOKEN" in err
+        good = {"FERRY_TOKEN": "env:OPS_TOKEN", "OPS_TOKEN": "0123456789abcdefOPS"}
+        assert ok(run_cli("profiles", "list", registry=proc, env=good)) == "no profiles\n"
+        wrong = {"FERRY_TOKEN": "env:OPS_TOKEN", "OPS_TOKEN": "not-the-token-000"}
+        err = failed(run_cli("profiles", "list", registry=proc, env=wrong))
+        assert err.startswith("error: unauthenticated: ") and "not-the-token" not in err
+    finally:
+        proc.stop()
