@@ -125,3 +125,35 @@ def test_schedule_auto_pauses_after_consecutive_failures(client):
     resumed = client.schedules.ResumeSchedule(schedule_service_pb2.ResumeScheduleRequest(
         id=schedule.id)).schedule
     assert resumed.consecutive_failures == 0 and not resumed.paused
+
+
+def test_run_metrics_are_recorded_after_commit(database_url, clock, tmp_path):
+    from ferry.metrics import FerryMetrics
+    from prometheus_client import CollectorRegistry
+
+    metrics = FerryMetrics(CollectorRegistry())
+    config = RegistryConfig(address="127.0.0.1:0", database_url=database_url,
+                            state_dir=tmp_path, grace=0.5)
+    server, stop = create_registry_server(config, clock, start_reaper=False, metrics=metrics)
+
+    def value(name: str, **labels: str) -> float:
+        return metrics.registry.get_sample_value(name, labels) or 0.0
+
+    try:
+        with RegistryClient(f"127.0.0.1:{server.port}") as client:
+            apply(client)
+            first = start_run(client)
+            claimed = claim(client, first.id, lease=timedelta(seconds=5))
+            clock.advance(timedelta(seconds=6))
+            assert server.registry.reaper.reap_once() == 1  # type: ignore[attr-defined]
+            clock.advance(timedelta(seconds=4))
+            finish(client, claim(client, first.id))
+            assert claimed.fencing_token == 1
+    finally:
+        stop()
+    assert value("ferry_runs_total", status="queued") == 2  # created, then re-queued
+    assert value("ferry_runs_total", status="running") == 2
+    assert value("ferry_runs_total", status="completed") == 1
+    assert value("ferry_runs_finished_total", status="completed", entity_type="products",
+                 operation="import") == 1
+    assert value("ferry_lease_expiries_total") == 1

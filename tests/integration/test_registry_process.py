@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -74,11 +75,22 @@ def _run_registry(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
                           capture_output=True, text=True, timeout=60)
 
 
+def _plain_lines(stderr: str) -> list[str]:
+    """stderr without the JSON log lines (start-up notices such as "auth is off")."""
+    lines = []
+    for line in stderr.strip().splitlines():
+        try:
+            json.loads(line)
+        except ValueError:
+            lines.append(line)
+    return lines
+
+
 def test_unreachable_database_gives_one_line_and_exit_1(tmp_path):
     result = _run_registry(tmp_path,
                            FERRY_DATABASE_URL="postgresql+psycopg://ferry@127.0.0.1:1/ferry")
     assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
+    lines = _plain_lines(result.stderr)
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("ferry-registry: error: cannot open the database")
     assert "Traceback" not in result.stderr
@@ -87,7 +99,7 @@ def test_unreachable_database_gives_one_line_and_exit_1(tmp_path):
 def test_bad_config_and_port_in_use_give_one_line_and_exit_1(tmp_path):
     bad = _run_registry(tmp_path, FERRY_DEFAULT_MAX_ATTEMPTS="lots")
     assert bad.returncode == 1
-    assert bad.stderr.strip().splitlines() == [
+    assert _plain_lines(bad.stderr) == [
         "ferry-registry: error: FERRY_DEFAULT_MAX_ATTEMPTS='lots' is not an integer"]
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -95,7 +107,7 @@ def test_bad_config_and_port_in_use_give_one_line_and_exit_1(tmp_path):
         port = holder.getsockname()[1]
         busy = _run_registry(tmp_path, FERRY_REGISTRY=f"127.0.0.1:{port}")
     assert busy.returncode == 1
-    lines = busy.stderr.strip().splitlines()
+    lines = _plain_lines(busy.stderr)
     assert len(lines) == 1 and "cannot listen on" in lines[0], busy.stderr
 
 
@@ -118,3 +130,24 @@ def test_runs_on_postgresql(tmp_path, postgres_url):
             assert len(client.runs.ListRuns(run_service_pb2.ListRunsRequest()).runs) == 1
     finally:
         assert again.stop() == 0
+
+
+def test_bearer_tokens_guard_the_api_but_not_health(tmp_path):
+    tokens = tmp_path / "tokens"
+    tokens.write_text("ops:operator:0123456789abcdefOPS\n")
+    proc = registry_process(tmp_path, FERRY_AUTH_TOKENS=f"file:{tokens}").start()
+    try:
+        assert is_serving(proc.address)
+        with RegistryClient(proc.address) as anonymous:
+            with pytest.raises(grpc.RpcError) as caught:
+                anonymous.runs.ListRuns(run_service_pb2.ListRunsRequest())
+            assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        with grpc.insecure_channel(proc.address) as channel:
+            from ferry.v1 import run_service_pb2_grpc
+
+            stub = run_service_pb2_grpc.RunServiceStub(channel)
+            reply = stub.ListRuns(run_service_pb2.ListRunsRequest(), timeout=5,
+                                  metadata=[("authorization", "Bearer 0123456789abcdefOPS")])
+            assert list(reply.runs) == []
+    finally:
+        assert proc.stop() == 0

@@ -40,13 +40,34 @@ def _describe(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ferry.metrics import (
+        METRICS,
+        GrpcMetricsInterceptor,
+        metrics_address_from_env,
+        start_metrics_server,
+    )
+    from ferry.security import (
+        AuthConfig,
+        TlsConfig,
+        server_auth_interceptor,
+        server_credentials,
+    )
+
     from ferry_registry.config import RegistryConfig
 
     try:
         config = RegistryConfig.from_env()
+        metrics_address = metrics_address_from_env()
+        tls = TlsConfig.from_env()
+        auth = AuthConfig.from_env()
     except ConfigError as exc:
         return _fail(str(exc))
     configure_logging("registry", fmt=config.log_format, level=config.log_level)
+    try:
+        credentials = server_credentials(tls)
+        guard = server_auth_interceptor(auth)
+    except ConfigError as exc:
+        return _fail(str(exc))
 
     taken = _port_taken(config.address)
     if taken:
@@ -57,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     from ferry_registry.server import create_registry_server
 
     try:
-        server, stop = create_registry_server(config)
+        start_metrics_server(metrics_address)
+        interceptors = [GrpcMetricsInterceptor(), *([guard] if guard else [])]
+        server, stop = create_registry_server(config, interceptors=interceptors,
+                                              credentials=credentials, metrics=METRICS)
     except sqlalchemy.exc.ArgumentError as exc:
         return _fail(f"FERRY_DATABASE_URL is not a usable database URL: {_describe(exc)}")
     except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError) as exc:

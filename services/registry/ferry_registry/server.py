@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import grpc
 from ferry.clock import Clock, SystemClock
 from ferry.grpc_server import GrpcServer, create_server
+from ferry.metrics import FerryMetrics
 from ferry.v1 import (
     dispatch_service_pb2,
     dispatch_service_pb2_grpc,
@@ -76,27 +77,36 @@ def open_database(url: str) -> Database:
     return db
 
 
-def build_registry(config: RegistryConfig, clock: Clock) -> Registry:
+def build_registry(config: RegistryConfig, clock: Clock,
+                   metrics: FerryMetrics | None = None) -> Registry:
     db = open_database(config.database_url)
     notes = Notifications()
-    leases = LeaseStore(db, clock, notes)
+    leases = LeaseStore(db, clock, notes, metrics)
     return Registry(
         db=db, notes=notes, profiles=ProfileStore(db, clock),
         schedules=ScheduleStore(db, clock),
-        runs=RunStore(db, clock, notes, config.default_max_attempts), leases=leases,
+        runs=RunStore(db, clock, notes, config.default_max_attempts, metrics), leases=leases,
         reaper=LeaseReaper(leases, config.reaper_interval))
 
 
 def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
-                           *, start_reaper: bool = True
+                           *, start_reaper: bool = True,
+                           interceptors: Sequence[grpc.ServerInterceptor] = (),
+                           credentials: grpc.ServerCredentials | None = None,
+                           metrics: FerryMetrics | None = None,
                            ) -> tuple[GrpcServer, Callable[[], None]]:
     """Start the registry on ``config.address`` (``host:0`` picks a port).
+
+    Opens and migrates the database, serves the five ``ferry.v1`` services
+    (plus health and reflection) and starts the lease reaper. ``interceptors``
+    (auth, metrics) and ``credentials`` (TLS) come from the composition root;
+    ``metrics`` records run counters when given.
 
     Returns the server and an idempotent ``stop()``: health NOT_SERVING, end
     the streams, stop the reaper, stop the server with grace, close the
     database. ``server.registry`` gives tests the stores and the reaper.
     """
-    registry = build_registry(config, clock)
+    registry = build_registry(config, clock, metrics)
     stopping = threading.Event()
 
     def register(server: grpc.Server) -> None:
@@ -113,7 +123,8 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
             ExecutionServicer(registry.leases), server)
 
     try:
-        server = create_server(config.address, register, SERVICE_NAMES, max_workers=64)
+        server = create_server(config.address, register, SERVICE_NAMES, max_workers=64,
+                               interceptors=interceptors, credentials=credentials)
     except (OSError, RuntimeError):
         registry.db.dispose()
         raise OSError(f"cannot listen on {config.address} (is the port in use?)") from None

@@ -32,6 +32,23 @@ def append(session: Session, run: RunRow, when: datetime, message: str, *,
                             attributes=dict(attributes or {})))
 
 
+def count_entered(session: Session, metrics, status: int) -> None:
+    """``ferry_runs_total`` once the transaction committed (no-op without metrics)."""
+    if metrics is not None:
+        session.after_commit(lambda: metrics.run_entered(status))  # type: ignore[attr-defined]
+
+
+def count_finished(session: Session, metrics, run: RunRow) -> None:
+    """``ferry_runs_total`` / ``ferry_runs_finished_total`` and the attempt's duration."""
+    if metrics is None:
+        return
+    status, entity, operation = run.status, run.entity_type, run.operation
+    duration = ((run.end_time - run.start_time).total_seconds()
+                if run.end_time is not None and run.start_time is not None else None)
+    session.after_commit(  # type: ignore[attr-defined]
+        lambda: metrics.run_finished(status, entity, operation, duration))
+
+
 def status_changed(session: Session, run: RunRow, when: datetime, message: str) -> None:
     """Record the run's current status (call after changing ``run.status``)."""
     append(session, run, when, message or status_name(run.status).lower())

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from ferry.clock import Clock
 from ferry.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError, Violation
+from ferry.metrics import FerryMetrics
 from ferry.v1 import execution_service_pb2, profile_pb2, run_pb2, schedule_pb2
 
 from ferry_registry import convert
@@ -64,10 +65,12 @@ class Holder:
 
 
 class LeaseStore:
-    def __init__(self, db: Database, clock: Clock, notes: Notifications) -> None:
+    def __init__(self, db: Database, clock: Clock, notes: Notifications,
+                 metrics: FerryMetrics | None = None) -> None:
         self._db = db
         self._clock = clock
         self._notes = notes
+        self._metrics = metrics
 
     # --- schedules ------------------------------------------------------------
 
@@ -175,6 +178,7 @@ class LeaseStore:
                                   f"{row.max_attempts}")
             events.log_after_commit(session, "run claimed", row, runner_id=runner_id,
                                     fencing_token=row.fencing_token)
+            events.count_entered(session, self._metrics, run_pb2.RUN_STATUS_RUNNING)
             self._notes.run_changed(session)
             return Claim(Outcome.CLAIM_OUTCOME_CLAIMED, convert.run_to_proto(row),
                          convert.profile_to_proto(profile_row), row.fencing_token, expires)
@@ -275,6 +279,7 @@ class LeaseStore:
                 if row.dry_run and profile_row.mapping_digest == row.mapping_digest:
                     profile_row.dry_run_required = False
             self._schedule_outcome(session, row, now)
+            events.count_finished(session, self._metrics, row)
             events.log_after_commit(session, "run finished", row, runner_id=holder.runner_id,
                                     error_class=run_pb2.ErrorClass.Name(row.error_class))
             self._notes.run_changed(session)
@@ -335,6 +340,7 @@ class LeaseStore:
         row.published_time = None
         row.update_time = now
         events.status_changed(session, row, now, message)
+        events.count_entered(session, self._metrics, run_pb2.RUN_STATUS_QUEUED)
         self._notes.run_queued(session, convert.run_to_proto(row))
 
     def _end(self, session, row: RunRow, now: datetime, status: int, error_class: int,
@@ -347,6 +353,7 @@ class LeaseStore:
         row.lease_owner = None
         row.lease_expires_at = None
         events.status_changed(session, row, now, message)
+        events.count_finished(session, self._metrics, row)
         self._schedule_outcome(session, row, now)
 
     @staticmethod
@@ -405,6 +412,9 @@ class LeaseStore:
                     "status": convert.status_name(row.status)}})
             if rows:
                 self._notes.run_changed(session)
+                if self._metrics is not None:
+                    expired = len(rows)
+                    session.after_commit(lambda: self._metrics.lease_expired(expired))
             return len(rows)
 
     # --- freshness ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from ferry.clock import Clock
 from ferry.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError, Violation
+from ferry.metrics import FerryMetrics
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2, schedule_pb2
 from sqlalchemy.exc import IntegrityError
 
@@ -79,11 +80,12 @@ def get_row(session, run_id: str, *, for_update: bool = False) -> RunRow:
 
 class RunStore:
     def __init__(self, db: Database, clock: Clock, notes: Notifications,
-                 default_max_attempts: int = 3) -> None:
+                 default_max_attempts: int = 3, metrics: FerryMetrics | None = None) -> None:
         self._db = db
         self._clock = clock
         self._notes = notes
         self._default_max_attempts = default_max_attempts
+        self._metrics = metrics
 
     # --- creation ---------------------------------------------------------
 
@@ -169,6 +171,7 @@ class RunStore:
         run = convert.run_to_proto(row)
         events.log_after_commit(session, "run queued", row, trigger=trigger_name(new.trigger),
                                 dry_run=new.dry_run)
+        events.count_entered(session, self._metrics, run_pb2.RUN_STATUS_QUEUED)
         self._notes.run_changed(session)
         self._notes.run_queued(session, run)
         return Created(run, True)
@@ -273,6 +276,7 @@ class RunStore:
                 row.error_message = why
                 row.update_time = now
                 events.status_changed(session, row, now, f"cancelled while queued: {why}")
+                events.count_finished(session, self._metrics, row)
             elif row.status == run_pb2.RUN_STATUS_RUNNING:
                 if not row.cancel_requested:
                     row.cancel_requested = True
