@@ -1,16 +1,14 @@
 """Compiled mappings: source rows in, typed values of the target fields out.
 
 ``MappingPlan.from_profile`` compiles a (checked) profile mapping once;
-``plan.bind(columns, kind)`` returns a ``RowMapper`` for one source part.
-A row is either mapped (a list of values in ``plan.targets`` order), skipped
-(``RowSkip``: missing key) or in error (``RowFail``: field and message).
+``plan.bind(columns, kind)`` returns the ``BatchMapper`` (ferry.engine.vector)
+that maps batches of rows of one source part.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 from ferry.engine import values as v
@@ -20,20 +18,6 @@ from ferry.engine.transforms import build_transform
 from ferry.v1 import profile_pb2
 
 Getter = Callable[[Any], Any]
-
-
-class RowSkip(Exception):
-    def __init__(self, reason: str, field: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.field = field
-
-
-class RowFail(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -134,96 +118,13 @@ class MappingPlan:
         """Columns whose absence is tolerated: their field has a default."""
         return {s for f in self.fields if f.default is not None for s in f.sources}
 
-    def bind(self, columns: Sequence[str], kind: str) -> RowMapper:
-        return RowMapper(self, list(columns), kind)
+    @property
+    def digest(self) -> str:
+        """Identifies the mapping and entity (seeds row hashes)."""
+        body = self.mapping.SerializeToString(deterministic=True)
+        return f"{self.schema.name}:{body.hex()}"
 
+    def bind(self, columns: Sequence[str], kind: str, text_rows: bool = False):
+        from ferry.engine.vector import BatchMapper
 
-def _getter(column: str, columns: list[str], kind: str) -> Getter:
-    if kind == "dict":
-        return lambda row, c=column: row.get(c)
-    if column not in columns:
-        return lambda row: None
-    index = columns.index(column)
-    return itemgetter(index)
-
-
-def _field_fn(plan: FieldPlan, columns: list[str], kind: str) -> Callable[[Any], Any]:
-    if not plan.sources:
-        get: Getter = lambda row: None  # noqa: E731 - constant/default only
-    elif plan.multi:
-        getters = [_getter(s, columns, kind) for s in plan.sources]
-        get = lambda row: [g(row) for g in getters]  # noqa: E731
-    else:
-        get = _getter(plan.sources[0], columns, kind)
-    chain = plan.transforms
-    default = plan.default
-    type_ = plan.type
-    coerce = v.coerce
-    strip = plan.is_key
-
-    if type_ == "string" and not chain:
-
-        def plain(row: Any) -> Any:
-            value = get(row)
-            if value is None or value == "":
-                return default
-            if value.__class__ is not str:
-                value = coerce(type_, value)
-            if strip:
-                value = value.strip() or default
-            return value
-
-        return plain
-
-    def full(row: Any) -> Any:
-        value = get(row)
-        for step in chain:
-            value = step(value)
-        if _is_empty(value):
-            return default
-        if type_ != "string" or value.__class__ is not str:
-            value = coerce(type_, value)
-        if strip and value.__class__ is str:
-            value = value.strip() or default
-        return value
-
-    return full
-
-
-class RowMapper:
-    def __init__(self, plan: MappingPlan, columns: list[str], kind: str) -> None:
-        self.plan = plan
-        self.columns = columns
-        self.kind = kind
-        self._fns = [_field_fn(f, columns, kind) for f in plan.fields]
-        self._targets = plan.targets
-        self._key_index = plan.key_index
-        self._required_index = plan.required_index
-
-    def map(self, row: Any) -> list[Any]:
-        try:
-            out = [fn(row) for fn in self._fns]
-        except RowValueError:
-            out = self._locate_error(row)
-        for i in self._key_index:
-            if out[i] is None:
-                raise RowSkip(f"missing key: {self._targets[i]}", self._targets[i])
-        for i in self._required_index:
-            if _is_empty(out[i]):
-                raise RowFail(self._targets[i], "required field is empty")
-        return out
-
-    def _locate_error(self, row: Any) -> list[Any]:
-        out = []
-        for target, fn in zip(self._targets, self._fns, strict=True):
-            try:
-                out.append(fn(row))
-            except RowValueError as exc:
-                raise RowFail(target, str(exc)) from None
-        return out
-
-    def row_values(self, row: Any) -> dict[str, Any]:
-        """The source row as a dict (for rejected-row samples)."""
-        if self.kind == "dict":
-            return dict(row)
-        return dict(zip(self.columns, row, strict=False))
+        return BatchMapper(self, list(columns), kind, text_rows)

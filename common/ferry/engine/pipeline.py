@@ -13,11 +13,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import xxhash
-
+from ferry.engine.batch import Batch
 from ferry.engine.entities import get_entity
 from ferry.engine.errors import EngineError, MappingError
-from ferry.engine.mapping import MappingPlan, RowFail, RowSkip
+from ferry.engine.mapping import MappingPlan
 from ferry.engine.outcomes import Outcomes, Threshold
 from ferry.engine.profile_check import check_profile
 from ferry.engine.results import Counts, RunResult
@@ -25,14 +24,12 @@ from ferry.engine.rows import forward_filler, row_filter
 from ferry.engine.shape import check_shape
 from ferry.engine.sources import open_parts
 from ferry.engine.sources.credentials import secret
-from ferry.engine.values import canonical
+from ferry.engine.vector import canonical_column, row_hashes
 from ferry.v1 import profile_pb2
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 5000
-_hash = xxhash.xxh3_64_intdigest
-_SIGN = 1 << 63
+DEFAULT_BATCH_SIZE = 10000
 
 
 def target_url(profile: profile_pb2.Profile, default_target_url: str) -> str:
@@ -96,9 +93,7 @@ class ImportRun:
         self.engine = None
 
     # -- batches -----------------------------------------------------------
-    def _flush(self, batch: list[list[Any]]) -> None:
-        if not batch:
-            return
+    def _flush(self, batch: Batch) -> None:
         if self.writer is None:
             from ferry.engine.targets.sql_target import open_writer
 
@@ -133,6 +128,8 @@ class ImportRun:
                     stop = self._part(part)
                 finally:
                     part.close()
+                if self.writer is not None:
+                    self.writer.end_part()
                 if stop:
                     break
             if not stop and self.should_cancel is not None and self.should_cancel():
@@ -181,72 +178,113 @@ class ImportRun:
         if not self.result.rejected_columns:
             self.result.rejected_columns = list(part.columns)
         self.result.rows_total += part.rows_total
-        mapper = plan.bind(part.columns, part.kind)
+        mapper = plan.bind(part.columns, part.kind, part.text_rows)
         fill = forward_filler(self.profile.mapping.forward_fill, part.columns, part.kind)
         keep = row_filter(self.profile.mapping.filters, part.columns, part.kind)
-        outcomes = self.outcomes
-        counts = outcomes.counts
-        key_index = plan.key_index
-        single_key = key_index[0] if len(key_index) == 1 else None
-        targets = plan.targets
         seen: set = set()
-        batch: list[list[Any]] = []
-        batch_size = self.batch_size
-        map_row = mapper.map
         row_no = 0
-        for raw in part.rows:
-            row_no += 1
-            counts.rows_read += 1
-            if fill is not None:
-                raw = fill(raw)
-            if keep is not None:
-                reason = keep(raw)
-                if reason:
-                    outcomes.skip(row_no, reason, "", lambda r=raw: mapper.row_values(r))
-                    continue
-            try:
-                values = map_row(raw)
-            except RowSkip as skip:
-                outcomes.skip(row_no, skip.reason, skip.field, lambda r=raw: mapper.row_values(r))
-                continue
-            except RowFail as fail:
-                outcomes.error(row_no, fail.field, fail.message, lambda r=raw: mapper.row_values(r))
-                continue
-            key = (
-                values[single_key]
-                if single_key is not None
-                else tuple(values[i] for i in key_index)
-            )
-            if key in seen:
-                shown = _show_key(targets, key_index, key)
-                outcomes.skip(
-                    row_no,
-                    f"duplicate key {shown} in the same file",
-                    targets[key_index[0]],
-                    lambda r=raw: mapper.row_values(r),
-                )
-                continue
-            seen.add(key)
-            values.append(
-                _hash(
-                    "\x1f".join([x if x.__class__ is str else canonical(x) for x in values]).encode(
-                        "utf-8", "surrogatepass"
-                    )
-                )
-                - _SIGN
-            )
-            batch.append(values)
-            if len(batch) >= batch_size:
-                stop = self._stop()
-                if stop:
-                    return stop
+        for raw in part.batches(self.batch_size):
+            first = row_no + 1
+            row_no += len(raw)
+            self.outcomes.counts.rows_read += len(raw)
+            batch = self._map_batch(mapper, raw, first, fill, keep, seen)
+            stop = self._stop()
+            if stop:
+                return stop
+            if batch is not None:
                 self._flush(batch)
-                batch = []
-        stop = self._stop()
-        if stop == "FAILED":
-            return stop
-        self._flush(batch)
-        return stop
+        return ""
+
+    def _map_batch(self, mapper, raw, first, fill, keep, seen) -> Batch | None:
+        """Map one batch of raw rows; record skips and errors; return the
+        rows to write (or None)."""
+        plan = self.plan
+        numbers: list[int] | None = None
+        rejects: list[tuple[int, str, str, str, Any]] = []  # (row, outcome, field, msg, raw)
+        if fill is not None:
+            raw = [fill(r) for r in raw]
+        if keep is not None:
+            kept, numbers = [], []
+            for j, r in enumerate(raw):
+                reason = keep(r)
+                if reason:
+                    rejects.append((first + j, "skipped", "", reason, r))
+                else:
+                    kept.append(r)
+                    numbers.append(first + j)
+            raw = kept
+
+        def number(j: int) -> int:
+            return numbers[j] if numbers is not None else first + j
+
+        cols, errors = mapper.map_columns(raw) if raw else ([], {})
+        hashes = mapper.raw_hashes(raw)
+        bad: set[int] = set()
+        targets = plan.targets
+        for k in plan.key_index:
+            col = cols[k] if cols else []
+            if None in col:
+                for j, x in enumerate(col):
+                    if x is None and j not in bad:
+                        bad.add(j)
+                        rejects.append(
+                            (number(j), "skipped", targets[k], f"missing key: {targets[k]}", raw[j])
+                        )
+        for j, (field, message) in errors.items():
+            if j not in bad:
+                bad.add(j)
+                rejects.append((number(j), "error", field, message, raw[j]))
+        for k in plan.required_index:
+            col = cols[k]
+            for j, x in enumerate(col):
+                if (x is None or x == "" or x == []) and j not in bad:
+                    bad.add(j)
+                    rejects.append(
+                        (number(j), "error", targets[k], "required field is empty", raw[j])
+                    )
+        n = len(raw)
+        if n:
+            keys = Batch(cols).keys(plan.key_index)
+            good_keys = keys if not bad else [keys[j] for j in range(n) if j not in bad]
+            fresh = set(good_keys)
+            if len(fresh) != len(good_keys) or not seen.isdisjoint(fresh):
+                for j, key in enumerate(keys):
+                    if j in bad:
+                        continue
+                    if key in seen:
+                        bad.add(j)
+                        shown = _show_key(targets, plan.key_index, key)
+                        rejects.append(
+                            (
+                                number(j),
+                                "skipped",
+                                targets[plan.key_index[0]],
+                                f"duplicate key {shown} in the same file",
+                                raw[j],
+                            )
+                        )
+                    else:
+                        seen.add(key)
+            else:
+                seen.update(fresh)
+        outcomes = self.outcomes
+        for row, outcome, field, message, r in sorted(rejects, key=lambda x: x[0]):
+            values = lambda r=r: mapper.row_values(r)  # noqa: E731
+            if outcome == "error":
+                outcomes.error(row, field, message, values)
+            else:
+                outcomes.skip(row, message, field, values)
+        if hashes is not None:
+            cols.append(hashes)
+        if bad:
+            keep_idx = [j for j in range(n) if j not in bad]
+            cols = [[c[j] for j in keep_idx] for c in cols]
+        if not cols or not cols[0]:
+            return None
+        if hashes is None:
+            canon = [canonical_column(c, f.type) for c, f in zip(cols, plan.fields, strict=True)]
+            cols.append(row_hashes(canon, mapper.seed))
+        return Batch(cols)
 
 
 def _show_key(targets, key_index, key) -> str:

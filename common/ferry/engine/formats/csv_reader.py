@@ -1,16 +1,16 @@
 """CSV/TSV rows: delimiter (given or guessed from the header line), quoting,
-header row, encodings; multi-line quoted cells; malformed quoting raises an
-error naming the row and line."""
+header row, encodings; multi-line quoted cells; malformed quoting or bytes
+that do not decode raise an error naming the row, line or byte."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from itertools import chain
+from itertools import chain, islice
 from typing import BinaryIO
 
 from ferry.engine.errors import PermanentSourceError
-from ferry.engine.formats.encoding import open_lines
+from ferry.engine.formats.encoding import TextSource
 from ferry.engine.formats.stream import RecordStream
 
 FIELD_LIMIT = 4 * 1024 * 1024
@@ -39,6 +39,77 @@ def column_names(header: list[str]) -> list[str]:
     return names
 
 
+class CsvRows:
+    def __init__(self, source: TextSource, reader, name: str, width: int, pending: list) -> None:
+        self.source = source
+        self.reader = reader
+        self.name = name
+        self.width = width
+        self.pending = pending
+        self.count = 0  # data rows handed out
+
+    def _error(self, exc: Exception) -> PermanentSourceError:
+        row = self.count + 1
+        line = self.reader.line_num
+        if isinstance(exc, UnicodeDecodeError):
+            return self.source.decode_error(exc, line + 1)
+        text = str(exc)
+        where = f"{self.name}: row {row} (line {line})"
+        if "end of data" in text:
+            return PermanentSourceError(
+                f"{where}: unbalanced quote: a quoted field is never closed before the end "
+                "of the file"
+            )
+        if "field larger than field limit" in text:
+            return PermanentSourceError(
+                f"{where}: a field is longer than {FIELD_LIMIT} characters (unbalanced quote?)"
+            )
+        return PermanentSourceError(f"{where}: malformed CSV: {text}")
+
+    def _fix(self, batch: list[list[str]]) -> list[list[str]]:
+        width = self.width
+        out = []
+        for row in batch:
+            n = len(row)
+            if n != width:
+                if n == 0 or (n == 1 and not row[0]):
+                    continue  # blank line
+                if n < width:
+                    row = row + [""] * (width - n)
+            out.append(row)
+        return out
+
+    def batches(self, size: int) -> Iterator[list[list[str]]]:
+        if self.pending:
+            self.count += len(self.pending)
+            yield self.pending
+            self.pending = []
+        reader = self.reader
+        width = self.width
+        while True:
+            batch: list[list[str]] = []
+            append = batch.append
+            try:
+                for row in islice(reader, size):
+                    append(row)
+            except (csv.Error, UnicodeDecodeError) as exc:
+                self.count += len(batch)
+                raise self._error(exc) from None
+            if not batch:
+                return
+            for row in batch:
+                if len(row) != width:
+                    batch = self._fix(batch)
+                    break
+            self.count += len(batch)
+            if batch:
+                yield batch
+
+    def rows(self) -> Iterator[list[str]]:
+        for batch in self.batches(1000):
+            yield from batch
+
+
 def read_csv(
     raw: BinaryIO,
     name: str,
@@ -48,15 +119,21 @@ def read_csv(
     header: bool = True,
     encoding: str = "",
 ) -> RecordStream:
-    lines, _used = open_lines(raw, encoding, name)
-    first = next(lines, None)
-    if first is None:
+    source = TextSource(raw, encoding, name)
+    try:
+        first = source.text.readline()
+    except UnicodeDecodeError as exc:
+        raise source.decode_error(exc, 1) from None
+    if not first:
         return RecordStream(name, [], iter(()), "list")
     delim = delimiter or guess_delimiter(first)
     reader = csv.reader(
-        chain([first], lines), delimiter=delim, quotechar=quote_char or '"', strict=True
+        chain([first], source.text), delimiter=delim, quotechar=quote_char or '"', strict=True
     )
-    head = _next_row(reader, name, 0)
+    try:
+        head = next(reader, None)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise CsvRows(source, reader, name, 0, [])._error(exc) from None
     if head is None:
         return RecordStream(name, [], iter(()), "list")
     if header:
@@ -65,42 +142,5 @@ def read_csv(
     else:
         columns = [f"column_{i}" for i in range(1, len(head) + 1)]
         pending = [head]
-    return RecordStream(name, columns, _rows(reader, name, len(columns), pending), "list")
-
-
-def _next_row(reader, name: str, data_row: int) -> list[str] | None:
-    try:
-        return next(reader, None)
-    except csv.Error as exc:
-        raise _error(exc, reader, name, data_row + 1) from None
-
-
-def _error(exc: csv.Error, reader, name: str, row: int) -> PermanentSourceError:
-    text = str(exc)
-    where = f"{name}: row {row} (line {reader.line_num})"
-    if "end of data" in text:
-        return PermanentSourceError(
-            f"{where}: unbalanced quote: a quoted field is never closed before the end of the file"
-        )
-    if "field larger than field limit" in text:
-        return PermanentSourceError(
-            f"{where}: a field is longer than {FIELD_LIMIT} characters (unbalanced quote?)"
-        )
-    return PermanentSourceError(f"{where}: malformed CSV: {text}")
-
-
-def _rows(reader, name: str, width: int, pending: list[list[str]]) -> Iterator[list[str]]:
-    yield from pending
-    count = len(pending)
-    pad = [""] * width
-    try:
-        for row in reader:
-            if len(row) != width:
-                if not row or (len(row) == 1 and not row[0]):
-                    continue  # blank line
-                if len(row) < width:
-                    row = row + pad[len(row) :]
-            count += 1
-            yield row
-    except csv.Error as exc:
-        raise _error(exc, reader, name, count + 1) from None
+    rows = CsvRows(source, reader, name, len(columns), pending)
+    return RecordStream(name, columns, rows.rows(), "list", batcher=rows.batches, text_rows=True)

@@ -14,28 +14,41 @@ from charset_normalizer import from_bytes
 from ferry.engine.errors import PermanentSourceError
 
 SAMPLE_BYTES = 1 << 16
+CHUNK = 1 << 16
 
 
-class _Prefixed(io.RawIOBase):
-    """A stream whose first bytes were already read into ``head``."""
+class CountingReader(io.RawIOBase):
+    """Raw stream over ``head`` + ``rest`` that remembers where the last
+    chunk it handed out started, so a decoding error can name its byte."""
 
     def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head = memoryview(head)
+        self._head = head
         self._rest = rest
+        self.offset = 0  # bytes handed out so far
+        self.last_start = 0
+        self.last_len = 0
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        if size is None or size < 0:
+            size = CHUNK
         if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._rest.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        return n
+            data, self._head = self._head[:size], self._head[size:]
+        else:
+            data = self._rest.read(size)
+        self.last_start, self.last_len = self.offset, len(data)
+        self.offset += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _looks_binary(sample: bytes) -> int:
@@ -70,48 +83,55 @@ def detect_encoding(sample: bytes) -> str:
     return name
 
 
-def open_lines(raw: BinaryIO, encoding: str, name: str) -> tuple[Iterator[str], str]:
-    """Iterate decoded lines (line endings kept, as csv expects) and return
-    the encoding used. Raises PermanentSourceError for binary data or bytes
-    that do not decode, naming the byte offset and line."""
-    sample = raw.read(SAMPLE_BYTES)
-    nul = _looks_binary(sample)
-    if nul >= 0:
-        raise PermanentSourceError(f"{name}: binary data, not text (NUL byte at byte offset {nul})")
-    if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise PermanentSourceError(f"unknown text encoding {encoding!r}") from None
-    used = encoding or detect_encoding(sample)
-    if sample.startswith(codecs.BOM_UTF8) and codecs.lookup(used).name == "utf-8":
-        used = "utf-8-sig"
-    stream = io.BufferedReader(_Prefixed(sample, raw), buffer_size=1 << 16)
-    if codecs.lookup(used).name.startswith("utf-16") or codecs.lookup(used).name.startswith(
-        "utf-32"
-    ):
-        text = io.TextIOWrapper(stream, encoding=used, newline="")
-        return iter(text), used
-    return _decode_lines(stream, used, name), used
+class TextSource:
+    """Decoded lines of a byte stream (line endings kept, as csv expects)."""
 
-
-def _decode_lines(stream: BinaryIO, encoding: str, name: str) -> Iterator[str]:
-    offset = 0
-    line_no = 0
-    first = True
-    for line in stream:
-        line_no += 1
-        try:
-            text = line.decode(encoding)
-        except UnicodeDecodeError as exc:
-            bad = line[exc.start : exc.start + 1].hex()
+    def __init__(self, raw: BinaryIO, encoding: str, name: str) -> None:
+        sample = raw.read(SAMPLE_BYTES)
+        nul = _looks_binary(sample)
+        if nul >= 0:
             raise PermanentSourceError(
-                f"{name}: cannot decode byte 0x{bad} at byte offset {offset + exc.start} "
-                f"(line {line_no}) as {encoding}; set format.encoding (e.g. cp1252)"
-            ) from None
-        if first:
-            first = False
-            if text.startswith("\ufeff"):
-                text = text[1:]
-        offset += len(line)
-        yield text
+                f"{name}: binary data, not text (NUL byte at byte offset {nul})"
+            )
+        if encoding:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise PermanentSourceError(f"unknown text encoding {encoding!r}") from None
+        used = encoding or detect_encoding(sample)
+        if sample.startswith(codecs.BOM_UTF8) and codecs.lookup(used).name == "utf-8":
+            used = "utf-8-sig"
+        self.name = name
+        self.encoding = used
+        self.counter = CountingReader(sample, raw)
+        self.text = io.TextIOWrapper(
+            self.counter,
+            encoding=used,
+            newline="",
+            errors="strict",  # type: ignore[arg-type]
+        )
+
+    def decode_error(self, exc: UnicodeDecodeError, line: int) -> PermanentSourceError:
+        carried = max(len(exc.object) - self.counter.last_len, 0)
+        offset = self.counter.last_start - carried + exc.start
+        bad = bytes(exc.object[exc.start : exc.start + 1]).hex()
+        return PermanentSourceError(
+            f"{self.name}: cannot decode byte 0x{bad} at byte offset {offset} "
+            f"(near line {line}) as {self.encoding}; set format.encoding (e.g. cp1252)"
+        )
+
+
+def open_lines(raw: BinaryIO, encoding: str, name: str) -> tuple[Iterator[str], str]:
+    """Decoded lines and the encoding used (for readers other than CSV)."""
+    source = TextSource(raw, encoding, name)
+
+    def lines() -> Iterator[str]:
+        n = 0
+        try:
+            for line in source.text:
+                n += 1
+                yield line
+        except UnicodeDecodeError as exc:
+            raise source.decode_error(exc, n + 1) from None
+
+    return lines(), source.encoding

@@ -25,6 +25,21 @@ class RecordStream:
     kind: str = "list"
     rows_total: int = 0
     closers: list[Any] = field(default_factory=list)
+    # Optional faster batching (CSV reads straight from csv.reader).
+    batcher: Any = None
+    # True when every cell is text (CSV): row hashes can use the raw text.
+    text_rows: bool = False
+
+    def batches(self, size: int) -> Iterator[list[Any]]:
+        if self.batcher is not None:
+            yield from self.batcher(size)
+            return
+        rows = self.rows
+        while True:
+            batch = list(islice(rows, size))
+            if not batch:
+                return
+            yield batch
 
     def close(self) -> None:
         for closer in reversed(self.closers):

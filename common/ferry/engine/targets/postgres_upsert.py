@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
+from ferry.engine.batch import Batch, classify
 from ferry.engine.errors import PermanentSourceError, TransientSourceError
 from ferry.engine.targets.tables import HASH_COLUMN, UPDATED_COLUMN
-from ferry.engine.targets.writer import TargetWriter, classify_against
+from ferry.engine.targets.writer import TargetWriter
 
 PG_TYPES = {
     "string": "text",
@@ -96,10 +96,10 @@ class PostgresWriter(TargetWriter):
             join=join,
         )
 
-    def _existing(self, rows: Sequence[list[Any]]) -> dict[Any, int]:
+    def _existing(self, batch: Batch) -> dict[Any, int]:
         if not self._exists:
             return {}
-        arrays = [[r[i] for r in rows] for i in self._key_index]
+        arrays = [batch.cols[i] for i in self._key_index]
         found: dict[Any, int] = {}
         with self._con.cursor() as cur:
             cur.execute(self._select, arrays)
@@ -107,32 +107,31 @@ class PostgresWriter(TargetWriter):
                 found[k[0] if len(k) == 1 else tuple(k)] = h
         return found
 
-    def classify(self, rows: Sequence[list[Any]]) -> tuple[int, int, int]:
+    def classify(self, batch: Batch) -> tuple[int, int, int]:
         try:
-            created, updated, unchanged, _ = classify_against(
-                rows, self._key_index, self._existing(rows)
-            )
+            created, updated, unchanged, _ = classify(batch, self._key_index, self._existing(batch))
             self._con.rollback()
         except psycopg.Error as exc:
             raise _error(exc) from None
         return created, updated, unchanged
 
-    def write(self, rows: Sequence[list[Any]]) -> tuple[int, int, int]:
+    def write(self, batch: Batch) -> tuple[int, int, int]:
         con = self._con
-        json_idx = self._json
+        cols = list(batch.cols)
+        for i in self._json:
+            cols[i] = [
+                json.dumps(x, ensure_ascii=False, default=str) if x is not None else None
+                for x in cols[i]
+            ]
         try:
             with con.cursor() as cur:
                 if not self._stage_ready:
                     cur.execute(self._create_stage)
                     self._stage_ready = True
                 with cur.copy(self._copy) as copy:
-                    for row in rows:
-                        if json_idx:
-                            row = list(row)
-                            for i in json_idx:
-                                if row[i] is not None:
-                                    row[i] = json.dumps(row[i], ensure_ascii=False, default=str)
-                        copy.write_row(row)
+                    write_row = copy.write_row
+                    for row in zip(*cols, strict=True):
+                        write_row(row)
                 cur.execute(self._merge)
                 flags = [r[0] for r in cur.fetchall()]
             con.commit()
@@ -145,7 +144,10 @@ class PostgresWriter(TargetWriter):
             raise _error(exc) from None
         created = sum(flags)
         updated = len(flags) - created
-        return created, updated, len(rows) - len(flags)
+        return created, updated, len(batch) - len(flags)
+
+    def end_part(self) -> None:
+        pass
 
     def close(self) -> None:
         try:

@@ -13,8 +13,6 @@ from ferry.engine.errors import PermanentSourceError, TransientSourceError
 from ferry.engine.targets.tables import build_table, ensure_table, table_exists
 from ferry.engine.targets.writer import TargetWriter
 
-_NO_CONVERT = ("string", "email", "integer")
-
 
 def make_engine(url: str) -> sa.Engine:
     try:
@@ -43,8 +41,9 @@ def open_writer(
         if engine.dialect.name == "sqlite":
             from ferry.engine.targets.sqlite_upsert import SqliteWriter
 
-            convert = [t not in _NO_CONVERT for t in types]
-            writer: TargetWriter = SqliteWriter(engine, table_name, columns, key, exists, convert)
+            writer: TargetWriter = SqliteWriter(
+                engine, table_name, columns, key, exists, types, live=not dry_run
+            )
         elif engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
             from ferry.engine.targets.postgres_upsert import PostgresWriter
 

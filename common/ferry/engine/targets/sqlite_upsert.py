@@ -7,16 +7,19 @@ nothing."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from ferry.engine.batch import Batch, classify
 from ferry.engine.errors import PermanentSourceError, TransientSourceError
 from ferry.engine.targets.tables import HASH_COLUMN, UPDATED_COLUMN
-from ferry.engine.targets.writer import TargetWriter, classify_against, sqlite_param
+from ferry.engine.targets.writer import TargetWriter, sqlite_param
 
 MAX_VARIABLES = 30000
+# Types sqlite3 binds as they are (bool is an int).
+_NATIVE = ("string", "email", "integer", "boolean")
 
 
 def _q(name: str) -> str:
@@ -31,16 +34,30 @@ class SqliteWriter(TargetWriter):
         columns: list[str],
         key: tuple[str, ...],
         exists: bool,
-        convert: list[bool],
+        types: list[str],
+        live: bool = True,
     ) -> None:
         self._raw = engine.raw_connection()
         self._con: sqlite3.Connection = self._raw.driver_connection  # type: ignore[assignment]
         self._con.isolation_level = None  # explicit BEGIN/COMMIT
         self._con.execute("PRAGMA busy_timeout = 30000")
+        if live:
+            # WAL keeps readers going while batches commit; with WAL,
+            # synchronous=NORMAL is crash-safe (a power cut may lose only the
+            # last committed batches, which a retried, idempotent run redoes).
+            self._con.execute("PRAGMA journal_mode = WAL")
+            self._con.execute("PRAGMA synchronous = NORMAL")
         self._exists = exists
+        # A table that is empty when the run starts holds, during the first
+        # source part, only rows of this run, whose keys are unique (the
+        # pipeline drops duplicates): no pre-read is needed then.
+        self._fresh = (
+            not exists or self._con.execute(f"SELECT 1 FROM {_q(table)} LIMIT 1").fetchone() is None
+        )
         self._key = key
         self._key_index = tuple(columns.index(k) for k in key)
-        self._convert = [i for i, c in enumerate(convert) if c]
+        self._convert = [(i, t) for i, t in enumerate(types) if t not in _NATIVE]
+        self._key_convert = any(types[i] not in _NATIVE for i in self._key_index)
         t = _q(table)
         cols = [*columns, HASH_COLUMN]
         names = ", ".join(_q(c) for c in cols)
@@ -51,7 +68,7 @@ class SqliteWriter(TargetWriter):
             if c not in key
         )
         self._upsert = (
-            f"INSERT INTO {t} ({names}, {_q(UPDATED_COLUMN)}) VALUES ({marks}, CURRENT_TIMESTAMP) "
+            f"INSERT INTO {t} ({names}, {_q(UPDATED_COLUMN)}) VALUES ({marks}, ?) "
             f"ON CONFLICT ({', '.join(_q(k) for k in key)}) DO UPDATE SET {updates} "
             f"WHERE {t}.{_q(HASH_COLUMN)} IS NOT excluded.{_q(HASH_COLUMN)}"
         )
@@ -63,60 +80,58 @@ class SqliteWriter(TargetWriter):
             self._select += f"({key_cols}) IN (VALUES "
         self._chunk = max(1, MAX_VARIABLES // len(key))
 
-    def _existing(self, rows: Sequence[list[Any]]) -> dict[Any, int]:
+    def _existing(self, batch: Batch) -> dict[Any, int]:
         found: dict[Any, int] = {}
-        if not self._exists:
+        if not self._exists or self._fresh:
             return found
         n = len(self._key)
-        for start in range(0, len(rows), self._chunk):
-            part = rows[start : start + self._chunk]
+        keys = batch.keys(self._key_index)
+        if self._key_convert:
+            keys = [tuple(sqlite_param(x) for x in k) if n > 1 else sqlite_param(k) for k in keys]
+        for start in range(0, len(keys), self._chunk):
+            part = keys[start : start + self._chunk]
             if n == 1:
-                i = self._key_index[0]
-                params = [sqlite_param(r[i]) for r in part]
                 sql = self._select + "(" + ",".join("?" * len(part)) + ")"
-                for k, h in self._con.execute(sql, params):
+                for k, h in self._con.execute(sql, part):
                     found[k] = h
             else:
-                params = [sqlite_param(r[i]) for r in part for i in self._key_index]
+                params = [x for k in part for x in k]
                 one = "(" + ",".join("?" * n) + ")"
                 sql = self._select + ",".join([one] * len(part)) + ")"
                 for *k, h in self._con.execute(sql, params):
                     found[tuple(k)] = h
         return found
 
-    def classify(self, rows: Sequence[list[Any]]) -> tuple[int, int, int]:
+    def classify(self, batch: Batch) -> tuple[int, int, int]:
         try:
-            created, updated, unchanged, _ = classify_against(
-                rows, self._key_index, self._existing(rows)
-            )
+            created, updated, unchanged, _ = classify(batch, self._key_index, self._existing(batch))
         except sqlite3.Error as exc:
             raise _error(exc) from None
         return created, updated, unchanged
 
-    def _params(self, rows: list[list[Any]]) -> list[list[Any]]:
-        if not self._convert:
-            return rows
-        out = []
-        conv = self._convert
-        for row in rows:
-            row = list(row)
-            for i in conv:
-                value = row[i]
-                if value is not None and value.__class__ is not str:
-                    row[i] = sqlite_param(value)
-            out.append(row)
-        return out
+    def _params(self, batch: Batch, indices: list[int] | None) -> list[tuple]:
+        cols = list(batch.cols)
+        for i, type_ in self._convert:
+            col = cols[i]
+            if type_ == "decimal":
+                cols[i] = [x if x is None else str(x) for x in col]
+            else:
+                cols[i] = list(map(sqlite_param, col))
+        now = str(datetime.now(UTC).replace(tzinfo=None))
+        if indices is None:
+            return list(zip(*cols, [now] * len(batch), strict=True))
+        return [(*(c[j] for c in cols), now) for j in indices]
 
-    def write(self, rows: Sequence[list[Any]]) -> tuple[int, int, int]:
+    def write(self, batch: Batch) -> tuple[int, int, int]:
         con = self._con
         try:
             con.execute("BEGIN IMMEDIATE")
             try:
-                created, updated, unchanged, to_write = classify_against(
-                    rows, self._key_index, self._existing(rows)
+                created, updated, unchanged, write = classify(
+                    batch, self._key_index, self._existing(batch)
                 )
-                if to_write:
-                    con.executemany(self._upsert, self._params(to_write))
+                if write is None or write:
+                    con.executemany(self._upsert, self._params(batch, write))
                 con.execute("COMMIT")
             except BaseException:
                 if con.in_transaction:
@@ -125,6 +140,10 @@ class SqliteWriter(TargetWriter):
         except sqlite3.Error as exc:
             raise _error(exc) from None
         return created, updated, unchanged
+
+    def end_part(self) -> None:
+        """The next source part may repeat keys of this one."""
+        self._fresh = False
 
     def close(self) -> None:
         self._raw.close()

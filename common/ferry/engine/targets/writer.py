@@ -4,50 +4,32 @@ classification."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from ferry.engine.batch import Batch
 from ferry.engine.errors import EngineError, PermanentSourceError, TransientSourceError
 
-# Rows given to writers are lists: the mapped values in ``columns`` order,
-# then the row hash.
+# Writers get a ferry.engine.batch.Batch: value columns in ``columns``
+# order, then the row hash.
 
 
 class TargetWriter:
     """One target table. ``classify`` reads only; ``write`` upserts one batch
     in its own transaction. Both return (created, updated, unchanged)."""
 
-    def classify(self, rows: Sequence[list[Any]]) -> tuple[int, int, int]:
+    def classify(self, batch: Batch) -> tuple[int, int, int]:
         raise NotImplementedError
 
-    def write(self, rows: Sequence[list[Any]]) -> tuple[int, int, int]:
+    def write(self, batch: Batch) -> tuple[int, int, int]:
         raise NotImplementedError
+
+    def end_part(self) -> None:
+        """Called after each source part (file) is read."""
 
     def close(self) -> None:
         raise NotImplementedError
-
-
-def classify_against(
-    rows: Sequence[list[Any]], key_index: tuple[int, ...], existing: dict[Any, int]
-) -> tuple[int, int, int, list[list[Any]]]:
-    """Split a batch by the stored hashes: (created, updated, unchanged, to_write)."""
-    created = updated = unchanged = 0
-    to_write: list[list[Any]] = []
-    single = key_index[0] if len(key_index) == 1 else None
-    for row in rows:
-        key = row[single] if single is not None else tuple(row[i] for i in key_index)
-        stored = existing.get(key)
-        if stored is None:
-            created += 1
-            to_write.append(row)
-        elif stored != row[-1]:
-            updated += 1
-            to_write.append(row)
-        else:
-            unchanged += 1
-    return created, updated, unchanged, to_write
 
 
 def sqlite_param(value: Any) -> Any:

@@ -1,0 +1,340 @@
+"""Import throughput of the Ferry engine against the raw limit and a common tool.
+
+Generates a products CSV (bench/.data/, gitignored), then runs each scenario
+in its own child process and reads the child's peak RSS with os.wait4, so
+the memory figures are independent:
+
+  SQLite:      raw csv + one executemany upsert in one transaction (first
+               import and re-import), `sqlite-utils upsert`, Ferry live
+               (first import, re-import) and Ferry dry run (empty target,
+               and full target).
+  PostgreSQL:  raw executemany upsert, raw COPY into an empty table, Ferry
+               live (first, re-import) and dry run.
+
+Usage: .venv/bin/python bench/import_throughput.py [--rows 1000000]
+       [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test] [--no-pg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / ".data"
+COLUMNS = ["sku", "name", "description", "price", "quantity", "active", "category", "brand"]
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+# -- data -----------------------------------------------------------------
+def generate(rows: int) -> Path:
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"products_{rows}.csv"
+    if path.exists():
+        return path
+    rnd = random.Random(42)
+    words = ["cotton", "shirt", "blue", "green", "hoodie", "logo", "watch", "steel", "cap", "belt"]
+    tmp = path.with_suffix(".part")
+    with open(tmp, "w", newline="", encoding="utf-8") as out:
+        w = csv.writer(out)
+        w.writerow(COLUMNS)
+        for i in range(rows):
+            name = " ".join(rnd.choice(words) for _ in range(3)).title()
+            w.writerow(
+                [
+                    f"SKU-{i:08d}",
+                    name,
+                    f"{name}, made to last; size {rnd.choice('SML')}",
+                    f"{rnd.randint(1, 500)}.{rnd.randint(0, 99):02d}",
+                    rnd.randint(0, 1000),
+                    rnd.choice(["yes", "no"]),
+                    rnd.choice(["Clothing > Tshirts", "Gear > Watches", "Accessories"]),
+                    rnd.choice(["Acme", "Globex", "Initech"]),
+                ]
+            )
+    tmp.rename(path)
+    return path
+
+
+# -- scenarios (run in the child) -----------------------------------------
+_RAW_DDL = (
+    "CREATE TABLE IF NOT EXISTS raw_products (sku TEXT PRIMARY KEY, name TEXT, description TEXT,"
+    " price NUMERIC, quantity BIGINT, active TEXT, category TEXT, brand TEXT)"
+)
+_RAW_UPSERT = (
+    "INSERT INTO raw_products VALUES ({m}) ON CONFLICT (sku) DO UPDATE SET name=excluded.name,"
+    " description=excluded.description, price=excluded.price, quantity=excluded.quantity,"
+    " active=excluded.active, category=excluded.category, brand=excluded.brand"
+)
+
+
+def raw_sqlite(csv_path: str, db: str) -> int:
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    con.execute(_RAW_DDL)
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        next(reader)
+        with con:
+            cur = con.executemany(_RAW_UPSERT.format(m=",".join("?" * 8)), reader)
+    n = cur.rowcount
+    con.close()
+    return n
+
+
+def _pg_dsn(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def raw_pg_executemany(csv_path: str, url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(_pg_dsn(url)) as con:
+        con.execute(_RAW_DDL)
+        with open(csv_path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            next(reader)
+            with con.cursor() as cur:
+                cur.executemany(_RAW_UPSERT.format(m=",".join(["%s"] * 8)), list(reader))
+    return -1
+
+
+def raw_pg_copy(csv_path: str, url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(_pg_dsn(url)) as con:
+        con.execute(_RAW_DDL.replace("raw_products", "raw_products_copy"))
+        with con.cursor() as cur, open(csv_path, "rb") as f:
+            with cur.copy("COPY raw_products_copy FROM STDIN (FORMAT csv, HEADER true)") as cp:
+                while data := f.read(1 << 20):
+                    cp.write(data)
+    return -1
+
+
+def ferry_profile(csv_path: str):
+    from ferry.v1 import profile_pb2 as pb
+
+    def t(name, **args):
+        return pb.Transform(name=name, args=args)
+
+    fields = [
+        pb.FieldMapping(target="sku", source="sku", transforms=[t("trim")]),
+        pb.FieldMapping(target="name", source="name", transforms=[t("trim")]),
+        pb.FieldMapping(target="description", source="description"),
+        pb.FieldMapping(target="price", source="price", transforms=[t("decimal")]),
+        pb.FieldMapping(target="quantity", source="quantity", transforms=[t("integer")]),
+        pb.FieldMapping(target="active", source="active", transforms=[t("boolean")]),
+        pb.FieldMapping(target="product_type", source="category"),
+        pb.FieldMapping(target="brand", source="brand"),
+    ]
+    return pb.Profile(
+        name="bench",
+        entity_type="products",
+        operation=pb.OPERATION_IMPORT,
+        source=pb.Source(
+            kind=pb.SOURCE_KIND_FILE,
+            location=csv_path,
+            format=pb.Format(kind=pb.FORMAT_KIND_CSV),
+        ),
+        mapping=pb.Mapping(fields=fields),
+    )
+
+
+def ferry_run(csv_path: str, url: str, dry_run: bool) -> int:
+    from ferry.engine import run_profile
+
+    result = run_profile(ferry_profile(csv_path), dry_run=dry_run, default_target_url=url)
+    c = result.counts
+    if result.status not in ("COMPLETED", "WARNING"):
+        raise SystemExit(f"ferry run ended {result.status}: {result.error_message}")
+    return c.created + c.updated + c.unchanged
+
+
+def child(args: argparse.Namespace) -> None:
+    start = time.perf_counter()
+    s = args.child
+    if s == "raw_sqlite":
+        raw_sqlite(args.csv, args.target)
+    elif s == "raw_pg_executemany":
+        raw_pg_executemany(args.csv, args.target)
+    elif s == "raw_pg_copy":
+        raw_pg_copy(args.csv, args.target)
+    elif s in ("ferry_live", "ferry_dry"):
+        ferry_run(args.csv, args.target, dry_run=(s == "ferry_dry"))
+    else:
+        raise SystemExit(f"unknown scenario {s}")
+    print(json.dumps({"seconds": time.perf_counter() - start}))
+
+
+# -- the parent ------------------------------------------------------------
+def measure(cmd: list[str]) -> tuple[float, float]:
+    """Run a child; return (seconds, peak RSS in MB) of that child only."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"scenario failed: {' '.join(cmd)}\n{out}\n{err}")
+    seconds = wall
+    for line in out.splitlines():
+        if line.startswith("{"):
+            seconds = json.loads(line)["seconds"]
+    return seconds, usage.ru_maxrss / 1024.0
+
+
+def me(scenario: str, csv_path: Path, target: str) -> list[str]:
+    return [
+        sys.executable,
+        __file__,
+        "--child",
+        scenario,
+        "--csv",
+        str(csv_path),
+        "--target",
+        target,
+    ]
+
+
+def pg_database(url: str, create: bool, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(_pg_dsn(url), autocommit=True) as con:
+        if create:
+            con.execute(f'CREATE DATABASE "{name}"')
+        else:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    base = url.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--pg", default=os.environ.get("FERRY_BENCH_POSTGRES_URL", PG_DEFAULT))
+    ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--child")
+    ap.add_argument("--csv")
+    ap.add_argument("--target")
+    args = ap.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    n = args.rows
+    csv_path = generate(n)
+    work = DATA / f"run-{uuid.uuid4().hex[:8]}"
+    work.mkdir()
+    results: dict[str, tuple[float, float]] = {}
+
+    def run(label: str, cmd: list[str]) -> None:
+        seconds, mb = measure(cmd)
+        results[label] = (seconds, mb)
+        print(f"  {label:<34} {n / seconds:>12,.0f} rows/s {mb:>8.1f} MB", flush=True)
+
+    try:
+        print(f"{n:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB CSV", flush=True)
+        raw_db = str(work / "raw.db")
+        run("sqlite raw executemany (first)", me("raw_sqlite", csv_path, raw_db))
+        run("sqlite raw executemany (re-import)", me("raw_sqlite", csv_path, raw_db))
+        su_db = str(work / "sqlite_utils.db")
+        su = shutil.which("sqlite-utils", path=str(Path(sys.executable).parent)) or "sqlite-utils"
+        run(
+            "sqlite-utils upsert (first)",
+            [su, "upsert", su_db, "products", str(csv_path), "--csv", "--pk", "sku"],
+        )
+        ferry_db = f"sqlite:///{work / 'ferry.db'}"
+        run("ferry sqlite dry run (empty)", me("ferry_dry", csv_path, ferry_db))
+        run("ferry sqlite live (first)", me("ferry_live", csv_path, ferry_db))
+        run("ferry sqlite live (re-import)", me("ferry_live", csv_path, ferry_db))
+        run("ferry sqlite dry run (full)", me("ferry_dry", csv_path, ferry_db))
+        if not args.no_pg:
+            name = f"ferry_bench_{uuid.uuid4().hex[:8]}"
+            pg = pg_database(args.pg, True, name)
+            try:
+                run("postgres raw executemany (first)", me("raw_pg_executemany", csv_path, pg))
+                run("postgres raw COPY (first)", me("raw_pg_copy", csv_path, pg))
+                run("ferry postgres dry run (empty)", me("ferry_dry", csv_path, pg))
+                run("ferry postgres live (first)", me("ferry_live", csv_path, pg))
+                run("ferry postgres live (re-import)", me("ferry_live", csv_path, pg))
+                run("ferry postgres dry run (full)", me("ferry_dry", csv_path, pg))
+            finally:
+                pg_database(args.pg, False, name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    rate = {k: n / v[0] for k, v in results.items()}
+    print()
+    print(f"| scenario ({n:,} rows) | rows/s | peak MB |")
+    print("|---|---:|---:|")
+    for k, (_, mb) in results.items():
+        print(f"| {k} | {rate[k]:,.0f} | {mb:.0f} |")
+    print()
+    checks = [
+        (
+            "sqlite first import >= 0.5x raw executemany",
+            rate["ferry sqlite live (first)"] >= 0.5 * rate["sqlite raw executemany (first)"],
+            rate["ferry sqlite live (first)"] / rate["sqlite raw executemany (first)"],
+        ),
+        (
+            "sqlite first import >= 5x sqlite-utils",
+            rate["ferry sqlite live (first)"] >= 5 * rate["sqlite-utils upsert (first)"],
+            rate["ferry sqlite live (first)"] / rate["sqlite-utils upsert (first)"],
+        ),
+        (
+            "sqlite re-import >= 0.8x raw re-import",
+            rate["ferry sqlite live (re-import)"]
+            >= 0.8 * rate["sqlite raw executemany (re-import)"],
+            rate["ferry sqlite live (re-import)"] / rate["sqlite raw executemany (re-import)"],
+        ),
+        (
+            "sqlite dry run >= live run (first)",
+            rate["ferry sqlite dry run (empty)"] >= rate["ferry sqlite live (first)"],
+            rate["ferry sqlite dry run (empty)"] / rate["ferry sqlite live (first)"],
+        ),
+        (
+            "sqlite dry run >= live run (re-import)",
+            rate["ferry sqlite dry run (full)"] >= rate["ferry sqlite live (re-import)"],
+            rate["ferry sqlite dry run (full)"] / rate["ferry sqlite live (re-import)"],
+        ),
+    ]
+    if not args.no_pg:
+        checks += [
+            (
+                "postgres first import > raw executemany upsert",
+                rate["ferry postgres live (first)"] > rate["postgres raw executemany (first)"],
+                rate["ferry postgres live (first)"] / rate["postgres raw executemany (first)"],
+            ),
+            (
+                "postgres dry run >= live run (first)",
+                rate["ferry postgres dry run (empty)"] >= rate["ferry postgres live (first)"],
+                rate["ferry postgres dry run (empty)"] / rate["ferry postgres live (first)"],
+            ),
+            (
+                "postgres dry run >= live run (re-import)",
+                rate["ferry postgres dry run (full)"] >= rate["ferry postgres live (re-import)"],
+                rate["ferry postgres dry run (full)"] / rate["ferry postgres live (re-import)"],
+            ),
+        ]
+    ferry_mb = max(mb for k, (_, mb) in results.items() if k.startswith("ferry"))
+    checks.append((f"ferry peak memory < 250 MB ({n:,} rows)", ferry_mb < 250, ferry_mb))
+    print("| target | ratio / value | verdict |")
+    print("|---|---:|---|")
+    for label, ok, value in checks:
+        print(f"| {label} | {value:.2f} | {'PASS' if ok else 'FAIL'} |")
+
+
+if __name__ == "__main__":
+    main()
