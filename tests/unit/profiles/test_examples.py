@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from ferry.profiles.validation import validate_profile
 from ferry.profiles.yaml_codec import dump_profile, load_profiles
 
