@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from ferry.grpc_client import RegistryClient
-from ferry.v1 import run_pb2
+from ferry.v1 import run_pb2, run_service_pb2
 
 from tests.integration.runner import stack
 from tests.support.processes import ServiceProcess
@@ -45,7 +45,7 @@ def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
     procs = {
         "scheduler": stack.scheduler_process(tmp_path, registry.address, queues),
         "runner": stack.runner_process(tmp_path, registry.address, queues,
-                                       FERRY_RUN_LEASE="3s"),
+                                       FERRY_RUN_LEASE="3s", FERRY_RUNNER_PREFETCH="2"),
     }
     try:
         for proc in procs.values():
@@ -113,3 +113,39 @@ def test_sigterm_stops_an_idle_runner_with_exit_0(services: dict[str, ServicePro
     assert runner.process is not None
     assert runner.process.wait(timeout=20) == 0
     assert time.monotonic() - started < 10
+
+
+def test_cancel_stops_a_running_run_at_a_batch_boundary(
+        tmp_path: Path, client: RegistryClient, services: dict[str, ServiceProcess]) -> None:
+    csv_path = stack.write_products_csv(tmp_path / "big.csv", 400_000)
+    stack.apply_profile(client, stack.products_profile("cancel-me", csv_path, batch_size=2000))
+    run = stack.start_run(client, "cancel-me")
+
+    def running() -> bool:
+        current = stack.get_run(client, run.id)
+        return current.status == run_pb2.RUN_STATUS_RUNNING and current.counts.rows_read > 0
+    stack.wait_for(running, 60, "the run to be executing")
+    client.runs.CancelRun(run_service_pb2.CancelRunRequest(id=run.id, reason="test"))
+    done = stack.wait_terminal(client, run.id, 60, stack.assert_alive(*services.values()))
+    assert stack.status_name(done) == "RUN_STATUS_CANCELLED", done
+    assert 0 < done.counts.rows_read < 400_000
+
+
+def test_second_run_of_a_profile_waits_for_the_first(
+        tmp_path: Path, client: RegistryClient, services: dict[str, ServiceProcess]) -> None:
+    csv_path = stack.write_products_csv(tmp_path / "p.csv", 100_000)
+    stack.apply_profile(client, stack.products_profile("overlap", csv_path))
+    first = stack.start_run(client, "overlap")
+    second = stack.start_run(client, "overlap")
+    alive = stack.assert_alive(*services.values())
+    for run in (first, second):
+        done = stack.wait_terminal(client, run.id, 90, alive)
+        assert stack.status_name(done) == "RUN_STATUS_COMPLETED", done
+        assert done.attempt == 1
+    # Both requests were taken at once (prefetch 2): the second was deferred
+    # and republished by the scheduler once it was still queued.
+    assert "run deferred" in services["runner"].output()
+    a, b = (stack.get_run(client, r.id) for r in (first, second))
+    # Never both live: one started after the other ended.
+    assert b.start_time.ToDatetime() >= a.end_time.ToDatetime() or \
+        a.start_time.ToDatetime() >= b.end_time.ToDatetime()
