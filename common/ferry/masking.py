@@ -34,10 +34,18 @@ TAG_LETTERS = 8
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 
 EMAIL_RE = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+")
-# A run of digits with the separators phone numbers are written with.
-_PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|\b00)?\(?\d[\d \t().\-/]{4,}\d(?![\w])")
-_DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
+# A run of digits written the way phone numbers are. Not glued to a digit or
+# to a code such as "ABC-123-4567"; not the start of a decimal "1.234,56".
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![\d+])(?<![A-Za-z0-9][-_/])(?:\+|00(?=[1-9]))?\(?\d[\d \t().\-/]{4,}\d"
+    r"(?![\w]|[.,]\d)"
+)
+_DATE_LIKE = re.compile(
+    r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}(?!\d)"
+)
 _DECIMAL_LIKE = re.compile(r"^\d+[.,]\d{1,2}$")
+_IPV4_LIKE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_THOUSANDS_LIKE = re.compile(r"^\d{1,3}(?:[ .,'\u00a0]\d{3})+$")
 
 EMAIL_WORDS = {"email", "mail", "emailaddress"}
 PHONE_WORDS = {
@@ -101,17 +109,18 @@ def _normal(column: str) -> str:
 def looks_like_phone(text: str) -> bool:
     """Whether a candidate run of digits reads as a phone number: 7 to 15
     digits, and an international prefix (``+``/``00``), phone-style
-    separators, or a national ``0`` plus nine digits; dates and plain
-    decimals are not phones."""
-    digits = sum(c.isdigit() for c in text)
+    separators, or a national ``0`` plus nine digits. Dates, decimals, IPv4
+    addresses and numbers grouped in thousands are not phones."""
+    body = text.strip()
+    digits = sum(c.isdigit() for c in body)
     if not 7 <= digits <= 15:
         return False
-    body = text.strip()
-    if _DATE_LIKE.search(body) or _DECIMAL_LIKE.match(body):
+    international = body.startswith("+") or body.startswith("00")
+    if _DATE_LIKE.search(body) or _DECIMAL_LIKE.match(body) or _IPV4_LIKE.match(body):
         return False
-    if body.startswith("+") or body.startswith("00"):
-        return True
-    if any(c in body for c in " \t().-/"):
+    if not international and _THOUSANDS_LIKE.match(body):
+        return False
+    if international or any(c in body for c in " \t().-/"):
         return True
     return body.isdigit() and len(body) == 10 and body.startswith("0")
 
@@ -173,11 +182,22 @@ class Masker:
     def mask_text(self, text: str) -> str:
         """Free text with every email address and phone number masked."""
         masked = EMAIL_RE.sub(lambda m: self.mask_email(m.group(0)), text)
-        return _PHONE_CANDIDATE.sub(
-            lambda m: self.mask_phone(m.group(0)) if looks_like_phone(m.group(0))
-            else m.group(0),
-            masked,
-        )
+        return self._mask_phones(masked)
+
+    def _mask_phones(self, text: str) -> str:
+        return _PHONE_CANDIDATE.sub(self._phone_or_rescan, text)
+
+    def _phone_or_rescan(self, match: re.Match[str]) -> str:
+        found = match.group(0)
+        if looks_like_phone(found):
+            return self.mask_phone(found)
+        # Not one phone; it may still end with one ("on 28/11/2026 06 12 34
+        # 56 78", "1234.50 0612345678"): keep the first word, scan the rest.
+        parts = re.split(r"(\s+)", found, maxsplit=1)
+        if len(parts) == 1:
+            return found
+        head, space, rest = parts
+        return head + space + self._mask_phones(rest)
 
     # -- rows -----------------------------------------------------------
 

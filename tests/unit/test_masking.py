@@ -146,6 +146,26 @@ def test_phone_shapes(text: str, phone: bool) -> None:
     assert looks_like_phone(text) is phone
 
 
+@pytest.mark.parametrize("text", [
+    "SKU-00012345", "ABC-123-4567", "2026-11-28T14:58:08Z", "2026-11-28 14:58:08",
+    "28/11/2026", "1.234.567,89", "1 234 567", "EAN 4006381333931", "192.168.0.1",
+    "order #100234567", "price 1234.50",
+])
+def test_codes_dates_and_amounts_in_free_text_are_left_alone(text: str) -> None:
+    assert Masker(KEY).mask_text(text) == text
+
+
+@pytest.mark.parametrize("text", [
+    "on 28/11/2026 06 12 34 56 78 ok", "price 1234.50 0612345678", "Tel.0612345678",
+    "tel:+33612345678", "2026-11-28 14:58:08 +33 6 12 34 56 78", "ref 0033612345678",
+])
+def test_phones_next_to_dates_amounts_or_labels_are_still_masked(text: str) -> None:
+    masked = Masker(KEY).mask_text(text)
+    assert not PHONE_RE.search(masked.replace("2026-11-28 14:58:08", "").replace(
+        "28/11/2026", "").replace("1234.50", "")), masked
+    assert "~" in masked
+
+
 def test_a_key_is_required() -> None:
     with pytest.raises(ValueError):
         Masker(b"")
