@@ -62,19 +62,28 @@ def _classify(exc: Exception, what: str, redactor: SecretRedactor) -> FreshnessE
     return FreshnessPermanentError(f"{what}: {text}")
 
 
-def _max(url: str, build_sql, what: str) -> str:
+DEFAULT_TIMEOUT = 30.0
+
+
+def _max(url: str, build_sql, what: str, timeout_s: float | None) -> str:
+    timeout_s = timeout_s if timeout_s and timeout_s > 0 else DEFAULT_TIMEOUT
     redactor = SecretRedactor([url])
     try:
         parsed = sa.make_url(url)
         if parsed.password:
             redactor.add(str(parsed.password))
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        connect_args = {}
+        if parsed.get_backend_name() == "postgresql":
+            connect_args["connect_timeout"] = max(1, int(timeout_s))
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
     except Exception as exc:  # noqa: BLE001 - any bad URL is a permanent problem
         raise FreshnessPermanentError(
             f"{what}: not a usable SQLAlchemy URL ({type(exc).__name__})"
         ) from None
     try:
         with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SET statement_timeout = {int(timeout_s * 1000)}")
             value = conn.execute(sa.text(build_sql(engine.dialect.identifier_preparer))).scalar()
     except sa_exc.SQLAlchemyError as exc:
         raise _classify(exc, what, redactor) from None
@@ -83,7 +92,8 @@ def _max(url: str, build_sql, what: str) -> str:
     return _token(value)
 
 
-def max_updated_of_query(url: str, query: str, column: str) -> str:
+def max_updated_of_query(url: str, query: str, column: str,
+                         timeout_s: float | None = None) -> str:
     """``max(column)`` over the rows of ``query`` (a SQL source)."""
     if not column:
         raise FreshnessPermanentError("source.updated_column is required for DB_MAX_UPDATED")
@@ -94,10 +104,12 @@ def max_updated_of_query(url: str, query: str, column: str) -> str:
         url,
         lambda quote: f"SELECT max(q.{quote.quote(column)}) FROM ({body}) AS q",
         "SQL source max updated",
+        timeout_s,
     )
 
 
-def max_updated_of_table(url: str, table: str, column: str) -> str:
+def max_updated_of_table(url: str, table: str, column: str,
+                         timeout_s: float | None = None) -> str:
     """``max(column)`` of a table (the target an export reads). ``table`` may
     be ``schema.table``."""
     if not table or not column:
@@ -110,4 +122,4 @@ def max_updated_of_table(url: str, table: str, column: str) -> str:
             qualified = f"{quote.quote_schema(schema)}.{qualified}"
         return f"SELECT max({quote.quote(column)}) FROM {qualified}"
 
-    return _max(url, build, f"target table {table} max updated")
+    return _max(url, build, f"target table {table} max updated", timeout_s)

@@ -209,7 +209,7 @@ def _sql_max_updated(source: profile_pb2.Source, previous: dict[str, Any]) -> Me
     column = source.updated_column
     if not column:
         raise FreshnessPermanentError("source.updated_column is required for DB_MAX_UPDATED")
-    token = database.max_updated_of_query(url, source.location, column)
+    token = database.max_updated_of_query(url, source.location, column, _seconds(source))
     return compare(M.FRESHNESS_METHOD_DB_MAX_UPDATED, previous, token)
 
 
@@ -228,5 +228,11 @@ def _export_max_updated(
         )
     table = profile.target.table or profile.entity_type
     column = profile.source.updated_column or DEFAULT_UPDATED_COLUMN
-    token = database.max_updated_of_table(url, table, column)
+    token = database.max_updated_of_table(url, table, column, _seconds(profile.source))
     return compare(M.FRESHNESS_METHOD_DB_MAX_UPDATED, previous, token)
+
+
+def _seconds(source: profile_pb2.Source) -> float | None:
+    if not source.HasField("timeout"):
+        return None
+    return source.timeout.seconds + source.timeout.nanos / 1e9

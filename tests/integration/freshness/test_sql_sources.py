@@ -111,3 +111,14 @@ def test_unreachable_database_is_transient_without_the_password(
     with pytest.raises(FreshnessTransientError) as caught:
         probe(sql_profile("SELECT * FROM products"))
     assert "hunter2secret" not in str(caught.value)
+
+
+@pytest.mark.postgres
+def test_slow_query_hits_the_source_timeout_and_is_transient(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOP_DB", postgres_url)
+    profile = sql_profile("SELECT now() AS updated_at FROM pg_sleep(5)")
+    profile.source.timeout.FromMilliseconds(300)
+    with pytest.raises(FreshnessTransientError, match="statement timeout"):
+        probe(profile)
