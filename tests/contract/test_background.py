@@ -8,6 +8,7 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 from ferry.grpc_client import RegistryClient
 from ferry.v1 import dispatch_service_pb2, run_pb2, run_service_pb2, schedule_service_pb2
 from ferry_registry.config import RegistryConfig
@@ -157,3 +158,40 @@ def test_run_metrics_are_recorded_after_commit(database_url, clock, tmp_path):
     assert value("ferry_runs_finished_total", status="completed", entity_type="products",
                  operation="import") == 1
     assert value("ferry_lease_expiries_total") == 1
+
+
+@pytest.mark.postgres
+def test_database_outage_is_unavailable_and_the_registry_recovers(postgres_url, clock, tmp_path):
+    import grpc
+    import sqlalchemy as sa
+
+    from tests.support.databases import ADMIN_URL
+
+    config = RegistryConfig(address="127.0.0.1:0", database_url=postgres_url,
+                            state_dir=tmp_path, grace=0.5)
+    server, stop = create_registry_server(config, clock, start_reaper=False)
+    name = sa.make_url(postgres_url).database
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+    def allow(on: bool) -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(on).lower()}')
+            if not on:
+                conn.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+
+    try:
+        with RegistryClient(f"127.0.0.1:{server.port}") as client:
+            apply(client)
+            allow(False)
+            try:
+                with pytest.raises(grpc.RpcError) as caught:
+                    start_run(client)
+                assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+            finally:
+                allow(True)
+            assert start_run(client).status == run_pb2.RUN_STATUS_QUEUED
+    finally:
+        stop()
+        admin.dispose()

@@ -21,12 +21,27 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from ferry.errors import UnavailableError
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+@contextlib.contextmanager
+def _unavailable_on_db_outage() -> Iterator[None]:
+    """A lost or locked database is UNAVAILABLE for the caller (who may retry)."""
+    try:
+        yield
+    except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        log.warning("database unavailable", extra={"fields": {
+            "error": detail[0] if detail else type(exc).__name__}})
+        raise UnavailableError(
+            "the registry database is unavailable right now; retry later") from exc
 
 
 class WriteSession(Session):
@@ -95,13 +110,14 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
-        with Session(self._read_engine, expire_on_commit=False) as session, session.begin():
+        with _unavailable_on_db_outage(), \
+                Session(self._read_engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     @contextlib.contextmanager
     def write(self) -> Iterator[WriteSession]:
         lock = self._write_lock or contextlib.nullcontext()
-        with lock:
+        with _unavailable_on_db_outage(), lock:
             session = WriteSession(self._write_engine, expire_on_commit=False)
             try:
                 with session.begin():
