@@ -41,9 +41,14 @@ _MAX_SUFFIX = 10_000
 
 class RetentionError(Exception):
     """A retention step cannot be carried out (bad policy, unwritable folder).
-    The source file is left where it was."""
+    The file in question is left where it was; ``actions`` lists the steps
+    already taken for the other files, so they can still be recorded."""
 
     error_class = "PERMANENT"
+
+    def __init__(self, message: str, actions: list[Action] | None = None) -> None:
+        super().__init__(message)
+        self.actions: list[Action] = list(actions or [])
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,7 @@ def apply_success(
             raise RetentionError("retention.backup_dir is required to move files to backup")
         folder = dated_folder(Path(policy.backup_dir), now)
         for path in _existing(paths):
-            target = _move(path, folder)
+            target = _move(path, folder, done)
             done.append(Action("MOVED_TO_BACKUP", str(target), f"from {path}", now))
     elif action == profile_pb2.SUCCESS_ACTION_DELETE:
         for path in _existing(paths):
@@ -142,7 +147,7 @@ def apply_success(
             except FileNotFoundError:
                 continue
             except OSError as exc:
-                raise RetentionError(f"cannot delete {path} ({exc.strerror})") from None
+                raise RetentionError(f"cannot delete {path} ({exc.strerror})", done) from None
             done.append(Action("DELETED", str(path), "imported successfully", now))
     return done
 
@@ -157,10 +162,11 @@ def apply_failure(
     folder = dated_folder(Path(policy.failed_dir), now)
     days = policy.keep_failed_days
     why = f"run failed; kept {days} days" if days > 0 else "run failed; kept until removed"
-    return [
-        Action("MOVED_TO_FAILED", str(_move(path, folder)), f"from {path}; {why}", now)
-        for path in _existing(paths)
-    ]
+    done: list[Action] = []
+    for path in _existing(paths):
+        target = _move(path, folder, done)
+        done.append(Action("MOVED_TO_FAILED", str(target), f"from {path}; {why}", now))
+    return done
 
 
 def purge_failed(failed_dir: Path | str, keep_days: int, now: datetime) -> list[Action]:
@@ -223,13 +229,15 @@ def _existing(paths: Sequence[Path]) -> list[Path]:
     return [Path(p) for p in paths if Path(p).is_file()]
 
 
-def _move(path: Path, folder: Path) -> Path:
+def _move(path: Path, folder: Path, done: list[Action]) -> Path:
     try:
         return move_no_clobber(path, folder)
-    except RetentionError:
-        raise
+    except RetentionError as exc:
+        raise RetentionError(str(exc), done) from None
     except OSError as exc:
-        raise RetentionError(f"cannot move {path} to {folder} ({exc.strerror}); kept") from None
+        raise RetentionError(
+            f"cannot move {path} to {folder} ({exc.strerror}); kept", done
+        ) from None
 
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")

@@ -142,3 +142,48 @@ def test_sample_is_a_masked_csv_written_atomically(tmp_path: Path) -> None:
     text = path.read_text()
     assert "jane@example.com" not in text and "12 34 56" not in text
     assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_a_failed_move_keeps_the_file_and_reports_the_moves_already_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = source(tmp_path, "a.csv"), source(tmp_path, "b.csv")
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(src).name == "b.csv":
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr("ferry.retention.os.replace", replace)
+    policy = pb.RetentionPolicy(on_success=pb.SUCCESS_ACTION_MOVE_TO_BACKUP,
+                                backup_dir=str(tmp_path / "backup"))
+    with pytest.raises(RetentionError, match="No space left") as caught:
+        apply_success([first, second], policy, NOW)
+    assert [Path(a.path).name for a in caught.value.actions] == ["a.csv"]
+    assert second.read_text() == "sku\nA\n"
+    day = tmp_path / "backup" / "2026" / "11" / "28"
+    assert sorted(p.name for p in day.iterdir()) == ["a.csv"]
+
+
+def test_a_copy_that_fails_across_filesystems_loses_nothing_and_leaves_no_debris(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = source(tmp_path, text="precious\n")
+    real_replace = os.replace
+
+    def cross_device(src, dst):
+        if Path(src) == feed:
+            raise OSError(18, "Invalid cross-device link")
+        return real_replace(src, dst)
+
+    def broken_copy(src, dst):
+        Path(dst).write_text("prec")
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("ferry.retention.os.replace", cross_device)
+    monkeypatch.setattr("ferry.retention.shutil.copy2", broken_copy)
+    with pytest.raises(OSError):
+        move_no_clobber(feed, tmp_path / "backup")
+    assert feed.read_text() == "precious\n"
+    assert list((tmp_path / "backup").iterdir()) == []
