@@ -17,6 +17,7 @@ from ferry.logs import configure_logging
 
 from ferry_runner.config import RunnerConfig
 from ferry_runner.execution import RunExecutor
+from ferry_runner.freshness_gate import FreshnessGate
 from ferry_runner.handler import RunRequestHandler
 from ferry_runner.metrics import RunnerMetrics
 from ferry_runner.registry import RunnerRegistry
@@ -54,7 +55,8 @@ def run(config: RunnerConfig) -> int:
                               stop_event=shutdown.stopping)
     executor = RunExecutor(registry, target_url=config.target_url,
                            heartbeat_interval=config.heartbeat_interval,
-                           metrics=metrics, shutdown=shutdown)
+                           metrics=metrics, shutdown=shutdown,
+                           gate=FreshnessGate(client.execution, config.target_url))
     handler = RunRequestHandler(registry, executor, metrics, shutdown)
     topology = Topology(prefix=config.amqp_prefix)
 

@@ -25,6 +25,7 @@ import grpc
 from ferry.retry import RetrySettings, RetryStopped
 
 from ferry_runner.classify import TRANSIENT, Classification, classify
+from ferry_runner.freshness_gate import FreshnessGate, GateVerdict
 from ferry_runner.heartbeat import LeaseKeeper
 from ferry_runner.metrics import RunnerMetrics
 from ferry_runner.outcome import (
@@ -34,6 +35,8 @@ from ferry_runner.outcome import (
     finish_from_failure,
     finish_from_result,
     result_is_transient_failure,
+    unchanged_plan,
+    with_freshness,
 )
 from ferry_runner.registry import Claim, LeaseLostError, RunnerRegistry, run_event
 from ferry_runner.shutdown import Shutdown
@@ -73,7 +76,8 @@ def _progress_args(counts: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -
 class RunExecutor:
     def __init__(self, registry: RunnerRegistry, *, target_url: str, heartbeat_interval: float,
                  metrics: RunnerMetrics, shutdown: Shutdown,
-                 engine: EngineFn | None = None, progress_interval: float = 0.5) -> None:
+                 engine: EngineFn | None = None, progress_interval: float = 0.5,
+                 gate: FreshnessGate | None = None) -> None:
         self._registry = registry
         self._target_url = target_url
         self._heartbeat_interval = heartbeat_interval
@@ -81,6 +85,7 @@ class RunExecutor:
         self._metrics = metrics
         self._shutdown = shutdown
         self._engine = engine
+        self._gate = gate
 
     def execute(self, claim: Claim) -> Ending:
         keeper = LeaseKeeper(self._registry, claim, heartbeat_interval=self._heartbeat_interval,
@@ -123,9 +128,17 @@ class RunExecutor:
                 max_attempts=str(notice.max_attempts), wait_seconds=f"{notice.wait:.1f}",
                 error_class=TRANSIENT))
 
+        gate_verdicts: list[GateVerdict] = []
+
         def attempt_once() -> Any:
             if keeper.lost.is_set():
                 raise _LeaseLost()
+            verdict = self._gate.check(claim) if self._gate is not None else None
+            gate_verdicts[:] = [verdict] if verdict is not None else []
+            if verdict is not None:
+                keeper.add_event(run_event(claim, "LOG", f"freshness gate: {verdict.summary}"))
+                if verdict.unchanged:
+                    return None
             result = engine(claim.profile, dry_run=claim.run.dry_run,
                             default_target_url=self._target_url,
                             on_progress=on_progress, should_cancel=should_cancel)
@@ -160,7 +173,13 @@ class RunExecutor:
             return Ending.finished(finish_from_failure(failure, getattr(exc, "counts", None)))
         if keeper.lost.is_set():
             return Ending.abandoned("lease lost")
+        verdict = gate_verdicts[0] if gate_verdicts else None
+        if result is None and verdict is not None:
+            return Ending.finished(unchanged_plan(verdict.evidence))
         plan = finish_from_result(result)
+        if verdict is not None:
+            plan = with_freshness(plan, verdict.evidence, verdict.current_token,
+                                  dry_run=claim.run.dry_run)
         if plan.status == "CANCELLED" and not keeper.cancel_requested.is_set():
             # Stopped because the shutdown grace ran out, not because anyone
             # asked: hand the run back untried.

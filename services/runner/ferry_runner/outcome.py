@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ferry_runner.classify import HINTS, TRANSIENT, Classification
@@ -78,6 +78,10 @@ class FinishPlan:
     rejected_rows: tuple[Rejected, ...] = ()
     rejected_columns: tuple[str, ...] = ()
     rows_total: int = 0
+    # Freshness evidence (a ferry.v1.FreshnessEvidence) and the token the
+    # registry stores when a live run ends COMPLETED or WARNING.
+    freshness: Any = None
+    new_freshness_token: str = ""
 
 
 class EndingKind(enum.Enum):
@@ -147,6 +151,22 @@ def finish_from_failure(failure: Classification, counts: Any = None) -> FinishPl
     return FinishPlan(status="FAILED", counts=counts_dict(counts),
                       error_class=failure.error_class, error_message=failure.message,
                       hint=failure.hint)
+
+
+ADVANCES_FRESHNESS = ("COMPLETED", "WARNING")
+
+
+def with_freshness(plan: FinishPlan, evidence: Any, current_token: str, *,
+                   dry_run: bool) -> FinishPlan:
+    """Attach the gate's evidence; the token only for a live COMPLETED/WARNING run."""
+    advance = plan.status in ADVANCES_FRESHNESS and not dry_run
+    return replace(plan, freshness=evidence,
+                   new_freshness_token=current_token if advance else "")
+
+
+def unchanged_plan(evidence: Any) -> FinishPlan:
+    """The run ends UNCHANGED: the gate found the source as it was; nothing read."""
+    return FinishPlan(status="UNCHANGED", counts=counts_dict(None), freshness=evidence)
 
 
 def result_is_transient_failure(result: Any) -> bool:

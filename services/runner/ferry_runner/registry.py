@@ -134,6 +134,10 @@ class RunnerRegistry:
             first_skip_reason=plan.first_skip_reason, warnings=list(plan.warnings),
             error_message=plan.error_message, hint=plan.hint,
             rejected_columns=list(plan.rejected_columns), events=events)
+        if plan.freshness is not None:
+            request.freshness.CopyFrom(plan.freshness)
+        if plan.new_freshness_token:
+            request.new_freshness_token = plan.new_freshness_token
         if plan.first_error is not None:
             request.first_error.CopyFrom(run_pb2.RowError(
                 row=plan.first_error.row, field=plan.first_error.field,

@@ -176,9 +176,11 @@ def apply_profile(client: RegistryClient, profile: profile_pb2.Profile) -> None:
     client.profiles.ApplyProfile(profile_service_pb2.ApplyProfileRequest(profile=profile))
 
 
-def start_run(client: RegistryClient, profile: str, *, request_id: str = "") -> run_pb2.Run:
+def start_run(client: RegistryClient, profile: str, *, request_id: str = "",
+              force: bool = True, dry_run: bool = False) -> run_pb2.Run:
     return client.runs.StartRun(run_service_pb2.StartRunRequest(
-        profile=profile, force=True, request_id=request_id or uuid.uuid4().hex)).run
+        profile=profile, force=force, dry_run=dry_run,
+        request_id=request_id or uuid.uuid4().hex)).run
 
 
 def get_run(client: RegistryClient, run_id: str) -> run_pb2.Run:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from ferry.grpc_client import RegistryClient
-from ferry.v1 import run_pb2, run_service_pb2
+from ferry.v1 import profile_pb2, run_pb2, run_service_pb2
 
 from tests.integration.runner import stack
 from tests.support.processes import ServiceProcess
@@ -149,3 +149,36 @@ def test_second_run_of_a_profile_waits_for_the_first(
     # Never both live: one started after the other ended.
     assert b.start_time.ToDatetime() >= a.end_time.ToDatetime() or \
         a.start_time.ToDatetime() >= b.end_time.ToDatetime()
+
+
+def test_freshness_gate_skips_an_unchanged_source(
+        tmp_path: Path, client: RegistryClient, services: dict[str, ServiceProcess]) -> None:
+    csv_path = stack.write_products_csv(tmp_path / "fresh.csv", 200)
+    profile = stack.products_profile("fresh", csv_path)
+    profile.freshness.append(profile_pb2.FRESHNESS_METHOD_CHECKSUM)
+    stack.apply_profile(client, profile)
+    alive = stack.assert_alive(*services.values())
+
+    def run_once(**kwargs: bool) -> run_pb2.Run:
+        run = stack.start_run(client, "fresh", force=False, **kwargs)
+        return stack.wait_terminal(client, run.id, 60, alive)
+
+    dry = run_once(dry_run=True)  # the new mapping needs a passing dry run first
+    assert stack.status_name(dry) == "RUN_STATUS_COMPLETED", dry
+    assert dry.freshness.verdict == run_pb2.FRESHNESS_VERDICT_BYPASSED
+
+    first = run_once()
+    assert stack.status_name(first) == "RUN_STATUS_COMPLETED", first
+    assert first.freshness.verdict == run_pb2.FRESHNESS_VERDICT_FIRST_SEEN
+    assert first.counts.created == 200
+
+    second = run_once()
+    assert stack.status_name(second) == "RUN_STATUS_UNCHANGED", second
+    assert second.freshness.verdict == run_pb2.FRESHNESS_VERDICT_UNCHANGED
+    assert second.counts.rows_read == 0
+
+    stack.write_products_csv(csv_path, 201)  # one more row: the content changed
+    third = run_once()
+    assert stack.status_name(third) == "RUN_STATUS_COMPLETED", third
+    assert third.freshness.verdict == run_pb2.FRESHNESS_VERDICT_CHANGED
+    assert (third.counts.created, third.counts.unchanged) == (1, 200)

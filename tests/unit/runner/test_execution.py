@@ -235,3 +235,51 @@ def test_a_runner_error_outside_the_engine_hands_the_run_back() -> None:
     assert ending.kind is EndingKind.RELEASE
     assert registry.released[0]["attempt_used"] is True
     assert "runner error" in registry.released[0]["reason"]
+
+
+class FakeGate:
+    def __init__(self, unchanged: bool) -> None:
+        from ferry_runner.freshness_gate import GateVerdict
+        self.verdict = GateVerdict(unchanged=unchanged, evidence=run_pb2.FreshnessEvidence(
+            verdict=run_pb2.FRESHNESS_VERDICT_UNCHANGED if unchanged
+            else run_pb2.FRESHNESS_VERDICT_CHANGED), current_token="tok-2", summary="s")
+
+    def check(self, claim: Claim) -> Any:
+        return self.verdict
+
+
+def _gated(registry: FakeRegistry, gate: FakeGate, engine: Any) -> RunExecutor:
+    return RunExecutor(registry, target_url="sqlite://", heartbeat_interval=0.05,  # type: ignore[arg-type]
+                       metrics=RunnerMetrics(), shutdown=Shutdown(5), engine=engine,
+                       progress_interval=0.02, gate=gate)  # type: ignore[arg-type]
+
+
+def test_unchanged_source_finishes_unchanged_without_running_the_engine() -> None:
+    calls = []
+    registry = FakeRegistry()
+    _gated(registry, FakeGate(unchanged=True),
+           lambda p, **k: calls.append(1)).execute(make_claim())
+    plan, _ = registry.finished[0]
+    assert plan.status == "UNCHANGED" and not calls
+    assert plan.freshness.verdict == run_pb2.FRESHNESS_VERDICT_UNCHANGED
+    assert plan.new_freshness_token == ""
+
+
+def test_changed_source_sends_the_token_only_for_live_successes() -> None:
+    registry = FakeRegistry()
+    _gated(registry, FakeGate(unchanged=False),
+           lambda p, **k: Result("WARNING")).execute(make_claim())
+    assert registry.finished[0][0].new_freshness_token == "tok-2"
+
+    dry = make_claim()
+    dry.run.dry_run = True
+    registry = FakeRegistry()
+    _gated(registry, FakeGate(unchanged=False), lambda p, **k: Result("COMPLETED")).execute(dry)
+    assert registry.finished[0][0].new_freshness_token == ""
+
+    registry = FakeRegistry()
+    _gated(registry, FakeGate(unchanged=False),
+           lambda p, **k: Result("FAILED", error_class="PERMANENT")).execute(make_claim())
+    plan = registry.finished[0][0]
+    assert plan.status == "FAILED" and plan.new_freshness_token == ""
+    assert plan.freshness.verdict == run_pb2.FRESHNESS_VERDICT_CHANGED
