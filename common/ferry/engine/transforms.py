@@ -74,7 +74,9 @@ def _upper(args: Mapping[str, str]) -> Fn:
 def _decimal(args: Mapping[str, str]) -> Fn:
     comma = _truthy(args.get("decimal_comma", "false"))
     thousands = args.get("thousands", "")
-    return _empty_to_none(lambda x: v.parse_decimal(x, comma, thousands) if x.strip() else None)
+    return _empty_to_none(
+        lambda x: v.parse_decimal(x, comma, thousands) if str(x).strip() else None
+    )
 
 
 def _integer(args: Mapping[str, str]) -> Fn:

@@ -52,7 +52,7 @@ class CsvRows:
         row = self.count + 1
         line = self.reader.line_num
         if isinstance(exc, UnicodeDecodeError):
-            return self.source.decode_error(exc, line + 1)
+            return self.source.decode_error(exc, line)
         text = str(exc)
         where = f"{self.name}: row {row} (line {line})"
         if "end of data" in text:
@@ -123,7 +123,7 @@ def read_csv(
     try:
         first = source.text.readline()
     except UnicodeDecodeError as exc:
-        raise source.decode_error(exc, 1) from None
+        raise source.decode_error(exc, 0) from None
     if not first:
         return RecordStream(name, [], iter(()), "list")
     delim = delimiter or guess_delimiter(first)

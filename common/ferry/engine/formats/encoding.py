@@ -117,7 +117,7 @@ class TextSource:
         bad = bytes(exc.object[exc.start : exc.start + 1]).hex()
         return PermanentSourceError(
             f"{self.name}: cannot decode byte 0x{bad} at byte offset {offset} "
-            f"(near line {line}) as {self.encoding}; set format.encoding (e.g. cp1252)"
+            f"(after line {line}) as {self.encoding}; set format.encoding (e.g. cp1252)"
         )
 
 
@@ -132,6 +132,6 @@ def open_lines(raw: BinaryIO, encoding: str, name: str) -> tuple[Iterator[str], 
                 n += 1
                 yield line
         except UnicodeDecodeError as exc:
-            raise source.decode_error(exc, n + 1) from None
+            raise source.decode_error(exc, n) from None
 
     return lines(), source.encoding

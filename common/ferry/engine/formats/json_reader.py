@@ -47,15 +47,18 @@ def _ndjson_records(raw: BinaryIO, name: str, encoding: str) -> Iterator[dict[st
         offset += len(line)
         if not line.strip():
             continue
+        text = ""
         try:
-            record = json.loads(line.decode(encoding))
+            text = line.decode(encoding)
+            record = json.loads(text)
         except UnicodeDecodeError as exc:
             raise PermanentSourceError(
                 f"{name}: line {line_no}: cannot decode byte at byte offset {start + exc.start}"
             ) from None
         except json.JSONDecodeError as exc:
             raise PermanentSourceError(
-                f"{name}: line {line_no} (byte offset {start + exc.pos}): invalid JSON: {exc.msg}"
+                f"{name}: line {line_no} (byte offset {start + len(text[: exc.pos].encode())}): "
+                f"invalid JSON: {exc.msg}"
             ) from None
         if not isinstance(record, dict):
             raise PermanentSourceError(f"{name}: line {line_no}: expected a JSON object")

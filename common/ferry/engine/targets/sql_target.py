@@ -4,6 +4,8 @@ writer of the database (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import NullPool
@@ -11,7 +13,7 @@ from sqlalchemy.pool import NullPool
 from ferry.engine.entities import EntitySchema
 from ferry.engine.errors import PermanentSourceError, TransientSourceError
 from ferry.engine.targets.tables import build_table, ensure_table, table_exists
-from ferry.engine.targets.writer import TargetWriter
+from ferry.engine.targets.writer import AbsentTargetWriter, TargetWriter
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -32,6 +34,11 @@ def open_writer(
     dry_run: bool,
 ) -> tuple[sa.Engine, TargetWriter]:
     engine = make_engine(url)
+    if dry_run and engine.dialect.name == "sqlite":
+        database = engine.url.database or ""
+        if database and database != ":memory:" and not Path(database).exists():
+            # Connecting would create the file; a dry run creates nothing.
+            return engine, AbsentTargetWriter()
     try:
         exists = table_exists(engine, table_name)
         if not dry_run:

@@ -32,6 +32,20 @@ class TargetWriter:
         raise NotImplementedError
 
 
+class AbsentTargetWriter(TargetWriter):
+    """Dry run against a database that does not exist yet: every row would
+    be created (keys are unique within a source part)."""
+
+    def classify(self, batch: Batch) -> tuple[int, int, int]:
+        return len(batch), 0, 0
+
+    def write(self, batch: Batch) -> tuple[int, int, int]:
+        raise RuntimeError("a dry run never writes")
+
+    def close(self) -> None:
+        pass
+
+
 def sqlite_param(value: Any) -> Any:
     if value is None or value.__class__ in (str, int):
         return value
