@@ -195,7 +195,9 @@ REGISTRY_RETRY = RetrySettings(max_attempts=40, initial_backoff=0.2, max_backoff
 def call_registry(fn: Callable[..., T], request: Any, *, what: str,
                   settings: RetrySettings = REGISTRY_RETRY,
                   stop_event: threading.Event | None = None,
-                  timeout: float | None = None) -> T:
+                  timeout: float | None = None,
+                  on_retry: Callable[[RetryNotice], None] | None = None) -> T:
     """Call a registry stub method, retrying UNAVAILABLE/DEADLINE_EXCEEDED."""
     kwargs = {} if timeout is None else {"timeout": timeout}
-    return settings.call(fn, request, what=what, stop_event=stop_event, **kwargs)
+    return settings.call(fn, request, what=what, stop_event=stop_event, on_retry=on_retry,
+                         **kwargs)

@@ -14,6 +14,7 @@ from ferry.config import ConfigError
 from ferry.grpc_client import RegistryClient
 from ferry.grpc_server import GrpcServer, create_server
 from ferry.logs import configure_logging
+from ferry.metrics import METRICS, start_metrics_server
 
 from ferry_runner.config import RunnerConfig
 from ferry_runner.execution import RunExecutor
@@ -47,12 +48,14 @@ def _start_health(config: RunnerConfig) -> GrpcServer:
 
 
 def run(config: RunnerConfig) -> int:
-    metrics = RunnerMetrics()
+    metrics = RunnerMetrics(METRICS)
     shutdown = Shutdown(config.shutdown_grace_seconds)
     health = _start_health(config)
+    start_metrics_server(config.metrics_address)
     client = RegistryClient(config.registry)
     registry = RunnerRegistry(client, config.runner_id, config.lease_seconds,
-                              stop_event=shutdown.stopping)
+                              stop_event=shutdown.stopping,
+                              on_retry=lambda _notice: metrics.inc("registry_retries"))
     executor = RunExecutor(registry, target_url=config.target_url,
                            heartbeat_interval=config.heartbeat_interval,
                            metrics=metrics, shutdown=shutdown,
@@ -62,6 +65,8 @@ def run(config: RunnerConfig) -> int:
 
     def connected(up: bool) -> None:
         health.health.set(CONSUMER_HEALTH, 1 if up else 2)
+        if not up:
+            metrics.inc("broker_reconnects")
 
     consumer = MessageConsumer(config.amqp_url, topology.run_queue, handler,
                                prefetch=config.prefetch, topology=topology,

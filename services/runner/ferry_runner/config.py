@@ -12,6 +12,7 @@
 | ``FERRY_STATE_DIR`` | ``.ferry`` | local state (default target database) |
 | ``FERRY_TARGET_URL`` | ``sqlite:///<FERRY_STATE_DIR>/target.db`` | default target store |
 | ``FERRY_RUNNER_HEALTH`` | ``127.0.0.1:50053`` | gRPC health address (``host:0``: any port) |
+| ``FERRY_METRICS_ADDRESS`` | empty (off) | Prometheus ``/metrics`` address, e.g. ``0.0.0.0:9464`` |
 | ``FERRY_LOG_FORMAT`` | ``json`` | ``json`` or ``human`` |
 | ``FERRY_LOG_LEVEL`` | ``info`` | ``debug``, ``info``, ``warning``, ``error`` |
 """
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ferry.config import ConfigError, Env
+from ferry.metrics import metrics_address_from_env
 
 DEFAULT_HEALTH_ADDRESS = "127.0.0.1:50053"
 
@@ -41,6 +43,7 @@ class RunnerConfig:
     state_dir: str = ".ferry"
     target_url: str = ""
     health_address: str = DEFAULT_HEALTH_ADDRESS
+    metrics_address: str = ""
     log_format: str = "json"
     log_level: str = "info"
 
@@ -77,6 +80,7 @@ class RunnerConfig:
             state_dir=state_dir,
             target_url=target,
             health_address=health,
+            metrics_address=metrics_address_from_env(env),
             log_format=env.choice("FERRY_LOG_FORMAT", "json", ("json", "human")),
             log_level=env.choice("FERRY_LOG_LEVEL", "info",
                                  ("debug", "info", "warning", "error")),

@@ -9,13 +9,14 @@ FAILED_PRECONDITION or NOT_FOUND after the claim means the lease is gone
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 from ferry.grpc_client import RegistryClient
-from ferry.retry import REGISTRY_RETRY, RetrySettings, call_registry
+from ferry.retry import REGISTRY_RETRY, RetryNotice, RetrySettings, call_registry
 from ferry.v1 import (
     execution_service_pb2 as ex,
 )
@@ -77,18 +78,20 @@ class RunnerRegistry:
 
     def __init__(self, client: RegistryClient, runner_id: str, lease_seconds: float, *,
                  settings: RetrySettings = REGISTRY_RETRY,
-                 stop_event: threading.Event | None = None) -> None:
+                 stop_event: threading.Event | None = None,
+                 on_retry: Callable[[RetryNotice], None] | None = None) -> None:
         self._stub = client.execution
         self.runner_id = runner_id
         self.lease_seconds = lease_seconds
         self._settings = settings
         self._stop = stop_event
+        self._on_retry = on_retry
 
     def _call(self, method: Any, request: Any, what: str, *, timeout: float | None = None,
               interruptible: bool = True) -> Any:
         return call_registry(method, request, what=what, settings=self._settings,
                              stop_event=self._stop if interruptible else None,
-                             timeout=timeout)
+                             timeout=timeout, on_retry=self._on_retry)
 
     def claim(self, request: run_request_pb2.RunRequest) -> ex.ClaimRunResponse:
         return self._call(self._stub.ClaimRun, ex.ClaimRunRequest(

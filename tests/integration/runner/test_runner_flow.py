@@ -13,11 +13,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from ferry.grpc_client import RegistryClient
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2
 
 from tests.integration.runner import stack
+from tests.support.net import free_port
 from tests.support.processes import ServiceProcess
 
 pytestmark = [pytest.mark.rabbitmq,
@@ -45,7 +47,8 @@ def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
     procs = {
         "scheduler": stack.scheduler_process(tmp_path, registry.address, queues),
         "runner": stack.runner_process(tmp_path, registry.address, queues,
-                                       FERRY_RUN_LEASE="3s", FERRY_RUNNER_PREFETCH="2"),
+                                       FERRY_RUN_LEASE="3s", FERRY_RUNNER_PREFETCH="2",
+                                       FERRY_METRICS_ADDRESS=f"127.0.0.1:{free_port()}"),
     }
     try:
         for proc in procs.values():
@@ -86,6 +89,9 @@ def test_run_completes_and_duplicates_are_dropped(tmp_path: Path, client: Regist
     stack.wait_for(lambda: "duplicate run request dropped" in runner.output(), 20,
                    "the duplicate to be dropped")
     assert stack.get_run(client, run.id).status == run_pb2.RUN_STATUS_COMPLETED
+    metrics = httpx.get(f"http://{runner.env['FERRY_METRICS_ADDRESS']}/metrics").text
+    assert 'ferry_run_requests_consumed_total{result="claimed"} 1.0' in metrics
+    assert 'ferry_run_requests_consumed_total{result="duplicate"} 1.0' in metrics
 
     # Every run-related log line carries run id and profile.
     lines = [entry for entry in _log_lines(runner) if run.id in json.dumps(entry)]

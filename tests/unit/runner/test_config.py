@@ -45,6 +45,7 @@ def test_values() -> None:
     {"FERRY_AMQP_URL": "http://broker"},
     {"FERRY_REGISTRY": "nohostport"},
     {"FERRY_LOG_FORMAT": "xml"},
+    {"FERRY_METRICS_ADDRESS": "nowhere"},
 ])
 def test_bad_values_fail_fast(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
@@ -67,3 +68,25 @@ def test_metrics_counts_by_name_and_label() -> None:
     assert metrics.get("duplicates") == 2 and metrics.get("claimed") == 1
     with pytest.raises(KeyError):
         metrics.inc("made_up")
+
+
+def test_metrics_are_forwarded_to_prometheus() -> None:
+    from ferry.metrics import FerryMetrics
+    from prometheus_client import CollectorRegistry
+
+    registry = CollectorRegistry()
+    metrics = RunnerMetrics(FerryMetrics(registry))
+    metrics.inc("claimed")
+    metrics.inc("duplicates", outcome="CLAIM_OUTCOME_FINISHED")
+    metrics.inc("poison_messages")
+    metrics.inc("transient_retries", by=2)
+    metrics.inc("lease_lost")  # no Prometheus counterpart: kept locally only
+
+    def value(name: str, **labels: str) -> float:
+        return registry.get_sample_value(name, labels) or 0.0
+
+    assert value("ferry_run_requests_consumed_total", result="claimed") == 1
+    assert value("ferry_run_requests_consumed_total", result="duplicate") == 1
+    assert value("ferry_run_requests_consumed_total", result="dead_lettered") == 1
+    assert value("ferry_retries_total", kind="source_read") == 2
+    assert metrics.get("lease_lost") == 1
