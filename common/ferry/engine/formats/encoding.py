@@ -115,9 +115,10 @@ class TextSource:
         carried = max(len(exc.object) - self.counter.last_len, 0)
         offset = self.counter.last_start - carried + exc.start
         bad = bytes(exc.object[exc.start : exc.start + 1]).hex()
+        where = f" (after line {line})" if line > 0 else ""
         return PermanentSourceError(
-            f"{self.name}: cannot decode byte 0x{bad} at byte offset {offset} "
-            f"(after line {line}) as {self.encoding}; set format.encoding (e.g. cp1252)"
+            f"{self.name}: cannot decode byte 0x{bad} at byte offset {offset}{where} "
+            f"as {self.encoding}; set format.encoding (e.g. cp1252)"
         )
 
 
