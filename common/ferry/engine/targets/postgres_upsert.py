@@ -65,9 +65,10 @@ class PostgresWriter(TargetWriter):
             if c not in key
         )
         self._merge = sql.SQL(
-            "INSERT INTO {t} ({cols}, {upd}) SELECT {cols}, now() FROM {s} "
+            "WITH m AS (INSERT INTO {t} ({cols}, {upd}) SELECT {cols}, now() FROM {s} "
             "ON CONFLICT ({keys}) DO UPDATE SET {updates} "
-            "WHERE {t}.{h} IS DISTINCT FROM EXCLUDED.{h} RETURNING (xmax = 0)"
+            "WHERE {t}.{h} IS DISTINCT FROM EXCLUDED.{h} RETURNING (xmax = 0) AS created) "
+            "SELECT count(*) FILTER (WHERE created), count(*) FROM m"
         ).format(
             t=t,
             cols=col_list,
@@ -82,6 +83,17 @@ class PostgresWriter(TargetWriter):
             sql.SQL("{t}.{c} = k.{n}").format(t=t, c=ident(c), n=ident(n))
             for c, n in zip(key, names, strict=True)
         )
+        if len(key) == 1:
+            self._select = sql.SQL(
+                "SELECT {k}, {h} FROM {t} WHERE {k} = ANY({arr}::{typ}[])"
+            ).format(
+                k=ident(key[0]),
+                h=ident(HASH_COLUMN),
+                t=t,
+                arr=sql.Placeholder(),
+                typ=sql.SQL(PG_TYPES.get(key_types[0], "text")),
+            )
+            return
         self._select = sql.SQL(
             "SELECT {tk}, {t}.{h} FROM {t} JOIN unnest({arrays}) AS k({names}) ON {join}"
         ).format(
@@ -133,7 +145,7 @@ class PostgresWriter(TargetWriter):
                     for row in zip(*cols, strict=True):
                         write_row(row)
                 cur.execute(self._merge)
-                flags = [r[0] for r in cur.fetchall()]
+                created, changed = cur.fetchone()
             con.commit()
         except psycopg.Error as exc:
             try:
@@ -142,9 +154,7 @@ class PostgresWriter(TargetWriter):
                 pass
             self._stage_ready = False
             raise _error(exc) from None
-        created = sum(flags)
-        updated = len(flags) - created
-        return created, updated, len(batch) - len(flags)
+        return created, changed - created, len(batch) - changed
 
     def end_part(self) -> None:
         pass
