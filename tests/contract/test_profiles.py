@@ -137,3 +137,25 @@ def test_validate_profile_reports_checks(client):
     assert report.checks and all(c.ok for c in report.checks)
     expect_error(grpc.StatusCode.NOT_FOUND, client.profiles.ValidateProfile,
                  profile_service_pb2.ValidateProfileRequest(name="ghost"))
+
+
+def test_list_profiles_by_update_time_desc_pages_without_repeats(client, clock):
+    for index in range(5):
+        clock.advance(timedelta(seconds=1))
+        apply(client, profile(f"p{index}"))
+    seen, token = [], ""
+    while True:
+        page = client.profiles.ListProfiles(profile_service_pb2.ListProfilesRequest(
+            page_size=2, page_token=token, order_by="update_time desc"))
+        seen += [p.name for p in page.profiles]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == ["p4", "p3", "p2", "p1", "p0"]
+    first = client.profiles.ListProfiles(profile_service_pb2.ListProfilesRequest(
+        page_size=2, order_by="update_time desc"))
+    expect_error(grpc.StatusCode.INVALID_ARGUMENT, client.profiles.ListProfiles,
+                 profile_service_pb2.ListProfilesRequest(page_size=2, order_by="name",
+                                                         page_token=first.next_page_token))
+    expect_error(grpc.StatusCode.INVALID_ARGUMENT, client.profiles.ListProfiles,
+                 profile_service_pb2.ListProfilesRequest(order_by="colour"))

@@ -151,3 +151,14 @@ def test_bearer_tokens_guard_the_api_but_not_health(tmp_path):
             assert list(reply.runs) == []
     finally:
         assert proc.stop() == 0
+
+
+def test_restarts_on_the_same_port_and_keeps_its_data(registry):
+    with RegistryClient(registry.address) as client:
+        client.profiles.ApplyProfile(profile_service_pb2.ApplyProfileRequest(profile=_profile()))
+        run = client.runs.StartRun(run_service_pb2.StartRunRequest(profile="stock")).run
+    assert registry.stop() == 0
+    registry.start()  # the port may be in TIME_WAIT: still free to listen on
+    with RegistryClient(registry.address) as client:
+        again = client.runs.GetRun(run_service_pb2.GetRunRequest(id=run.id)).run
+        assert again.status == run.status
