@@ -72,7 +72,11 @@ def run(config: RunnerConfig) -> int:
                                prefetch=config.prefetch, topology=topology,
                                client_name=f"ferry-runner {config.runner_id}",
                                on_connected=connected)
-    shutdown.install_signal_handlers(consumer.stop)
+    def on_signal() -> None:
+        consumer.stop()
+        health.set_serving(False)
+
+    shutdown.install_signal_handlers(on_signal)
     log.info("runner %s started", config.runner_id, extra={"fields": {
         "registry": config.registry, "amqp_url": _masked(config.amqp_url),
         "queue": topology.run_queue, "prefetch": config.prefetch,

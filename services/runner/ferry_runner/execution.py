@@ -89,7 +89,8 @@ class RunExecutor:
 
     def execute(self, claim: Claim) -> Ending:
         keeper = LeaseKeeper(self._registry, claim, heartbeat_interval=self._heartbeat_interval,
-                             progress_interval=self._progress_interval).start()
+                             progress_interval=self._progress_interval,
+                             lease_seconds=self._registry.lease_seconds).start()
         try:
             try:
                 ending = self._run(claim, keeper)

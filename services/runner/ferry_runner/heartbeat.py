@@ -9,7 +9,10 @@ ReportProgress, at most every ``progress_interval`` seconds and only when they
 changed, plus any timeline events queued with ``add_event`` (RETRY, WARNING).
 
 Registry calls from here are single tries with a short deadline: the next
-tick is the retry, so a registry restart only delays a beat.
+tick is the retry, so a registry restart only delays a beat. When no
+heartbeat has succeeded for a whole lease, the lease may have been reaped
+and the run given to another runner: the keeper then assumes the lease lost
+(self-fencing) rather than keep writing to the target unseen.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import threading
 import time
 from typing import Any
 
-import grpc
 from ferry.logs import current_context, log_context
 from ferry.v1 import run_pb2
 
@@ -30,11 +32,13 @@ log = logging.getLogger(__name__)
 
 class LeaseKeeper:
     def __init__(self, registry: RunnerRegistry, claim: Claim, *, heartbeat_interval: float,
-                 progress_interval: float = 0.5) -> None:
+                 progress_interval: float = 0.5, lease_seconds: float | None = None) -> None:
         self._registry = registry
         self._claim = claim
         self._heartbeat_interval = heartbeat_interval
         self._progress_interval = progress_interval
+        self._lease_seconds = lease_seconds or heartbeat_interval * 3
+        self._last_ok = time.monotonic()
         self.cancel_requested = threading.Event()
         self.lost = threading.Event()
         self._stop = threading.Event()
@@ -99,9 +103,16 @@ class LeaseKeeper:
             log.error("lease lost (%s); stopping work on the run at once", exc)
             self.lost.set()
             return scheduled
-        except grpc.RpcError as exc:
-            log.warning("heartbeat failed (%s); retrying in 1s", exc.code().name)
+        except Exception as exc:  # noqa: BLE001 - UNAVAILABLE and friends: try again soon
+            silent = time.monotonic() - self._last_ok
+            if silent >= self._lease_seconds:
+                log.error("no heartbeat succeeded for %.0fs (the whole lease); assuming the "
+                          "lease lost and stopping work on the run", silent)
+                self.lost.set()
+                return scheduled
+            log.warning("heartbeat failed (%s); retrying in 1s", _describe(exc))
             return time.monotonic() + min(1.0, self._heartbeat_interval)
+        self._last_ok = time.monotonic()
         if cancel and not self.cancel_requested.is_set():
             log.info("cancellation requested; stopping at the next batch boundary")
             self.cancel_requested.set()

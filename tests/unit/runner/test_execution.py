@@ -50,7 +50,10 @@ class Credentials(Exception):
 
 
 class FakeRegistry:
+    lease_seconds = 0.15
+
     def __init__(self) -> None:
+        self.heartbeat_error: Exception | None = None
         self.heartbeats = 0
         self.progress: list[tuple[dict[str, int], int, list[run_pb2.RunEvent]]] = []
         self.finished: list[tuple[Any, list[run_pb2.RunEvent]]] = []
@@ -60,6 +63,8 @@ class FakeRegistry:
 
     def heartbeat(self, claim: Claim) -> bool:
         self.heartbeats += 1
+        if self.heartbeat_error is not None:
+            raise self.heartbeat_error
         if self.lose_lease:
             raise LeaseLostError("fencing token superseded")
         return self.cancel
@@ -202,6 +207,14 @@ def test_lost_lease_stops_the_run_and_writes_nothing() -> None:
     assert ending.kind is EndingKind.ABANDON
     assert not registry.finished and not registry.released
     assert metrics.get("lease_lost") == 1
+
+
+def test_no_successful_heartbeat_for_a_whole_lease_counts_as_lost() -> None:
+    registry = FakeRegistry()
+    registry.heartbeat_error = ConnectionError("registry unreachable")
+    ending = executor(registry, _until_cancelled).execute(make_claim())
+    assert ending.kind is EndingKind.ABANDON
+    assert not registry.finished and not registry.released
 
 
 def test_shutdown_grace_over_hands_the_run_back_unused() -> None:
