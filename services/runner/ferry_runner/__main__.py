@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import threading
 from urllib.parse import urlsplit, urlunsplit
@@ -40,7 +41,22 @@ def _masked(url: str) -> str:
     return url
 
 
+def _check_free(address: str) -> None:
+    """Fail with one clear line (before gRPC logs its own) when the port is taken."""
+    host, _, port = address.rpartition(":")
+    if not port.isdigit() or int(port) == 0:
+        return
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]") or "0.0.0.0", int(port)))
+        except OSError as exc:
+            raise OSError(f"FERRY_RUNNER_HEALTH={address}: {exc.strerror or exc}") from None
+
+
 def _start_health(config: RunnerConfig) -> GrpcServer:
+    _check_free(config.health_address)
     server = create_server(config.health_address, lambda _server: None, [CONSUMER_HEALTH],
                            max_workers=2)
     server.health.set(CONSUMER_HEALTH, 2)  # NOT_SERVING until the broker is connected

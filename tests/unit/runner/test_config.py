@@ -90,3 +90,17 @@ def test_metrics_are_forwarded_to_prometheus() -> None:
     assert value("ferry_run_requests_consumed_total", result="dead_lettered") == 1
     assert value("ferry_retries_total", kind="source_read") == 2
     assert metrics.get("lease_lost") == 1
+
+
+def test_health_port_taken_is_one_line_and_exit_1() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        done = subprocess.run([str(BIN / "ferry-runner")], capture_output=True, text=True,
+                              env=base_env(FERRY_RUNNER_HEALTH=address), timeout=30)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "FERRY_RUNNER_HEALTH" in lines[0], done.stderr
