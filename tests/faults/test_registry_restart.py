@@ -74,3 +74,30 @@ def test_runs_complete_across_a_registry_restart(tmp_path: Path) -> None:
         for proc in reversed(procs):
             proc.stop()
         queues.delete()
+
+
+def test_request_arriving_while_the_registry_is_down_is_not_lost(tmp_path: Path) -> None:
+    """The claim is retried with backoff (the delivery stays unacked) until the
+    registry is back; then the run completes."""
+    queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
+    registry = registry_process(tmp_path)
+    runner = stack.runner_process(tmp_path, registry.address, queues)
+    try:
+        registry.start()
+        runner.start()
+        csv_path = stack.write_products_csv(tmp_path / "p.csv", 100)
+        with RegistryClient(registry.address) as client:
+            stack.apply_profile(client, stack.products_profile("late", csv_path))
+            run = stack.start_run(client, "late")
+            registry.stop()
+            queues.publish_runs([run])  # no scheduler: the request is ours
+            stack.wait_for(lambda: "ClaimRun: attempt" in runner.output(), 30,
+                           "the runner to retry its claim")
+            registry.start()
+            done = stack.wait_terminal(client, run.id, 90, stack.assert_alive(runner))
+            assert stack.status_name(done) == "RUN_STATUS_COMPLETED", done
+            assert done.attempt == 1
+    finally:
+        runner.stop()
+        registry.stop()
+        queues.delete()
