@@ -11,7 +11,7 @@
 | ``FERRY_SHUTDOWN_GRACE`` | ``20s`` | time a run may take to finish after SIGTERM |
 | ``FERRY_STATE_DIR`` | ``.ferry`` | local state (default target database) |
 | ``FERRY_TARGET_URL`` | ``sqlite:///<FERRY_STATE_DIR>/target.db`` | default target store |
-| ``FERRY_RUNNER_HEALTH`` | ``127.0.0.1:50053`` | gRPC health address (``host:0``: any port) |
+| ``FERRY_RUNNER_HEALTH`` | ``127.0.0.1:0`` | gRPC health address (port 0 picks a free one) |
 | ``FERRY_METRICS_ADDRESS`` | empty (off) | Prometheus ``/metrics`` address, e.g. ``0.0.0.0:9464`` |
 | ``FERRY_LOG_FORMAT`` | ``json`` | ``json`` or ``human`` |
 | ``FERRY_LOG_LEVEL`` | ``info`` | ``debug``, ``info``, ``warning``, ``error`` |
@@ -28,7 +28,7 @@ from pathlib import Path
 from ferry.config import ConfigError, Env
 from ferry.metrics import metrics_address_from_env
 
-DEFAULT_HEALTH_ADDRESS = "127.0.0.1:50053"
+DEFAULT_HEALTH_ADDRESS = "127.0.0.1:0"
 
 
 @dataclass(frozen=True)
