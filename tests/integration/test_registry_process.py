@@ -122,14 +122,16 @@ def test_runs_on_postgresql(tmp_path, postgres_url):
             listed = client.runs.ListRuns(run_service_pb2.ListRunsRequest()).runs
             assert [r.id for r in listed] == [run.id]
     finally:
-        assert proc.stop() == 0
+        code = proc.stop()
+        assert code == 0, proc.output()[-3000:]
     # A second start on the migrated database works (migrations are idempotent).
     again = registry_process(tmp_path, database_url=postgres_url).start()
     try:
         with RegistryClient(again.address) as client:
             assert len(client.runs.ListRuns(run_service_pb2.ListRunsRequest()).runs) == 1
     finally:
-        assert again.stop() == 0
+        code = again.stop()
+        assert code == 0, again.output()[-3000:]
 
 
 def test_bearer_tokens_guard_the_api_but_not_health(tmp_path):
@@ -150,14 +152,16 @@ def test_bearer_tokens_guard_the_api_but_not_health(tmp_path):
                                   metadata=[("authorization", "Bearer 0123456789abcdefOPS")])
             assert list(reply.runs) == []
     finally:
-        assert proc.stop() == 0
+        code = proc.stop()
+        assert code == 0, proc.output()[-3000:]
 
 
 def test_restarts_on_the_same_port_and_keeps_its_data(registry):
     with RegistryClient(registry.address) as client:
         client.profiles.ApplyProfile(profile_service_pb2.ApplyProfileRequest(profile=_profile()))
         run = client.runs.StartRun(run_service_pb2.StartRunRequest(profile="stock")).run
-    assert registry.stop() == 0
+    code = registry.stop()
+    assert code == 0, registry.output()[-3000:]
     registry.start()  # the port may be in TIME_WAIT: still free to listen on
     with RegistryClient(registry.address) as client:
         again = client.runs.GetRun(run_service_pb2.GetRunRequest(id=run.id)).run
