@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -31,6 +32,7 @@ from ferry_runner.metrics import RunnerMetrics
 from ferry_runner.outcome import (
     Ending,
     EndingKind,
+    FinishPlan,
     counts_dict,
     finish_from_failure,
     finish_from_result,
@@ -39,6 +41,7 @@ from ferry_runner.outcome import (
     with_freshness,
 )
 from ferry_runner.registry import Claim, LeaseLostError, RunnerRegistry, run_event
+from ferry_runner.retention_step import apply_retention
 from ferry_runner.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
@@ -171,7 +174,8 @@ class RunExecutor:
                                        attempt_used=True, error_class=TRANSIENT)
             if failure.error_class == "PERMANENT" and not hasattr(exc, "error_class"):
                 log.exception("unexpected error while executing the run")
-            return Ending.finished(finish_from_failure(failure, getattr(exc, "counts", None)))
+            return Ending.finished(self._keep(claim, finish_from_failure(
+                failure, getattr(exc, "counts", None), getattr(exc, "source_paths", ()))))
         if keeper.lost.is_set():
             return Ending.abandoned("lease lost")
         verdict = gate_verdicts[0] if gate_verdicts else None
@@ -186,7 +190,12 @@ class RunExecutor:
             # asked: hand the run back untried.
             return Ending.released("runner shutting down (grace period over)",
                                    attempt_used=False)
-        return Ending.finished(plan)
+        return Ending.finished(self._keep(claim, plan))
+
+    def _keep(self, claim: Claim, plan: FinishPlan) -> FinishPlan:
+        """Retention of the source files, recorded with the run."""
+        return apply_retention(claim.profile, plan, dry_run=claim.run.dry_run,
+                               now=datetime.now(UTC))
 
     # -- ending ---------------------------------------------------------------------
 

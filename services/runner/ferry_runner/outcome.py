@@ -82,6 +82,10 @@ class FinishPlan:
     # registry stores when a live run ends COMPLETED or WARNING.
     freshness: Any = None
     new_freshness_token: str = ""
+    # Files the run read (retention acts on them) and what retention did
+    # (ferry.v1.RetentionAction messages).
+    source_paths: tuple[str, ...] = ()
+    retention_actions: tuple[Any, ...] = ()
 
 
 class EndingKind(enum.Enum):
@@ -141,16 +145,19 @@ def finish_from_result(result: Any) -> FinishPlan:
             for r in getattr(result, "rejected_rows", []) or []),
         rejected_columns=tuple(_text(c) for c in getattr(result, "rejected_columns", []) or []),
         rows_total=int(getattr(result, "rows_total", 0) or 0),
+        source_paths=tuple(str(p) for p in getattr(result, "source_paths", []) or []),
     )
 
 
-def finish_from_failure(failure: Classification, counts: Any = None) -> FinishPlan:
+def finish_from_failure(failure: Classification, counts: Any = None,
+                        source_paths: Any = ()) -> FinishPlan:
     """FinishRun fields for a run that failed for good (not transient)."""
     if failure.error_class == TRANSIENT:
         raise ValueError("transient failures are released, not finished")
     return FinishPlan(status="FAILED", counts=counts_dict(counts),
                       error_class=failure.error_class, error_message=failure.message,
-                      hint=failure.hint)
+                      hint=failure.hint,
+                      source_paths=tuple(str(p) for p in source_paths or ()))
 
 
 ADVANCES_FRESHNESS = ("COMPLETED", "WARNING")

@@ -137,6 +137,7 @@ class RunnerRegistry:
             first_skip_reason=plan.first_skip_reason, warnings=list(plan.warnings),
             error_message=plan.error_message, hint=plan.hint,
             rejected_columns=list(plan.rejected_columns), events=events)
+        request.retention_actions.extend(plan.retention_actions)
         if plan.freshness is not None:
             request.freshness.CopyFrom(plan.freshness)
         if plan.new_freshness_token:

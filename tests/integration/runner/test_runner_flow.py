@@ -188,3 +188,37 @@ def test_freshness_gate_skips_an_unchanged_source(
     assert stack.status_name(third) == "RUN_STATUS_COMPLETED", third
     assert third.freshness.verdict == run_pb2.FRESHNESS_VERDICT_CHANGED
     assert (third.counts.created, third.counts.unchanged) == (1, 200)
+
+
+def test_retention_moves_imported_and_failed_files(
+        tmp_path: Path, client: RegistryClient, services: dict[str, ServiceProcess]) -> None:
+    alive = stack.assert_alive(*services.values())
+    (tmp_path / "in").mkdir()
+    good = stack.write_products_csv(tmp_path / "in" / "good.csv", 20)
+    profile = stack.products_profile("kept", good)
+    profile.retention.on_success = profile_pb2.SUCCESS_ACTION_MOVE_TO_BACKUP
+    profile.retention.backup_dir = str(tmp_path / "backup")
+    profile.retention.failed_dir = str(tmp_path / "failed")
+    stack.apply_profile(client, profile)
+    done = stack.wait_terminal(client, stack.start_run(client, "kept").id, 60, alive)
+    assert stack.status_name(done) == "RUN_STATUS_COMPLETED", done
+    assert not good.exists()
+    moved = list((tmp_path / "backup").rglob("good.csv"))
+    assert len(moved) == 1
+    assert [a.kind for a in done.retention_actions] == \
+        [run_pb2.RETENTION_ACTION_KIND_MOVED_TO_BACKUP]
+    assert done.retention_actions[0].path == str(moved[0])
+
+    bad = tmp_path / "in" / "bad.csv"
+    bad.write_text("sku,title\nA-1,renamed column\n")  # "name" is gone: shape change
+    profile.name = "broken"
+    profile.source.location = str(bad)
+    stack.apply_profile(client, profile)
+    failed = stack.wait_terminal(client, stack.start_run(client, "broken").id, 60, alive)
+    assert stack.status_name(failed) == "RUN_STATUS_FAILED", failed
+    assert failed.error_class == run_pb2.ERROR_CLASS_SOURCE_SHAPE, failed
+    assert failed.hint
+    assert not bad.exists()
+    assert len(list((tmp_path / "failed").rglob("bad.csv"))) == 1
+    assert [a.kind for a in failed.retention_actions] == \
+        [run_pb2.RETENTION_ACTION_KIND_MOVED_TO_FAILED]

@@ -108,3 +108,42 @@ def test_failures() -> None:
         finish_from_failure(Classification(TRANSIENT, "reset"))
     assert result_is_transient_failure(Result("FAILED", error_class="TRANSIENT"))
     assert not result_is_transient_failure(Result("FAILED", error_class="PERMANENT"))
+
+
+def test_retention_after_success_and_failure(tmp_path) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime
+
+    from ferry.v1 import profile_pb2
+    from ferry_runner.outcome import FinishPlan
+    from ferry_runner.retention_step import apply_retention
+
+    now = datetime(2026, 3, 4, 12, tzinfo=UTC)
+    source = tmp_path / "feed.csv"
+    source.write_text("sku\nA\n")
+    profile = profile_pb2.Profile(
+        source=profile_pb2.Source(kind=profile_pb2.SOURCE_KIND_FILE, location=str(source)),
+        retention=profile_pb2.RetentionPolicy(
+            on_success=profile_pb2.SUCCESS_ACTION_MOVE_TO_BACKUP,
+            backup_dir=str(tmp_path / "backup"), failed_dir=str(tmp_path / "failed")))
+    plan = FinishPlan(status="COMPLETED", counts={}, source_paths=(str(source),))
+
+    assert apply_retention(profile, plan, dry_run=True, now=now) is plan  # dry runs: no-op
+    assert apply_retention(profile, FinishPlan(status="CANCELLED", counts={},
+                                               source_paths=(str(source),)),
+                           dry_run=False, now=now).retention_actions == ()
+    done = apply_retention(profile, plan, dry_run=False, now=now)
+    assert (tmp_path / "backup" / "2026" / "03" / "04" / "feed.csv").exists()
+    assert len(done.retention_actions) == 1 and not source.exists()
+
+    source.write_text("sku\nB\n")
+    failed = apply_retention(profile, FinishPlan(status="FAILED", counts={},
+                                                 source_paths=(str(source),)),
+                             dry_run=False, now=now)
+    assert (tmp_path / "failed" / "2026" / "03" / "04" / "feed.csv").exists()
+    assert len(failed.retention_actions) == 1
+
+    profile.retention.backup_dir = ""  # a bad policy: a warning, not a failed run
+    source.write_text("sku\nC\n")
+    warned = apply_retention(profile, plan, dry_run=False, now=now)
+    assert warned.status == "COMPLETED" and source.exists()
+    assert any("retention" in w for w in warned.warnings)

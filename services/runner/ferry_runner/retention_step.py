@@ -1,0 +1,58 @@
+"""Retention of a file source after a live run (``ferry.retention``).
+
+- COMPLETED / WARNING: ``retention.on_success`` — keep, delete, or move the
+  files read to ``<backup_dir>/YYYY/MM/DD/``.
+- FAILED: the files move to ``<failed_dir>/YYYY/MM/DD/`` when a failed folder
+  is set (otherwise they stay where they are: a failed source is never lost),
+  and failed files older than ``keep_failed_days`` are purged.
+
+Dry runs, exports, non-file sources, cancelled and unchanged runs leave the
+files alone. A retention step that fails does not change the run's outcome:
+it becomes a warning, and the steps already taken are still recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ferry.v1 import profile_pb2
+
+from ferry_runner.outcome import FinishPlan
+
+log = logging.getLogger(__name__)
+
+
+def apply_retention(profile: profile_pb2.Profile, plan: FinishPlan, *, dry_run: bool,
+                    now: datetime) -> FinishPlan:
+    if (dry_run or profile.operation == profile_pb2.OPERATION_EXPORT
+            or profile.source.kind != profile_pb2.SOURCE_KIND_FILE
+            or plan.status not in ("COMPLETED", "WARNING", "FAILED")):
+        return plan
+    from ferry import retention  # noqa: PLC0415 - loaded when a run needs it
+
+    policy = profile.retention
+    paths = [Path(p) for p in plan.source_paths]
+    actions: list[Any] = []
+    warnings = list(plan.warnings)
+    try:
+        if plan.status == "FAILED":
+            actions += retention.apply_failure(paths, policy, now)
+            if policy.failed_dir and policy.keep_failed_days > 0:
+                actions += retention.purge_failed(policy.failed_dir, policy.keep_failed_days,
+                                                  now)
+        else:
+            actions += retention.apply_success(paths, policy, now)
+    except retention.RetentionError as exc:
+        actions += exc.actions
+        warnings.append(f"retention: {exc}")
+        log.warning("retention step failed: %s", exc)
+    if not actions and warnings == list(plan.warnings):
+        return plan
+    for action in actions:
+        log.info("retention: %s %s (%s)", action.kind, action.path, action.detail)
+    return replace(plan, retention_actions=tuple(a.to_proto() for a in actions),
+                   warnings=tuple(warnings))
