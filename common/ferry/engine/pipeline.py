@@ -93,7 +93,7 @@ class ImportRun:
         self.engine = None
 
     # -- batches -----------------------------------------------------------
-    def _flush(self, batch: Batch) -> None:
+    def _ensure_writer(self) -> None:
         if self.writer is None:
             from ferry.engine.targets.sql_target import open_writer
 
@@ -101,6 +101,13 @@ class ImportRun:
             self.engine, self.writer = open_writer(
                 self.url, self.schema, table, self.plan.targets, self.plan.key, self.dry_run
             )
+
+    def _flush(self, batch: Batch | None) -> None:
+        if batch is None:
+            if self.on_progress:
+                self.on_progress(self.outcomes.counts.copy())
+            return
+        self._ensure_writer()
         if self.dry_run:
             created, updated, unchanged = self.writer.classify(batch)
         else:
@@ -191,14 +198,21 @@ class ImportRun:
             stop = self._stop()
             if stop:
                 return stop
-            if batch is not None:
-                self._flush(batch)
+            self._flush(batch)
         return ""
 
     def _map_batch(self, mapper, raw, first, fill, keep, seen) -> Batch | None:
-        """Map one batch of raw rows; record skips and errors; return the
-        rows to write (or None)."""
+        """Map one batch of raw rows; record skips, errors and rows found
+        unchanged; return the rows to write (or None).
+
+        Keys are mapped first. For text sources the row hash is computed from
+        the source text, so rows whose stored hash already matches are
+        counted unchanged without mapping their other fields (they mapped
+        cleanly before, with the same mapping: the hash is seeded with it).
+        """
         plan = self.plan
+        targets = plan.targets
+        key_index = plan.key_index
         numbers: list[int] | None = None
         rejects: list[tuple[int, str, str, str, Any]] = []  # (row, outcome, field, msg, raw)
         if fill is not None:
@@ -213,16 +227,15 @@ class ImportRun:
                     kept.append(r)
                     numbers.append(first + j)
             raw = kept
+        n = len(raw)
 
         def number(j: int) -> int:
             return numbers[j] if numbers is not None else first + j
 
-        cols, errors = mapper.map_columns(raw) if raw else ([], {})
-        hashes = mapper.raw_hashes(raw)
         bad: set[int] = set()
-        targets = plan.targets
-        for k in plan.key_index:
-            col = cols[k] if cols else []
+        # 1. keys
+        key_cols, key_errors = mapper.map_columns(raw, key_index) if n else ([], {})
+        for col, k in zip(key_cols, key_index, strict=True):
             if None in col:
                 for j, x in enumerate(col):
                     if x is None and j not in bad:
@@ -230,43 +243,65 @@ class ImportRun:
                         rejects.append(
                             (number(j), "skipped", targets[k], f"missing key: {targets[k]}", raw[j])
                         )
-        for j, (field, message) in errors.items():
+        for j, (field, message) in key_errors.items():
             if j not in bad:
                 bad.add(j)
                 rejects.append((number(j), "error", field, message, raw[j]))
+        keys = (
+            (key_cols[0] if len(key_index) == 1 else list(zip(*key_cols, strict=True))) if n else []
+        )
+        # 2. rows already stored with the same hash
+        hashes = mapper.raw_hashes(raw)
+        unchanged: set[int] = set()
+        if hashes is not None and n:
+            self._ensure_writer()
+            good = [j for j in range(n) if j not in bad] if bad else range(n)
+            assert self.writer is not None
+            stored = self.writer.lookup([keys[j] for j in good])
+            if stored:
+                get = stored.get
+                unchanged = {j for j in good if get(keys[j]) == hashes[j]}
+        # 3. the other fields of the remaining rows
+        todo = [j for j in range(n) if j not in bad and j not in unchanged]
+        sub = raw if len(todo) == n else [raw[j] for j in todo]
+        cols, errors = mapper.map_columns(sub) if todo else ([], {})
+        for p, (field, message) in errors.items():
+            j = todo[p]
+            bad.add(j)
+            rejects.append((number(j), "error", field, message, raw[j]))
         for k in plan.required_index:
-            col = cols[k]
-            for j, x in enumerate(col):
+            col = cols[k] if cols else []
+            for p, x in enumerate(col):
+                j = todo[p]
                 if (x is None or x == "" or x == []) and j not in bad:
                     bad.add(j)
                     rejects.append(
                         (number(j), "error", targets[k], "required field is empty", raw[j])
                     )
-        n = len(raw)
-        if n:
-            keys = Batch(cols).keys(plan.key_index)
-            good_keys = keys if not bad else [keys[j] for j in range(n) if j not in bad]
-            fresh = set(good_keys)
-            if len(fresh) != len(good_keys) or not seen.isdisjoint(fresh):
-                for j, key in enumerate(keys):
-                    if j in bad:
-                        continue
-                    if key in seen:
-                        bad.add(j)
-                        shown = _show_key(targets, plan.key_index, key)
-                        rejects.append(
-                            (
-                                number(j),
-                                "skipped",
-                                targets[plan.key_index[0]],
-                                f"duplicate key {shown} in the same file",
-                                raw[j],
-                            )
+        # 4. duplicates, first row wins, in row order
+        good_keys = [keys[j] for j in range(n) if j not in bad] if bad else keys
+        fresh = set(good_keys)
+        if len(fresh) != len(good_keys) or not seen.isdisjoint(fresh):
+            for j in range(n):
+                if j in bad:
+                    continue
+                key = keys[j]
+                if key in seen:
+                    bad.add(j)
+                    shown = _show_key(targets, key_index, key)
+                    rejects.append(
+                        (
+                            number(j),
+                            "skipped",
+                            targets[key_index[0]],
+                            f"duplicate key {shown} in the same file",
+                            raw[j],
                         )
-                    else:
-                        seen.add(key)
-            else:
-                seen.update(fresh)
+                    )
+                else:
+                    seen.add(key)
+        else:
+            seen.update(fresh)
         outcomes = self.outcomes
         for row, outcome, field, message, r in sorted(rejects, key=lambda x: x[0]):
             values = lambda r=r: mapper.row_values(r)  # noqa: E731
@@ -274,13 +309,18 @@ class ImportRun:
                 outcomes.error(row, field, message, values)
             else:
                 outcomes.skip(row, message, field, values)
-        if hashes is not None:
-            cols.append(hashes)
-        if bad:
-            keep_idx = [j for j in range(n) if j not in bad]
-            cols = [[c[j] for j in keep_idx] for c in cols]
-        if not cols or not cols[0]:
+        if unchanged:
+            outcomes.add_written(0, 0, len(unchanged - bad))
+        # 5. the batch to write
+        if not todo:
             return None
+        if hashes is not None:
+            cols.append([hashes[j] for j in todo] if len(todo) != n else hashes)
+        keep_pos = [p for p, j in enumerate(todo) if j not in bad]
+        if not keep_pos:
+            return None
+        if len(keep_pos) != len(todo):
+            cols = [[c[p] for p in keep_pos] for c in cols]
         if hashes is None:
             canon = [canonical_column(c, f.type) for c, f in zip(cols, plan.fields, strict=True)]
             cols.append(row_hashes(canon, mapper.seed))

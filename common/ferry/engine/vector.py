@@ -274,12 +274,16 @@ class BatchMapper:
             return [list(t) for t in zip(*cols, strict=True)]
         return self._column(rows, srcs[0])
 
-    def map_columns(self, rows: list) -> tuple[list[list], dict[int, tuple[str, str]]]:
-        """Value columns in plan.targets order, and {row index: (field, message)}
-        for rows with a value error (first field in mapping order)."""
+    def map_columns(
+        self, rows: list, only: Sequence[int] | None = None
+    ) -> tuple[list[list], dict[int, tuple[str, str]]]:
+        """Value columns in plan.targets order (``only`` those fields, in that
+        order), and {row index: (field, message)} for rows with a value
+        error (first field in mapping order)."""
         cols: list[list] = []
         errors: dict[int, tuple[str, str]] = {}
-        for i, fv in enumerate(self.fields):
+        for i in range(len(self.fields)) if only is None else only:
+            fv = self.fields[i]
             fused = self._fused[i]
             if fused is not None:
                 try:

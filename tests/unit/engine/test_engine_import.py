@@ -361,3 +361,30 @@ def test_target_from_secret_reference(write, tmp_path, eng, monkeypatch):
     result = run_profile(profile, dry_run=False, default_target_url="sqlite:////nonexistent/x.db")
     assert result.counts.created == 1
     assert eng.rows_of(db, "select sku from products") == [("A",)]
+
+
+def test_unchanged_rows_still_obey_first_row_wins_and_mapping_changes(write, sqlite_target, eng):
+    url, db = sqlite_target
+    path = write("p.csv", HEADER + "A,Shirt,10,1\nB,Hat,2,1\n")
+    profile = eng.csv_profile(path, eng.PRODUCT_FIELDS)
+    run(profile, url)
+    # B's second row is identical to what is stored, but the first B row wins.
+    write("p.csv", HEADER + "A,Shirt,10,1\nB,Cap,3,1\nB,Hat,2,1\n")
+    result = run(profile, url)
+    c = result.counts
+    assert (c.unchanged, c.updated, c.skipped) == (1, 1, 1)
+    assert result.first_skip_reason == "row 3: duplicate key sku='B' in the same file"
+    assert eng.rows_of(db, "select name from products where sku = 'B'") == [("Cap",)]
+    # The same file through a changed mapping updates every row.
+    changed = eng.csv_profile(
+        path,
+        [
+            *eng.PRODUCT_FIELDS[:1],
+            {"target": "name", "source": "name", "transforms": [{"name": "upper"}]},
+            *eng.PRODUCT_FIELDS[2:],
+        ],
+    )
+    result = run(changed, url, dry_run=True)
+    assert (result.counts.updated, result.counts.unchanged) == (2, 0)
+    assert run(changed, url).counts.updated == 2
+    assert eng.rows_of(db, "select name from products order by sku") == [("SHIRT",), ("CAP",)]

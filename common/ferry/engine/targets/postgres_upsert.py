@@ -109,9 +109,15 @@ class PostgresWriter(TargetWriter):
         )
 
     def _existing(self, batch: Batch) -> dict[Any, int]:
-        if not self._exists:
+        return self.lookup(batch.keys(self._key_index))
+
+    def lookup(self, keys: list[Any]) -> dict[Any, int]:
+        if not self._exists or not keys:
             return {}
-        arrays = [batch.cols[i] for i in self._key_index]
+        if len(self._key) == 1:
+            arrays = [keys]
+        else:
+            arrays = [list(col) for col in zip(*keys, strict=True)]
         found: dict[Any, int] = {}
         with self._con.cursor() as cur:
             cur.execute(self._select, arrays)

@@ -73,6 +73,10 @@ class SqliteWriter(TargetWriter):
             f"WHERE {t}.{_q(HASH_COLUMN)} IS NOT excluded.{_q(HASH_COLUMN)}"
         )
         key_cols = ", ".join(_q(k) for k in key)
+        self._range = (
+            f"SELECT {key_cols}, {_q(HASH_COLUMN)} FROM {t} "
+            f"WHERE {_q(key[0])} BETWEEN ? AND ? LIMIT ?"
+        )
         self._select = f"SELECT {key_cols}, {_q(HASH_COLUMN)} FROM {t} WHERE "
         if len(key) == 1:
             self._select += f"{_q(key[0])} IN "
@@ -81,19 +85,33 @@ class SqliteWriter(TargetWriter):
         self._chunk = max(1, MAX_VARIABLES // len(key))
 
     def _existing(self, batch: Batch) -> dict[Any, int]:
+        return self.lookup(batch.keys(self._key_index))
+
+    def lookup(self, keys: list[Any]) -> dict[Any, int]:
         found: dict[Any, int] = {}
         if not self._exists or self._fresh:
             return found
         n = len(self._key)
-        keys = batch.keys(self._key_index)
         if self._key_convert:
             keys = [tuple(sqlite_param(x) for x in k) if n > 1 else sqlite_param(k) for k in keys]
+        if n == 1 and keys:
+            # Files are often sorted by key: one index range scan then reads
+            # just the batch's neighbourhood. Used when the range holds at
+            # most twice as many stored rows as the batch has keys.
+            try:
+                low, high = min(keys), max(keys)
+            except TypeError:
+                low = high = None
+            if low is not None:
+                limit = 2 * len(keys)
+                rows = self._con.execute(self._range, (low, high, limit + 1)).fetchall()
+                if len(rows) <= limit:
+                    return dict(rows)
         for start in range(0, len(keys), self._chunk):
             part = keys[start : start + self._chunk]
             if n == 1:
                 sql = self._select + "(" + ",".join("?" * len(part)) + ")"
-                for k, h in self._con.execute(sql, part):
-                    found[k] = h
+                found.update(self._con.execute(sql, part).fetchall())
             else:
                 params = [x for k in part for x in k]
                 one = "(" + ",".join("?" * n) + ")"

@@ -25,6 +25,10 @@ class TargetWriter:
     def write(self, batch: Batch) -> tuple[int, int, int]:
         raise NotImplementedError
 
+    def lookup(self, keys: list[Any]) -> dict[Any, int]:
+        """Stored row hashes of these keys (a read, outside any batch)."""
+        return {}
+
     def end_part(self) -> None:
         """Called after each source part (file) is read."""
 
