@@ -11,8 +11,12 @@ the memory figures are independent:
   PostgreSQL:  raw executemany upsert, raw COPY into an empty table, Ferry
                live (first, re-import) and dry run.
 
-Usage: .venv/bin/python bench/import_throughput.py [--rows 1000000]
+Usage: .venv/bin/python bench/import_throughput.py [--rows 1000000] [--repeat 1]
        [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test] [--no-pg]
+
+The machine's load matters: other processes competing for the CPU slow the
+Python scenarios more than the raw ones. With --repeat N the fastest of N
+rounds is reported per scenario (memory: the largest).
 """
 
 from __future__ import annotations
@@ -220,11 +224,45 @@ def pg_database(url: str, create: bool, name: str) -> str:
     return f"{base}/{name}"
 
 
+def one_round(run, csv_path: Path, work: Path, args: argparse.Namespace) -> None:
+    """Every scenario once, each "first import" into a fresh target."""
+    raw_db = str(work / "raw.db")
+    run("sqlite raw executemany (first)", me("raw_sqlite", csv_path, raw_db))
+    run("sqlite raw executemany (re-import)", me("raw_sqlite", csv_path, raw_db))
+    su_db = str(work / "sqlite_utils.db")
+    su = shutil.which("sqlite-utils", path=str(Path(sys.executable).parent)) or "sqlite-utils"
+    run(
+        "sqlite-utils upsert (first)",
+        [su, "upsert", su_db, "products", str(csv_path), "--csv", "--pk", "sku"],
+    )
+    ferry_db = f"sqlite:///{work / 'ferry.db'}"
+    run("ferry sqlite dry run (empty)", me("ferry_dry", csv_path, ferry_db))
+    run("ferry sqlite live (first)", me("ferry_live", csv_path, ferry_db))
+    run("ferry sqlite live (re-import)", me("ferry_live", csv_path, ferry_db))
+    run("ferry sqlite dry run (full)", me("ferry_dry", csv_path, ferry_db))
+    if args.no_pg:
+        return
+    name = f"ferry_bench_{uuid.uuid4().hex[:8]}"
+    pg = pg_database(args.pg, True, name)
+    try:
+        run("postgres raw executemany (first)", me("raw_pg_executemany", csv_path, pg))
+        run("postgres raw COPY (first)", me("raw_pg_copy", csv_path, pg))
+        run("ferry postgres dry run (empty)", me("ferry_dry", csv_path, pg))
+        run("ferry postgres live (first)", me("ferry_live", csv_path, pg))
+        run("ferry postgres live (re-import)", me("ferry_live", csv_path, pg))
+        run("ferry postgres dry run (full)", me("ferry_dry", csv_path, pg))
+    finally:
+        pg_database(args.pg, False, name)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--pg", default=os.environ.get("FERRY_BENCH_POSTGRES_URL", PG_DEFAULT))
     ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="rounds; the fastest of each scenario is kept"
+    )
     ap.add_argument("--child")
     ap.add_argument("--csv")
     ap.add_argument("--target")
@@ -235,45 +273,27 @@ def main() -> None:
 
     n = args.rows
     csv_path = generate(n)
-    work = DATA / f"run-{uuid.uuid4().hex[:8]}"
-    work.mkdir()
     results: dict[str, tuple[float, float]] = {}
 
     def run(label: str, cmd: list[str]) -> None:
         seconds, mb = measure(cmd)
-        results[label] = (seconds, mb)
+        best = results.get(label)
+        if best is None or seconds < best[0]:
+            results[label] = (seconds, max(mb, best[1] if best else 0.0))
+        else:
+            results[label] = (best[0], max(mb, best[1]))
         print(f"  {label:<34} {n / seconds:>12,.0f} rows/s {mb:>8.1f} MB", flush=True)
 
-    try:
-        print(f"{n:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB CSV", flush=True)
-        raw_db = str(work / "raw.db")
-        run("sqlite raw executemany (first)", me("raw_sqlite", csv_path, raw_db))
-        run("sqlite raw executemany (re-import)", me("raw_sqlite", csv_path, raw_db))
-        su_db = str(work / "sqlite_utils.db")
-        su = shutil.which("sqlite-utils", path=str(Path(sys.executable).parent)) or "sqlite-utils"
-        run(
-            "sqlite-utils upsert (first)",
-            [su, "upsert", su_db, "products", str(csv_path), "--csv", "--pk", "sku"],
-        )
-        ferry_db = f"sqlite:///{work / 'ferry.db'}"
-        run("ferry sqlite dry run (empty)", me("ferry_dry", csv_path, ferry_db))
-        run("ferry sqlite live (first)", me("ferry_live", csv_path, ferry_db))
-        run("ferry sqlite live (re-import)", me("ferry_live", csv_path, ferry_db))
-        run("ferry sqlite dry run (full)", me("ferry_dry", csv_path, ferry_db))
-        if not args.no_pg:
-            name = f"ferry_bench_{uuid.uuid4().hex[:8]}"
-            pg = pg_database(args.pg, True, name)
-            try:
-                run("postgres raw executemany (first)", me("raw_pg_executemany", csv_path, pg))
-                run("postgres raw COPY (first)", me("raw_pg_copy", csv_path, pg))
-                run("ferry postgres dry run (empty)", me("ferry_dry", csv_path, pg))
-                run("ferry postgres live (first)", me("ferry_live", csv_path, pg))
-                run("ferry postgres live (re-import)", me("ferry_live", csv_path, pg))
-                run("ferry postgres dry run (full)", me("ferry_dry", csv_path, pg))
-            finally:
-                pg_database(args.pg, False, name)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    print(f"{n:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB CSV", flush=True)
+    for attempt in range(1, args.repeat + 1):
+        if args.repeat > 1:
+            print(f"round {attempt} of {args.repeat}", flush=True)
+        work = DATA / f"run-{uuid.uuid4().hex[:8]}"
+        work.mkdir()
+        try:
+            one_round(run, csv_path, work, args)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     rate = {k: n / v[0] for k, v in results.items()}
     print()

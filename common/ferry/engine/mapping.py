@@ -122,7 +122,8 @@ class MappingPlan:
     def digest(self) -> str:
         """Identifies the mapping and entity (seeds row hashes)."""
         body = self.mapping.SerializeToString(deterministic=True)
-        return f"{self.schema.name}:{body.hex()}"
+        types = ",".join(f"{f.target}:{f.type}" for f in self.fields)
+        return f"{self.schema.name}:{types}:{body.hex()}"
 
     def bind(self, columns: Sequence[str], kind: str, text_rows: bool = False):
         from ferry.engine.vector import BatchMapper

@@ -226,3 +226,9 @@ def test_gzip_stream_reader_is_streaming(tmp_path):
         first = next(iter(stream.batches(5)))
         assert first[0] == ["S0", "name"]
         stream.close()
+
+
+def test_malformed_xml_names_line_and_column(write):
+    path = write("bad.xml", "<rss><channel>\n<item><id>1</id></item>\n<item><id>2</id>\n</rss>")
+    with pytest.raises(PermanentSourceError, match=r"malformed XML at line 4, column 2"):
+        _read(path)
