@@ -225,3 +225,21 @@ def test_stream_queued_runs_pushes_each_run_to_one_scheduler(client, internals):
         thread.join(5)
     assert sorted(received[0] + received[1]) == sorted(runs)
     assert received[0] and received[1]  # round robin: both schedulers got some
+
+
+def test_an_update_while_leased_wins_over_the_stale_release(client, clock):
+    from google.protobuf import field_mask_pb2
+
+    apply(client)
+    schedule = create_schedule(client, hourly())
+    clock.set(when(schedule.next_fire_time) + timedelta(seconds=1))
+    (leased,) = acquire(client, "sched-a")
+    updated = client.schedules.UpdateSchedule(schedule_service_pb2.UpdateScheduleRequest(
+        schedule=schedule_pb2.Schedule(id=schedule.id,
+                                       hourly=schedule_pb2.HourlyTrigger(minute=30)),
+        update_mask=field_mask_pb2.FieldMask(paths=["hourly"]))).schedule
+    assert not release(client, leased, "sched-a", clock.now() + timedelta(hours=1))
+    stored = client.schedules.GetSchedule(schedule_service_pb2.GetScheduleRequest(
+        id=schedule.id)).schedule
+    assert stored.next_fire_time == updated.next_fire_time
+    assert when(stored.next_fire_time).minute == 30

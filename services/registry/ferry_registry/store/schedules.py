@@ -186,6 +186,10 @@ class ScheduleStore:
             row.trigger_kind = spec.WhichOneof("trigger")
             if not row.paused:
                 row.next_fire_time = next_fire(spec, row.create_time, now)
+            # A scheduler holding the lease planned with the old trigger: drop the
+            # lease so its release writes nothing and the new plan stands.
+            row.lease_owner = None
+            row.lease_expires_at = None
             row.update_time = now
             return convert.schedule_to_proto(row)
 
@@ -216,6 +220,8 @@ class ScheduleStore:
             row.pause_reason = ""
             row.consecutive_failures = 0
             row.next_fire_time = next_fire(spec, row.create_time, now)
+            row.lease_owner = None
+            row.lease_expires_at = None
             row.update_time = now
             return convert.schedule_to_proto(row)
 
