@@ -42,6 +42,9 @@ from ferry_registry.store.schedules import ScheduleStore
 
 log = logging.getLogger(__name__)
 SYSTEM_CLOCK = SystemClock()
+# Worker threads: up to 64 WatchRun and 16 StreamQueuedRuns streams may hold
+# one each; the rest always serve unary calls (claims, heartbeats, finishes).
+MAX_WORKERS = 128
 
 SERVICE_NAMES = [
     profile_service_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name,
@@ -123,7 +126,7 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
             ExecutionServicer(registry.leases), server)
 
     try:
-        server = create_server(config.address, register, SERVICE_NAMES, max_workers=64,
+        server = create_server(config.address, register, SERVICE_NAMES, max_workers=MAX_WORKERS,
                                interceptors=interceptors, credentials=credentials)
     except (OSError, RuntimeError):
         registry.db.dispose()

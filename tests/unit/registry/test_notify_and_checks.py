@@ -56,3 +56,17 @@ def test_the_name_is_always_checked():
     assert profile_checks.check_name("a" * 64)
     assert profile_checks.check_name("")
     assert profile_checks.check_name("stock-feed_2") == []
+
+
+def test_stream_slots_refuse_beyond_the_limit():
+    import pytest
+    from ferry.errors import UnavailableError
+    from ferry_registry.servicers.common import StreamSlots
+
+    slots = StreamSlots("WatchRun", 1)
+    with slots.hold():
+        with pytest.raises(UnavailableError, match="too many open WatchRun streams"):
+            with slots.hold():
+                pass
+    with slots.hold():
+        pass

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ferry.errors import InvalidArgumentError, Violation
+import contextlib
+import threading
+from collections.abc import Iterator
+
+from ferry.errors import InvalidArgumentError, UnavailableError, Violation
 
 
 def require(**fields: object) -> None:
@@ -11,3 +15,23 @@ def require(**fields: object) -> None:
     if missing:
         raise InvalidArgumentError(
             f"missing required field(s): {', '.join(v.field for v in missing)}", missing)
+
+
+class StreamSlots:
+    """Bounds the server streams of one kind, so long-lived streams never take
+    every worker thread from the unary calls (heartbeats, claims)."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        self._what = what
+        self._limit = limit
+        self._slots = threading.BoundedSemaphore(limit)
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        if not self._slots.acquire(blocking=False):
+            raise UnavailableError(f"too many open {self._what} streams (limit {self._limit}); "
+                                   "retry later")
+        try:
+            yield
+        finally:
+            self._slots.release()

@@ -10,11 +10,12 @@ from ferry.v1 import dispatch_service_pb2_grpc, run_pb2
 
 from ferry_registry import convert
 from ferry_registry.notify import QueuedRunFanout
-from ferry_registry.servicers.common import require
+from ferry_registry.servicers.common import StreamSlots, require
 from ferry_registry.store.leases import DEFAULT_SCHEDULE_LEASE, LeaseStore
 from ferry_registry.store.runs import NewRun, RunStore
 
 STREAM_POLL_SECONDS = 1.0
+MAX_QUEUED_RUN_STREAMS = 16
 
 
 class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
@@ -24,6 +25,7 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         self._leases = leases
         self._fanout = fanout
         self._stopping = stopping
+        self._slots = StreamSlots("StreamQueuedRuns", MAX_QUEUED_RUN_STREAMS)
 
     def AcquireDueSchedules(self, request, context):
         lease = convert.from_duration(
@@ -69,6 +71,10 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
 
     def StreamQueuedRuns(self, request, context):
         """Each queued run goes to one connected scheduler (round robin)."""
+        with self._slots.hold():
+            yield from self._stream(request, context)
+
+    def _stream(self, request, context):
         subscription = self._fanout.subscribe(request.scheduler_id or context.peer())
         context.add_callback(subscription.close)
         try:

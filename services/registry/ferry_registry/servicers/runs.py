@@ -10,10 +10,11 @@ from ferry.v1 import run_service_pb2 as pb
 
 from ferry_registry import convert
 from ferry_registry.notify import RunChanges
-from ferry_registry.servicers.common import require
+from ferry_registry.servicers.common import StreamSlots, require
 from ferry_registry.store.runs import NewRun, RunStore
 
 WATCH_POLL_SECONDS = 1.0
+MAX_WATCH_STREAMS = 64
 DEFAULT_SUMMARY_WINDOW = timedelta(hours=24)
 
 
@@ -22,6 +23,7 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
         self._store = store
         self._changes = changes
         self._stopping = stopping
+        self._slots = StreamSlots("WatchRun", MAX_WATCH_STREAMS)
 
     def StartRun(self, request, context):
         require(profile=request.profile)
@@ -56,12 +58,16 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
     def WatchRun(self, request, context):
         """The run now, then each time it changes (with new events), until terminal."""
         require(id=request.id)
+        with self._slots.hold():
+            yield from self._watch(request.id, context)
+
+    def _watch(self, run_id: str, context):
         context.add_callback(self._changes.bump)  # wake this stream when the client leaves
         last_sequence = 0
         last_sent = b""
         while True:
             version = self._changes.version
-            run, new_events = self._store.snapshot(request.id, last_sequence)
+            run, new_events = self._store.snapshot(run_id, last_sequence)
             encoded = convert.serialize(run)
             if encoded != last_sent or new_events:
                 yield pb.WatchRunResponse(run=run, events=new_events)
