@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -18,11 +17,14 @@ from rich.table import Table
 
 
 def console() -> Console:
-    """A console for stdout; wide and colourless when stdout is not a terminal."""
+    """A console for stdout; colourless and never truncating when stdout is not a
+    terminal (pipes and scripts get whole cells, whatever COLUMNS says)."""
     if sys.stdout.isatty():
         return Console(highlight=False)
-    width = int(os.environ.get("COLUMNS", "200"))
-    return Console(width=width, highlight=False, color_system=None, soft_wrap=False)
+    return Console(width=_PIPE_WIDTH, highlight=False, color_system=None, soft_wrap=False)
+
+
+_PIPE_WIDTH = 4096
 
 
 def message_dict(message: Message) -> dict[str, Any]:
