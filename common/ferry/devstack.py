@@ -16,6 +16,7 @@ import importlib.util
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -31,8 +32,10 @@ DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 DEFAULT_REGISTRY = "127.0.0.1:50051"
 STOP_TIMEOUT = 10.0
 COLORS = {"registry": "35", "scheduler": "36", "runner-1": "32", "runner-2": "33",
-          "devstack": "1"}
+          "stock-http": "34", "devstack": "1"}
 BIN = Path(sys.executable).parent
+# examples/stock-feed.yaml reads http://127.0.0.1:8089/stock.csv
+STOCK_FEED_PORT = 8089
 
 
 class DevStackError(Exception):
@@ -138,6 +141,11 @@ def registry_serving(address: str) -> bool:
         channel.close()
 
 
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
 def module_available(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
@@ -190,13 +198,24 @@ class ExampleSetup:
                 try:
                     profiles = load_profiles(path.read_text(), path.name)
                     for profile in profiles:
-                        client.profiles.ApplyProfile(
-                            profile_service_pb2.ApplyProfileRequest(profile=profile))
+                        stored = client.profiles.ApplyProfile(
+                            profile_service_pb2.ApplyProfileRequest(profile=profile)).profile
                         applied.add(profile.name)
+                        if stored.dry_run_required:
+                            self._dry_run(client, stored)
                 except Exception as exc:  # noqa: BLE001 - report and go on
                     self.report(f"could not apply {path.name}: {exc}")
         self.report(f"applied example profiles: {', '.join(sorted(applied)) or 'none'}")
         return applied
+
+    def _dry_run(self, client: Any, profile: Any) -> None:
+        """The mapping changed since the last run: queue the dry run it now needs."""
+        from ferry.v1 import run_service_pb2
+
+        client.runs.StartRun(run_service_pb2.StartRunRequest(
+            profile=profile.name, dry_run=True,
+            request_id=f"devstack-dry-run:{profile.name}:{profile.revision}"))
+        self.report(f"{profile.name}: mapping changed, dry run queued")
 
     def _apply_with_cli(self, files: list[Path]) -> set[str]:
         if not (BIN / "ferry").exists() or not module_available("ferry_cli.__main__"):
@@ -280,8 +299,8 @@ class DevStack:
             "FERRY_LOG_FORMAT": "human",
             "FERRY_REGISTRY": self.registry,
             "FERRY_AMQP_URL": self.amqp_url,
-            "FERRY_STATE_DIR": str(self.state / "state"),
-            "FERRY_EXAMPLES_DIR": str(self.state / "examples"),
+            "FERRY_STATE_DIR": str(self.state),
+            "FERRY_TARGET_URL": f"sqlite:///{self.state / 'target.db'}",
             "FERRY_EXAMPLE_TARGET_DSN": f"sqlite:///{self.state / 'target.db'}",
             "PYTHONUNBUFFERED": "1",
         })
@@ -313,6 +332,13 @@ class DevStack:
             time.sleep(0.2)
         say("devstack", f"registry serving on {self.registry} "
                         f"(database {self.state / 'registry.db'})")
+        stock = self.state / "examples" / "data" / "stock"
+        if not stock.is_dir() and (self.root / "examples" / "data").is_dir():
+            shutil.copytree(self.root / "examples" / "data", self.state / "examples" / "data",
+                            dirs_exist_ok=True)
+        if stock.is_dir() and port_free(STOCK_FEED_PORT):
+            self.spawn("stock-http", [sys.executable, "-m", "http.server", str(STOCK_FEED_PORT),
+                                      "--bind", "127.0.0.1", "--directory", str(stock)])
         if module_available("ferry_scheduler.__main__"):
             self.spawn("scheduler", [str(BIN / "ferry-scheduler")],
                        FERRY_SCHEDULER_ID="devstack-scheduler")
