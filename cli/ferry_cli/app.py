@@ -10,10 +10,14 @@ from ferry.config import ConfigError
 from ferry.errors import FerryError
 
 from ferry_cli.client import DEFAULT_REGISTRY, DEFAULT_TIMEOUT, CliContext
+from ferry_cli.dashboard import dashboard
 from ferry_cli.errors import CliError, describe_error
 from ferry_cli.profiles import profiles
+from ferry_cli.run_actions import cancel_run, retry_run, start_run
+from ferry_cli.run_details import get_run, run_errors, run_logs
 from ferry_cli.runs import runs
 from ferry_cli.schedules import schedules
+from ferry_cli.watch import watch_run
 
 
 class FerryGroup(click.Group):
@@ -49,3 +53,6 @@ def cli(ctx: click.Context, address: str, output: str, timeout: float) -> None:
 cli.add_command(profiles)
 cli.add_command(schedules)
 cli.add_command(runs)
+cli.add_command(dashboard)
+for _command in (get_run, run_logs, run_errors, watch_run, start_run, cancel_run, retry_run):
+    runs.add_command(_command)

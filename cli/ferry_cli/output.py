@@ -100,3 +100,8 @@ def print_details(pairs: Iterable[tuple[str, str]]) -> None:
     out = console()
     for key, value in pairs:
         out.print(f"{key + ':':<{width + 1}} {value}", markup=False, highlight=False)
+
+
+def format_count(value: int) -> str:
+    """``12345`` -> ``12,345``."""
+    return f"{value:,}"

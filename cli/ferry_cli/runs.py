@@ -15,7 +15,6 @@ from ferry_cli.output import (
     full_time,
     local_time,
     message_dict,
-    print_details,
     print_json,
     print_table,
     short_enum,
@@ -34,6 +33,22 @@ def status_text(run: run_pb2.Run) -> str:
     return text
 
 
+STATUS_STYLES = {
+    run_pb2.RUN_STATUS_FAILED: "bold red",
+    run_pb2.RUN_STATUS_CANCELLED: "magenta",
+    run_pb2.RUN_STATUS_WARNING: "bold yellow",
+    run_pb2.RUN_STATUS_RUNNING: "bold cyan",
+    run_pb2.RUN_STATUS_QUEUED: "blue",
+    run_pb2.RUN_STATUS_COMPLETED: "green",
+    run_pb2.RUN_STATUS_UNCHANGED: "dim green",
+}
+
+
+def status_style(status: int) -> str:
+    """The colour of a run status on a terminal."""
+    return STATUS_STYLES.get(status, "")
+
+
 RUN_COLUMNS = ["ID", "PROFILE", "STATUS", "TRIGGER", "QUEUED", "TOOK", "READ", "CREATED",
                "UPDATED", "SKIPPED", "ERRORS"]
 
@@ -48,7 +63,7 @@ def run_rows(items: list[run_pb2.Run]) -> list[list[str]]:
     ] for r in items]
 
 
-def _counts(counts: run_pb2.RunCounts) -> str:
+def counts_text(counts: run_pb2.RunCounts) -> str:
     parts = [("read", counts.rows_read), ("created", counts.created),
              ("updated", counts.updated), ("unchanged", counts.unchanged),
              ("skipped", counts.skipped), ("errors", counts.errors), ("written", counts.written)]
@@ -88,7 +103,7 @@ def run_details(run: run_pb2.Run) -> list[tuple[str, str]]:
         ("started", full_time(run.start_time)),
         ("finished", full_time(run.end_time)),
         ("took", elapsed(run.start_time, run.end_time)),
-        ("rows", _counts(run.counts)),
+        ("rows", counts_text(run.counts)),
         ("freshness", freshness),
         ("error", run.error_message),
         ("error class", error_class),
@@ -143,15 +158,3 @@ def list_runs(obj: CliContext, limit: int, since: str | None, **flags) -> None: 
         print_json({"runs": [message_dict(r) for r in items]})
     else:
         print_table(RUN_COLUMNS, run_rows(items), empty="no runs")
-
-
-@runs.command("get")
-@click.argument("run_id", metavar="ID")
-@pass_cli
-def get_run(obj: CliContext, run_id: str) -> None:
-    """Show one run."""
-    reply = obj.client.runs.GetRun(run_service_pb2.GetRunRequest(id=run_id))
-    if obj.output == "json":
-        print_json(reply.run)
-    else:
-        print_details(run_details(reply.run))

@@ -144,9 +144,18 @@ def schedule_details(schedule: schedule_pb2.Schedule) -> list[tuple[str, str]]:
         ("catch up", catch_up),
         ("jitter", format_duration(schedule.jitter) if schedule.HasField("jitter") else ""),
         ("overlap", overlap),
-        ("consecutive failures", str(schedule.consecutive_failures)),
+        ("pause reason", schedule.pause_reason),
+        ("consecutive failures", failures_text(schedule)),
         ("created", full_time(schedule.create_time)),
     ]
+
+
+def failures_text(schedule: schedule_pb2.Schedule) -> str:
+    """``2 (auto-pause after 5)``: consecutive failed scheduled runs and the limit."""
+    text = str(schedule.consecutive_failures)
+    if schedule.auto_pause_after > 0:
+        text += f" (auto-pause after {schedule.auto_pause_after})"
+    return text
 
 
 def _print_schedule(obj: CliContext, schedule: schedule_pb2.Schedule) -> None:

@@ -1,0 +1,176 @@
+"""``ferry runs get|logs|errors``: what an operator needs to fix a run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from ferry.engine.results import RejectedRow, write_rejected_csv
+from ferry.v1 import profile_pb2, run_pb2, run_service_pb2
+
+from ferry_cli.client import CliContext
+from ferry_cli.output import (
+    console,
+    full_time,
+    message_dict,
+    print_details,
+    print_json,
+    short_enum,
+)
+from ferry_cli.runs import run_details
+from ferry_cli.timeline import event_line, fetch_events
+
+pass_cli = click.make_pass_decorator(CliContext)
+REJECTED_PAGE = 1000
+
+# What to do, by error class, when the registry gave no hint of its own.
+FALLBACK_HINTS = {
+    run_pb2.ERROR_CLASS_TRANSIENT: "a transient failure (network, timeout, 5xx): "
+                                   "retry with 'ferry runs retry {id}'",
+    run_pb2.ERROR_CLASS_PERMANENT: "retrying alone will not help: fix the source data or the "
+                                   "profile, then 'ferry runs retry {id}'",
+    run_pb2.ERROR_CLASS_CREDENTIALS: "check the profile's credentials reference (env:NAME or "
+                                     "file:/path) on the runners",
+    run_pb2.ERROR_CLASS_SOURCE_SHAPE: "mapped source columns are missing: update the mapping, "
+                                      "dry-run it, then retry",
+    run_pb2.ERROR_CLASS_MAPPING: "fix the mapping ('ferry profiles get {profile}'), dry-run it, "
+                                 "then retry",
+    run_pb2.ERROR_CLASS_ATTEMPTS_EXHAUSTED: "every attempt failed: read 'ferry runs logs {id}' "
+                                            "and the runner logs",
+}
+
+
+def operator_hint(run: run_pb2.Run) -> str:
+    """The registry's hint, else one derived from the error class."""
+    if run.hint:
+        return run.hint
+    template = FALLBACK_HINTS.get(run.error_class, "")
+    return template.format(id=run.id, profile=run.profile)
+
+
+def freshness_text(run: run_pb2.Run) -> str:
+    """``changed by checksum (previous 1a2b, now 3c4d)``."""
+    if not run.HasField("freshness"):
+        return ""
+    evidence = run.freshness
+    verdict = short_enum(run_pb2.FreshnessVerdict.Name(evidence.verdict),
+                         "FRESHNESS_VERDICT_").lower().replace("_", " ")
+    method = short_enum(profile_pb2.FreshnessMethod.Name(evidence.method),
+                        "FRESHNESS_METHOD_").lower().replace("_", " ")
+    text = verdict if method == "-" else f"{verdict} by {method}"
+    tokens = []
+    if evidence.previous_token:
+        tokens.append(f"previous {evidence.previous_token}")
+    if evidence.current_token:
+        tokens.append(f"now {evidence.current_token}")
+    return text + (f" ({', '.join(tokens)})" if tokens else "")
+
+
+def rejected_text(run: run_pb2.Run) -> str:
+    rejected = run.counts.errors + run.counts.skipped
+    if not rejected and not run.rejected_rows_location:
+        return ""
+    where = run.rejected_rows_location or "kept in the registry"
+    return f"{rejected} rows, {where}; as CSV: ferry runs errors {run.id}"
+
+
+def retention_lines(run: run_pb2.Run) -> list[str]:
+    lines = []
+    for action in run.retention_actions:
+        kind = short_enum(run_pb2.RetentionActionKind.Name(action.kind),
+                          "RETENTION_ACTION_KIND_").lower().replace("_", " ")
+        parts = [full_time(action.action_time), kind, action.path, action.detail]
+        lines.append("  ".join(p for p in parts if p and p != "-"))
+    return lines
+
+
+def describe_run(run: run_pb2.Run) -> list[tuple[str, str]]:
+    """run_details with the freshness evidence, hint and rejected rows spelled out."""
+    pairs = dict(run_details(run))
+    pairs["freshness"] = freshness_text(run)
+    pairs["hint"] = operator_hint(run)
+    pairs["rejected rows"] = rejected_text(run)
+    return list(pairs.items())
+
+
+@click.command("get")
+@click.argument("run_id", metavar="ID")
+@click.option("--no-events", is_flag=True, help="Leave out the timeline.")
+@pass_cli
+def get_run(obj: CliContext, run_id: str, no_events: bool) -> None:
+    """Show one run: status, attempts, counts, first error, hint, evidence, timeline."""
+    run = obj.client.runs.GetRun(run_service_pb2.GetRunRequest(id=run_id)).run
+    if obj.output == "json":
+        print_json(run)
+        return
+    print_details(describe_run(run))
+    out = console()
+    retention = retention_lines(run)
+    if retention:
+        out.print("retention:", markup=False)
+        for line in retention:
+            out.print(f"  {line}", markup=False, highlight=False)
+    if no_events:
+        return
+    events = fetch_events(obj.client, run_id)
+    out.print("timeline:" if events else "timeline: no events", markup=False)
+    for event in events:
+        out.print(f"  {event_line(event)}", markup=False, highlight=False)
+
+
+@click.command("logs")
+@click.argument("run_id", metavar="ID")
+@pass_cli
+def run_logs(obj: CliContext, run_id: str) -> None:
+    """Print a run's timeline (status changes, warnings, retries, progress) as log lines."""
+    events = fetch_events(obj.client, run_id)
+    if obj.output == "json":
+        print_json({"events": [message_dict(e) for e in events]})
+        return
+    if not events:
+        # A run without events still exists only if GetRun finds it.
+        obj.client.runs.GetRun(run_service_pb2.GetRunRequest(id=run_id))
+        click.echo(f"run {run_id} has no events yet", err=True)
+    out = console()
+    for event in events:
+        out.print(event_line(event), markup=False, highlight=False)
+
+
+def fetch_rejected(client, run_id: str  # type: ignore[no-untyped-def]
+                   ) -> tuple[list[run_service_pb2.RejectedRow], list[str]]:
+    rows: list[run_service_pb2.RejectedRow] = []
+    columns: list[str] = []
+    token = ""
+    while True:
+        reply = client.runs.ListRejectedRows(run_service_pb2.ListRejectedRowsRequest(
+            run_id=run_id, page_size=REJECTED_PAGE, page_token=token))
+        rows.extend(reply.rows)
+        columns = columns or list(reply.columns)
+        token = reply.next_page_token
+        if not token or not reply.rows:
+            return rows, columns
+
+
+@click.command("errors")
+@click.argument("run_id", metavar="ID")
+@click.option("--output-file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              metavar="FILE", help="Write the CSV here instead of standard output.")
+@pass_cli
+def run_errors(obj: CliContext, run_id: str, output_file: Path | None) -> None:
+    """Rejected rows of a run as CSV: row, outcome, field, message, then the source columns."""
+    rows, columns = fetch_rejected(obj.client, run_id)
+    if obj.output == "json":
+        print_json({"columns": columns, "rows": [message_dict(r) for r in rows]})
+        return
+    rejected = [RejectedRow(row=r.row, outcome=r.outcome, field=r.field, message=r.message,
+                            values=dict(r.values)) for r in rows]
+    if output_file is None:
+        write_rejected_csv(rejected, columns, sys.stdout)
+    else:
+        with output_file.open("w", newline="", encoding="utf-8") as out:
+            write_rejected_csv(rejected, columns, out)
+        click.echo(f"{len(rejected)} rejected rows of run {run_id} written to {output_file}",
+                   err=True)
+    if not rejected:
+        click.echo(f"run {run_id}: no rejected rows kept", err=True)
