@@ -10,6 +10,7 @@
 | ``FERRY_SCHEDULER_POLL_INTERVAL`` | ``1s`` | how often due schedules are acquired |
 | ``FERRY_SCHEDULE_LEASE`` | ``30s`` | lease taken on each acquired schedule |
 | ``FERRY_SCHEDULER_BATCH`` | ``100`` | schedules acquired per pass |
+| ``FERRY_SCHEDULER_PUBLISHERS`` | ``4`` | parallel publishers (AMQP connections) for pushed runs |
 | ``FERRY_OUTBOX_SWEEP_INTERVAL`` | ``5s`` | how often unpublished/unclaimed runs are re-published |
 | ``FERRY_REPUBLISH_AFTER`` | ``30s`` | a published run still unclaimed after this is re-published |
 | ``FERRY_LOG_FORMAT`` | ``json`` | ``json`` or ``human`` |
@@ -41,6 +42,7 @@ class SchedulerConfig:
     poll_interval: timedelta = timedelta(seconds=1)
     schedule_lease: timedelta = timedelta(seconds=30)
     batch_size: int = 100
+    stream_publishers: int = 4
     outbox_sweep_interval: timedelta = timedelta(seconds=5)
     republish_after: timedelta = timedelta(seconds=30)
     log_format: str = "json"
@@ -59,6 +61,7 @@ class SchedulerConfig:
             poll_interval=env.duration("FERRY_SCHEDULER_POLL_INTERVAL", "1s"),
             schedule_lease=env.duration("FERRY_SCHEDULE_LEASE", "30s"),
             batch_size=env.int("FERRY_SCHEDULER_BATCH", 100, minimum=1, maximum=1000),
+            stream_publishers=env.int("FERRY_SCHEDULER_PUBLISHERS", 4, minimum=1, maximum=32),
             outbox_sweep_interval=env.duration("FERRY_OUTBOX_SWEEP_INTERVAL", "5s"),
             republish_after=env.duration("FERRY_REPUBLISH_AFTER", "30s"),
             log_format=env.choice("FERRY_LOG_FORMAT", "json", ("json", "human")),

@@ -89,12 +89,15 @@ class DispatchGateway:
         return list(reply.schedules)  # type: ignore[attr-defined]
 
     def create_run(self, schedule: schedule_pb2.Schedule, fire_time: datetime
-                   ) -> tuple[run_pb2.Run, bool]:
+                   ) -> tuple[run_pb2.Run | None, bool]:
+        """The fire's run and whether this call created it; no run when the
+        registry skipped the fire (overlap policy skip records a missed fire)."""
         reply = self._call(self._client.dispatch.CreateRun, dpb.CreateRunRequest(
             profile=schedule.profile, schedule_id=schedule.id, fire_time=timestamp(fire_time),
             trigger=run_pb2.RUN_TRIGGER_SCHEDULE,
             request_id=fire_request_id(schedule.id, fire_time)))
-        return reply.run, reply.created  # type: ignore[attr-defined]
+        run = reply.run if reply.HasField("run") else None  # type: ignore[attr-defined]
+        return run, reply.created  # type: ignore[attr-defined]
 
     def release(self, schedule_id: str, plan: Plan | None, now: datetime) -> bool:
         """Write the plan's next/last fire times and missed fires; with no plan,

@@ -167,6 +167,10 @@ class SchedulerLoop:
             log.error("cannot create the run for fire %s: %s %s", fire_time.isoformat(),
                       exc.code(), exc.details())  # type: ignore[attr-defined]
             return None
+        if run is None:
+            log.info("fire %s skipped by the registry: a run of the profile is live "
+                     "(overlap skip, recorded as a missed fire)", fire_time.isoformat())
+            return None
         with log_context(run_id=run.id):
             log.info("run %s for fire %s", "created" if created else "already exists",
                      fire_time.isoformat())

@@ -3,8 +3,8 @@ retries, re-queued attempts.
 
 ``StreamQueuedRuns`` pushes each newly queued run to one scheduler. A reader
 thread keeps the stream open (re-opening it with backoff when the registry
-restarts) and hands runs to a publisher thread, which publishes them in
-batches with confirms and marks them published. Runs of schedules (first
+restarts) and hands runs to publisher threads (each with its own connection),
+which publish them in small batches with confirms and mark them published. Runs of schedules (first
 attempt) are left to the scheduling loop that created them.
 """
 
@@ -22,7 +22,7 @@ from ferry_scheduler.handoff import RunHandoff
 
 log = logging.getLogger(__name__)
 
-BATCH = 200
+BATCH = 16
 
 
 def published_by_loop(run: run_pb2.Run) -> bool:
@@ -31,11 +31,10 @@ def published_by_loop(run: run_pb2.Run) -> bool:
 
 
 class QueuedRunStream:
-    def __init__(self, gateway: DispatchGateway, handoff: RunHandoff, *,
+    def __init__(self, gateway: DispatchGateway, *,
                  stopping: threading.Event,
                  initial_backoff: float = 0.1, max_backoff: float = 5.0) -> None:
         self._gateway = gateway
-        self._handoff = handoff
         self._stopping = stopping
         self._initial_backoff = initial_backoff
         self._max_backoff = max_backoff
@@ -91,13 +90,15 @@ class QueuedRunStream:
 
     # -- publishing ------------------------------------------------------------
 
-    def publish(self) -> None:
-        """Publish what the reader receives (runs in its own thread)."""
+    def publish(self, handoff: RunHandoff) -> None:
+        """Publish what the reader receives. Runs in its own thread with its own
+        handoff (AMQP connection); several such threads publish in parallel, so
+        the broker's confirms of one do not hold up the others."""
         while not self._stopping.is_set():
             try:
                 first = self._queue.get(timeout=0.5)
             except queue.Empty:
-                self._handoff.publisher.process_events()
+                handoff.publisher.process_events()
                 continue
             batch = [first]
             while len(batch) < BATCH:
@@ -108,6 +109,6 @@ class QueuedRunStream:
             todo = [r for r in batch if r.status == run_pb2.RUN_STATUS_QUEUED
                     and not published_by_loop(r)]
             try:
-                self._handoff.publish(todo)
+                handoff.publish(todo)
             except Exception:  # noqa: BLE001 - the outbox sweep is the safety net
                 log.exception("publishing %d streamed runs failed", len(todo))

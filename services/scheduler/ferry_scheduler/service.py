@@ -4,7 +4,8 @@ Threads (each publishing thread owns its AMQP connection):
 
 - ``loop``: the scheduling loop (``loop.SchedulerLoop``);
 - ``outbox``: the outbox sweep (``outbox.OutboxSweeper``);
-- ``stream-read`` / ``stream-publish``: runs pushed by ``StreamQueuedRuns``.
+- ``stream-read`` and ``stream-publish-<n>`` (``FERRY_SCHEDULER_PUBLISHERS``
+  of them): runs pushed by ``StreamQueuedRuns``.
 """
 
 from __future__ import annotations
@@ -51,13 +52,16 @@ class SchedulerService:
                                     interval=config.outbox_sweep_interval,
                                     republish_after=config.republish_after,
                                     holding=self.loop.holding)
-        self.stream = QueuedRunStream(self.gateway, handoff("stream"), stopping=self.stopping)
+        self.stream = QueuedRunStream(self.gateway, stopping=self.stopping)
         self._threads = [
             threading.Thread(target=self.loop.run, name="loop"),
             threading.Thread(target=self.outbox.run, name="outbox"),
             threading.Thread(target=self.stream.read, name="stream-read"),
-            threading.Thread(target=self.stream.publish, name="stream-publish"),
         ]
+        self._threads.extend(
+            threading.Thread(target=self.stream.publish, args=(handoff(f"stream-{n}"),),
+                             name=f"stream-publish-{n}")
+            for n in range(config.stream_publishers))
 
     def start(self) -> None:
         for thread in self._threads:

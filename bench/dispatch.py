@@ -1,0 +1,298 @@
+"""Dispatch benchmark: manual runs end to end through registry, scheduler and runners.
+
+Starts a registry (SQLite under bench/.data/, or --database URL), one
+scheduler and two ``ferry-runner`` processes on a private topology of the
+local RabbitMQ, then triggers ``--runs`` manual runs (StartRun) at ``--rate``
+per second, round robin over ``--profiles`` copies of a tiny one-row profile
+(a profile has at most one live run at a time, so one profile would serialise
+the runners). When every run is terminal it prints:
+
+- runs/s: runs finished / (last end time - first queue time);
+- trigger-to-start latency p50/p99: ``start_time - queue_time`` from the registry;
+- beside them, raw pika rates on the same broker: publish with confirm
+  (one message at a time, persistent) and consume with ack;
+
+and PASS/FAIL per target: p50 < 50 ms, p99 < 250 ms, >= 200 runs/s.
+
+    .venv/bin/python bench/dispatch.py --runs 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import grpc
+import pika
+from ferry.amqp.topology import Topology
+from ferry.grpc_client import RegistryClient
+from ferry.v1 import profile_pb2, profile_service_pb2, run_pb2, run_service_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+AMQP_URL = os.environ.get("FERRY_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+TERMINAL = {run_pb2.RUN_STATUS_COMPLETED, run_pb2.RUN_STATUS_WARNING, run_pb2.RUN_STATUS_FAILED,
+            run_pb2.RUN_STATUS_CANCELLED, run_pb2.RUN_STATUS_UNCHANGED}
+TARGETS = {"p50_ms": 50.0, "p99_ms": 250.0, "runs_per_s": 200.0}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serving(address: str) -> bool:
+    channel = grpc.insecure_channel(address)
+    try:
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
+                                                           timeout=0.5)
+        return reply.status == health_pb2.HealthCheckResponse.SERVING
+    except grpc.RpcError:
+        return False
+    finally:
+        channel.close()
+
+
+class Stack:
+    """The processes under test; always stopped (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, workdir: Path, database_url: str, prefix: str, prefetch: int) -> None:
+        self.workdir = workdir
+        self.registry = f"127.0.0.1:{free_port()}"
+        self.prefix = prefix
+        self.children: list[subprocess.Popen[bytes]] = []
+        common = {k: v for k, v in os.environ.items() if not k.startswith("FERRY_")}
+        common.update(FERRY_REGISTRY=self.registry, FERRY_AMQP_URL=AMQP_URL,
+                      FERRY_AMQP_PREFIX=prefix, FERRY_LOG_FORMAT="json",
+                      FERRY_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "warning"), FERRY_STATE_DIR=str(workdir),
+                      FERRY_TARGET_URL=f"sqlite:///{workdir / 'target.db'}",
+                      PYTHONUNBUFFERED="1")
+        self.env = common
+        self.database_url = database_url
+        self.prefetch = prefetch
+
+    def spawn(self, name: str, **env: str) -> None:
+        log = (self.workdir / f"{name}.log").open("ab")
+        self.children.append(subprocess.Popen(
+            [str(BIN / name.split("#")[0])], env={**self.env, **env}, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True, cwd=self.workdir))
+        log.close()
+
+    def start(self) -> None:
+        self.spawn("ferry-registry", FERRY_DATABASE_URL=self.database_url)
+        deadline = time.monotonic() + 60
+        while not serving(self.registry):
+            if time.monotonic() > deadline or self.children[0].poll() is not None:
+                raise RuntimeError(f"registry did not start; see {self.workdir}/ferry-registry.log")
+            time.sleep(0.1)
+        self.spawn("ferry-scheduler", FERRY_SCHEDULER_ID="bench-scheduler")
+        for index in (1, 2):
+            self.spawn(f"ferry-runner#{index}", FERRY_RUNNER_ID=f"bench-runner-{index}",
+                       FERRY_RUNNER_PREFETCH=str(self.prefetch))
+        time.sleep(2.0)  # let the runners connect and the scheduler subscribe
+        for child in self.children:
+            if child.poll() is not None:
+                raise RuntimeError(f"{child.args[0]} exited with {child.returncode}; "
+                                   f"see the logs in {self.workdir}")
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in reversed(self.children):
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait(timeout=10)
+
+
+def tiny_profiles(client: RegistryClient, workdir: Path, count: int) -> list[str]:
+    source = workdir / "tiny.csv"
+    source.write_text("sku,name\nB-1,Bench\n")
+    names = []
+    for index in range(count):
+        name = f"bench-tiny-{index}"
+        client.profiles.ApplyProfile(profile_service_pb2.ApplyProfileRequest(
+            profile=profile_pb2.Profile(
+                name=name, entity_type="products", operation=profile_pb2.OPERATION_IMPORT,
+                source=profile_pb2.Source(kind=profile_pb2.SOURCE_KIND_FILE,
+                                          location=str(source),
+                                          format=profile_pb2.Format(
+                                              kind=profile_pb2.FORMAT_KIND_CSV)),
+                mapping=profile_pb2.Mapping(fields=[
+                    profile_pb2.FieldMapping(target="sku", source="sku"),
+                    profile_pb2.FieldMapping(target="name", source="name")]))))
+        names.append(name)
+    return names
+
+
+def trigger(client: RegistryClient, profiles: list[str], runs: int, rate: float) -> list[str]:
+    """StartRun ``runs`` times, paced at ``rate`` per second by a few threads."""
+    ids: list[str] = [""] * runs
+    started = time.monotonic()
+
+    def one(index: int) -> None:
+        due = started + index / rate
+        pause = due - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        reply = client.runs.StartRun(run_service_pb2.StartRunRequest(
+            profile=profiles[index % len(profiles)], request_id=f"bench-{uuid.uuid4().hex}"))
+        ids[index] = reply.run.id
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(one, range(runs)))
+    return ids
+
+
+def wait_terminal(client: RegistryClient, ids: list[str], timeout: float) -> list[run_pb2.Run]:
+    deadline = time.monotonic() + timeout
+    pending = set(ids)
+    found: dict[str, run_pb2.Run] = {}
+    while pending and time.monotonic() < deadline:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            replies = list(pool.map(
+                lambda run_id: client.runs.GetRun(run_service_pb2.GetRunRequest(id=run_id)).run,
+                sorted(pending)))
+        for run in replies:
+            if run.status in TERMINAL:
+                found[run.id] = run
+                pending.discard(run.id)
+        if pending:
+            time.sleep(1.0)
+    if pending:
+        print(f"warning: {len(pending)} runs not terminal after {timeout:.0f}s")
+    return list(found.values())
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def raw_pika_rates(messages: int) -> tuple[float, float]:
+    """Publish-with-confirm and consume-with-ack rates on a throw-away queue."""
+    queue = f"ferry-bench-raw-{uuid.uuid4().hex[:8]}"
+    connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+    try:
+        channel = connection.channel()
+        channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
+        channel.confirm_delivery()
+        body = b"x" * 64
+        props = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent)
+        started = time.perf_counter()
+        for _ in range(messages):
+            channel.basic_publish("", queue, body, props, mandatory=True)
+        publish_rate = messages / (time.perf_counter() - started)
+        consumer = connection.channel()
+        consumer.basic_qos(prefetch_count=100)
+        got = 0
+        started = time.perf_counter()
+        for method, _props, _body in consumer.consume(queue, inactivity_timeout=5):
+            if method is None:
+                break
+            consumer.basic_ack(method.delivery_tag)
+            got += 1
+            if got == messages:
+                break
+        consume_rate = got / (time.perf_counter() - started)
+        consumer.cancel()
+        channel.queue_delete(queue)
+        return publish_rate, consume_rate
+    finally:
+        connection.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=250.0,
+                        help="StartRun calls per second (default 250)")
+    parser.add_argument("--profiles", type=int, default=200,
+                        help="copies of the tiny profile, used round robin (default 200)")
+    parser.add_argument("--prefetch", type=int, default=4, help="FERRY_RUNNER_PREFETCH")
+    parser.add_argument("--database", default="",
+                        help="registry database URL (default: SQLite under bench/.data)")
+    parser.add_argument("--raw-messages", type=int, default=2000)
+    parser.add_argument("--keep", action="store_true", help="keep bench/.data/<run> logs")
+    args = parser.parse_args(argv)
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    workdir = ROOT / "bench" / ".data" / f"dispatch-{stamp}-{os.getpid()}"
+    workdir.mkdir(parents=True)
+    database = args.database or f"sqlite:///{workdir / 'registry.db'}"
+    prefix = f"ferry-bench-{uuid.uuid4().hex[:8]}"
+    stack = Stack(workdir, database, prefix, args.prefetch)
+    ok = False
+    try:
+        publish_rate, consume_rate = raw_pika_rates(args.raw_messages)
+        stack.start()
+        with RegistryClient(stack.registry, timeout=30) as client:
+            profiles = tiny_profiles(client, workdir, min(args.profiles, args.runs))
+            t0 = time.monotonic()
+            ids = trigger(client, profiles, args.runs, args.rate)
+            trigger_s = time.monotonic() - t0
+            runs = wait_terminal(client, ids, timeout=max(120.0, args.runs / 10))
+        if not runs:
+            print("FAIL: no run finished; see the logs in", workdir)
+            return 1
+        latencies = [(r.start_time.ToDatetime() - r.queue_time.ToDatetime()).total_seconds()
+                     * 1000 for r in runs if r.HasField("start_time")]
+        first = min(r.queue_time.ToDatetime() for r in runs)
+        last = max(r.end_time.ToDatetime() for r in runs)
+        rate = len(runs) / max((last - first).total_seconds(), 1e-9)
+        statuses: dict[str, int] = {}
+        for run in runs:
+            name = run_pb2.RunStatus.Name(run.status).removeprefix("RUN_STATUS_")
+            statuses[name] = statuses.get(name, 0) + 1
+        p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
+        print(f"dispatch benchmark: {len(runs)}/{args.runs} runs terminal {statuses}; "
+              f"triggered at {args.runs / trigger_s:.0f}/s for {trigger_s:.1f}s; "
+              f"2 runners x prefetch {args.prefetch}; registry {database.split(':')[0]}")
+        print(f"  end to end:            {rate:8.1f} runs/s")
+        print(f"  trigger-to-start:      p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   "
+              f"mean {statistics.fmean(latencies):7.1f} ms   max {max(latencies):7.1f} ms")
+        print(f"  raw pika (same broker): publish+confirm {publish_rate:8.0f} msg/s   "
+              f"consume+ack {consume_rate:8.0f} msg/s")
+        checks = [
+            ("trigger-to-start p50 < 50 ms", p50 < TARGETS["p50_ms"]),
+            ("trigger-to-start p99 < 250 ms", p99 < TARGETS["p99_ms"]),
+            (">= 200 runs/s sustained", rate >= TARGETS["runs_per_s"]),
+            ("every run terminal", len(runs) == args.runs),
+        ]
+        for label, passed in checks:
+            print(f"  {'PASS' if passed else 'FAIL'}  {label}")
+        ok = all(passed for _, passed in checks)
+    finally:
+        stack.stop()
+        try:
+            connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+            Topology(prefix).delete(connection.channel())
+            connection.close()
+        except Exception as exc:  # noqa: BLE001 - best effort clean-up
+            print(f"could not delete the bench topology {prefix}: {exc}")
+        if not args.keep and ok:
+            shutil.rmtree(workdir, ignore_errors=True)
+        elif not ok:
+            print(f"logs kept in {workdir}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    threading.current_thread().name = "bench"
+    sys.exit(main())
