@@ -112,17 +112,39 @@ def test_requeued_runs_are_pushed_on_the_queued_run_stream(client, clock, reap, 
     assert received[0].status == run_pb2.RUN_STATUS_QUEUED
 
 
-def test_schedule_auto_pauses_after_consecutive_failures(client):
+def test_schedule_auto_pauses_after_consecutive_permanent_failures(client):
     apply(client)
-    schedule = create_schedule(client, hourly(auto_pause_after=2))
+    schedule = create_schedule(client, hourly(auto_pause_after=3))
     fire = when(schedule.next_fire_time)
-    for index in range(2):
+    permanent = {"error_class": run_pb2.ERROR_CLASS_CREDENTIALS,
+                 "error_message": "HTTP 401 from supplier feed"}
+
+    def fail(index: int, **fields) -> run_pb2.Run:
         created = create_run(client, schedule.id, fire + timedelta(hours=index))
-        finish(client, claim(client, created.run.id), run_pb2.RUN_STATUS_FAILED)
-    stored = client.schedules.GetSchedule(schedule_service_pb2.GetScheduleRequest(
-        id=schedule.id)).schedule
-    assert stored.paused and "2 consecutive failed runs" in stored.pause_reason
-    assert stored.consecutive_failures == 2
+        return finish(client, claim(client, created.run.id), run_pb2.RUN_STATUS_FAILED,
+                      **fields)
+
+    def stored():
+        return client.schedules.GetSchedule(schedule_service_pb2.GetScheduleRequest(
+            id=schedule.id)).schedule
+
+    def warnings(run: run_pb2.Run) -> list[str]:
+        events = client.runs.ListRunEvents(run_service_pb2.ListRunEventsRequest(run_id=run.id))
+        return [e.message for e in events.events if e.type == run_pb2.RUN_EVENT_TYPE_WARNING]
+
+    fail(0, **permanent)
+    # Transient failures (attempts exhausted) neither count nor break the streak.
+    fail(1, error_class=run_pb2.ERROR_CLASS_ATTEMPTS_EXHAUSTED, error_message="timeouts")
+    assert stored().consecutive_failures == 1 and not stored().paused
+    second = fail(2, **permanent)
+    assert any("one more and it auto-pauses" in w for w in warnings(second))
+    assert not stored().paused
+    third = fail(3, **permanent)
+    paused = stored()
+    assert paused.paused and paused.consecutive_failures == 3
+    assert "3 consecutive permanent failures" in paused.pause_reason
+    assert "HTTP 401" in paused.pause_reason
+    assert any("auto-paused" in w for w in warnings(third))
     resumed = client.schedules.ResumeSchedule(schedule_service_pb2.ResumeScheduleRequest(
         id=schedule.id)).schedule
     assert resumed.consecutive_failures == 0 and not resumed.paused

@@ -32,6 +32,10 @@ from ferry_registry.db.models import (
 from ferry_registry.notify import Notifications
 from ferry_registry.store import events
 
+# Failures that repeat until someone acts: they count towards auto-pause.
+PERMANENT_CLASSES = frozenset({run_pb2.ERROR_CLASS_PERMANENT, run_pb2.ERROR_CLASS_CREDENTIALS,
+                               run_pb2.ERROR_CLASS_SOURCE_SHAPE, run_pb2.ERROR_CLASS_MAPPING})
+
 log = logging.getLogger(__name__)
 
 DEFAULT_SCHEDULE_LEASE = timedelta(seconds=30)
@@ -358,22 +362,35 @@ class LeaseStore:
 
     @staticmethod
     def _schedule_outcome(session, row: RunRow, now: datetime) -> None:
-        """Count consecutive failed scheduled runs; auto-pause past the limit."""
+        """Count consecutive permanent failures of scheduled runs: warn on the run one
+        failure before the limit, auto-pause the schedule at the limit. Transient
+        failures (attempts exhausted) neither count nor reset the streak."""
         if not row.schedule_id or row.trigger != run_pb2.RUN_TRIGGER_SCHEDULE or row.dry_run:
             return
         schedule = session.get(ScheduleRow, row.schedule_id)
         if schedule is None:
             return
-        if row.status == run_pb2.RUN_STATUS_FAILED:
+        if row.status == run_pb2.RUN_STATUS_FAILED and row.error_class in PERMANENT_CLASSES:
             schedule.consecutive_failures += 1
             limit = schedule_pb2.Schedule.FromString(schedule.spec).auto_pause_after
             if limit > 0 and schedule.consecutive_failures >= limit and not schedule.paused:
                 schedule.paused = True
                 schedule.next_fire_time = None
                 schedule.pause_reason = (f"auto-paused after {schedule.consecutive_failures} "
-                                         f"consecutive failed runs (last: run {row.id})")
+                                         f"consecutive permanent failures (last: run {row.id}: "
+                                         f"{row.error_message[:200]})")
+                events.append(session, row, now, schedule.pause_reason,
+                              type=run_pb2.RUN_EVENT_TYPE_WARNING,
+                              attributes={"schedule_id": schedule.id, "auto_paused": "true"})
                 log.warning("schedule auto-paused", extra={"fields": {
                     "schedule_id": schedule.id, "profile": schedule.profile}})
+            elif limit > 1 and schedule.consecutive_failures == limit - 1:
+                events.append(session, row, now,
+                              f"schedule {schedule.id} has failed {limit - 1} times in a row "
+                              f"with permanent errors; one more and it auto-pauses",
+                              type=run_pb2.RUN_EVENT_TYPE_WARNING,
+                              attributes={"schedule_id": schedule.id,
+                                          "consecutive_failures": str(limit - 1)})
             schedule.update_time = now
         elif row.status in (run_pb2.RUN_STATUS_COMPLETED, run_pb2.RUN_STATUS_WARNING,
                             run_pb2.RUN_STATUS_UNCHANGED):
