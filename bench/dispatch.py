@@ -70,7 +70,8 @@ def serving(address: str) -> bool:
 class Stack:
     """The processes under test; always stopped (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, workdir: Path, database_url: str, prefix: str, prefetch: int) -> None:
+    def __init__(self, workdir: Path, database_url: str, prefix: str, prefetch: int,
+                 runners: int = 2) -> None:
         self.workdir = workdir
         self.registry = f"127.0.0.1:{free_port()}"
         self.prefix = prefix
@@ -78,12 +79,14 @@ class Stack:
         common = {k: v for k, v in os.environ.items() if not k.startswith("FERRY_")}
         common.update(FERRY_REGISTRY=self.registry, FERRY_AMQP_URL=AMQP_URL,
                       FERRY_AMQP_PREFIX=prefix, FERRY_LOG_FORMAT="json",
-                      FERRY_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "warning"), FERRY_STATE_DIR=str(workdir),
+                      FERRY_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "warning"),
+                      FERRY_STATE_DIR=str(workdir),
                       FERRY_TARGET_URL=f"sqlite:///{workdir / 'target.db'}",
                       PYTHONUNBUFFERED="1")
         self.env = common
         self.database_url = database_url
         self.prefetch = prefetch
+        self.runners = runners
 
     def spawn(self, name: str, **env: str) -> None:
         log = (self.workdir / f"{name}.log").open("ab")
@@ -100,7 +103,7 @@ class Stack:
                 raise RuntimeError(f"registry did not start; see {self.workdir}/ferry-registry.log")
             time.sleep(0.1)
         self.spawn("ferry-scheduler", FERRY_SCHEDULER_ID="bench-scheduler")
-        for index in (1, 2):
+        for index in range(1, self.runners + 1):
             self.spawn(f"ferry-runner#{index}", FERRY_RUNNER_ID=f"bench-runner-{index}",
                        FERRY_RUNNER_PREFETCH=str(self.prefetch))
         time.sleep(2.0)  # let the runners connect and the scheduler subscribe
@@ -180,6 +183,64 @@ def wait_terminal(client: RegistryClient, ids: list[str], timeout: float) -> lis
     return list(found.values())
 
 
+class QueueWatcher:
+    """Consumes (and acks) the run queue in place of runners, noting when each
+    run's request arrived: the dispatch stage alone (registry + scheduler + broker)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.arrived: dict[str, float] = {}
+        self._topology = Topology(prefix)
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._consume, name="watcher", daemon=True)
+
+    def start(self) -> QueueWatcher:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def _consume(self) -> None:
+        from ferry.v1 import run_request_pb2
+
+        connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+        channel = connection.channel()
+        self._topology.declare(channel)
+        channel.basic_qos(prefetch_count=500)
+        self._ready.set()
+        for method, _props, body in channel.consume(self._topology.run_queue,
+                                                     inactivity_timeout=0.2):
+            if self._stop.is_set():
+                break
+            if method is None:
+                continue
+            message = run_request_pb2.RunRequest.FromString(body)
+            self.arrived.setdefault(message.run_id, time.time())
+            channel.basic_ack(method.delivery_tag)
+        channel.cancel()
+        connection.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def dispatch_only(client: RegistryClient, watcher: QueueWatcher, ids: list[str],
+                  timeout: float) -> list[float]:
+    """Milliseconds from each run's queue_time to its request reaching the queue."""
+    deadline = time.monotonic() + timeout
+    while len(set(ids) & watcher.arrived.keys()) < len(ids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    latencies = []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        runs = list(pool.map(
+            lambda run_id: client.runs.GetRun(run_service_pb2.GetRunRequest(id=run_id)).run, ids))
+    for run in runs:
+        if run.id in watcher.arrived:
+            queued = run.queue_time.ToDatetime(tzinfo=UTC).timestamp()
+            latencies.append((watcher.arrived[run.id] - queued) * 1000)
+    return latencies
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -218,6 +279,44 @@ def raw_pika_rates(messages: int) -> tuple[float, float]:
         connection.close()
 
 
+def report(checks: list[tuple[str, bool]]) -> bool:
+    for label, passed in checks:
+        print(f"  {'PASS' if passed else 'FAIL'}  {label}")
+    return all(passed for _, passed in checks)
+
+
+def dispatch_stage(stack: Stack, workdir: Path, args: argparse.Namespace,
+                   publish_rate: float, consume_rate: float) -> int:
+    watcher = QueueWatcher(stack.prefix).start()
+    try:
+        with RegistryClient(stack.registry, timeout=30) as client:
+            profiles = tiny_profiles(client, workdir, min(args.profiles, args.runs))
+            wall0, t0 = time.time(), time.monotonic()
+            ids = trigger(client, profiles, args.runs, args.rate)
+            trigger_s = time.monotonic() - t0
+            latencies = dispatch_only(client, watcher, ids, timeout=60)
+            last = max(watcher.arrived.values(), default=time.time())
+    finally:
+        watcher.stop()
+    if not latencies:
+        print("FAIL: no run request reached the queue")
+        return 1
+    rate = len(latencies) / max(last - wall0, 1e-9)
+    p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
+    print(f"dispatch stage (no runners): {len(latencies)}/{args.runs} requests on the queue; "
+          f"triggered at {args.runs / trigger_s:.0f}/s")
+    print(f"  dispatched:            {rate:8.1f} runs/s")
+    print(f"  queue-to-broker:       p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   "
+          f"max {max(latencies):7.1f} ms")
+    print(f"  raw pika (same broker): publish+confirm {publish_rate:8.0f} msg/s   "
+          f"consume+ack {consume_rate:8.0f} msg/s")
+    ok = report([("queue-to-broker p50 < 50 ms", p50 < TARGETS["p50_ms"]),
+                 ("queue-to-broker p99 < 250 ms", p99 < TARGETS["p99_ms"]),
+                 (">= 200 runs/s dispatched", rate >= TARGETS["runs_per_s"]),
+                 ("every request published", len(latencies) == args.runs)])
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=2000)
@@ -230,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="registry database URL (default: SQLite under bench/.data)")
     parser.add_argument("--raw-messages", type=int, default=2000)
     parser.add_argument("--keep", action="store_true", help="keep bench/.data/<run> logs")
+    parser.add_argument("--without-runners", action="store_true",
+                        help="measure the dispatch stage only: the bench consumes the queue "
+                             "in place of runners (queue_time -> request on the queue)")
     args = parser.parse_args(argv)
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -237,11 +339,16 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True)
     database = args.database or f"sqlite:///{workdir / 'registry.db'}"
     prefix = f"ferry-bench-{uuid.uuid4().hex[:8]}"
-    stack = Stack(workdir, database, prefix, args.prefetch)
+    stack = Stack(workdir, database, prefix, args.prefetch,
+                  runners=0 if args.without_runners else 2)
     ok = False
     try:
         publish_rate, consume_rate = raw_pika_rates(args.raw_messages)
         stack.start()
+        if args.without_runners:
+            code = dispatch_stage(stack, workdir, args, publish_rate, consume_rate)
+            ok = code == 0
+            return code
         with RegistryClient(stack.registry, timeout=30) as client:
             profiles = tiny_profiles(client, workdir, min(args.profiles, args.runs))
             t0 = time.monotonic()
@@ -275,9 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             (">= 200 runs/s sustained", rate >= TARGETS["runs_per_s"]),
             ("every run terminal", len(runs) == args.runs),
         ]
-        for label, passed in checks:
-            print(f"  {'PASS' if passed else 'FAIL'}  {label}")
-        ok = all(passed for _, passed in checks)
+        ok = report(checks)
     finally:
         stack.stop()
         try:
