@@ -125,7 +125,7 @@ def _progress(run: run_pb2.Run, now: datetime) -> str:
         if run.rows_total:
             percent = min(100, run.counts.rows_read * 100 // max(1, run.rows_total))
             done += f"/{run.rows_total:,} {percent}%"
-        return f"{done} rows, {elapsed(run.start_time, run.end_time, now)}"
+        return f"{done} rows {elapsed(run.start_time, run.end_time, now)}"
     if run.status == run_pb2.RUN_STATUS_QUEUED:
         return f"waiting {elapsed(run.queue_time, run.end_time, now)}"
     return elapsed(run.start_time, run.end_time, now)
@@ -136,7 +136,7 @@ def _issue(run: run_pb2.Run) -> str:
         first = run.first_error
         where = f"row {first.row}" + (f" {first.field}" if first.field else "")
         text = f"{where}: {first.message}"
-        return f"{run.error_message} ({text})" if run.error_message else text
+        return f"{run.error_message}; {text}" if run.error_message else text
     if run.error_message:
         return run.error_message
     if run.first_skip_reason:
@@ -148,27 +148,42 @@ def _issue(run: run_pb2.Run) -> str:
     return ""
 
 
-def runs_table(snap: Snapshot) -> Table:
+RUN_HEADERS = [("STATUS", "left"), ("ID", "left"), ("PROFILE", "left"), ("ENTITY", "left"),
+               ("OP", "left"), ("CRE", "right"), ("UPD", "right"), ("SKIP", "right"),
+               ("ERR", "right"), ("STARTED", "left"), ("FINISHED", "left"),
+               ("PROGRESS", "left"), ("ISSUE", "left")]
+
+
+def _run_cells(run: run_pb2.Run, now: datetime) -> list[Text]:
+    style = status_style(run.status)
+    op = short_enum(profile_pb2.Operation.Name(run.operation), "OPERATION_").lower()
+    counts = run.counts
+    return [
+        Text(status_text(run), style=style), Text(run.id), Text(run.profile),
+        Text(run.entity_type or "-"), Text(op), Text(str(counts.created)),
+        Text(str(counts.updated)),
+        Text(str(counts.skipped), style="yellow" if counts.skipped else ""),
+        Text(str(counts.errors), style="red" if counts.errors else ""),
+        Text(local_time(run.start_time, now)), Text(local_time(run.end_time, now)),
+        Text(_progress(run, now)), Text(_issue(run), style=style)]
+
+
+def runs_table(snap: Snapshot, width: int) -> Table:
+    """One line per run. Every column but ISSUE keeps its whole text; ISSUE gets
+    the rest of the width and ends with an ellipsis ("runs get" has it all)."""
+    rows = [_run_cells(run, snap.taken) for run in snap.runs]
+    natural = [max([len(name)] + [row[i].cell_len for row in rows])
+               for i, (name, _) in enumerate(RUN_HEADERS)]
+    issue_width = max(12, width - sum(natural[:-1]) - 2 * (len(RUN_HEADERS) - 1))
     table = Table(title="Runs needing attention", title_justify="left", title_style="bold",
                   box=None, padding=(0, 1), pad_edge=False, header_style="bold")
-    for name, justify in (("STATUS", "left"), ("ID", "left"), ("PROFILE", "left"),
-                          ("ENTITY", "left"), ("OP", "left"), ("CREATED", "right"),
-                          ("UPDATED", "right"), ("SKIPPED", "right"), ("ERRORS", "right"),
-                          ("STARTED", "left"), ("FINISHED", "left"), ("PROGRESS/TOOK", "left"),
-                          ("ISSUE", "left")):
-        table.add_column(name, justify=justify, no_wrap=name != "ISSUE",
-                         overflow="ellipsis" if name != "ISSUE" else "fold")
-    for run in snap.runs:
-        style = status_style(run.status)
-        op = short_enum(profile_pb2.Operation.Name(run.operation), "OPERATION_").lower()
-        counts = run.counts
-        table.add_row(
-            Text(status_text(run), style=style), run.id, run.profile, run.entity_type or "-", op,
-            str(counts.created), str(counts.updated),
-            Text(str(counts.skipped), style="yellow" if counts.skipped else ""),
-            Text(str(counts.errors), style="red" if counts.errors else ""),
-            local_time(run.start_time, snap.taken), local_time(run.end_time, snap.taken),
-            _progress(run, snap.taken), Text(_issue(run), style=style if style else ""))
+    for (name, justify), size in zip(RUN_HEADERS, natural, strict=True):
+        last = name == "ISSUE"
+        table.add_column(name, justify=justify, no_wrap=True, overflow="ellipsis",
+                         min_width=None if last else size,
+                         max_width=issue_width if last else None)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
@@ -200,14 +215,15 @@ def counts_line(snap: Snapshot) -> Text:
     return line
 
 
-def render(snap: Snapshot, address: str, problem: str = "") -> RenderableType:
+def render(snap: Snapshot, address: str, problem: str = "", width: int = 160
+           ) -> RenderableType:
     head = Text.assemble(("Ferry dashboard", "bold"), f"  registry {address}  ",
                          (f"updated {local_time(snap.taken)}", "dim"))
     parts: list[RenderableType] = [head, counts_line(snap)]
     if problem:
         parts.append(Text(problem, style="bold red"))
     parts.append(Text(""))
-    parts.append(runs_table(snap) if snap.runs else Text("No failed, warning, running or "
+    parts.append(runs_table(snap, width) if snap.runs else Text("No failed, warning, running or "
                                                          "queued runs.", style="green"))
     parts.append(Text(""))
     parts.append(schedules_table(snap) if snap.schedules else
@@ -246,7 +262,7 @@ def _watch(obj: CliContext, window: timedelta, interval: float) -> None:
     out = console()
     snap = collect(obj.client, window)
     stop = threading.Event()
-    with Live(render(snap, obj.address), console=out, auto_refresh=False,
+    with Live(render(snap, obj.address, width=out.width), console=out, auto_refresh=False,
               screen=out.is_terminal, redirect_stdout=False) as live:
         try:
             while not stop.wait(interval):
@@ -257,7 +273,7 @@ def _watch(obj: CliContext, window: timedelta, interval: float) -> None:
                     snap.taken = snap.taken  # keep the last good view
                     problem = describe_rpc_error(exc, obj.address, obj.timeout) \
                         + f" (showing {local_time(snap.taken)}; retrying)"
-                live.update(render(snap, obj.address, problem), refresh=True)
+                live.update(render(snap, obj.address, problem, out.width), refresh=True)
         except KeyboardInterrupt:
             pass
 
@@ -281,4 +297,5 @@ def dashboard(obj: CliContext, since: str, watch: bool, interval: float) -> None
     if obj.output == "json":
         print_json(snapshot_json(snap))
     else:
-        console().print(render(snap, obj.address))
+        out = console()
+        out.print(render(snap, obj.address, width=out.width))
