@@ -57,6 +57,10 @@ lint: $(STAMP) $(BUF) ## Lint Python (ruff) and protos (buf lint)
 	$(VENV)/bin/ruff check .
 	cd protos && ../$(BUF) lint
 
+.PHONY: breaking
+breaking: $(BUF) ## Check protos/ for breaking changes against main (buf breaking)
+	cd protos && ../$(BUF) breaking --against '../.git#branch=main,subdir=protos'
+
 .PHONY: bench
 bench: $(STAMP) ## Run the benchmarks under bench/
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done
