@@ -24,9 +24,9 @@ import pika
 import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 from tenacity import (
+    RetryCallState,
     RetryError,
     Retrying,
-    before_sleep_log,
     retry_if_exception_type,
     stop_after_attempt,
     wait_exponential,
@@ -58,6 +58,13 @@ class PublishError(UnavailableError):
     the message). The run stays QUEUED in the registry; publish it again later."""
 
 
+def _log_reconnect(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.warning("AMQP publish failed (%s: %s), attempt %d; reconnecting in %.1fs",
+                type(exc).__name__, exc, state.attempt_number, wait)
+
+
 @dataclass(frozen=True)
 class PublishRetry:
     """How hard to try before giving up on one publish."""
@@ -71,7 +78,7 @@ class PublishRetry:
             stop=stop_after_attempt(self.attempts),
             wait=wait_exponential(multiplier=self.initial_wait, max=self.max_wait),
             retry=retry_if_exception_type(TRANSIENT_ERRORS),
-            before_sleep=before_sleep_log(log, logging.WARNING),
+            before_sleep=_log_reconnect,
             reraise=False,
         )
 

@@ -22,6 +22,10 @@ def main() -> int:
         print(f"ferry-scheduler: configuration error: {exc}", file=sys.stderr)
         return 1
     configure_logging("scheduler", fmt=config.log_format, level=config.log_level)
+    if config.log_level != "debug":
+        # pika logs every refused connection attempt at ERROR; the publisher
+        # logs one line per failed publish instead.
+        logging.getLogger("pika").setLevel(logging.CRITICAL)
     health: GrpcServer | None = None
     if config.health_address is not None:
         try:
