@@ -13,6 +13,7 @@ from ferry.v1 import run_pb2, run_service_pb2
 from rich.console import Console, Group
 from rich.live import Live
 from rich.progress_bar import ProgressBar
+from rich.table import Table
 from rich.text import Text
 
 from ferry_cli.client import CliContext
@@ -108,9 +109,9 @@ class LiveView:
 
     def __init__(self, out: Console) -> None:
         self._out = out
+        self._run: run_pb2.Run | None = None
         self._live = Live(console=out, auto_refresh=True, refresh_per_second=4,
                           transient=True, get_renderable=self._render)
-        self._run: run_pb2.Run | None = None
 
     def __enter__(self) -> LiveView:
         self._live.start()
@@ -136,8 +137,9 @@ class LiveView:
         bar = ProgressBar(total=float(run.rows_total) if run.rows_total else None,
                           completed=float(run.counts.rows_read), width=40,
                           pulse=not run.rows_total and run.status == run_pb2.RUN_STATUS_RUNNING)
-        line = Text(progress_text(run))
-        return Group(head, Group(bar, line))
+        progress = Table.grid(padding=(0, 2))
+        progress.add_row(bar, Text(progress_text(run)))
+        return Group(head, progress)
 
 
 def follow(client, run_id: str, view) -> run_pb2.Run:  # type: ignore[no-untyped-def]

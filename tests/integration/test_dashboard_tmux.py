@@ -68,11 +68,11 @@ class Tmux:
         return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
                               text=True, check=check, timeout=10)
 
-    def screen(self, *, colours: bool = False) -> str:
-        return self("capture-pane", "-p", *(["-e"] if colours else []), "-t", "dash").stdout
+    def screen(self, *, colours: bool = False, session: str = "dash") -> str:
+        return self("capture-pane", "-p", *(["-e"] if colours else []), "-t", session).stdout
 
-    def alive(self) -> bool:
-        return self("has-session", "-t", "dash", check=False).returncode == 0
+    def alive(self, session: str = "dash") -> bool:
+        return self("has-session", "-t", session, check=False).returncode == 0
 
     def kill(self) -> None:
         self("kill-server", check=False)
@@ -159,3 +159,23 @@ def test_dashboard_watch_in_a_terminal(run_cli, registry, services, tmp_path, tm
     while tmux.alive() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not tmux.alive(), tmux.screen()
+
+
+def test_start_wait_in_a_terminal_ends_with_the_status(run_cli, registry, services, tmp_path,
+                                                      tmux):
+    """On a terminal, --wait draws a live progress view; the outcome stays on the
+    screen and the exit status follows the run."""
+    apply_profiles(registry, tmp_path)
+    ferry = f"env -u COLUMNS -u LINES FERRY_REGISTRY={registry.address} {BIN / 'ferry'}"
+    script = (f"{ferry} runs start warn --wait; echo EXIT=$?; "
+              f"{ferry} runs start bad --wait; echo EXIT=$?; sleep 60")
+    tmux("new-session", "-d", "-s", "wait", "-x", str(WIDTH), "-y", str(HEIGHT),
+         "sh", "-c", script)
+    wait_until(lambda: tmux.screen(session="wait").count("EXIT=") == 2, timeout=30,
+               what="both runs to end on the tmux screen")
+    screen = tmux.screen(session="wait")
+    codes = [line for line in screen.splitlines() if line.startswith("EXIT=")]
+    assert codes == ["EXIT=2", "EXIT=1"], screen
+    assert "WARNING: read 20" in screen and "FAILED: read 20" in screen
+    assert "first error: row 3, price" in screen and "hint:" in screen
+    assert "Traceback" not in screen
