@@ -95,3 +95,46 @@ def test_unreachable_database_is_transient(tmp_path):
     with pytest.raises(TransientSourceError) as info:
         run_profile(_profile(path), dry_run=False, default_target_url=url)
     assert "pw-do-not-show" not in str(info.value)
+
+
+def test_export_from_an_unreachable_database_is_transient(tmp_path):
+    export = pb.Profile(
+        name="out",
+        entity_type="products",
+        operation=pb.OPERATION_EXPORT,
+        export=pb.ExportSpec(directory=str(tmp_path / "out")),
+    )
+    url = "postgresql+psycopg://postgres:pw-do-not-show@127.0.0.1:9/none"
+    with pytest.raises(TransientSourceError) as info:
+        run_profile(export, dry_run=False, default_target_url=url)
+    assert "pw-do-not-show" not in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_fresh_table_copy_falls_back_when_a_key_appears(tmp_path, postgres_url, q):
+    """A concurrent writer inserts a key after the run found the table empty:
+    the direct COPY hits the unique key and the batch is merged instead."""
+    import sqlalchemy as sa
+
+    from ferry.engine import get_entity
+    from ferry.engine.batch import Batch
+    from ferry.engine.targets.sql_target import open_writer
+
+    schema = get_entity("products")
+    engine, writer = open_writer(
+        postgres_url, schema, "products", ["sku", "name"], ("sku",), dry_run=False
+    )
+    try:
+        other = sa.create_engine(postgres_url)
+        with other.begin() as conn:
+            conn.exec_driver_sql("insert into products (sku, name) values ('B', 'theirs')")
+        other.dispose()
+        counts = writer.write(Batch([["A", "B"], ["a", "ours"], [1, 2]]))
+        assert counts == (1, 1, 0)
+        assert q(postgres_url, "select sku, name from products order by sku") == [
+            ("A", "a"),
+            ("B", "ours"),
+        ]
+    finally:
+        writer.close()
+        engine.dispose()

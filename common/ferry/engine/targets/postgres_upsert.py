@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -54,6 +55,19 @@ class PostgresWriter(TargetWriter):
         cols = [*columns, HASH_COLUMN]
         col_list = sql.SQL(", ").join(ident(c) for c in cols)
         self._stage_ready = False
+        # Empty at the start: during the first source part every key is new
+        # (the pipeline drops duplicates), so batches COPY straight into the
+        # table; a unique violation (a concurrent writer) falls back to the
+        # staged merge for that batch.
+        self._fresh = (
+            not exists
+            or self._con.execute(sql.SQL("SELECT 1 FROM {t} LIMIT 1").format(t=t)).fetchone()
+            is None
+        )
+        self._con.rollback()
+        self._copy_direct = sql.SQL("COPY {t} ({cols}, {upd}) FROM STDIN").format(
+            t=t, cols=col_list, upd=ident(UPDATED_COLUMN)
+        )
         self._create_stage = sql.SQL(
             "CREATE TEMP TABLE IF NOT EXISTS {s} ON COMMIT DELETE ROWS AS "
             "SELECT {cols} FROM {t} WITH NO DATA"
@@ -112,7 +126,7 @@ class PostgresWriter(TargetWriter):
         return self.lookup(batch.keys(self._key_index))
 
     def lookup(self, keys: list[Any]) -> dict[Any, int]:
-        if not self._exists or not keys:
+        if not self._exists or self._fresh or not keys:
             return {}
         if len(self._key) == 1:
             arrays = [keys]
@@ -133,6 +147,29 @@ class PostgresWriter(TargetWriter):
             raise _error(exc) from None
         return created, updated, unchanged
 
+    def _direct(self, cols: list[list]) -> bool:
+        """COPY into the table itself; False when a key already exists."""
+        con = self._con
+        now = datetime.now(UTC)
+        try:
+            with con.cursor() as cur:
+                with cur.copy(self._copy_direct) as copy:
+                    write_row = copy.write_row
+                    for row in zip(*cols, strict=True):
+                        write_row((*row, now))
+            con.commit()
+            return True
+        except psycopg.errors.UniqueViolation:
+            con.rollback()
+            self._fresh = False
+            return False
+        except psycopg.Error as exc:
+            try:
+                con.rollback()
+            except psycopg.Error:
+                pass
+            raise _error(exc) from None
+
     def write(self, batch: Batch) -> tuple[int, int, int]:
         con = self._con
         cols = list(batch.cols)
@@ -141,6 +178,8 @@ class PostgresWriter(TargetWriter):
                 json.dumps(x, ensure_ascii=False, default=str) if x is not None else None
                 for x in cols[i]
             ]
+        if self._fresh and self._direct(cols):
+            return len(batch), 0, 0
         try:
             with con.cursor() as cur:
                 if not self._stage_ready:
@@ -163,7 +202,7 @@ class PostgresWriter(TargetWriter):
         return created, changed - created, len(batch) - changed
 
     def end_part(self) -> None:
-        pass
+        self._fresh = False
 
     def close(self) -> None:
         try:
