@@ -115,7 +115,6 @@ def test_fresh_table_copy_falls_back_when_a_key_appears(tmp_path, postgres_url, 
     """A concurrent writer inserts a key after the run found the table empty:
     the direct COPY hits the unique key and the batch is merged instead."""
     import sqlalchemy as sa
-
     from ferry.engine import get_entity
     from ferry.engine.batch import Batch
     from ferry.engine.targets.sql_target import open_writer
