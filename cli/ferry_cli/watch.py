@@ -72,7 +72,10 @@ def _seconds(value: float) -> str:
 
 def final_line(run: run_pb2.Run) -> str:
     """``run ID COMPLETED: read 10, created 10`` plus error and hint lines when failed."""
-    line = f"run {run.id} {status_text(run)}: {counts_text(run.counts)}"
+    counts = counts_text(run.counts)
+    if run.status == run_pb2.RUN_STATUS_UNCHANGED and counts == "none":
+        counts = "source unchanged, nothing read"
+    line = f"run {run.id} {status_text(run)}: {counts}"
     extra = []
     if run.error_message:
         extra.append(f"  error: {run.error_message}")
