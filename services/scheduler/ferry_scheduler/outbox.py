@@ -4,8 +4,9 @@ Every ``FERRY_OUTBOX_SWEEP_INTERVAL`` the sweep asks the registry for QUEUED
 runs that were never published, or were published before
 ``now - FERRY_REPUBLISH_AFTER`` and are still unclaimed (the message was lost:
 broker restart, purge, a publish that never got its confirm), publishes them
-again and marks them published. A duplicate message is harmless: the runner's
-claim lets one delivery through and drops the others.
+again and marks them published. Runs queued in the last two seconds are left to
+the loop or the stream that is publishing them. A duplicate message is
+harmless: the runner's claim lets one delivery through and drops the others.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import grpc
 from ferry.clock import Clock
@@ -26,6 +27,9 @@ from ferry_scheduler.retry import is_transient
 log = logging.getLogger(__name__)
 
 SWEEP_LIMIT = 500
+# A run queued less than this ago is being published by the loop or the stream
+# right now (the registry lists never-published runs at once); leave it to them.
+FRESH = timedelta(seconds=2)
 
 
 class OutboxSweeper:
@@ -57,9 +61,11 @@ class OutboxSweeper:
 
     def sweep_once(self) -> int:
         """One sweep; returns how many runs were published."""
-        cutoff = self._clock.now() - self._republish_after
-        runs = [r for r in self._gateway.runs_to_publish(cutoff, self._limit)
-                if not self._holding(r.id)]
+        now = self._clock.now()
+        fresh = now - min(FRESH, self._republish_after)
+        runs = [r for r in self._gateway.runs_to_publish(now - self._republish_after,
+                                                         self._limit)
+                if not self._holding(r.id) and r.queue_time.ToDatetime(tzinfo=UTC) < fresh]
         published = 0
         for run in runs:
             count = self._sweeps_of.pop(run.id, 0) + 1
