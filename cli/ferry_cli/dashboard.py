@@ -270,7 +270,6 @@ def _watch(obj: CliContext, window: timedelta, interval: float) -> None:
                 try:
                     snap = collect(obj.client, window)
                 except grpc.RpcError as exc:
-                    snap.taken = snap.taken  # keep the last good view
                     problem = describe_rpc_error(exc, obj.address, obj.timeout) \
                         + f" (showing {local_time(snap.taken)}; retrying)"
                 live.update(render(snap, obj.address, problem, out.width), refresh=True)

@@ -239,3 +239,25 @@ def test_schedule_get_shows_pause_reason_and_auto_pause_limit(invoke, fake_regis
     out = invoke("schedules", "get", "s-1").stdout
     assert "pause reason:         auto-paused after 5 consecutive failed runs" in out
     assert "consecutive failures: 5 (auto-pause after 5)" in out
+
+
+def test_dashboard_watch_keeps_the_last_view_when_the_registry_is_down(invoke, fake_registry):
+    calls = []
+
+    def summarize(request):
+        calls.append(request)
+        if len(calls) == 2:
+            return FakeRpcError(grpc.StatusCode.UNAVAILABLE, "connection refused")
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C during the next refresh
+        return run_service_pb2.SummarizeRunsResponse(counts=[
+            run_service_pb2.StatusCount(status=run_pb2.RUN_STATUS_COMPLETED, count=3)])
+
+    fake_registry.replies.update(
+        SummarizeRuns=summarize, ListRuns=run_service_pb2.ListRunsResponse(),
+        ListSchedules=schedule_service_pb2.ListSchedulesResponse())
+    result = invoke("--registry", "10.1.1.1:5", "dashboard", "--watch", "--interval", "0.5")
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 3
+    assert "registry unreachable at 10.1.1.1:5" in result.stdout and "retrying" in result.stdout
+    assert "completed 3" in result.stdout  # the last good counts stay on screen
