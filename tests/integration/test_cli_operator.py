@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from ferry.grpc_client import RegistryClient
 from ferry.v1 import profile_pb2
 
 from tests.integration.runner import stack
-from tests.support.processes import ServiceProcess
+from tests.support.processes import BIN, ServiceProcess, base_env
 
 pytestmark = [pytest.mark.rabbitmq,
               pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
@@ -175,3 +176,35 @@ def test_failed_run_from_dashboard_to_rejected_rows(cli, registry, services, tmp
     assert retried.returncode == 1, retried.stdout + retried.stderr
     final = json.loads(retried.stdout)
     assert final["retryOf"] == bad_id and final["status"] == "RUN_STATUS_FAILED"
+
+
+def test_watch_follows_a_live_run_to_its_cancellation(cli, registry, services, tmp_path):
+    """``runs watch`` on a running run streams until the end; ``runs cancel``
+    stops the run at a batch boundary and the watch exits 1 with CANCELLED."""
+    big = stack.write_products_csv(tmp_path / "big.csv", 400_000)
+    with RegistryClient(registry.address) as client:
+        stack.apply_profile(client, stack.products_profile("big", big, batch_size=200,
+                                                           max_attempts=1))
+        started = cli("runs", "start", "big")
+        assert started.returncode == 0, started.stderr
+        run_id = started.stdout.split()[2]
+        stack.wait_for(lambda: stack.get_run(client, run_id).counts.rows_read > 0, 30,
+                       "the run to read rows")
+        watch = subprocess.Popen([str(BIN / "ferry"), "runs", "watch", run_id],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=base_env(FERRY_REGISTRY=registry.address))
+        try:
+            time.sleep(0.5)
+            assert watch.poll() is None, "watch ended while the run was running"
+            cancelled = cli("runs", "cancel", run_id, "--reason", "wrong supplier file")
+            assert cancelled.returncode == 0, cancelled.stderr
+            assert "cancellation requested" in cancelled.stdout
+            out, err = watch.communicate(timeout=30)
+        finally:
+            if watch.poll() is None:
+                watch.kill()
+                watch.wait()
+        final = stack.get_run(client, run_id)
+    assert watch.returncode == 1, out + err
+    assert f"run {run_id} CANCELLED" in out and "wrong supplier file" in out
+    assert 0 < final.counts.rows_read < 400_000
