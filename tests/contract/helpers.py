@@ -56,9 +56,9 @@ def create_schedule(client: RegistryClient, schedule: schedule_pb2.Schedule,
 
 
 def start_run(client: RegistryClient, profile_name: str = "stock", *, dry_run: bool = False,
-              request_id: str = "") -> run_pb2.Run:
+              force: bool = False, request_id: str = "") -> run_pb2.Run:
     return client.runs.StartRun(run_service_pb2.StartRunRequest(
-        profile=profile_name, dry_run=dry_run, request_id=request_id)).run
+        profile=profile_name, dry_run=dry_run, force=force, request_id=request_id)).run
 
 
 def get_run(client: RegistryClient, run_id: str) -> run_pb2.Run:

@@ -184,7 +184,7 @@ def test_dry_run_clears_the_dry_run_gate_only_for_the_current_mapping(client):
             profile_service_pb2.GetProfileRequest(name="stock")).profile.dry_run_required
 
     assert required()
-    live = start_run(client)
+    live = start_run(client, force=True)
     finish(client, claim(client, live.id))
     assert required()
     failed_dry = start_run(client, dry_run=True)

@@ -5,7 +5,9 @@
   and counted. Never requeued in a loop.
 - ClaimRun -> CLAIMED: ack at once (the registry lease carries the run from
   now on, so RabbitMQ's consumer timeout is never hit), then execute.
-  ALREADY_CLAIMED / FINISHED / STALE: ack, drop, count as duplicate.
+  ALREADY_CLAIMED / FINISHED / STALE: ack, drop, count as duplicate. FINISHED
+  includes a live run the registry ended FAILED at claim time because the
+  profile needs a dry run after a mapping change: it is never executed.
   DEFERRED: ack; the run stays QUEUED and the scheduler republishes it.
 - Registry unreachable (after retries) or shutting down before the claim:
   ``nack(requeue=True)`` after a short pause. The request is never lost: the
@@ -21,6 +23,7 @@ from ferry.amqp.consumer import Delivery
 from ferry.logs import log_context
 from ferry.retry import RetryStopped, is_transient_rpc_error
 from ferry.v1 import execution_service_pb2 as ex
+from ferry.v1 import run_pb2
 
 from ferry_runner.execution import RunExecutor
 from ferry_runner.metrics import RunnerMetrics
@@ -91,9 +94,13 @@ class RunRequestHandler:
         if decision is ClaimDecision.DUPLICATE:
             delivery.ack()
             self._metrics.inc("duplicates", outcome=outcome)
+            # FINISHED also covers a run the registry ended at claim time without
+            # executing it (the dry-run gate): its status and message say why.
             log.info("duplicate run request dropped (%s)", outcome,
                      extra={"fields": {"claim_outcome": outcome,
-                                       "redelivered": delivery.redelivered}})
+                                       "redelivered": delivery.redelivered,
+                                       "run_status": run_pb2.RunStatus.Name(reply.run.status),
+                                       "run_error": reply.run.error_message[:200]}})
             return
         if decision is ClaimDecision.DEFERRED:
             delivery.ack()

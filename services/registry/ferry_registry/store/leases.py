@@ -19,7 +19,7 @@ from ferry.errors import FailedPreconditionError, InvalidArgumentError, NotFound
 from ferry.metrics import FerryMetrics
 from ferry.v1 import execution_service_pb2, profile_pb2, run_pb2, schedule_pb2
 
-from ferry_registry import convert
+from ferry_registry import convert, dry_run_gate
 from ferry_registry.db.engine import Database
 from ferry_registry.db.models import (
     FreshnessTokenRow,
@@ -159,6 +159,10 @@ class LeaseStore:
                 events.status_changed(session, row, now, row.error_message)
                 self._notes.run_changed(session)
                 return Claim(Outcome.CLAIM_OUTCOME_FINISHED, convert.run_to_proto(row))
+            if dry_run_gate.blocks(dry_run=row.dry_run, force=row.force,
+                                   dry_run_required=profile_row.dry_run_required):
+                self._gate(session, row, profile_row, now)
+                return Claim(Outcome.CLAIM_OUTCOME_FINISHED, convert.run_to_proto(row))
             other = session.scalar(sa.select(RunRow.id).where(
                 RunRow.profile == row.profile, RunRow.status == run_pb2.RUN_STATUS_RUNNING,
                 RunRow.id != row.id).limit(1))
@@ -186,6 +190,22 @@ class LeaseStore:
             self._notes.run_changed(session)
             return Claim(Outcome.CLAIM_OUTCOME_CLAIMED, convert.run_to_proto(row),
                          convert.profile_to_proto(profile_row), row.fencing_token, expires)
+
+    def _gate(self, session, row: RunRow, profile_row: ProfileRow, now: datetime) -> None:
+        """End a live run held back by the dry-run gate: FAILED (MAPPING) without
+        executing; not counted towards (nor resetting) the schedule's auto-pause."""
+        row.status = run_pb2.RUN_STATUS_FAILED
+        row.error_class = run_pb2.ERROR_CLASS_MAPPING
+        row.error_message = dry_run_gate.gated_message(row.profile)
+        row.hint = dry_run_gate.gated_hint(row.profile, profile_row.mapping_digest)
+        row.end_time = row.update_time = now
+        row.lease_owner = None
+        row.lease_expires_at = None
+        events.status_changed(session, row, now, row.error_message)
+        events.log_after_commit(session, "run held by the dry-run gate", row,
+                                mapping_digest=profile_row.mapping_digest)
+        events.count_finished(session, self._metrics, row)
+        self._notes.run_changed(session)
 
     def _hold(self, session, holder: Holder, now: datetime,
               lease: timedelta | None = None) -> RunRow:

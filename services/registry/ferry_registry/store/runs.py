@@ -13,7 +13,7 @@ from ferry.metrics import FerryMetrics
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2, schedule_pb2
 from sqlalchemy.exc import IntegrityError
 
-from ferry_registry import convert
+from ferry_registry import convert, dry_run_gate
 from ferry_registry.db.engine import Database
 from ferry_registry.db.models import (
     MissedFireRow,
@@ -129,6 +129,10 @@ class RunStore:
         row = self._find_existing(session, new)
         if row is not None:
             return Created(convert.run_to_proto(row), False)
+        if new.trigger != run_pb2.RUN_TRIGGER_SCHEDULE and dry_run_gate.blocks(
+                dry_run=new.dry_run, force=new.force,
+                dry_run_required=profile_row.dry_run_required):
+            raise FailedPreconditionError(dry_run_gate.refusal(new.profile))
         profile = profile_pb2.Profile.FromString(profile_row.spec)
         schedule_spec = None
         if new.schedule_id:
