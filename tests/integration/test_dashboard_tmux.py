@@ -76,6 +76,9 @@ class Tmux:
 
     def kill(self) -> None:
         self("kill-server", check=False)
+        # tmux leaves its socket file behind; remove ours.
+        folder = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+        (folder / self.socket).unlink(missing_ok=True)
 
 
 @pytest.fixture
