@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from ferry.config import ConfigError, Env
+from ferry.security.paths import file_roots_from_env
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 
@@ -23,6 +24,17 @@ class RegistryConfig:
     - ``FERRY_LOG_LEVEL``: default ``info``.
     - ``FERRY_REAPER_INTERVAL``: how often expired run leases are reaped (default ``2s``).
     - ``FERRY_DEFAULT_MAX_ATTEMPTS``: attempts per run when the profile sets none (default 3).
+    - ``FERRY_KEEP_RUNS_DAYS``: run history kept, in days, when the profile's
+      ``retention.keep_runs_days`` is 0 (default 90).
+    - ``FERRY_KEEP_MIN_RUNS``: newest runs kept per profile whatever their age, when the
+      profile's ``retention.keep_min_runs`` is 0 (default 100).
+    - ``FERRY_JANITOR_INTERVAL``: how often the janitor purges old runs and failed
+      source files (default ``10m``).
+    - ``FERRY_TARGET_URL``: target store ValidateProfile checks for profiles without
+      ``target.dsn_ref`` (default ``sqlite:///<FERRY_STATE_DIR>/target.db``, the
+      runner's default; set it to the runners' value).
+    - ``FERRY_FILE_ROOTS``: folders file sources must stay within (``:``-separated;
+      unset: no confinement), for ValidateProfile and the janitor.
     """
 
     address: str = DEFAULT_ADDRESS
@@ -33,6 +45,11 @@ class RegistryConfig:
     reaper_interval: timedelta = timedelta(seconds=2)
     default_max_attempts: int = 3
     grace: float = 5.0
+    keep_runs_days: int = 90
+    keep_min_runs: int = 100
+    janitor_interval: timedelta = timedelta(minutes=10)
+    target_url: str = ""
+    file_roots: tuple[Path, ...] | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RegistryConfig:
@@ -52,6 +69,12 @@ class RegistryConfig:
         interval = env.duration("FERRY_REAPER_INTERVAL", "2s")
         if interval <= timedelta(0):
             raise ConfigError("FERRY_REAPER_INTERVAL must be greater than zero")
+        janitor_interval = env.duration("FERRY_JANITOR_INTERVAL", "10m")
+        if janitor_interval <= timedelta(0):
+            raise ConfigError("FERRY_JANITOR_INTERVAL must be greater than zero")
+        roots = file_roots_from_env(env)
+        target = env.str("FERRY_TARGET_URL", "") or \
+            f"sqlite:///{state_dir.absolute() / 'target.db'}"
         return cls(
             address=address,
             database_url=url,
@@ -62,4 +85,9 @@ class RegistryConfig:
             reaper_interval=interval,
             default_max_attempts=env.int("FERRY_DEFAULT_MAX_ATTEMPTS", 3, minimum=1,
                                          maximum=100),
+            keep_runs_days=env.int("FERRY_KEEP_RUNS_DAYS", 90, minimum=1, maximum=36500),
+            keep_min_runs=env.int("FERRY_KEEP_MIN_RUNS", 100, minimum=0),
+            janitor_interval=janitor_interval,
+            target_url=target,
+            file_roots=tuple(roots) if roots is not None else None,
         )
