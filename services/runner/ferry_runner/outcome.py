@@ -129,6 +129,11 @@ def finish_from_result(result: Any) -> FinishPlan:
     first = getattr(result, "first_error", None)
     error_class = _text(getattr(result, "error_class", "")).upper()
     hint = HINTS.get(error_class, "") if status == "FAILED" else ""
+    if status == "FAILED" and first is not None:
+        # Failed on the error threshold: the rows are the problem, not the source.
+        hint = (f"rows were rejected above the profile's error threshold (first: row "
+                f"{first.row}, field {_text(first.field) or '-'}); list them with `ferry runs "
+                f"errors RUN_ID`, fix the source data or the mapping, or raise error_threshold")
     return FinishPlan(
         status=status,
         counts=counts_dict(getattr(result, "counts", None)),

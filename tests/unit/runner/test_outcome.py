@@ -94,6 +94,16 @@ def test_failed_result_gets_the_hint_of_its_class() -> None:
     assert "source.credentials" in plan.hint
 
 
+def test_run_failed_on_the_error_threshold_points_at_the_rejected_rows() -> None:
+    plan = finish_from_result(Result("FAILED", Counts(rows_read=20, errors=5),
+                                     first_error=RowError(4, "price", "not a number"),
+                                     error_class="PERMANENT",
+                                     error_message="too many rows in error: 5 of 20"))
+    assert "error threshold" in plan.hint and "ferry runs errors" in plan.hint
+    assert "row 4, field price" in plan.hint
+    assert "source.location" not in plan.hint
+
+
 def test_unknown_status_is_refused() -> None:
     with pytest.raises(ValueError):
         finish_from_result(Result("DONE"))
