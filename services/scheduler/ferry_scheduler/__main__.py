@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 
 from ferry.config import ConfigError
@@ -13,6 +14,20 @@ from ferry_scheduler.config import SchedulerConfig
 from ferry_scheduler.service import SchedulerService
 
 log = logging.getLogger("ferry_scheduler")
+
+
+def check_free(address: str) -> None:
+    """Raise OSError (before gRPC logs its own lines) when the port is taken."""
+    host, _, port = address.rpartition(":")
+    if not port.isdigit() or int(port) == 0:
+        return
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]") or "0.0.0.0", int(port)))
+        except OSError as exc:
+            raise OSError(exc.strerror or str(exc)) from None
 
 
 def main() -> int:
@@ -29,6 +44,7 @@ def main() -> int:
     health: GrpcServer | None = None
     if config.health_address is not None:
         try:
+            check_free(config.health_address)
             health = create_server(config.health_address, lambda _server: None, [])
         except (OSError, RuntimeError) as exc:
             print(f"ferry-scheduler: cannot serve gRPC health on {config.health_address}: "
