@@ -7,15 +7,17 @@ import os
 import socket
 import sys
 import threading
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
+import grpc
 from ferry.amqp.consumer import MessageConsumer
 from ferry.amqp.topology import Topology
 from ferry.config import ConfigError
-from ferry.grpc_client import RegistryClient
 from ferry.grpc_server import GrpcServer, create_server
-from ferry.logs import configure_logging
+from ferry.logs import configure_logging, set_redactor
 from ferry.metrics import METRICS, start_metrics_server
+from ferry.secrets import SecretRedactor
+from ferry.security.clients import ClientSecurity
 
 from ferry_runner.config import RunnerConfig
 from ferry_runner.execution import RunExecutor
@@ -55,27 +57,30 @@ def _check_free(address: str) -> None:
             raise OSError(f"FERRY_RUNNER_HEALTH={address}: {exc.strerror or exc}") from None
 
 
-def _start_health(config: RunnerConfig) -> GrpcServer:
+def _start_health(config: RunnerConfig,
+                  credentials: grpc.ServerCredentials | None = None) -> GrpcServer:
     _check_free(config.health_address)
     server = create_server(config.health_address, lambda _server: None, [CONSUMER_HEALTH],
-                           max_workers=2)
+                           max_workers=2, credentials=credentials)
     server.health.set(CONSUMER_HEALTH, 2)  # NOT_SERVING until the broker is connected
     return server
 
 
-def run(config: RunnerConfig) -> int:
+def run(config: RunnerConfig, security: ClientSecurity) -> int:
     metrics = RunnerMetrics(METRICS)
     shutdown = Shutdown(config.shutdown_grace_seconds)
-    health = _start_health(config)
+    health = _start_health(config, security.server_credentials())
     start_metrics_server(config.metrics_address)
-    client = RegistryClient(config.registry)
+    client = security.registry_client(config.registry)
     registry = RunnerRegistry(client, config.runner_id, config.lease_seconds,
                               stop_event=shutdown.stopping,
                               on_retry=lambda _notice: metrics.inc("registry_retries"))
     executor = RunExecutor(registry, target_url=config.target_url,
                            heartbeat_interval=config.heartbeat_interval,
                            metrics=metrics, shutdown=shutdown,
-                           gate=FreshnessGate(client.execution, config.target_url))
+                           gate=FreshnessGate(client.execution, config.target_url,
+                                              config.file_roots),
+                           file_roots=config.file_roots, limits=config.limits)
     handler = RunRequestHandler(registry, executor, metrics, shutdown)
     topology = Topology(prefix=config.amqp_prefix)
 
@@ -97,7 +102,9 @@ def run(config: RunnerConfig) -> int:
         "registry": config.registry, "amqp_url": _masked(config.amqp_url),
         "queue": topology.run_queue, "prefetch": config.prefetch,
         "lease_s": config.lease_seconds, "health": f"{config.health_address}->{health.port}",
-        "target_url": _masked(config.target_url)}})
+        "target_url": _masked(config.target_url), "registry_security": security.describe,
+        "file_roots": ":".join(map(str, config.file_roots)) if config.file_roots is not None
+        else "unset (file sources are not confined)"}})
     thread = threading.Thread(target=consumer.run, name="amqp")
     thread.start()
     while thread.is_alive():
@@ -118,14 +125,23 @@ def run(config: RunnerConfig) -> int:
 
 
 def main() -> None:
+    redactor = SecretRedactor()
     try:
         config = RunnerConfig.from_env()
+        security = ClientSecurity.from_env(redactor=redactor)
+        security.server_credentials()  # unreadable certificate files fail here
     except ConfigError as exc:
         print(f"ferry-runner: configuration error: {exc}", file=sys.stderr)
         sys.exit(1)
+    for url in (config.amqp_url, config.target_url):
+        password = urlsplit(url).password
+        if password:
+            redactor.add(password)
+            redactor.add(unquote(password))
+    set_redactor(redactor)
     configure_logging("runner", fmt=config.log_format, level=config.log_level)
     try:
-        code = run(config)
+        code = run(config, security)
     except (OSError, RuntimeError) as exc:
         print(f"ferry-runner: cannot start: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -13,6 +13,13 @@
 | ``FERRY_TARGET_URL`` | ``sqlite:///<FERRY_STATE_DIR>/target.db`` | default target store |
 | ``FERRY_RUNNER_HEALTH`` | ``127.0.0.1:0`` | gRPC health address (port 0 picks a free one) |
 | ``FERRY_METRICS_ADDRESS`` | empty (off) | Prometheus ``/metrics`` address, e.g. ``0.0.0.0:9464`` |
+| ``FERRY_FILE_ROOTS`` | unset (not confined) | folders file sources stay within (``:``-sep.) |
+| ``FERRY_MAX_SOURCE_BYTES`` | ``5GiB`` | largest source file or HTTP body read (0: unlimited) |
+| ``FERRY_MAX_DECOMPRESSED_BYTES`` | ``20GiB`` | most a gzip/zip source inflates to (0: off) |
+| ``FERRY_MAX_COMPRESSION_RATIO`` | ``200`` | inflated:compressed, past 64 MiB out (0: off) |
+| ``FERRY_MAX_FIELD_BYTES`` | ``4MiB`` | longest CSV field; a physical line may be 4x this |
+| ``FERRY_MAX_COLUMNS`` | ``4096`` | most columns in a source |
+| ``FERRY_MAX_JSON_DEPTH`` | ``64`` | deepest nesting of a JSON record |
 | ``FERRY_LOG_FORMAT`` | ``json`` | ``json`` or ``human`` |
 | ``FERRY_LOG_LEVEL`` | ``info`` | ``debug``, ``info``, ``warning``, ``error`` |
 """
@@ -20,15 +27,48 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ferry.config import ConfigError, Env
+from ferry.engine.limits import SourceLimits
 from ferry.metrics import metrics_address_from_env
+from ferry.security.paths import file_roots_from_env
 
 DEFAULT_HEALTH_ADDRESS = "127.0.0.1:0"
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+_SIZE = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$")
+
+
+def byte_size(env: Env, name: str, default: int) -> int:
+    """A size such as ``5GiB``, ``500MB`` or ``1048576``; 0 means unlimited."""
+    raw = env.str(name, "").strip()
+    if not raw:
+        return default
+    match = _SIZE.match(raw.lower())
+    if not match or match.group(2) not in _UNITS:
+        raise ConfigError(f"{name}={raw!r} is not a size (e.g. 5GiB, 500MB, 0 for unlimited)")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def limits_from_env(env: Env) -> SourceLimits:
+    base = SourceLimits()
+    return SourceLimits(
+        max_source_bytes=byte_size(env, "FERRY_MAX_SOURCE_BYTES", base.max_source_bytes),
+        max_decompressed_bytes=byte_size(env, "FERRY_MAX_DECOMPRESSED_BYTES",
+                                         base.max_decompressed_bytes),
+        max_compression_ratio=env.int("FERRY_MAX_COMPRESSION_RATIO",
+                                      base.max_compression_ratio, minimum=0),
+        max_field_bytes=byte_size(env, "FERRY_MAX_FIELD_BYTES", base.max_field_bytes) or
+        base.max_field_bytes,
+        max_columns=env.int("FERRY_MAX_COLUMNS", base.max_columns, minimum=1),
+        max_json_depth=env.int("FERRY_MAX_JSON_DEPTH", base.max_json_depth, minimum=2,
+                               maximum=10_000),
+    )
 
 
 @dataclass(frozen=True)
@@ -44,6 +84,8 @@ class RunnerConfig:
     target_url: str = ""
     health_address: str = DEFAULT_HEALTH_ADDRESS
     metrics_address: str = ""
+    file_roots: tuple[Path, ...] | None = None
+    limits: SourceLimits = SourceLimits()
     log_format: str = "json"
     log_level: str = "info"
 
@@ -69,6 +111,7 @@ class RunnerConfig:
             raise ConfigError("FERRY_AMQP_URL must start with amqp:// or amqps://")
         target = env.str("FERRY_TARGET_URL", "") or \
             f"sqlite:///{Path(state_dir).absolute() / 'target.db'}"
+        roots = file_roots_from_env(env)
         return cls(
             registry=registry,
             amqp_url=amqp_url,
@@ -81,6 +124,8 @@ class RunnerConfig:
             target_url=target,
             health_address=health,
             metrics_address=metrics_address_from_env(env),
+            file_roots=tuple(roots) if roots is not None else None,
+            limits=limits_from_env(env),
             log_format=env.choice("FERRY_LOG_FORMAT", "json", ("json", "human")),
             log_level=env.choice("FERRY_LOG_LEVEL", "info",
                                  ("debug", "info", "warning", "error")),

@@ -18,8 +18,9 @@ true: cancellation asked, lease lost, or shutdown grace over.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -80,7 +81,9 @@ class RunExecutor:
     def __init__(self, registry: RunnerRegistry, *, target_url: str, heartbeat_interval: float,
                  metrics: RunnerMetrics, shutdown: Shutdown,
                  engine: EngineFn | None = None, progress_interval: float = 0.5,
-                 gate: FreshnessGate | None = None) -> None:
+                 gate: FreshnessGate | None = None,
+                 file_roots: Sequence[Path] | None = None,
+                 limits: Any = None) -> None:
         self._registry = registry
         self._target_url = target_url
         self._heartbeat_interval = heartbeat_interval
@@ -89,6 +92,12 @@ class RunExecutor:
         self._shutdown = shutdown
         self._engine = engine
         self._gate = gate
+        # Passed to the engine only when set (FERRY_FILE_ROOTS, FERRY_MAX_*).
+        self._engine_options: dict[str, Any] = {}
+        if file_roots is not None:
+            self._engine_options["file_roots"] = tuple(file_roots)
+        if limits is not None:
+            self._engine_options["limits"] = limits
 
     def execute(self, claim: Claim) -> Ending:
         keeper = LeaseKeeper(self._registry, claim, heartbeat_interval=self._heartbeat_interval,
@@ -145,7 +154,8 @@ class RunExecutor:
                     return None
             result = engine(claim.profile, dry_run=claim.run.dry_run,
                             default_target_url=self._target_url,
-                            on_progress=on_progress, should_cancel=should_cancel)
+                            on_progress=on_progress, should_cancel=should_cancel,
+                            **self._engine_options)
             if result_is_transient_failure(result):
                 error = TransientResultError(result.error_message or "transient failure")
                 error.counts = getattr(result, "counts", None)  # type: ignore[attr-defined]

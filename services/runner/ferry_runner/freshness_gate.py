@@ -19,7 +19,9 @@ like engine errors (transient ones are retried in the attempt).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ferry.retry import call_registry
@@ -40,9 +42,11 @@ class GateVerdict:
 
 
 class FreshnessGate:
-    def __init__(self, execution_stub: Any, target_url: str) -> None:
+    def __init__(self, execution_stub: Any, target_url: str,
+                 file_roots: Sequence[Path] | None = None) -> None:
         self._stub = execution_stub
         self._target_url = target_url
+        self._file_roots = file_roots
 
     def check(self, claim: Claim) -> GateVerdict | None:
         profile = claim.profile
@@ -58,7 +62,10 @@ class FreshnessGate:
                 and profile.source.kind == profile_pb2.SOURCE_KIND_FILE):
             from ferry.engine.sources.files import resolve_files  # noqa: PLC0415
 
-            paths = resolve_files(profile.source.location, profile.source.selection)
+            # Confined like the engine's reads: nothing outside the roots is
+            # even stat'ed or hashed (PermanentSourceError "path not allowed").
+            paths = resolve_files(profile.source.location, profile.source.selection,
+                                  self._file_roots)
         report = probe(profile, paths=paths, previous_token=previous,
                        force=claim.run.force or claim.run.dry_run,
                        target_url=self._target_url)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+from urllib.parse import unquote, urlsplit
 
 from ferry.config import ConfigError
 from ferry.grpc_server import GrpcServer, create_server, wait_for_stop_signal
-from ferry.logs import configure_logging
+from ferry.logs import configure_logging, set_redactor
+from ferry.metrics import metrics_address_from_env, start_metrics_server
+from ferry.secrets import SecretRedactor
+from ferry.security.clients import ClientSecurity
 
 from ferry_scheduler.config import SchedulerConfig
 from ferry_scheduler.service import SchedulerService
@@ -31,11 +35,20 @@ def check_free(address: str) -> None:
 
 
 def main() -> int:
+    redactor = SecretRedactor()
     try:
         config = SchedulerConfig.from_env()
+        metrics_address = metrics_address_from_env()
+        security = ClientSecurity.from_env(redactor=redactor)
+        health_credentials = security.server_credentials()
     except ConfigError as exc:
         print(f"ferry-scheduler: configuration error: {exc}", file=sys.stderr)
         return 1
+    password = urlsplit(config.amqp_url).password
+    if password:
+        redactor.add(unquote(password))
+        redactor.add(password)
+    set_redactor(redactor)
     configure_logging("scheduler", fmt=config.log_format, level=config.log_level)
     if config.log_level != "debug":
         # pika logs every refused connection attempt at ERROR; the publisher
@@ -45,13 +58,20 @@ def main() -> int:
     if config.health_address is not None:
         try:
             check_free(config.health_address)
-            health = create_server(config.health_address, lambda _server: None, [])
+            health = create_server(config.health_address, lambda _server: None, [],
+                                   credentials=health_credentials)
         except (OSError, RuntimeError) as exc:
             print(f"ferry-scheduler: cannot serve gRPC health on {config.health_address}: "
                   f"{exc}", file=sys.stderr)
             return 1
         log.info("gRPC health on port %d", health.port)
-    service = SchedulerService(config)
+    try:
+        start_metrics_server(metrics_address)
+    except OSError as exc:
+        print(f"ferry-scheduler: cannot serve metrics: {exc}", file=sys.stderr)
+        return 1
+    log.info("registry %s (%s)", config.registry, security.describe)
+    service = SchedulerService(config, client=security.registry_client(config.registry))
     service.start()
     try:
         name = wait_for_stop_signal()

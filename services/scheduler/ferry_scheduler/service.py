@@ -29,11 +29,13 @@ log = logging.getLogger(__name__)
 
 
 class SchedulerService:
-    def __init__(self, config: SchedulerConfig, clock: Clock | None = None) -> None:
+    def __init__(self, config: SchedulerConfig, clock: Clock | None = None,
+                 client: RegistryClient | None = None) -> None:
         self.config = config
         self.clock = clock or SystemClock()
         self.stopping = threading.Event()
-        self.client = RegistryClient(config.registry)
+        # The composition root passes a client with TLS and the bearer token.
+        self.client = client or RegistryClient(config.registry)
         self.gateway = DispatchGateway(self.client, config.scheduler_id, stopping=self.stopping)
         topology = Topology(config.amqp_prefix)
         self._publishers: list[RunPublisher] = []

@@ -4,19 +4,23 @@ query) in order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from ferry.engine.errors import PermanentSourceError
 from ferry.engine.formats.stream import RecordStream
 from ferry.v1 import profile_pb2
 
 
-def open_parts(source: profile_pb2.Source) -> Iterator[RecordStream]:
+def open_parts(
+    source: profile_pb2.Source, file_roots: Sequence[Path] | None = None
+) -> Iterator[RecordStream]:
+    """``file_roots``: confine file sources to these folders (None: not confined)."""
     kind = source.kind
     if kind in (profile_pb2.SOURCE_KIND_FILE, profile_pb2.SOURCE_KIND_UNSPECIFIED):
         from ferry.engine.sources.files import open_files
 
-        return open_files(source)
+        return open_files(source, file_roots)
     if kind == profile_pb2.SOURCE_KIND_HTTP:
         from ferry.engine.sources.http import open_http
 
