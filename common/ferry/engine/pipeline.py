@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
@@ -21,8 +20,6 @@ from sqlalchemy import exc as sa_exc
 from ferry.engine.batch import Batch
 from ferry.engine.entities import get_entity
 from ferry.engine.errors import EngineError, MappingError, PermanentSourceError
-from ferry.engine.limits import SourceLimits
-from ferry.engine.limits import using as using_limits
 from ferry.engine.mapping import MappingPlan
 from ferry.engine.outcomes import Outcomes, Threshold
 from ferry.engine.profile_check import check_profile
@@ -56,31 +53,6 @@ def run_profile(
     on_progress: Callable[[Counts], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     rejected_sample_size: int = 100,
-    file_roots: Sequence[Path] | None = None,
-    limits: SourceLimits | None = None,
-) -> RunResult:
-    """``file_roots``: folders file sources must stay within (None: not
-    confined); ``limits``: size limits for reading sources (None: defaults)."""
-    with using_limits(limits):
-        return _run_profile(
-            profile,
-            dry_run,
-            default_target_url,
-            on_progress,
-            should_cancel,
-            rejected_sample_size,
-            file_roots,
-        )
-
-
-def _run_profile(
-    profile,
-    dry_run,
-    default_target_url,
-    on_progress,
-    should_cancel,
-    rejected_sample_size,
-    file_roots,
 ) -> RunResult:
     violations = check_profile(profile)
     if violations:
@@ -90,11 +62,9 @@ def _run_profile(
     if profile.operation == profile_pb2.OPERATION_EXPORT:
         return _export(profile, schema, url, dry_run, on_progress, should_cancel)
     with _bulk_gc():
-        run = ImportRun(
+        return ImportRun(
             profile, schema, url, dry_run, on_progress, should_cancel, rejected_sample_size
-        )
-        run.file_roots = file_roots
-        return run.run()
+        ).run()
 
 
 @contextmanager
@@ -150,7 +120,6 @@ class ImportRun:
         self.result = RunResult(status="COMPLETED")
         self.writer = None
         self.engine = None
-        self.file_roots: Sequence[Path] | None = None
 
     # -- batches -----------------------------------------------------------
     def _ensure_writer(self) -> None:
@@ -189,7 +158,7 @@ class ImportRun:
         result = self.result
         try:
             stop = ""
-            for part in open_parts(self.profile.source, self.file_roots):
+            for part in open_parts(self.profile.source):
                 try:
                     result.source_paths.append(part.name)
                     stop = self._part(part)

@@ -249,13 +249,21 @@ class BatchMapper:
             return [_h(b"", seed) - _SIGN for _ in rows]
         try:
             if self._single_text:
-                return [h(getter(r).encode("utf-8", "surrogatepass"), seed) - _SIGN for r in rows]
-            return [
-                h("\x1f".join(getter(r)).encode("utf-8", "surrogatepass"), seed) - _SIGN
-                for r in rows
-            ]
+                texts = [getter(r) for r in rows]
+            else:
+                join = "\x1f".join
+                texts = [join(getter(r)) for r in rows]
         except (TypeError, AttributeError):
             return None
+        # One encode and one split for the batch instead of one encode per
+        # row; a record separator inside the data falls back to per row.
+        whole = "\x1e".join(texts)
+        if whole.count("\x1e") == len(texts) - 1:
+            parts = whole.encode("utf-8", "surrogatepass").split(b"\x1e")
+        else:
+            parts = [t.encode("utf-8", "surrogatepass") for t in texts]
+        sign = _SIGN
+        return [h(b, seed) - sign for b in parts]
 
     def _column(self, rows: list, src: Any) -> list:
         if self.kind == "list":

@@ -12,12 +12,7 @@ from collections.abc import Mapping
 from typing import BinaryIO
 
 from ferry.engine.errors import PermanentSourceError
-from ferry.engine.formats.compression import open_binary
-from ferry.engine.formats.csv_reader import read_csv
-from ferry.engine.formats.json_reader import read_json, read_ndjson
 from ferry.engine.formats.stream import RecordStream
-from ferry.engine.formats.xlsx_reader import read_xlsx
-from ferry.engine.formats.xml_reader import read_xml
 from ferry.v1 import profile_pb2
 
 FORMAT_NAMES = ("csv", "tsv", "json", "ndjson", "xlsx", "xml")
@@ -70,6 +65,14 @@ def open_records(
     content_type: str = "",
 ) -> RecordStream:
     """``raw`` must be seekable (files, spooled HTTP bodies)."""
+    # Readers are imported here so that check_profile (which only needs the
+    # format names) does not load openpyxl or ijson.
+    from ferry.engine.formats.compression import open_binary
+    from ferry.engine.formats.csv_reader import read_csv
+    from ferry.engine.formats.json_reader import read_json, read_ndjson
+    from ferry.engine.formats.xlsx_reader import read_xlsx
+    from ferry.engine.formats.xml_reader import read_xml
+
     stream, inner, closers = open_binary(raw, name, fmt.compression, fmt.member)
     kind = format_name(fmt, options, inner)
     if not kind and content_type:
