@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
@@ -20,6 +21,8 @@ from sqlalchemy import exc as sa_exc
 from ferry.engine.batch import Batch
 from ferry.engine.entities import get_entity
 from ferry.engine.errors import EngineError, MappingError, PermanentSourceError
+from ferry.engine.limits import SourceLimits
+from ferry.engine.limits import using as using_limits
 from ferry.engine.mapping import MappingPlan
 from ferry.engine.outcomes import Outcomes, Threshold
 from ferry.engine.profile_check import check_profile
@@ -53,6 +56,31 @@ def run_profile(
     on_progress: Callable[[Counts], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     rejected_sample_size: int = 100,
+    file_roots: Sequence[Path] | None = None,
+    limits: SourceLimits | None = None,
+) -> RunResult:
+    """``file_roots``: folders file sources must stay within (None: not
+    confined); ``limits``: size limits for reading sources (None: defaults)."""
+    with using_limits(limits):
+        return _run_profile(
+            profile,
+            dry_run,
+            default_target_url,
+            on_progress,
+            should_cancel,
+            rejected_sample_size,
+            file_roots,
+        )
+
+
+def _run_profile(
+    profile,
+    dry_run,
+    default_target_url,
+    on_progress,
+    should_cancel,
+    rejected_sample_size,
+    file_roots,
 ) -> RunResult:
     violations = check_profile(profile)
     if violations:
@@ -62,9 +90,11 @@ def run_profile(
     if profile.operation == profile_pb2.OPERATION_EXPORT:
         return _export(profile, schema, url, dry_run, on_progress, should_cancel)
     with _bulk_gc():
-        return ImportRun(
+        run = ImportRun(
             profile, schema, url, dry_run, on_progress, should_cancel, rejected_sample_size
-        ).run()
+        )
+        run.file_roots = file_roots
+        return run.run()
 
 
 @contextmanager
@@ -120,6 +150,7 @@ class ImportRun:
         self.result = RunResult(status="COMPLETED")
         self.writer = None
         self.engine = None
+        self.file_roots: Sequence[Path] | None = None
 
     # -- batches -----------------------------------------------------------
     def _ensure_writer(self) -> None:
@@ -158,7 +189,7 @@ class ImportRun:
         result = self.result
         try:
             stop = ""
-            for part in open_parts(self.profile.source):
+            for part in open_parts(self.profile.source, self.file_roots):
                 try:
                     result.source_paths.append(part.name)
                     stop = self._part(part)
