@@ -62,8 +62,9 @@ class SourceLimits:
 
 
 _current: contextvars.ContextVar[SourceLimits] = contextvars.ContextVar(
-    "ferry_source_limits", default=SourceLimits()
-)  # noqa: B039 - frozen, never mutated
+    "ferry_source_limits",
+    default=SourceLimits(),  # noqa: B039 - frozen, never mutated
+)
 
 
 def current() -> SourceLimits:
