@@ -1,24 +1,31 @@
-"""Publishing run requests to RabbitMQ, the way Dramatiq's RabbitmqBroker does.
+"""Publishing to RabbitMQ with confirms, the way Dramatiq's RabbitmqBroker does.
 
-``RunPublisher.publish`` sends one ``ferry.v1.RunRequest`` to the run exchange
-as a persistent message with ``mandatory=True`` on a channel in confirm mode,
-so it returns only once the broker has the message on the run queue. A lost
+``ConfirmingPublisher`` owns one lazily opened connection and a channel in
+confirm mode: ``send`` returns only once the broker has the message. A lost
 connection or channel is re-opened with a bounded tenacity retry; when that
-runs out, or the broker rejects the message (nack, unroutable, queue full), it
-raises :class:`PublishError` — the caller leaves the run QUEUED in the
-registry and the outbox sweep publishes it later.
+runs out it raises :class:`PublishError`, and when the broker rejects the
+message (nack, or unroutable with ``mandatory``) :class:`BrokerRefusedError`.
+
+- ``RunPublisher.publish`` sends one ``ferry.v1.RunRequest`` to the run
+  exchange, persistent, ``mandatory=True``. On failure the caller leaves the run
+  QUEUED in the registry and the outbox sweep publishes it later.
+- ``RunEventPublisher.publish`` sends one ``ferry.v1.RunLifecycleEvent`` to the
+  run-events topic exchange, persistent, not mandatory (an event nobody is bound
+  for is dropped by the broker, which is what a topic is for).
 
 pika's BlockingConnection is not thread-safe: give each publishing thread its
-own ``RunPublisher``. A lock still serialises calls made on one instance.
+own publisher. A lock still serialises calls made on one instance.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Self
 
 import pika
 import pika.exceptions
@@ -33,13 +40,16 @@ from tenacity import (
 )
 
 from ferry.amqp.topology import (
+    RUN_EVENT_CONTENT_TYPE,
+    RUN_EVENT_SCHEMA_VERSION,
     RUN_REQUEST_CONTENT_TYPE,
     RUN_REQUEST_SCHEMA_VERSION,
     Topology,
     connection_parameters,
+    run_event_routing_key,
 )
 from ferry.errors import UnavailableError
-from ferry.v1 import run_request_pb2
+from ferry.v1 import run_pb2, run_request_pb2
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +64,14 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 
 class PublishError(UnavailableError):
-    """A run request could not be published (broker unreachable, or it refused
-    the message). The run stays QUEUED in the registry; publish it again later."""
+    """A message could not be published (broker unreachable, or it refused the
+    message). For a run request: the run stays QUEUED in the registry; publish
+    it again later."""
+
+
+class BrokerRefusedError(PublishError):
+    """The broker answered, and refused the message (nack, or returned it as
+    unroutable): publishing the same message again will likely fail again."""
 
 
 def _log_reconnect(state: RetryCallState) -> None:
@@ -93,8 +109,18 @@ def run_request(run_id: str, profile: str, attempt: int, *, publish_count: int =
     return message
 
 
-class RunPublisher:
-    """Publishes run requests with confirms on one lazily opened connection."""
+def run_lifecycle_event(run: run_pb2.Run, event_time: datetime, *, event_id: str | None = None,
+                        ) -> run_pb2.RunLifecycleEvent:
+    """The event announcing that ``run`` entered its current status (schema version 1)."""
+    message = run_pb2.RunLifecycleEvent(
+        schema_version=RUN_EVENT_SCHEMA_VERSION, event_id=event_id or uuid.uuid4().hex,
+        routing_key=run_event_routing_key(run.status), run=run)
+    message.event_time.FromDatetime(event_time)
+    return message
+
+
+class ConfirmingPublisher:
+    """Publishes with confirms on one lazily opened connection."""
 
     def __init__(self, url: str, topology: Topology, *, client_name: str = "ferry-publisher",
                  retry: PublishRetry | None = None, declare: bool = True,
@@ -135,11 +161,26 @@ class RunPublisher:
             except Exception:  # noqa: BLE001 - already broken; nothing to save
                 log.debug("closing a broken AMQP connection failed", exc_info=True)
 
+    @property
+    def is_open(self) -> bool:
+        channel = self._channel
+        return channel is not None and channel.is_open
+
+    def connect(self) -> None:
+        """Open the connection (declaring the topology) unless it is open. Raises
+        :class:`PublishError` when the broker cannot be reached."""
+        with self._lock:
+            try:
+                self._open_channel()
+            except TRANSIENT_ERRORS as exc:
+                self._close_quietly()
+                raise PublishError(f"cannot connect to RabbitMQ: {exc!r}") from exc
+
     def close(self) -> None:
         with self._lock:
             self._close_quietly()
 
-    def __enter__(self) -> RunPublisher:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -147,43 +188,37 @@ class RunPublisher:
 
     # -- publishing ------------------------------------------------------------
 
-    def publish(self, message: run_request_pb2.RunRequest) -> None:
-        """Publish one request; return once the broker confirmed it. Raises
-        :class:`PublishError` when it cannot."""
-        body = message.SerializeToString()
-        properties = pika.BasicProperties(
-            delivery_mode=pika.DeliveryMode.Persistent,
-            content_type=RUN_REQUEST_CONTENT_TYPE,
-            message_id=f"{message.run_id}:{message.attempt}:{message.publish_count}",
-            type="ferry.v1.RunRequest",
-            headers={"schema_version": message.schema_version or RUN_REQUEST_SCHEMA_VERSION,
-                     "run_id": message.run_id},
-        )
+    def send(self, exchange: str, routing_key: str, body: bytes,
+             properties: pika.BasicProperties, *, mandatory: bool, what: str,
+             destination: str) -> None:
+        """Publish one message; return once the broker confirmed it. ``what``
+        (``run r-1``) and ``destination`` (a queue or exchange) word the errors.
+        Raises :class:`PublishError`, or :class:`BrokerRefusedError`."""
         with self._lock:
             try:
                 for attempt in self._retry.retrying():
                     with attempt:
                         try:
-                            self._publish_once(body, properties)
+                            self._publish_once(exchange, routing_key, body, properties,
+                                               mandatory)
                         except TRANSIENT_ERRORS:
                             self._close_quietly()
                             raise
             except RetryError as exc:
                 cause = exc.last_attempt.exception()
-                raise PublishError(f"cannot publish run {message.run_id} to "
-                                   f"{self.topology.run_exchange}: {cause!r}") from cause
+                raise PublishError(f"cannot publish {what} to {exchange}: {cause!r}") from cause
             except pika.exceptions.UnroutableError:
-                raise PublishError(f"run {message.run_id}: the broker returned the message "
-                                   f"(no queue bound to {self.topology.run_exchange})") from None
+                raise BrokerRefusedError(f"{what}: the broker returned the message "
+                                         f"(no queue bound to {exchange})") from None
             except pika.exceptions.NackError:
-                raise PublishError(f"run {message.run_id}: the broker refused the message "
-                                   f"({self.topology.run_queue} full or failing)") from None
+                raise BrokerRefusedError(f"{what}: the broker refused the message "
+                                         f"({destination} full or failing)") from None
         self.published += 1
 
-    def _publish_once(self, body: bytes, properties: pika.BasicProperties) -> None:
+    def _publish_once(self, exchange: str, routing_key: str, body: bytes,
+                      properties: pika.BasicProperties, mandatory: bool) -> None:
         channel = self._open_channel()
-        channel.basic_publish(self.topology.run_exchange, self.topology.run_routing_key,
-                              body, properties, mandatory=True)
+        channel.basic_publish(exchange, routing_key, body, properties, mandatory=mandatory)
 
     def process_events(self) -> None:
         """Let pika answer heartbeats while this thread has nothing to publish."""
@@ -195,3 +230,44 @@ class RunPublisher:
                 connection.process_data_events(time_limit=0)
             except TRANSIENT_ERRORS:
                 self._close_quietly()
+
+
+class RunPublisher(ConfirmingPublisher):
+    """Publishes run requests to the run queue."""
+
+    def publish(self, message: run_request_pb2.RunRequest) -> None:
+        """Publish one request; return once the broker confirmed it. Raises
+        :class:`PublishError` when it cannot."""
+        properties = pika.BasicProperties(
+            delivery_mode=pika.DeliveryMode.Persistent,
+            content_type=RUN_REQUEST_CONTENT_TYPE,
+            message_id=f"{message.run_id}:{message.attempt}:{message.publish_count}",
+            type="ferry.v1.RunRequest",
+            headers={"schema_version": message.schema_version or RUN_REQUEST_SCHEMA_VERSION,
+                     "run_id": message.run_id},
+        )
+        self.send(self.topology.run_exchange, self.topology.run_routing_key,
+                  message.SerializeToString(), properties, mandatory=True,
+                  what=f"run {message.run_id}", destination=self.topology.run_queue)
+
+
+class RunEventPublisher(ConfirmingPublisher):
+    """Publishes run lifecycle events to the run-events topic exchange."""
+
+    def publish(self, event: run_pb2.RunLifecycleEvent) -> None:
+        """Publish one event with its routing key; return once the broker confirmed
+        it. Raises :class:`PublishError` when it cannot."""
+        properties = pika.BasicProperties(
+            delivery_mode=pika.DeliveryMode.Persistent,
+            content_type=RUN_EVENT_CONTENT_TYPE,
+            message_id=event.event_id,
+            type="ferry.v1.RunLifecycleEvent",
+            timestamp=int(event.event_time.seconds),
+            headers={"schema_version": event.schema_version or RUN_EVENT_SCHEMA_VERSION,
+                     "run_id": event.run.id, "profile": event.run.profile,
+                     "attempt": event.run.attempt},
+        )
+        self.send(self.topology.events_exchange, event.routing_key, event.SerializeToString(),
+                  properties, mandatory=False,
+                  what=f"{event.routing_key} event of run {event.run.id}",
+                  destination=self.topology.events_exchange)

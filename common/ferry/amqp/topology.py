@@ -3,8 +3,10 @@
 - ``<prefix>.runs`` (direct exchange) routes run requests to
   ``<prefix>.run-requests``: a durable quorum queue with a delivery limit,
   dead-lettering (at-least-once) to ``<prefix>.dlx`` → ``<prefix>.run-requests.dead``.
-- ``<prefix>.run-events`` (topic exchange) carries run lifecycle events with
-  routing keys ``run.<status>``.
+- ``<prefix>.run-events`` (topic exchange) carries run lifecycle events
+  (``ferry.v1.RunLifecycleEvent``) with routing keys ``run.<status>``:
+  ``run.queued``, ``run.started`` (RUNNING), ``run.completed``, ``run.warning``,
+  ``run.failed``, ``run.unchanged``, ``run.cancelled`` (``run_event_routing_key``).
 
 The prefix (``FERRY_AMQP_PREFIX``, default ``ferry``) lets several Ferry
 installations, or tests running side by side, share one broker.
@@ -17,9 +19,31 @@ from dataclasses import dataclass
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
 
+from ferry.v1 import run_pb2
+
 RUN_REQUEST_SCHEMA_VERSION = 1
 RUN_REQUEST_CONTENT_TYPE = "application/x-protobuf; proto=ferry.v1.RunRequest"
+RUN_EVENT_SCHEMA_VERSION = 1
 RUN_EVENT_CONTENT_TYPE = "application/x-protobuf; proto=ferry.v1.RunLifecycleEvent"
+
+# RunStatus number -> routing key on the run-events exchange (RUNNING is "started").
+RUN_EVENT_ROUTING_KEYS = {
+    run_pb2.RUN_STATUS_QUEUED: "run.queued",
+    run_pb2.RUN_STATUS_RUNNING: "run.started",
+    run_pb2.RUN_STATUS_COMPLETED: "run.completed",
+    run_pb2.RUN_STATUS_WARNING: "run.warning",
+    run_pb2.RUN_STATUS_FAILED: "run.failed",
+    run_pb2.RUN_STATUS_CANCELLED: "run.cancelled",
+    run_pb2.RUN_STATUS_UNCHANGED: "run.unchanged",
+}
+
+
+def run_event_routing_key(status: int) -> str:
+    """``run.<status>`` for a ``ferry.v1.RunStatus``; ValueError for UNSPECIFIED or unknown."""
+    try:
+        return RUN_EVENT_ROUTING_KEYS[status]
+    except KeyError:
+        raise ValueError(f"no run event for run status {status}") from None
 
 
 @dataclass(frozen=True)
