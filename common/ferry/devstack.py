@@ -101,11 +101,19 @@ def amqp_reachable(url: str) -> bool:
     return True
 
 
+def find_rabbitmq_server() -> str | None:
+    """``rabbitmq-server`` on PATH, or where Debian installs it (/usr/sbin is not
+    on every user's PATH)."""
+    found = shutil.which("rabbitmq-server")
+    if found is None and Path("/usr/sbin/rabbitmq-server").exists():
+        found = "/usr/sbin/rabbitmq-server"
+    return found
+
+
 def ensure_rabbitmq(url: str, *, wait: float = 90.0) -> None:
     if amqp_reachable(url):
         return
-    server = shutil.which("rabbitmq-server") or (
-        "/usr/sbin/rabbitmq-server" if Path("/usr/sbin/rabbitmq-server").exists() else None)
+    server = find_rabbitmq_server()
     if server is None:
         raise DevStackError(
             f"RabbitMQ is not reachable at {url} and rabbitmq-server is not installed.\n"
@@ -391,17 +399,20 @@ def main() -> int:
     def handle(signum: int, _frame: object) -> None:
         stack.stopping.set()
 
-    signal.signal(signal.SIGINT, handle)
-    signal.signal(signal.SIGTERM, handle)
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        stack.start()
-        healthy = stack.watch()
-    except DevStackError as exc:
-        say("devstack", f"error: {exc}")
+        try:
+            stack.start()
+            healthy = stack.watch()
+        except DevStackError as exc:
+            say("devstack", f"error: {exc}")
+            stack.stop()
+            return 1
         stack.stop()
-        return 1
-    stack.stop()
-    return 0 if healthy else 1
+        return 0 if healthy else 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":
