@@ -29,6 +29,7 @@ from ferry_registry.config import RegistryConfig
 from ferry_registry.db import migrate
 from ferry_registry.db.engine import Database
 from ferry_registry.janitor import Janitor
+from ferry_registry.live_checks import LiveChecks
 from ferry_registry.notify import Notifications
 from ferry_registry.reaper import LeaseReaper
 from ferry_registry.servicers.dispatch import DispatchServicer
@@ -41,6 +42,7 @@ from ferry_registry.store.leases import LeaseStore
 from ferry_registry.store.profiles import ProfileStore
 from ferry_registry.store.runs import RunStore
 from ferry_registry.store.schedules import ScheduleStore
+from ferry_registry.validation import ProfileValidator
 
 log = logging.getLogger(__name__)
 SYSTEM_CLOCK = SystemClock()
@@ -121,7 +123,8 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
 
     def register(server: grpc.Server) -> None:
         profile_service_pb2_grpc.add_ProfileServiceServicer_to_server(
-            ProfileServicer(registry.profiles), server)
+            ProfileServicer(registry.profiles, ProfileValidator(
+                registry.profiles, LiveChecks(config.target_url, config.file_roots))), server)
         schedule_service_pb2_grpc.add_ScheduleServiceServicer_to_server(
             ScheduleServicer(registry.schedules), server)
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
