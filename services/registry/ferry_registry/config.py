@@ -11,6 +11,7 @@ from ferry.config import ConfigError, Env
 from ferry.security.paths import file_roots_from_env
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ class RegistryConfig:
       runner's default; set it to the runners' value).
     - ``FERRY_FILE_ROOTS``: folders file sources must stay within (``:``-separated;
       unset: no confinement), for ValidateProfile and the janitor.
+    - ``FERRY_RUN_EVENTS``: publish run lifecycle events to RabbitMQ (default ``on``;
+      the dataclass default is off, so embedded registries in tests opt in).
+    - ``FERRY_AMQP_URL``: RabbitMQ for the events (default ``amqp://guest:guest@127.0.0.1:5672/%2F``).
+    - ``FERRY_AMQP_PREFIX``: prefix of the exchange names (default ``ferry``).
     """
 
     address: str = DEFAULT_ADDRESS
@@ -50,6 +55,9 @@ class RegistryConfig:
     janitor_interval: timedelta = timedelta(minutes=10)
     target_url: str = ""
     file_roots: tuple[Path, ...] | None = None
+    run_events: bool = False
+    amqp_url: str = DEFAULT_AMQP_URL
+    amqp_prefix: str = "ferry"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RegistryConfig:
@@ -90,4 +98,21 @@ class RegistryConfig:
             janitor_interval=janitor_interval,
             target_url=target,
             file_roots=tuple(roots) if roots is not None else None,
+            run_events=env.bool("FERRY_RUN_EVENTS", True),
+            amqp_url=_amqp_url(env),
+            amqp_prefix=_amqp_prefix(env),
         )
+
+
+def _amqp_url(env: Env) -> str:
+    url = env.str("FERRY_AMQP_URL", DEFAULT_AMQP_URL)
+    if not url.startswith(("amqp://", "amqps://")):
+        raise ConfigError("FERRY_AMQP_URL must start with amqp:// or amqps://")
+    return url
+
+
+def _amqp_prefix(env: Env) -> str:
+    prefix = env.str("FERRY_AMQP_PREFIX", "ferry")
+    if not prefix or any(c.isspace() for c in prefix):
+        raise ConfigError(f"FERRY_AMQP_PREFIX={prefix!r} must be a non-empty name without spaces")
+    return prefix

@@ -7,6 +7,12 @@
 - ``QueuedRunFanout``: each newly queued or re-queued run is handed to ONE
   connected ``StreamQueuedRuns`` subscriber, round robin. With no subscriber
   the run waits for the scheduler's outbox sweep.
+- Run lifecycle events: ``record_status_change`` (called by
+  ``store.events.status_changed``) notes each status change in the write
+  session; once the transaction commits, the changes go, in order, to the
+  ``RunEventSink`` (``lifecycle.LifecycleRelay``, which publishes them to
+  RabbitMQ). The hand-over is registered by ``run_changed``/``run_queued``,
+  which every write that changes a run's status calls.
 """
 
 from __future__ import annotations
@@ -15,8 +21,11 @@ import itertools
 import logging
 import queue
 import threading
+from datetime import datetime
+from typing import Protocol
 
 from ferry.v1 import run_pb2
+from sqlalchemy.orm import Session
 
 from ferry_registry.db.engine import WriteSession
 
@@ -112,18 +121,50 @@ class QueuedRunFanout:
                 subscription.close()
 
 
+_PENDING_STATUS_CHANGES = "ferry.pending_status_changes"
+_ANNOUNCING_STATUS_CHANGES = "ferry.announcing_status_changes"
+
+
+class RunEventSink(Protocol):
+    def submit(self, run: run_pb2.Run, when: datetime) -> None:
+        """Take one committed status change; must not block."""
+
+
+def record_status_change(session: Session, run: run_pb2.Run, when: datetime) -> None:
+    """Note that ``run`` (a snapshot) entered its status at ``when`` in this transaction."""
+    session.info.setdefault(_PENDING_STATUS_CHANGES, []).append((run, when))
+
+
 class Notifications:
     """What store writes announce, after their transaction commits."""
 
-    def __init__(self) -> None:
+    def __init__(self, run_events: RunEventSink | None = None) -> None:
         self.changes = RunChanges()
         self.fanout = QueuedRunFanout()
+        self.run_events = run_events
 
     def run_changed(self, session: WriteSession) -> None:
+        self._announce_status_changes(session)
         session.after_commit(self.changes.bump)
 
     def run_queued(self, session: WriteSession, run: run_pb2.Run) -> None:
+        # Before the fan-out: a runner must not be able to start the run before
+        # its run.queued event is handed over.
+        self._announce_status_changes(session)
         session.after_commit(lambda: self.fanout.publish(run))
+
+    def _announce_status_changes(self, session: WriteSession) -> None:
+        """Once per transaction: after commit, hand its status changes to the sink."""
+        sink = self.run_events
+        if sink is None or session.info.get(_ANNOUNCING_STATUS_CHANGES):
+            return
+        session.info[_ANNOUNCING_STATUS_CHANGES] = True
+
+        def announce() -> None:
+            for run, when in session.info.pop(_PENDING_STATUS_CHANGES, []):
+                sink.submit(run, when)
+
+        session.after_commit(announce)
 
     def close(self) -> None:
         self.changes.close()

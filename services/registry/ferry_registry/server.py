@@ -1,5 +1,5 @@
-"""Build the registry: database (migrated), stores, servicers, gRPC server
-and lease reaper. Used by ``__main__`` and, in-process, by tests."""
+"""Build the registry: database (migrated), stores, servicers, gRPC server,
+lease reaper and run event relay. Used by ``__main__`` and, in-process, by tests."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import grpc
+from ferry.amqp.publisher import PublishRetry, RunEventPublisher
+from ferry.amqp.topology import Topology
 from ferry.clock import Clock, SystemClock
 from ferry.grpc_server import GrpcServer, create_server
 from ferry.metrics import FerryMetrics
@@ -29,6 +31,7 @@ from ferry_registry.config import RegistryConfig
 from ferry_registry.db import migrate
 from ferry_registry.db.engine import Database
 from ferry_registry.janitor import Janitor
+from ferry_registry.lifecycle import LifecycleRelay
 from ferry_registry.live_checks import LiveChecks
 from ferry_registry.notify import Notifications
 from ferry_registry.reaper import LeaseReaper
@@ -72,6 +75,7 @@ class Registry:
     reaper: LeaseReaper
     history: HistoryStore
     janitor: Janitor
+    run_events: LifecycleRelay | None = None
 
 
 def open_database(url: str) -> Database:
@@ -89,7 +93,8 @@ def open_database(url: str) -> Database:
 def build_registry(config: RegistryConfig, clock: Clock,
                    metrics: FerryMetrics | None = None) -> Registry:
     db = open_database(config.database_url)
-    notes = Notifications()
+    run_events = run_event_relay(config) if config.run_events else None
+    notes = Notifications(run_events)
     leases = LeaseStore(db, clock, notes, metrics)
     history = HistoryStore(db, clock, KeepRuns(config.keep_runs_days, config.keep_min_runs))
     return Registry(
@@ -97,7 +102,17 @@ def build_registry(config: RegistryConfig, clock: Clock,
         schedules=ScheduleStore(db, clock),
         runs=RunStore(db, clock, notes, config.default_max_attempts, metrics), leases=leases,
         reaper=LeaseReaper(leases, config.reaper_interval), history=history,
-        janitor=Janitor(history, clock, config.janitor_interval, config.file_roots))
+        janitor=Janitor(history, clock, config.janitor_interval, config.file_roots),
+        run_events=run_events)
+
+
+def run_event_relay(config: RegistryConfig) -> LifecycleRelay:
+    """Lifecycle events to ``<FERRY_AMQP_PREFIX>.run-events``; one try per publish,
+    the relay thread paces the reconnects."""
+    publisher = RunEventPublisher(config.amqp_url, Topology(config.amqp_prefix),
+                                  client_name="ferry-registry-events",
+                                  retry=PublishRetry(attempts=1))
+    return LifecycleRelay(publisher)
 
 
 def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
@@ -112,11 +127,14 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
     (plus health and reflection) and starts the lease reaper and the janitor
     (``start_janitor`` defaults to ``start_reaper``). ``interceptors``
     (auth, metrics) and ``credentials`` (TLS) come from the composition root;
-    ``metrics`` records run counters when given.
+    ``metrics`` records run counters when given. With ``config.run_events`` a
+    thread publishes run lifecycle events; RabbitMQ being down never holds up
+    start-up or a call.
 
     Returns the server and an idempotent ``stop()``: health NOT_SERVING, end
-    the streams, stop the reaper, stop the server with grace, close the
-    database. ``server.registry`` gives tests the stores and the reaper.
+    the streams, stop the reaper, stop the server with grace, publish the
+    buffered run events (up to 2 s), close the database. ``server.registry``
+    gives tests the stores and the reaper.
     """
     registry = build_registry(config, clock, metrics)
     stopping = threading.Event()
@@ -144,6 +162,8 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
     server.registry = registry  # type: ignore[attr-defined]
     if start_reaper:
         registry.reaper.start()
+    if registry.run_events is not None:
+        registry.run_events.start()
     if start_reaper if start_janitor is None else start_janitor:
         registry.janitor.start()
     log.info("registry serving", extra={"fields": {
@@ -163,6 +183,8 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
         registry.reaper.stop()
         registry.janitor.stop()
         server.server.stop(config.grace if grace is None else grace).wait()
+        if registry.run_events is not None:
+            registry.run_events.stop()  # flushes the buffer for up to 2 s
         registry.db.dispose()
         log.info("registry stopped")
 

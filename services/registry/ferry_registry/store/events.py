@@ -8,8 +8,9 @@ from datetime import datetime
 from ferry.v1 import run_pb2
 from sqlalchemy.orm import Session
 
-from ferry_registry.convert import status_name
+from ferry_registry.convert import run_to_proto, status_name
 from ferry_registry.db.models import RunEventRow, RunRow
+from ferry_registry.notify import record_status_change
 
 log = logging.getLogger("ferry_registry.runs")
 
@@ -50,8 +51,11 @@ def count_finished(session: Session, metrics, run: RunRow) -> None:
 
 
 def status_changed(session: Session, run: RunRow, when: datetime, message: str) -> None:
-    """Record the run's current status (call after changing ``run.status``)."""
+    """Record the run's current status (call after changing ``run.status``): a
+    STATUS timeline event, and a run lifecycle event published after commit (the
+    same transaction must call ``Notifications.run_changed`` or ``run_queued``)."""
     append(session, run, when, message or status_name(run.status).lower())
+    record_status_change(session, run_to_proto(run), when)
 
 
 def append_reported(session: Session, run: RunRow, when: datetime,

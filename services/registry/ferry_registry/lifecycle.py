@@ -1,0 +1,209 @@
+"""Run lifecycle events: committed status changes relayed to RabbitMQ.
+
+``LifecycleRelay.submit`` is called after a write transaction commits (see
+``notify.Notifications``) and only appends a ``ferry.v1.RunLifecycleEvent`` to
+an in-memory FIFO buffer. One background thread owns its own AMQP connection
+(pika's BlockingConnection is not thread-safe), declares the topology once
+connected and publishes the events in order, each persistent, with publisher
+confirms, to ``<prefix>.run-events`` with routing key ``run.<status>``.
+
+The registry never waits for RabbitMQ: when the broker is down the thread
+reconnects with exponential backoff while the buffer fills; a full buffer drops
+its OLDEST event (counted and logged). The head event is removed only once the
+broker confirmed it, so reconnecting never reorders events.
+
+Guarantee: every committed status change is published once, in commit order
+(so in order per run), while the registry runs and the buffer does not
+overflow. Events still buffered when the registry crashes, or when a stop
+cannot flush them within its grace, are lost (at most once across a registry
+crash). The registry's database stays the record: ``ListRunEvents`` and
+``WatchRun`` have every state change.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from ferry.amqp.publisher import (
+    BrokerRefusedError,
+    PublishError,
+    RunEventPublisher,
+    run_lifecycle_event,
+)
+from ferry.v1 import run_pb2
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    """Buffer size and reconnect pacing of the relay thread."""
+
+    capacity: int = 10_000
+    initial_backoff: float = 0.5
+    max_backoff: float = 30.0
+    # How often an idle connection is serviced (heartbeats are every 30 s).
+    idle_interval: float = 2.0
+    # At most one "still unreachable" warning this often during an outage.
+    outage_log_interval: float = 60.0
+
+
+class LifecycleRelay:
+    """Buffers run lifecycle events and publishes them from one thread."""
+
+    def __init__(self, publisher: RunEventPublisher,
+                 settings: RelaySettings | None = None) -> None:
+        self._publisher = publisher
+        self._settings = settings or RelaySettings()
+        self._buffer: collections.deque[run_pb2.RunLifecycleEvent] = collections.deque()
+        self._condition = threading.Condition()
+        self._stopping = False
+        self._deadline = 0.0
+        self._thread: threading.Thread | None = None
+        self._backoff = self._settings.initial_backoff
+        self._outage_since: float | None = None
+        self._outage_logged = 0.0
+        self._announced = False
+        self.published = 0
+        self.dropped = 0
+
+    @property
+    def pending(self) -> int:
+        with self._condition:
+            return len(self._buffer)
+
+    # -- called by the registry's request threads ------------------------------------
+
+    def submit(self, run: run_pb2.Run, when: datetime) -> None:
+        """Queue the event for ``run``'s current status (never waits for the broker)."""
+        try:
+            event = run_lifecycle_event(run, when)
+        except ValueError:
+            log.warning("no lifecycle event for a run without status",
+                        extra={"fields": {"run_id": run.id}})
+            return
+        with self._condition:
+            if len(self._buffer) >= self._settings.capacity:
+                lost = self._buffer.popleft()
+                self.dropped += 1
+                if self.dropped == 1 or self.dropped % 1000 == 0:
+                    log.warning("run event buffer full: dropped the oldest event", extra={
+                        "fields": {"dropped_total": self.dropped, "run_id": lost.run.id,
+                                   "routing_key": lost.routing_key,
+                                   "capacity": self._settings.capacity}})
+            self._buffer.append(event)
+            self._condition.notify()
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="run-events", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Publish what is buffered for up to ``timeout`` seconds, then close."""
+        with self._condition:
+            self._stopping = True
+            self._deadline = time.monotonic() + timeout
+            self._condition.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout + 1.0)
+        left = self.pending
+        if left:
+            log.warning("run events not published at shutdown", extra={
+                "fields": {"pending": left}})
+
+    # -- the relay thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while self._step():
+                pass
+        except Exception:  # noqa: BLE001 - a bug here must be seen, not kill the registry
+            log.exception("the run event relay stopped")
+        finally:
+            self._publisher.close()
+
+    def _step(self) -> bool:
+        """Connect, or publish the oldest event, or service an idle connection.
+        False once stopping and done."""
+        head = self._next(wait=self._publisher.is_open)
+        if head is None and self._stopping:
+            return False
+        try:
+            if head is None:
+                self._publisher.connect()
+                self._publisher.process_events()
+            else:
+                self._publisher.publish(head)
+        except BrokerRefusedError as exc:
+            log.error("the broker refused a run event; dropped it", extra={"fields": {
+                "run_id": head.run.id if head else "", "error": str(exc),
+                "routing_key": head.routing_key if head else ""}})
+            if head is not None:
+                self._remove(head, published=False)
+            return True
+        except PublishError as exc:
+            if self._stopping:
+                return False
+            self._broker_down(exc)
+            return True
+        self._broker_up()
+        if head is not None:
+            self._remove(head, published=True)
+        return True
+
+    def _broker_down(self, exc: PublishError) -> None:
+        now = time.monotonic()
+        if self._outage_since is None or \
+                now - self._outage_logged >= self._settings.outage_log_interval:
+            log.warning("cannot publish run events; retrying in the background", extra={
+                "fields": {"error": str(exc), "pending": self.pending,
+                           "retry_in_s": round(self._backoff, 1)}})
+            self._outage_logged = now
+        if self._outage_since is None:
+            self._outage_since = now
+        self._sleep(self._backoff)
+        self._backoff = min(self._backoff * 2, self._settings.max_backoff)
+
+    def _broker_up(self) -> None:
+        self._backoff = self._settings.initial_backoff
+        if self._outage_since is not None or not self._announced:
+            log.info("publishing run events", extra={"fields": {
+                "exchange": self._publisher.topology.events_exchange,
+                "outage_s": round(time.monotonic() - self._outage_since, 1)
+                if self._outage_since is not None else 0.0,
+                "pending": self.pending}})
+            self._outage_since = None
+            self._announced = True
+
+    def _next(self, *, wait: bool) -> run_pb2.RunLifecycleEvent | None:
+        """The oldest buffered event (left in place), or None: nothing came within
+        the idle wait, or stopping with nothing left or past the stop deadline."""
+        with self._condition:
+            if wait and not self._buffer and not self._stopping:
+                self._condition.wait(self._settings.idle_interval)
+            if self._stopping and (not self._buffer or time.monotonic() > self._deadline):
+                return None
+            return self._buffer[0] if self._buffer else None
+
+    def _remove(self, event: run_pb2.RunLifecycleEvent, *, published: bool) -> None:
+        with self._condition:
+            # The head may already be gone: an overflow dropped it meanwhile.
+            if self._buffer and self._buffer[0] is event:
+                self._buffer.popleft()
+            if published:
+                self.published += 1
+            else:
+                self.dropped += 1
+
+    def _sleep(self, seconds: float) -> None:
+        with self._condition:
+            self._condition.wait_for(lambda: self._stopping, timeout=seconds)
