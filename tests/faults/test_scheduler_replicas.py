@@ -1,7 +1,7 @@
 """Three scheduler replicas, one SIGKILLed midway: exactly one run per schedule
 and fire time, no gaps (catch-up ALL), every run published.
 
-20 schedules fire every 2 seconds for about 30 seconds against one registry
+20 schedules fire every 2 seconds for about 25 seconds against one registry
 (SQLite, then PostgreSQL). Replicas compete for due schedules through leases
 (a short lease, so the killed replica's leases expire quickly); the registry's
 unique key on (schedule, fire time) and idempotent CreateRun make a fire
@@ -35,8 +35,8 @@ from tests.support.processes import ServiceProcess, registry_process
 
 SCHEDULES = 20
 EVERY = timedelta(seconds=2)
-RUN_FOR = 30.0
-KILL_AT = 12.0
+RUN_FOR = 24.0
+KILL_AT = 10.0
 LEASE = "3s"
 
 pytestmark = [pytest.mark.slow, pytest.mark.rabbitmq]
