@@ -9,6 +9,7 @@ failure is logged and counted, never raised to the loops.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 
 import grpc
@@ -21,13 +22,53 @@ from ferry_scheduler.dispatch import DispatchGateway
 log = logging.getLogger(__name__)
 
 
+class PublishedMarks:
+    """Collects confirmed run ids from several publishing threads and records
+    them with one ``MarkRunsPublished`` call per ``interval`` (fewer registry
+    writes under load). A run published but not yet marked is at worst
+    published again by the outbox sweep; the runner's claim drops duplicates."""
+
+    def __init__(self, gateway: DispatchGateway, stopping: threading.Event, *,
+                 interval: float = 0.05, limit: int = 500) -> None:
+        self._gateway = gateway
+        self._stopping = stopping
+        self._interval = interval
+        self._limit = limit
+        self._pending: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, run_ids: list[str]) -> None:
+        with self._lock:
+            self._pending.extend(run_ids)
+
+    def flush(self) -> None:
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending[:self._limit], self._pending[self._limit:]
+            if not batch:
+                return
+            try:
+                self._gateway.mark_published(batch)
+            except grpc.RpcError as exc:
+                log.warning("could not mark %d runs published: %s", len(batch),
+                            exc.code() if hasattr(exc, "code") else exc)
+                return
+
+    def run(self) -> None:
+        while not self._stopping.wait(self._interval):
+            self.flush()
+        self.flush()
+
+
 class RunHandoff:
     """Publish runs and mark them published; one instance per thread (it owns
     a RunPublisher, whose connection must stay on one thread)."""
 
-    def __init__(self, gateway: DispatchGateway, publisher: RunPublisher) -> None:
+    def __init__(self, gateway: DispatchGateway, publisher: RunPublisher,
+                 marks: PublishedMarks | None = None) -> None:
         self._gateway = gateway
         self.publisher = publisher
+        self._marks = marks
         self.failures = 0
 
     def publish(self, runs: Iterable[run_pb2.Run], *, publish_count: int = 1) -> list[str]:
@@ -47,7 +88,9 @@ class RunHandoff:
                     break
                 confirmed.append(run.id)
                 log.debug("run request published")
-        if confirmed:
+        if confirmed and self._marks is not None:
+            self._marks.add(confirmed)
+        elif confirmed:
             try:
                 self._gateway.mark_published(confirmed)
             except grpc.RpcError as exc:

@@ -20,7 +20,7 @@ from ferry.grpc_client import RegistryClient
 
 from ferry_scheduler.config import SchedulerConfig
 from ferry_scheduler.dispatch import DispatchGateway
-from ferry_scheduler.handoff import RunHandoff
+from ferry_scheduler.handoff import PublishedMarks, RunHandoff
 from ferry_scheduler.loop import SchedulerLoop
 from ferry_scheduler.outbox import OutboxSweeper
 from ferry_scheduler.queued_stream import QueuedRunStream
@@ -40,11 +40,13 @@ class SchedulerService:
         topology = Topology(config.amqp_prefix)
         self._publishers: list[RunPublisher] = []
 
-        def handoff(role: str) -> RunHandoff:
+        self.marks = PublishedMarks(self.gateway, self.stopping)
+
+        def handoff(role: str, marks: PublishedMarks | None = None) -> RunHandoff:
             publisher = RunPublisher(config.amqp_url, topology,
                                      client_name=f"ferry-scheduler:{config.scheduler_id}:{role}")
             self._publishers.append(publisher)
-            return RunHandoff(self.gateway, publisher)
+            return RunHandoff(self.gateway, publisher, marks)
 
         self.loop = SchedulerLoop(self.gateway, handoff("loop"), self.clock,
                                   stopping=self.stopping, poll_interval=config.poll_interval,
@@ -61,9 +63,11 @@ class SchedulerService:
             threading.Thread(target=self.stream.read, name="stream-read"),
         ]
         self._threads.extend(
-            threading.Thread(target=self.stream.publish, args=(handoff(f"stream-{n}"),),
+            threading.Thread(target=self.stream.publish,
+                             args=(handoff(f"stream-{n}", self.marks),),
                              name=f"stream-publish-{n}")
             for n in range(config.stream_publishers))
+        self._threads.append(threading.Thread(target=self.marks.run, name="marks"))
 
     def start(self) -> None:
         for thread in self._threads:
