@@ -197,3 +197,21 @@ def test_outbox_sweep_skips_held_and_just_queued_runs():
                             holding=lambda run_id: run_id == "held")
     assert sweeper.sweep_once() == 1
     assert handoff.published == ["old"]
+
+
+def test_published_marks_are_recorded_in_one_call_per_flush():
+    from ferry_scheduler.handoff import PublishedMarks
+
+    calls: list[list[str]] = []
+
+    class Gateway:
+        def mark_published(self, run_ids):
+            calls.append(list(run_ids))
+
+    marks = PublishedMarks(Gateway(), threading.Event(), limit=3)  # type: ignore[arg-type]
+    marks.add(["a", "b"])
+    marks.add(["c", "d"])
+    marks.flush()
+    assert calls == [["a", "b", "c"], ["d"]]
+    marks.flush()
+    assert len(calls) == 2
