@@ -6,8 +6,10 @@ import fnmatch
 import gzip
 import io
 import zipfile
+import zlib
 from typing import BinaryIO
 
+from ferry.engine import limits as source_limits
 from ferry.engine.errors import PermanentSourceError
 from ferry.v1 import profile_pb2
 
@@ -28,8 +30,11 @@ class _GzipStream(io.RawIOBase):
 
     def __init__(self, raw: BinaryIO, name: str) -> None:
         self._gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._raw = raw
+        self._start = raw.tell()
         self._name = name
         self._offset = 0
+        self._limits = source_limits.current()
 
     def readable(self) -> bool:
         return True
@@ -41,16 +46,70 @@ class _GzipStream(io.RawIOBase):
             raise PermanentSourceError(
                 f"{self._name}: gzip data is truncated after {self._offset} uncompressed bytes"
             ) from None
-        except (OSError, zipfile.BadZipFile) as exc:
+        except (OSError, zipfile.BadZipFile, zlib.error) as exc:
             raise PermanentSourceError(
                 f"{self._name}: corrupt gzip data after {self._offset} uncompressed bytes ({exc})"
             ) from None
         self._offset += n
+        why = self._limits.inflated_too_much(self._offset, self._raw.tell() - self._start)
+        if why:
+            raise PermanentSourceError(f"{self._name}: gzip: {why}")
         return n
 
     def close(self) -> None:
         self._gz.close()
         super().close()
+
+
+class _LimitedMember(io.RawIOBase):
+    """A zip member that stops at the decompression limits (size and ratio)."""
+
+    def __init__(self, member: BinaryIO, name: str, compressed: int) -> None:
+        self._member = member
+        self._name = name
+        self._compressed = compressed
+        self._offset = 0
+        self._limits = source_limits.current()
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:  # an XLSX inside a zip needs seeking
+        return self._member.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        position = self._member.seek(offset, whence)
+        self._offset = max(self._offset, position)
+        return position
+
+    def tell(self) -> int:
+        return self._member.tell()
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        try:
+            data = self._member.read(len(buffer))
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            raise PermanentSourceError(
+                f"{self._name}: corrupt zip data after {self._offset} uncompressed bytes ({exc})"
+            ) from None
+        n = len(data)
+        buffer[:n] = data
+        self._offset += n
+        why = self._limits.inflated_too_much(self._offset, self._compressed)
+        if why:
+            raise PermanentSourceError(f"{self._name}: zip: {why}")
+        return n
+
+    def close(self) -> None:
+        self._member.close()
+        super().close()
+
+
+def _check_declared(info: zipfile.ZipInfo, name: str) -> None:
+    """Refuse a member whose header already declares too much inflation."""
+    why = source_limits.current().inflated_too_much(info.file_size, info.compress_size)
+    if why:
+        raise PermanentSourceError(f"{name}: zip member {info.filename!r} declares {why}")
 
 
 def open_binary(
@@ -79,9 +138,16 @@ def open_binary(
                 f"{name}: zip has {len(picked)} members {what}; name exactly one with format.member"
             )
         try:
-            stream = archive.open(picked[0])
+            info = archive.getinfo(picked[0])
+            _check_declared(info, name)
+            member_stream = archive.open(info)
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError) as exc:
             archive.close()
             raise PermanentSourceError(f"{name}: zip member {picked[0]!r}: {exc}") from None
+        except BaseException:
+            archive.close()
+            raise
+        stream = io.BufferedReader(_LimitedMember(member_stream, name, info.compress_size),
+                                   buffer_size=1 << 16)
         return stream, picked[0], [stream, archive]
     return raw, name, []

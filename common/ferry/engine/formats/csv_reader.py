@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from itertools import chain, islice
 from typing import BinaryIO
 
+from ferry.engine import limits as source_limits
 from ferry.engine.errors import PermanentSourceError
 from ferry.engine.formats.encoding import TextSource
 from ferry.engine.formats.stream import RecordStream
@@ -62,7 +63,8 @@ class CsvRows:
             )
         if "field larger than field limit" in text:
             return PermanentSourceError(
-                f"{where}: a field is longer than {FIELD_LIMIT} characters (unbalanced quote?)"
+                f"{where}: a field is longer than {csv.field_size_limit()} characters "
+                "(unbalanced quote? limit FERRY_MAX_FIELD_BYTES)"
             )
         return PermanentSourceError(f"{where}: malformed CSV: {text}")
 
@@ -119,6 +121,9 @@ def read_csv(
     header: bool = True,
     encoding: str = "",
 ) -> RecordStream:
+    limits = source_limits.current()
+    if limits.max_field_bytes and csv.field_size_limit() != limits.max_field_bytes:
+        csv.field_size_limit(limits.max_field_bytes)  # process-wide; one setting per runner
     source = TextSource(raw, encoding, name)
     try:
         first = source.text.readline()
@@ -136,6 +141,10 @@ def read_csv(
         raise CsvRows(source, reader, name, 0, [])._error(exc) from None
     if head is None:
         return RecordStream(name, [], iter(()), "list")
+    if limits.max_columns and len(head) > limits.max_columns:
+        raise PermanentSourceError(
+            f"{name}: row 1 has {len(head)} columns, above the limit of {limits.max_columns} "
+            "(FERRY_MAX_COLUMNS)")
     if header:
         columns = column_names(head)
         pending: list[list[str]] = []

@@ -11,22 +11,33 @@ from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
+from ferry.engine import limits as source_limits
 from ferry.engine.errors import PermanentSourceError
 
 SAMPLE_BYTES = 1 << 16
 CHUNK = 1 << 16
+_NUL = b"\x00"
 
 
 class CountingReader(io.RawIOBase):
     """Raw stream over ``head`` + ``rest`` that remembers where the last
     chunk it handed out started, so a decoding error can name its byte."""
 
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+    def __init__(self, head: bytes, rest: BinaryIO, max_line: int = 0, name: str = "",
+                 refuse_nul: bool = False) -> None:
         self._head = head
         self._rest = rest
         self.offset = 0  # bytes handed out so far
         self.last_start = 0
         self.last_len = 0
+        # A physical line longer than max_line bytes is refused before the
+        # text layer holds it whole (a 100 MB file without a newline).
+        self._max_line = max_line
+        self._name = name
+        self._run = 0  # bytes since the last newline
+        # NUL bytes past the detection sample (which is checked up front):
+        # no text encoding but UTF-16/32 has them, and PostgreSQL refuses them.
+        self._refuse_nul = refuse_nul
 
     def readable(self) -> bool:
         return True
@@ -43,7 +54,27 @@ class CountingReader(io.RawIOBase):
             data = self._rest.read(size)
         self.last_start, self.last_len = self.offset, len(data)
         self.offset += len(data)
+        if self._max_line and data:
+            self._check_line(data)
+        if self._refuse_nul and _NUL in data:
+            at = self.last_start + data.index(_NUL)
+            raise PermanentSourceError(
+                f"{self._name}: binary data, not text (NUL byte at byte offset {at})")
         return data
+
+    def _check_line(self, data: bytes) -> None:
+        first = data.find(b"\n")
+        if first < 0:
+            self._run += len(data)
+        else:
+            self._run += first
+        if self._run > self._max_line:
+            raise PermanentSourceError(
+                f"{self._name}: a line is longer than {self._max_line} bytes (at byte offset "
+                f"{self.last_start + (first if first >= 0 else len(data))}); "
+                "limit FERRY_MAX_FIELD_BYTES x 4")
+        if first >= 0:
+            self._run = len(data) - data.rfind(b"\n") - 1
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
         data = self.read(len(buffer))
@@ -103,7 +134,9 @@ class TextSource:
             used = "utf-8-sig"
         self.name = name
         self.encoding = used
-        self.counter = CountingReader(sample, raw)
+        wide = codecs.lookup(used).name.startswith(("utf-16", "utf-32"))
+        self.counter = CountingReader(sample, raw, source_limits.current().max_line_bytes, name,
+                                      refuse_nul=not wide)
         self.text = io.TextIOWrapper(
             self.counter,
             encoding=used,

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from ferry.engine import limits as source_limits
 from ferry.engine.errors import (
     CredentialsError,
     PermanentSourceError,
@@ -76,7 +77,14 @@ def open_http(source: profile_pb2.Source) -> Iterator[RecordStream]:
             with client.stream("GET", url, headers=headers, auth=auth) as response:
                 _check_status(response.status_code, shown)
                 content_type = response.headers.get("content-type", "")
+                limit = source_limits.current().max_source_bytes
+                size = 0
                 for chunk in response.iter_bytes(1 << 16):
+                    size += len(chunk)
+                    if limit and size > limit:
+                        raise PermanentSourceError(
+                            f"GET {shown}: the body is larger than the limit of {limit} bytes "
+                            "(FERRY_MAX_SOURCE_BYTES)")
                     spool.write(chunk)
     except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
         spool.close()
