@@ -175,6 +175,11 @@ def test_subscriber_receives_queued_started_completed_in_order(start_registry, s
         assert received.properties.headers["schema_version"] == 1
         assert received.properties.headers["run_id"] == run.id
     assert len({r.event.event_id for r in got}) == 3
+    # sequence: the STATUS entries of the run's timeline, in the same order.
+    timeline = client.runs.ListRunEvents(run_service_pb2.ListRunEventsRequest(run_id=run.id))
+    assert [g.event.sequence for g in got] == [
+        e.sequence for e in timeline.events if e.type == run_pb2.RUN_EVENT_TYPE_STATUS]
+    assert [g.properties.headers["sequence"] for g in got] == [g.event.sequence for g in got]
     # The full run as committed: the runner on start, the counts on completion.
     assert got[1].event.run.runner_id == "runner-1"
     assert got[1].event.run.HasField("start_time")
@@ -218,6 +223,8 @@ def test_retried_attempts_are_announced_in_order_until_the_run_fails(
         ("run.started", run.id, S.RUN_STATUS_RUNNING, 3),
         ("run.failed", run.id, S.RUN_STATUS_FAILED, 3)]
     assert second.run.attempt == 2
+    sequences = [g.event.sequence for g in got]
+    assert sequences == sorted(sequences) and len(set(sequences)) == 7 and sequences[0] > 0
     assert got[-1].event.run.error_message == "404 from the source"
     assert subscriber.nothing_more()
 

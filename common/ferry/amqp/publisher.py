@@ -109,12 +109,13 @@ def run_request(run_id: str, profile: str, attempt: int, *, publish_count: int =
     return message
 
 
-def run_lifecycle_event(run: run_pb2.Run, event_time: datetime, *, event_id: str | None = None,
-                        ) -> run_pb2.RunLifecycleEvent:
-    """The event announcing that ``run`` entered its current status (schema version 1)."""
+def run_lifecycle_event(run: run_pb2.Run, event_time: datetime, *, sequence: int = 0,
+                        event_id: str | None = None) -> run_pb2.RunLifecycleEvent:
+    """The event announcing that ``run`` entered its current status (schema version 1);
+    ``sequence`` is the timeline sequence of that change."""
     message = run_pb2.RunLifecycleEvent(
         schema_version=RUN_EVENT_SCHEMA_VERSION, event_id=event_id or uuid.uuid4().hex,
-        routing_key=run_event_routing_key(run.status), run=run)
+        routing_key=run_event_routing_key(run.status), run=run, sequence=sequence)
     message.event_time.FromDatetime(event_time)
     return message
 
@@ -265,7 +266,7 @@ class RunEventPublisher(ConfirmingPublisher):
             timestamp=int(event.event_time.seconds),
             headers={"schema_version": event.schema_version or RUN_EVENT_SCHEMA_VERSION,
                      "run_id": event.run.id, "profile": event.run.profile,
-                     "attempt": event.run.attempt},
+                     "attempt": event.run.attempt, "sequence": event.sequence},
         )
         self.send(self.topology.events_exchange, event.routing_key, event.SerializeToString(),
                   properties, mandatory=False,

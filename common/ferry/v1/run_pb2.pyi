@@ -257,15 +257,17 @@ class RunEvent(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., sequence: _Optional[int] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[RunEventType, str]] = ..., status: _Optional[_Union[RunStatus, str]] = ..., attempt: _Optional[int] = ..., message: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RunLifecycleEvent(_message.Message):
-    __slots__ = ("schema_version", "event_id", "routing_key", "event_time", "run")
+    __slots__ = ("schema_version", "event_id", "routing_key", "event_time", "run", "sequence")
     SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     ROUTING_KEY_FIELD_NUMBER: _ClassVar[int]
     EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
     RUN_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     schema_version: int
     event_id: str
     routing_key: str
     event_time: _timestamp_pb2.Timestamp
     run: Run
-    def __init__(self, schema_version: _Optional[int] = ..., event_id: _Optional[str] = ..., routing_key: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
+    sequence: int
+    def __init__(self, schema_version: _Optional[int] = ..., event_id: _Optional[str] = ..., routing_key: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run: _Optional[_Union[Run, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...

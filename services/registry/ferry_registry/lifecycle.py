@@ -79,10 +79,10 @@ class LifecycleRelay:
 
     # -- called by the registry's request threads ------------------------------------
 
-    def submit(self, run: run_pb2.Run, when: datetime) -> None:
+    def submit(self, run: run_pb2.Run, when: datetime, sequence: int = 0) -> None:
         """Queue the event for ``run``'s current status (never waits for the broker)."""
         try:
-            event = run_lifecycle_event(run, when)
+            event = run_lifecycle_event(run, when, sequence=sequence)
         except ValueError:
             log.warning("no lifecycle event for a run without status",
                         extra={"fields": {"run_id": run.id}})

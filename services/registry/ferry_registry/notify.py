@@ -21,6 +21,7 @@ import itertools
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -126,13 +127,15 @@ _ANNOUNCING_STATUS_CHANGES = "ferry.announcing_status_changes"
 
 
 class RunEventSink(Protocol):
-    def submit(self, run: run_pb2.Run, when: datetime) -> None:
+    def submit(self, run: run_pb2.Run, when: datetime, sequence: int = 0) -> None:
         """Take one committed status change; must not block."""
 
 
-def record_status_change(session: Session, run: run_pb2.Run, when: datetime) -> None:
-    """Note that ``run`` (a snapshot) entered its status at ``when`` in this transaction."""
-    session.info.setdefault(_PENDING_STATUS_CHANGES, []).append((run, when))
+def record_status_change(session: Session, run: run_pb2.Run, when: datetime,
+                         sequence: Callable[[], int] = lambda: 0) -> None:
+    """Note that ``run`` (a snapshot) entered its status at ``when`` in this
+    transaction; ``sequence()`` gives its timeline sequence once committed."""
+    session.info.setdefault(_PENDING_STATUS_CHANGES, []).append((run, when, sequence))
 
 
 class Notifications:
@@ -161,8 +164,8 @@ class Notifications:
         session.info[_ANNOUNCING_STATUS_CHANGES] = True
 
         def announce() -> None:
-            for run, when in session.info.pop(_PENDING_STATUS_CHANGES, []):
-                sink.submit(run, when)
+            for run, when, sequence in session.info.pop(_PENDING_STATUS_CHANGES, []):
+                sink.submit(run, when, sequence())
 
         session.after_commit(announce)
 

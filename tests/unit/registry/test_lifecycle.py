@@ -75,8 +75,9 @@ def test_routing_keys_name_every_status_and_running_is_started():
 
 
 def test_event_message_carries_schema_version_id_key_time_and_run():
-    event = run_lifecycle_event(run("r1", run_pb2.RUN_STATUS_FAILED), WHEN)
+    event = run_lifecycle_event(run("r1", run_pb2.RUN_STATUS_FAILED), WHEN, sequence=42)
     assert event.schema_version == 1
+    assert event.sequence == 42
     assert event.routing_key == "run.failed"
     assert len(event.event_id) == 32
     assert event.event_time.ToDatetime(UTC) == WHEN

@@ -26,11 +26,13 @@ def log_after_commit(session: Session, message: str, run: RunRow, **fields: obje
 
 def append(session: Session, run: RunRow, when: datetime, message: str, *,
            type: int = run_pb2.RUN_EVENT_TYPE_STATUS, status: int | None = None,
-           attributes: dict[str, str] | None = None) -> None:
-    session.add(RunEventRow(run_id=run.id, event_time=when, type=type,
-                            status=run.status if status is None else status,
-                            attempt=run.attempt, message=message,
-                            attributes=dict(attributes or {})))
+           attributes: dict[str, str] | None = None) -> RunEventRow:
+    event = RunEventRow(run_id=run.id, event_time=when, type=type,
+                        status=run.status if status is None else status,
+                        attempt=run.attempt, message=message,
+                        attributes=dict(attributes or {}))
+    session.add(event)
+    return event
 
 
 def count_entered(session: Session, metrics, status: int) -> None:
@@ -54,8 +56,9 @@ def status_changed(session: Session, run: RunRow, when: datetime, message: str) 
     """Record the run's current status (call after changing ``run.status``): a
     STATUS timeline event, and a run lifecycle event published after commit (the
     same transaction must call ``Notifications.run_changed`` or ``run_queued``)."""
-    append(session, run, when, message or status_name(run.status).lower())
-    record_status_change(session, run_to_proto(run), when)
+    event = append(session, run, when, message or status_name(run.status).lower())
+    # The timeline sequence is known once flushed, so it is read after commit.
+    record_status_change(session, run_to_proto(run), when, lambda: event.id or 0)
 
 
 def append_reported(session: Session, run: RunRow, when: datetime,
