@@ -33,14 +33,27 @@ _CODES: list[tuple[type[errors.FerryError], grpc.StatusCode]] = [
 ]
 
 
+# Status messages travel in trailers (gRPC's default limit: 16 KiB of
+# metadata); a message echoing a 1 MB input would break the reply itself.
+MAX_STATUS_TEXT = 1000
+MAX_VIOLATIONS = 50
+
+
+def short(text: str, limit: int = MAX_STATUS_TEXT) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters cut)"
+
+
 def status_for(exc: errors.FerryError) -> grpc.Status:
     code = next((c for kind, c in _CODES if isinstance(exc, kind)), grpc.StatusCode.UNKNOWN)
-    status = status_pb2.Status(code=code.value[0], message=exc.message)
+    status = status_pb2.Status(code=code.value[0], message=short(exc.message))
     if isinstance(exc, errors.InvalidArgumentError) and exc.violations:
         detail = any_pb2.Any()
         detail.Pack(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in exc.violations
+            error_details_pb2.BadRequest.FieldViolation(field=short(v.field, 200),
+                                                        description=short(v.description, 300))
+            for v in exc.violations[:MAX_VIOLATIONS]
         ]))
         status.details.append(detail)
     return rpc_status.to_status(status)
@@ -67,8 +80,28 @@ def _abort_internal(context: grpc.ServicerContext, method: str) -> None:
         code=code_pb2.INTERNAL, message=f"internal error in {method} (reference {ref})")))
 
 
-def _wrap_unary(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+def _decoder(deserializer: Callable[[bytes], Any] | None, method: str
+             ) -> Callable[[Any, grpc.ServicerContext], Any]:
+    """Decode the request here, so a corrupt body is INVALID_ARGUMENT (gRPC's
+    own deserialization failure would be INTERNAL with a logged traceback)."""
+    def decode(raw: Any, context: grpc.ServicerContext) -> Any:
+        if deserializer is None or not isinstance(raw, bytes):
+            return raw
+        try:
+            return deserializer(raw)
+        except Exception:  # noqa: BLE001 - DecodeError and friends: a bad request
+            log.warning("request to %s is not a valid message (%d bytes)", method, len(raw))
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                          f"request to {method} is not a valid protobuf message")
+    return decode
+
+
+def _wrap_unary(behavior: Callable[..., Any], method: str,
+                deserializer: Callable[[bytes], Any] | None = None) -> Callable[..., Any]:
+    decode = _decoder(deserializer, method)
+
     def wrapper(request: Any, context: grpc.ServicerContext) -> Any:
+        request = decode(request, context)
         try:
             return behavior(request, context)
         except errors.FerryError as exc:
@@ -80,8 +113,12 @@ def _wrap_unary(behavior: Callable[..., Any], method: str) -> Callable[..., Any]
     return wrapper
 
 
-def _wrap_stream(behavior: Callable[..., Iterator[Any]], method: str) -> Callable[..., Any]:
+def _wrap_stream(behavior: Callable[..., Iterator[Any]], method: str,
+                 deserializer: Callable[[bytes], Any] | None = None) -> Callable[..., Any]:
+    decode = _decoder(deserializer, method)
+
     def wrapper(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        request = decode(request, context)
         try:
             yield from behavior(request, context)
         except errors.FerryError as exc:
@@ -101,12 +138,10 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
         method = handler_call_details.method
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method),
-                request_deserializer=handler.request_deserializer,
+                _wrap_unary(handler.unary_unary, method, handler.request_deserializer),
                 response_serializer=handler.response_serializer)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method),
-                request_deserializer=handler.request_deserializer,
+                _wrap_stream(handler.unary_stream, method, handler.request_deserializer),
                 response_serializer=handler.response_serializer)
         return handler
