@@ -112,3 +112,16 @@ def test_locations_inside_the_roots(layout: dict[str, Path]) -> None:
     assert resolve_files(f"{root}/daily", newest, [root]) == [root / "daily" / "a.csv"]
     with pytest.raises(PermanentSourceError, match="does not exist"):
         resolve_files("daily/missing.csv", newest, [root])
+
+
+def test_line_limit_counts_carriage_returns_as_line_ends() -> None:
+    import ferry.engine.limits as limits
+    from ferry.engine.formats.csv_reader import read_csv
+
+    rows = b"".join(b"S%d,%s\r" % (i, b"n" * 100) for i in range(20000))
+    with limits.using(SourceLimits(max_field_bytes=100_000)):  # lines up to 400 KB
+        stream = read_csv(io.BytesIO(b"sku,name\r" + rows), "cr.csv")
+        assert sum(len(batch) for batch in stream.batches(1000)) == 20000
+        one_line = read_csv(io.BytesIO(b"sku,name\n" + b"x" * 500_000), "long.csv")
+        with pytest.raises(PermanentSourceError, match="a line is longer than 400000 bytes"):
+            list(one_line.batches(1000))

@@ -63,7 +63,9 @@ class CountingReader(io.RawIOBase):
         return data
 
     def _check_line(self, data: bytes) -> None:
-        first = data.find(b"\n")
+        # "\r" alone ends lines too (old Mac exports).
+        ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+        first = min(ends) if ends else -1
         if first < 0:
             self._run += len(data)
         else:
@@ -74,7 +76,7 @@ class CountingReader(io.RawIOBase):
                 f"{self.last_start + (first if first >= 0 else len(data))}); "
                 "limit FERRY_MAX_FIELD_BYTES x 4")
         if first >= 0:
-            self._run = len(data) - data.rfind(b"\n") - 1
+            self._run = len(data) - max(data.rfind(b"\n"), data.rfind(b"\r")) - 1
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
         data = self.read(len(buffer))
