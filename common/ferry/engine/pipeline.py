@@ -88,6 +88,8 @@ def _run_profile(
     schema = get_entity(profile.entity_type)
     url = target_url(profile, default_target_url)
     if profile.operation == profile_pb2.OPERATION_EXPORT:
+        if file_roots is not None:
+            profile = _confined_export(profile, file_roots)
         return _export(profile, schema, url, dry_run, on_progress, should_cancel)
     with _bulk_gc():
         run = ImportRun(
@@ -116,6 +118,20 @@ def _bulk_gc() -> Iterator[None]:
     finally:
         gc.set_threshold(*old)
         gc.unfreeze()
+
+
+def _confined_export(profile: profile_pb2.Profile, roots: Sequence[Path]) -> profile_pb2.Profile:
+    """The profile with its export directory resolved inside ``roots``."""
+    from ferry.security.paths import PathNotAllowedError, confine_path
+
+    try:
+        directory = confine_path(profile.export.directory, roots, must_exist=False)
+    except PathNotAllowedError as exc:
+        raise PermanentSourceError(f"path not allowed: export directory: {exc}") from None
+    confined = profile_pb2.Profile()
+    confined.CopyFrom(profile)
+    confined.export.directory = str(directory)
+    return confined
 
 
 def _export(profile, schema, url, dry_run, on_progress, should_cancel) -> RunResult:

@@ -125,3 +125,27 @@ def test_line_limit_counts_carriage_returns_as_line_ends() -> None:
         one_line = read_csv(io.BytesIO(b"sku,name\n" + b"x" * 500_000), "long.csv")
         with pytest.raises(PermanentSourceError, match="a line is longer than 400000 bytes"):
             list(one_line.batches(1000))
+
+
+def test_export_directory_is_confined_to_the_roots(tmp_path: Path) -> None:
+    root, outside = tmp_path / "exports", tmp_path / "elsewhere"
+    root.mkdir()
+    path, kind, options = hf.good_csv(tmp_path, 5)
+    target = f"sqlite:///{tmp_path / 't.db'}"
+    run_profile(hf.profile_for("p", path, kind, options), dry_run=False,
+                default_target_url=target)
+
+    def export(directory: Path) -> profile_pb2.Profile:
+        return profile_pb2.Profile(
+            name="e", entity_type="products", operation=profile_pb2.OPERATION_EXPORT,
+            export=profile_pb2.ExportSpec(directory=str(directory), format=profile_pb2.Format(
+                kind=profile_pb2.FORMAT_KIND_CSV)))
+
+    done = run_profile(export(root / "daily"), dry_run=False, default_target_url=target,
+                       file_roots=[root])
+    assert Path(done.output_path).parent == root / "daily" and done.counts.written == 5
+    for bad in (outside, root / ".." / "elsewhere", Path(str(root) + "2")):
+        with pytest.raises(PermanentSourceError, match="path not allowed: export directory"):
+            run_profile(export(bad), dry_run=False, default_target_url=target,
+                        file_roots=[root])
+    assert not outside.exists()
