@@ -375,3 +375,35 @@ def test_example_subscriber_prints_one_line_per_event(start_registry, prefix):
     assert [line.split()[1] for line in lines] == ["run.queued", "run.started", "run.completed"]
     assert all(f"run={run.id} profile=stock" in line for line in lines)
     assert "status=COMPLETED attempt=1/3 read=5 created=5" in lines[2]
+
+
+def test_registry_process_publishes_events_and_keeps_broker_outages_quiet(tmp_path, subscriber,
+                                                                          prefix):
+    from tests.support.processes import registry_process
+
+    proc = registry_process(tmp_path, FERRY_AMQP_URL=AMQP_URL, FERRY_AMQP_PREFIX=prefix).start()
+    try:
+        with RegistryClient(proc.address, timeout=15) as client:
+            apply(client, profile("stock"))
+            run = start_live_run(client)
+            client.runs.CancelRun(run_service_pb2.CancelRunRequest(id=run.id))
+        assert [g.routing_key for g in subscriber.take(2)] == ["run.queued", "run.cancelled"]
+    finally:
+        assert proc.stop() == 0, proc.output()[-3000:]
+
+    down = registry_process(tmp_path / "down", FERRY_AMQP_PREFIX=prefix,
+                            FERRY_AMQP_URL=f"amqp://ferry:s3cret-pw@127.0.0.1:{free_port()}/%2F")
+    down.start()
+    try:
+        with RegistryClient(down.address, timeout=15) as client:
+            apply(client, profile("stock"))
+            run = start_live_run(client)
+            finish(client, claim(client, run.id))
+        time.sleep(1.0)                                   # a few reconnect attempts
+    finally:
+        assert down.stop() == 0, down.output()[-3000:]
+    out = down.output()
+    assert out.count("cannot publish run events") == 1, out[-3000:]
+    assert '"level": "error"' not in out, out[-3000:]
+    assert "s3cret-pw" not in out
+    assert "run events not published at shutdown" in out

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+from urllib.parse import unquote, urlsplit
 
 from ferry.config import ConfigError
 from ferry.grpc_server import wait_for_stop_signal
-from ferry.logs import configure_logging
+from ferry.logs import configure_logging, set_redactor
+from ferry.secrets import SecretRedactor
 
 log = logging.getLogger("ferry_registry")
 
@@ -34,6 +36,17 @@ def _port_taken(address: str) -> str | None:
     except OSError as exc:
         return f"cannot listen on {address}: {exc.strerror or exc}"
     return None
+
+
+def _protect_amqp_logs(amqp_url: str, log_level: str) -> None:
+    """Mask the FERRY_AMQP_URL password in every log line; below debug, leave the
+    broker's outages to the run event relay (one line per outage) rather than
+    pika (an ERROR with a traceback per refused connection)."""
+    password = urlsplit(amqp_url).password
+    if password:
+        set_redactor(SecretRedactor([password, unquote(password)]))
+    if log_level != "debug":
+        logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 
 def _describe(exc: BaseException) -> str:
@@ -65,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     configure_logging("registry", fmt=config.log_format, level=config.log_level)
+    _protect_amqp_logs(config.amqp_url, config.log_level)
     try:
         credentials = server_credentials(tls)
         guard = server_auth_interceptor(auth)

@@ -107,14 +107,15 @@ class LifecycleRelay:
         self._thread = threading.Thread(target=self._run, name="run-events", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 2.0) -> None:
-        """Publish what is buffered for up to ``timeout`` seconds, then close."""
+    def stop(self, timeout: float = 1.5) -> None:
+        """Publish what is buffered for up to ``timeout`` seconds, then close
+        (the caller waits at most ``timeout`` + 0.5 s, even for a stuck connect)."""
         with self._condition:
             self._stopping = True
             self._deadline = time.monotonic() + timeout
             self._condition.notify_all()
         if self._thread is not None:
-            self._thread.join(timeout + 1.0)
+            self._thread.join(timeout + 0.5)
         left = self.pending
         if left:
             log.warning("run events not published at shutdown", extra={
