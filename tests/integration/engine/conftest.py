@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-SAMPLES = Path("/work/shared/samples")
+from tests.support import SAMPLES
+
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "samples"
 
 
@@ -37,3 +38,13 @@ def q():
 @pytest.fixture
 def examples() -> Path:
     return EXAMPLES
+
+
+def load_sample_profile(path: Path):
+    """An examples/samples profile, its location resolved against the samples folder
+    (the YAML says ../shared/samples/..., relative to the repository root)."""
+    from ferry.profiles.yaml_codec import load_profiles
+
+    (profile,) = load_profiles(path.read_text(encoding="utf-8"), str(path))
+    profile.source.location = str(SAMPLES / Path(profile.source.location).name)
+    return profile

@@ -9,7 +9,8 @@ import json
 
 import pytest
 from ferry.engine import check_profile, run_profile
-from ferry.engine.yaml_profile import load_profile
+
+from tests.integration.engine.conftest import load_sample_profile as load_profile
 
 EXPECTED = {
     # file: (rows read, created, skipped, status)

@@ -14,6 +14,8 @@ from ferry.engine.formats.encoding import detect_encoding
 from ferry.v1 import profile_pb2
 from openpyxl import Workbook
 
+from tests.support import SAMPLES
+
 
 def _read(path: Path, **fmt) -> tuple[list[str], list]:
     with open(path, "rb") as handle:
@@ -123,7 +125,7 @@ def test_gzip_and_zip(tmp_path):
 
 
 def test_xml_rss_items_with_namespaces(tmp_path):
-    sample = Path("/work/shared/samples/google_merchant_feed.xml")
+    sample = SAMPLES / "google_merchant_feed.xml"
     cols, rows = _read(sample)
     assert "g:id" in cols and "g:shipping.g:price" in cols
     assert rows[0]["g:price"] == "39.99 PLN"
