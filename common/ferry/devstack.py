@@ -347,6 +347,10 @@ class DevStack:
         if stock.is_dir() and port_free(STOCK_FEED_PORT):
             self.spawn("stock-http", [sys.executable, "-m", "http.server", str(STOCK_FEED_PORT),
                                       "--bind", "127.0.0.1", "--directory", str(stock)])
+        elif stock.is_dir():
+            say("devstack", f"port {STOCK_FEED_PORT} is taken by another program, so the "
+                            "stock-feed example's HTTP source is not served; its runs will "
+                            "retry and fail until the port is free")
         if module_available("ferry_scheduler.__main__"):
             self.spawn("scheduler", [str(BIN / "ferry-scheduler")],
                        FERRY_SCHEDULER_ID="devstack-scheduler")
