@@ -149,3 +149,36 @@ def test_export_directory_is_confined_to_the_roots(tmp_path: Path) -> None:
             run_profile(export(bad), dry_run=False, default_target_url=target,
                         file_roots=[root])
     assert not outside.exists()
+
+
+def test_http_body_larger_than_the_limit_is_refused(tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = (hf.HEADER + hf.rows(500)).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            self.end_headers()
+            self.wfile.write(body)  # no Content-Length: streamed until close
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        profile = hf.profile_for("h", Path("x.csv"), hf.CSV, {})
+        profile.source.kind = profile_pb2.SOURCE_KIND_HTTP
+        profile.source.location = f"http://127.0.0.1:{server.server_address[1]}/p.csv"
+        target = f"sqlite:///{tmp_path / 't.db'}"
+        with pytest.raises(PermanentSourceError, match="larger than the limit of 1000 bytes"):
+            run_profile(profile, dry_run=True, default_target_url=target,
+                        limits=SourceLimits(max_source_bytes=1000))
+        done = run_profile(profile, dry_run=True, default_target_url=target)
+        assert done.counts.rows_read == 500
+    finally:
+        server.shutdown()
+        server.server_close()
