@@ -12,12 +12,16 @@ reconnects with exponential backoff while the buffer fills; a full buffer drops
 its OLDEST event (counted and logged). The head event is removed only once the
 broker confirmed it, so reconnecting never reorders events.
 
-Guarantee: every committed status change is published once, in commit order
-(so in order per run), while the registry runs and the buffer does not
-overflow. Events still buffered when the registry crashes, or when a stop
+Guarantee, while the registry runs and the buffer does not overflow: every
+committed status change is published, in the order it was handed over. A
+change is handed over right after its commit, before the call that made it
+returns, so a run's changes (each caused by a later call) keep their order.
+A publish whose confirm was lost in a reconnect is sent again: dedupe on
+``event_id``. Events still buffered when the registry crashes, or when a stop
 cannot flush them within its grace, are lost (at most once across a registry
-crash). The registry's database stays the record: ``ListRunEvents`` and
-``WatchRun`` have every state change.
+crash). Replicas each publish their own commits; ``sequence`` orders a run's
+events across them. The registry's database stays the record:
+``ListRunEvents`` and ``WatchRun`` have every state change.
 """
 
 from __future__ import annotations
