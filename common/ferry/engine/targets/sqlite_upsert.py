@@ -36,8 +36,9 @@ class SqliteWriter(TargetWriter):
         exists: bool,
         types: list[str],
         live: bool = True,
+        raw: Any = None,
     ) -> None:
-        self._raw = engine.raw_connection()
+        self._raw = raw if raw is not None else engine.raw_connection()
         self._con: sqlite3.Connection = self._raw.driver_connection  # type: ignore[assignment]
         self._con.isolation_level = None  # explicit BEGIN/COMMIT
         self._con.execute("PRAGMA busy_timeout = 30000")
