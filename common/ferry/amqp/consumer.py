@@ -10,8 +10,13 @@ BlockingConnection is not thread-safe).
 
 Capacity is ``prefetch`` handlers at a time. Because handlers may ack early
 (the runner acks once its claim is durable, then keeps working), the broker's
-prefetch alone does not bound the work: the consumer cancels its subscription
-while every worker is busy and subscribes again when one frees up.
+prefetch alone does not bound the work. A delivery that arrives while every
+worker is busy waits in a local line (it is unacked, so the broker's prefetch
+bounds the line to ``prefetch`` messages) and the next worker to free up takes
+it at once, with no broker round trip: short handlers run back to back. If a
+delivery has waited ``hold`` seconds (long handlers), the consumer cancels its
+subscription, hands the waiting deliveries back (``nack(requeue=True)``, so
+another consumer can take them) and subscribes again when a worker frees up.
 
 A lost connection is re-opened with backoff. Deliveries of the old connection
 can no longer be settled; the broker redelivers them, which is safe because
@@ -22,6 +27,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -96,7 +103,8 @@ class MessageConsumer:
     def __init__(self, url: str, queue: str, handler: Handler, *, prefetch: int = 1,
                  topology: Topology | None = None, client_name: str = "ferry-consumer",
                  heartbeat: int = 30, reconnect: RetrySettings = RECONNECT,
-                 on_connected: Callable[[bool], None] | None = None) -> None:
+                 on_connected: Callable[[bool], None] | None = None,
+                 hold: float = 1.0) -> None:
         if prefetch < 1:
             raise ValueError("prefetch must be at least 1")
         self._url = url
@@ -108,6 +116,7 @@ class MessageConsumer:
         self._heartbeat = heartbeat
         self._reconnect = reconnect
         self._on_connected = on_connected
+        self._hold = hold
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._busy = 0
@@ -115,6 +124,8 @@ class MessageConsumer:
         self._connection: pika.BlockingConnection | None = None
         self._channel: Any = None
         self._consumer_tag: str | None = None
+        # Deliveries waiting for a free worker, with their arrival times.
+        self._waiting: deque[tuple[float, Delivery]] = deque()
         self._pool = ThreadPoolExecutor(max_workers=prefetch, thread_name_prefix="worker")
         self._idle = threading.Condition(self._lock)
 
@@ -205,6 +216,7 @@ class MessageConsumer:
             self._adjust_subscription()
             self._connection.process_data_events(time_limit=0.2)
         self._cancel()
+        self._hand_back_waiting()
         # Keep the connection serviced (heartbeats, acks from workers) until
         # the handlers in progress are done.
         while self.busy:
@@ -212,9 +224,14 @@ class MessageConsumer:
         self._connection.process_data_events(time_limit=0)
 
     def _adjust_subscription(self) -> None:
-        full = self.busy >= self._prefetch
-        if full and self._consumer_tag is not None:
+        with self._lock:
+            full = self._busy >= self._prefetch
+            oldest = self._waiting[0][0] if self._waiting else None
+        if oldest is not None and time.monotonic() - oldest >= self._hold:
+            # Every worker has been busy for a while: let other consumers
+            # have what waits here, and take nothing more until one frees up.
             self._cancel()
+            self._hand_back_waiting()
         elif not full and self._consumer_tag is None and not self._stop.is_set():
             self._consumer_tag = self._channel.basic_consume(
                 self._queue, self._on_message, auto_ack=False)
@@ -226,20 +243,54 @@ class MessageConsumer:
             # Messages sent but not yet dispatched are nacked back by pika.
             self._channel.basic_cancel(tag)
 
+    def _hand_back_waiting(self) -> None:
+        with self._lock:
+            waiting = [delivery for _, delivery in self._waiting]
+            self._waiting.clear()
+        for delivery in waiting:
+            delivery.nack(requeue=True)
+
     def _on_message(self, channel: Any, method: Any, properties: pika.BasicProperties,
                     body: bytes) -> None:
         delivery = Delivery(body=body, properties=properties,
                             delivery_tag=method.delivery_tag, redelivered=method.redelivered,
                             consumer=self, generation=self._generation)
         with self._lock:
+            if self._busy >= self._prefetch:
+                self._waiting.append((time.monotonic(), delivery))
+                return
             self._busy += 1
-        if self.busy >= self._prefetch:
-            self._cancel()
         self._pool.submit(self._work, delivery)
+
+    def _wake(self) -> None:
+        """Have the connection thread look at the subscription now (a worker
+        freed up while it was cancelled)."""
+        connection = self._connection
+        if self._consumer_tag is None and connection is not None and connection.is_open:
+            try:
+                connection.add_callback_threadsafe(lambda: None)
+            except Exception:  # noqa: BLE001 - closing: the loop notices by itself
+                pass
 
     # -- worker threads ---------------------------------------------------------
 
-    def _work(self, delivery: Delivery) -> None:
+    def _work(self, delivery: Delivery | None) -> None:
+        while delivery is not None:
+            self._handle(delivery)
+            with self._idle:
+                # Take the next waiting delivery of the same connection, if any.
+                delivery = None
+                while self._waiting and not self._stop.is_set():
+                    _, candidate = self._waiting.popleft()
+                    if candidate.generation == self._generation:
+                        delivery = candidate
+                        break
+                if delivery is None:
+                    self._busy -= 1
+                    self._idle.notify_all()
+        self._wake()
+
+    def _handle(self, delivery: Delivery) -> None:
         try:
             self._handler(delivery)
         except Exception:  # noqa: BLE001 - a handler bug must not kill the worker
@@ -250,9 +301,6 @@ class MessageConsumer:
                 log.error("handler left delivery %s unsettled; requeueing it",
                           delivery.delivery_tag)
                 delivery.nack(requeue=True)
-            with self._idle:
-                self._busy -= 1
-                self._idle.notify_all()
 
     # -- teardown -----------------------------------------------------------------
 
@@ -269,6 +317,8 @@ class MessageConsumer:
             self._channel = None
             self._consumer_tag = None
             self._generation += 1
+            # They came on the old connection: the broker redelivers them.
+            self._waiting.clear()
         if connection is not None and connection.is_open:
             try:
                 connection.close()
