@@ -110,6 +110,7 @@ class RunExecutor:
                 log.exception("runner error while executing the run; handing it back")
                 ending = Ending.released(f"runner error: {type(exc).__name__}: {exc}",
                                          attempt_used=True)
+            keeper.ending()
             self._conclude(claim, keeper, ending)
             return ending
         finally:

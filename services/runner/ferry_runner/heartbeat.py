@@ -42,6 +42,9 @@ class LeaseKeeper:
         self.cancel_requested = threading.Event()
         self.lost = threading.Event()
         self._stop = threading.Event()
+        # Set once the run is being ended: FinishRun carries the last counts
+        # and events, so no progress report may race it.
+        self._ending = threading.Event()
         self._lock = threading.Lock()
         self._counts: dict[str, int] | None = None
         self._rows_total = 0
@@ -61,6 +64,10 @@ class LeaseKeeper:
         self._stop.set()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout=10)
+
+    def ending(self) -> None:
+        """No more periodic progress reports (heartbeats go on until ``stop``)."""
+        self._ending.set()
 
     def update(self, counts: dict[str, int], rows_total: int = 0) -> None:
         with self._lock:
@@ -119,6 +126,8 @@ class LeaseKeeper:
         return time.monotonic() + self._heartbeat_interval
 
     def _send_progress(self, *, force: bool = False) -> None:
+        if self._ending.is_set() and not force:
+            return
         with self._lock:
             if not (self._dirty or force) or self._counts is None and not self._events:
                 return
