@@ -2,8 +2,8 @@
 
 ``create_server`` binds (port 0 picks a free port), installs health checking
 (grpc.health.v1) and reflection for the given services, and maps domain
-errors to statuses. ``serve_until_signalled`` blocks until SIGTERM or SIGINT,
-then marks health NOT_SERVING and stops with a grace period.
+errors to statuses. ``StopSignal`` catches SIGTERM/SIGINT from start-up on;
+services then mark health NOT_SERVING and stop with a grace period.
 """
 
 from __future__ import annotations
@@ -83,30 +83,37 @@ def create_server(
     return wrapped
 
 
-def wait_for_stop_signal() -> str:
-    """Block the main thread until SIGTERM or SIGINT; return the signal name."""
-    received: list[str] = []
-    stop = threading.Event()
+class StopSignal:
+    """SIGTERM/SIGINT caught from the moment ``install`` is called, so a signal
+    that arrives while a service is still starting is a clean stop, not a kill."""
 
-    def handle(signum: int, _frame: object) -> None:
-        received.append(signal.Signals(signum).name)
-        stop.set()
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._received: list[str] = []
+        self._previous: dict[int, object] = {}
 
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        stop.wait()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return received[0] if received else "unknown"
+    def install(self) -> StopSignal:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        self._received.append(signal.Signals(signum).name)
+        self._event.set()
+
+    def wait(self) -> str:
+        """Block until a stop signal came; restore the previous handlers; return its name."""
+        try:
+            self._event.wait()
+        finally:
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)  # type: ignore[arg-type]
+        return self._received[0] if self._received else "unknown"
 
 
-def serve_until_signalled(server: GrpcServer, *, grace: float = 5.0,
-                          on_stop: Callable[[], None] | None = None) -> None:
-    name = wait_for_stop_signal()
-    log.info("received %s, stopping", name)
-    server.set_serving(False)
-    if on_stop is not None:
-        on_stop()
-    server.server.stop(grace).wait()
-    log.info("stopped")
+def wait_for_stop_signal(stop: StopSignal | None = None) -> str:
+    """Block the main thread until SIGTERM or SIGINT; return the signal name.
+
+    Pass a ``StopSignal`` installed at start-up to also catch signals that
+    arrived before this call."""
+    return (stop or StopSignal().install()).wait()

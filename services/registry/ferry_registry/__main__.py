@@ -8,7 +8,7 @@ import sys
 from urllib.parse import unquote, urlsplit
 
 from ferry.config import ConfigError
-from ferry.grpc_server import wait_for_stop_signal
+from ferry.grpc_server import StopSignal, wait_for_stop_signal
 from ferry.logs import configure_logging, set_redactor
 from ferry.secrets import SecretRedactor
 
@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     taken = _port_taken(config.address)
     if taken:
         return _fail(taken)
+    stop_signal = StopSignal().install()
 
     import sqlalchemy.exc
 
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"missing database driver: {exc.name}")
     except OSError as exc:
         return _fail(str(exc))
-    signal_name = wait_for_stop_signal()
+    signal_name = wait_for_stop_signal(stop_signal)
     log.info("received %s, stopping", signal_name)
     stop()
     return 0

@@ -63,6 +63,7 @@ def _start_health(config: RunnerConfig,
     server = create_server(config.health_address, lambda _server: None, [CONSUMER_HEALTH],
                            max_workers=2, credentials=credentials)
     server.health.set(CONSUMER_HEALTH, 2)  # NOT_SERVING until the broker is connected
+    server.health.set("", 2)  # NOT_SERVING until the signal handlers are installed
     return server
 
 
@@ -98,6 +99,7 @@ def run(config: RunnerConfig, security: ClientSecurity) -> int:
         health.set_serving(False)
 
     shutdown.install_signal_handlers(on_signal)
+    health.health.set("", 1)  # SERVING: a SIGTERM from now on is a clean stop
     log.info("runner %s started", config.runner_id, extra={"fields": {
         "registry": config.registry, "amqp_url": _masked(config.amqp_url),
         "queue": topology.run_queue, "prefetch": config.prefetch,

@@ -8,7 +8,7 @@ import sys
 from urllib.parse import unquote, urlsplit
 
 from ferry.config import ConfigError
-from ferry.grpc_server import GrpcServer, create_server, wait_for_stop_signal
+from ferry.grpc_server import GrpcServer, StopSignal, create_server, wait_for_stop_signal
 from ferry.logs import configure_logging, set_redactor
 from ferry.metrics import metrics_address_from_env, start_metrics_server
 from ferry.secrets import SecretRedactor
@@ -54,6 +54,7 @@ def main() -> int:
         # pika logs every refused connection attempt at ERROR; the publisher
         # logs one line per failed publish instead.
         logging.getLogger("pika").setLevel(logging.CRITICAL)
+    stop_signal = StopSignal().install()
     health: GrpcServer | None = None
     if config.health_address is not None:
         try:
@@ -74,7 +75,7 @@ def main() -> int:
     service = SchedulerService(config, client=security.registry_client(config.registry))
     service.start()
     try:
-        name = wait_for_stop_signal()
+        name = wait_for_stop_signal(stop_signal)
         log.info("received %s, stopping", name)
     finally:
         if health is not None:
