@@ -381,7 +381,8 @@ def test_registry_process_publishes_events_and_keeps_broker_outages_quiet(tmp_pa
                                                                           prefix):
     from tests.support.processes import registry_process
 
-    proc = registry_process(tmp_path, FERRY_AMQP_URL=AMQP_URL, FERRY_AMQP_PREFIX=prefix).start()
+    proc = registry_process(tmp_path, FERRY_AMQP_URL=AMQP_URL, FERRY_AMQP_PREFIX=prefix,
+                            FERRY_RUN_EVENTS="on").start()
     try:
         with RegistryClient(proc.address, timeout=15) as client:
             apply(client, profile("stock"))
@@ -391,7 +392,7 @@ def test_registry_process_publishes_events_and_keeps_broker_outages_quiet(tmp_pa
     finally:
         assert proc.stop() == 0, proc.output()[-3000:]
 
-    down = registry_process(tmp_path / "down", FERRY_AMQP_PREFIX=prefix,
+    down = registry_process(tmp_path / "down", FERRY_AMQP_PREFIX=prefix, FERRY_RUN_EVENTS="on",
                             FERRY_AMQP_URL=f"amqp://ferry:s3cret-pw@127.0.0.1:{free_port()}/%2F")
     down.start()
     try:

@@ -107,8 +107,10 @@ def registry_process(tmp_dir: Path, database_url: str | None = None,
     return ServiceProcess(
         name="registry",
         argv=[str(BIN / "ferry-registry")],
-        env=base_env(FERRY_REGISTRY=address, FERRY_DATABASE_URL=url,
-                     FERRY_STATE_DIR=str(tmp_dir / "state"), **env),
+        env=base_env(**{"FERRY_REGISTRY": address, "FERRY_DATABASE_URL": url,
+                        "FERRY_STATE_DIR": str(tmp_dir / "state"),
+                        # Run events go to the shared broker only when a test asks.
+                        "FERRY_RUN_EVENTS": "off", **env}),
         log_path=tmp_dir / "logs" / f"registry-{address.rsplit(':', 1)[1]}.log",
         address=address,
     )
