@@ -170,10 +170,14 @@ def test_run_metrics_are_recorded_after_commit(database_url, clock, tmp_path):
             clock.advance(timedelta(seconds=6))
             assert server.registry.reaper.reap_once() == 1  # type: ignore[attr-defined]
             clock.advance(timedelta(seconds=4))
-            finish(client, claim(client, first.id))
+            finish(client, claim(client, first.id),
+                   counts=run_pb2.RunCounts(created=3, updated=2, errors=1))
             assert claimed.fencing_token == 1
     finally:
         stop()
+    assert value("ferry_rows_total", outcome="created") == 3
+    assert value("ferry_rows_total", outcome="updated") == 2
+    assert value("ferry_rows_total", outcome="error") == 1
     assert value("ferry_runs_total", status="queued") == 2  # created, then re-queued
     assert value("ferry_runs_total", status="running") == 2
     assert value("ferry_runs_total", status="completed") == 1

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import grpc
 from ferry.amqp.publisher import PublishError, RunPublisher, run_request
 from ferry.logs import log_context
+from ferry.metrics import METRICS
 from ferry.v1 import run_pb2
 
 from ferry_scheduler.dispatch import DispatchGateway
@@ -87,6 +88,7 @@ class RunHandoff:
                                 "sweep: %s", exc)
                     break
                 confirmed.append(run.id)
+                METRICS.request_published()
                 log.debug("run request published")
         if confirmed and self._marks is not None:
             self._marks.add(confirmed)

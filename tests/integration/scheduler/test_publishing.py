@@ -69,3 +69,26 @@ def test_runs_queued_while_the_scheduler_is_down_are_published_when_it_starts(
     start_scheduler(FERRY_OUTBOX_SWEEP_INTERVAL="300ms")
     wait_until(lambda: broker.depth() >= 3, timeout=10, what="3 messages")
     assert {m.run_id for m in broker.drain()} == run_ids
+
+
+def test_confirmed_publishes_are_counted_on_the_metrics_endpoint(
+        tmp_path: Path, client: RegistryClient, broker: Broker, start_scheduler):
+    import urllib.request
+
+    from tests.support.net import free_port
+
+    port = free_port()
+    apply_profile(client, "stock", tmp_path)
+    start_scheduler(FERRY_METRICS_ADDRESS=f"127.0.0.1:{port}")
+    time.sleep(0.5)
+    for _ in range(3):
+        start_run(client, "stock")
+    wait_until(lambda: broker.depth() >= 3, timeout=10, what="3 messages")
+
+    def published() -> float:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+        for line in text.decode().splitlines():
+            if line.startswith("ferry_run_requests_published_total "):
+                return float(line.split()[1])
+        return 0.0
+    wait_until(lambda: published() >= 3, timeout=5, what="3 publishes counted")

@@ -42,14 +42,21 @@ def count_entered(session: Session, metrics, status: int) -> None:
 
 
 def count_finished(session: Session, metrics, run: RunRow) -> None:
-    """``ferry_runs_total`` / ``ferry_runs_finished_total`` and the attempt's duration."""
+    """``ferry_runs_total`` / ``ferry_runs_finished_total``, the attempt's duration and
+    ``ferry_rows_total`` by outcome from the final counts."""
     if metrics is None:
         return
     status, entity, operation = run.status, run.entity_type, run.operation
     duration = ((run.end_time - run.start_time).total_seconds()
                 if run.end_time is not None and run.start_time is not None else None)
-    session.after_commit(  # type: ignore[attr-defined]
-        lambda: metrics.run_finished(status, entity, operation, duration))
+    counts = {field: getattr(run, field) or 0 for field in
+              ("created", "updated", "unchanged", "written", "skipped", "errors")}
+
+    def record() -> None:
+        metrics.run_finished(status, entity, operation, duration)
+        metrics.row_counts(counts)
+
+    session.after_commit(record)  # type: ignore[attr-defined]
 
 
 def status_changed(session: Session, run: RunRow, when: datetime, message: str) -> None:
