@@ -7,6 +7,7 @@ import os
 import socket
 import sys
 import threading
+from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import grpc
@@ -25,6 +26,7 @@ from ferry_runner.freshness_gate import FreshnessGate
 from ferry_runner.handler import RunRequestHandler
 from ferry_runner.metrics import RunnerMetrics
 from ferry_runner.registry import RunnerRegistry
+from ferry_runner.sample_step import Sampler, load_mask_key
 from ferry_runner.shutdown import Shutdown
 
 log = logging.getLogger("ferry_runner")
@@ -67,7 +69,7 @@ def _start_health(config: RunnerConfig,
     return server
 
 
-def run(config: RunnerConfig, security: ClientSecurity) -> int:
+def run(config: RunnerConfig, security: ClientSecurity, mask_key: bytes | None = None) -> int:
     metrics = RunnerMetrics(METRICS)
     shutdown = Shutdown(config.shutdown_grace_seconds)
     health = _start_health(config, security.server_credentials())
@@ -81,7 +83,10 @@ def run(config: RunnerConfig, security: ClientSecurity) -> int:
                            metrics=metrics, shutdown=shutdown,
                            gate=FreshnessGate(client.execution, config.target_url,
                                               config.file_roots),
-                           file_roots=config.file_roots, limits=config.limits)
+                           file_roots=config.file_roots, limits=config.limits,
+                           sampler=Sampler(Path(config.samples_dir), mask_key or
+                                           load_mask_key(config.mask_key_ref, config.state_dir),
+                                           config.file_roots, config.limits))
     handler = RunRequestHandler(registry, executor, metrics, shutdown)
     topology = Topology(prefix=config.amqp_prefix)
 
@@ -105,6 +110,8 @@ def run(config: RunnerConfig, security: ClientSecurity) -> int:
         "queue": topology.run_queue, "prefetch": config.prefetch,
         "lease_s": config.lease_seconds, "health": f"{config.health_address}->{health.port}",
         "target_url": _masked(config.target_url), "registry_security": security.describe,
+        "samples_dir": config.samples_dir,
+        "mask_key": config.mask_key_ref or f"{Path(config.state_dir) / 'mask.key'}",
         "file_roots": ":".join(map(str, config.file_roots)) if config.file_roots is not None
         else "unset (file sources are not confined)"}})
     thread = threading.Thread(target=consumer.run, name="amqp")
@@ -132,9 +139,11 @@ def main() -> None:
         config = RunnerConfig.from_env()
         security = ClientSecurity.from_env(redactor=redactor)
         security.server_credentials()  # unreadable certificate files fail here
+        mask_key = load_mask_key(config.mask_key_ref, config.state_dir)
     except ConfigError as exc:
         print(f"ferry-runner: configuration error: {exc}", file=sys.stderr)
         sys.exit(1)
+    redactor.add(mask_key.decode("utf-8", "replace"))
     for url in (config.amqp_url, config.target_url):
         password = urlsplit(url).password
         if password:
@@ -143,7 +152,7 @@ def main() -> None:
     set_redactor(redactor)
     configure_logging("runner", fmt=config.log_format, level=config.log_level)
     try:
-        code = run(config, security)
+        code = run(config, security, mask_key)
     except (OSError, RuntimeError) as exc:
         print(f"ferry-runner: cannot start: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -9,7 +9,9 @@
 | ``FERRY_RUNNER_PREFETCH`` | ``1`` | runs executed at the same time (1-64) |
 | ``FERRY_RUN_LEASE`` | ``30s`` | lease per claim; heartbeats every lease/3 |
 | ``FERRY_SHUTDOWN_GRACE`` | ``20s`` | time a run may take to finish after SIGTERM |
-| ``FERRY_STATE_DIR`` | ``.ferry`` | local state (default target database) |
+| ``FERRY_STATE_DIR`` | ``.ferry`` | local state (default target database, mask.key) |
+| ``FERRY_SAMPLES_DIR`` | ``<FERRY_STATE_DIR>/samples`` | where masked run samples are saved |
+| ``FERRY_MASK_KEY`` | unset (``<STATE_DIR>/mask.key``) | masking key: ``env:NAME``, ``file:/...`` |
 | ``FERRY_TARGET_URL`` | ``sqlite:///<FERRY_STATE_DIR>/target.db`` | default target store |
 | ``FERRY_RUNNER_HEALTH`` | ``127.0.0.1:0`` | gRPC health address (port 0 picks a free one) |
 | ``FERRY_METRICS_ADDRESS`` | empty (off) | Prometheus ``/metrics`` address, e.g. ``0.0.0.0:9464`` |
@@ -36,6 +38,7 @@ from pathlib import Path
 from ferry.config import ConfigError, Env
 from ferry.engine.limits import SourceLimits
 from ferry.metrics import metrics_address_from_env
+from ferry.secrets import check_secret_ref
 from ferry.security.paths import file_roots_from_env
 
 DEFAULT_HEALTH_ADDRESS = "127.0.0.1:0"
@@ -82,6 +85,10 @@ class RunnerConfig:
     shutdown_grace_seconds: float = 20.0
     state_dir: str = ".ferry"
     target_url: str = ""
+    # Masked run samples: where they go, and the key's secret reference
+    # (empty: a key generated once in <state_dir>/mask.key).
+    samples_dir: str = ""
+    mask_key_ref: str = ""
     health_address: str = DEFAULT_HEALTH_ADDRESS
     metrics_address: str = ""
     file_roots: tuple[Path, ...] | None = None
@@ -112,6 +119,11 @@ class RunnerConfig:
         target = env.str("FERRY_TARGET_URL", "") or \
             f"sqlite:///{Path(state_dir).absolute() / 'target.db'}"
         roots = file_roots_from_env(env)
+        samples_dir = env.str("FERRY_SAMPLES_DIR", "") or str(Path(state_dir) / "samples")
+        mask_key_ref = env.str("FERRY_MASK_KEY", "").strip()
+        if check_secret_ref(mask_key_ref, "FERRY_MASK_KEY"):
+            raise ConfigError("FERRY_MASK_KEY must reference the key as env:NAME or "
+                              "file:/absolute/path, not hold it")
         return cls(
             registry=registry,
             amqp_url=amqp_url,
@@ -122,6 +134,8 @@ class RunnerConfig:
             shutdown_grace_seconds=grace,
             state_dir=state_dir,
             target_url=target,
+            samples_dir=str(Path(samples_dir).absolute()),
+            mask_key_ref=mask_key_ref,
             health_address=health,
             metrics_address=metrics_address_from_env(env),
             file_roots=tuple(roots) if roots is not None else None,

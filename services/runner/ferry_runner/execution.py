@@ -43,6 +43,7 @@ from ferry_runner.outcome import (
 )
 from ferry_runner.registry import Claim, LeaseLostError, RunnerRegistry, run_event
 from ferry_runner.retention_step import apply_retention
+from ferry_runner.sample_step import Sampler
 from ferry_runner.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class RunExecutor:
                  engine: EngineFn | None = None, progress_interval: float = 0.5,
                  gate: FreshnessGate | None = None,
                  file_roots: Sequence[Path] | None = None,
-                 limits: Any = None) -> None:
+                 limits: Any = None, sampler: Sampler | None = None) -> None:
         self._registry = registry
         self._target_url = target_url
         self._heartbeat_interval = heartbeat_interval
@@ -92,6 +93,7 @@ class RunExecutor:
         self._shutdown = shutdown
         self._engine = engine
         self._gate = gate
+        self._sampler = sampler
         # Passed to the engine only when set (FERRY_FILE_ROOTS, FERRY_MAX_*).
         self._engine_options: dict[str, Any] = {}
         if file_roots is not None:
@@ -204,9 +206,12 @@ class RunExecutor:
         return Ending.finished(self._keep(claim, plan))
 
     def _keep(self, claim: Claim, plan: FinishPlan) -> FinishPlan:
-        """Retention of the source files, recorded with the run."""
-        return apply_retention(claim.profile, plan, dry_run=claim.run.dry_run,
-                               now=datetime.now(UTC))
+        """The masked sample, then retention of the source files (which may
+        move them), both recorded with the run."""
+        now = datetime.now(UTC)
+        if self._sampler is not None:
+            plan = self._sampler.apply(claim.profile, plan, run_id=claim.run_id, now=now)
+        return apply_retention(claim.profile, plan, dry_run=claim.run.dry_run, now=now)
 
     # -- ending ---------------------------------------------------------------------
 

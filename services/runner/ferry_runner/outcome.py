@@ -86,6 +86,8 @@ class FinishPlan:
     # (ferry.v1.RetentionAction messages).
     source_paths: tuple[str, ...] = ()
     retention_actions: tuple[Any, ...] = ()
+    # Where the masked sample of the first source rows was saved (sample_step).
+    sample_location: str = ""
 
 
 class EndingKind(enum.Enum):

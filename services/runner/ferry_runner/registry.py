@@ -138,6 +138,8 @@ class RunnerRegistry:
             error_message=plan.error_message, hint=plan.hint,
             rejected_columns=list(plan.rejected_columns), events=events)
         request.retention_actions.extend(plan.retention_actions)
+        if plan.sample_location:
+            request.sample_location = plan.sample_location
         if plan.freshness is not None:
             request.freshness.CopyFrom(plan.freshness)
         if plan.new_freshness_token:

@@ -54,5 +54,6 @@ def apply_retention(profile: profile_pb2.Profile, plan: FinishPlan, *, dry_run: 
         return plan
     for action in actions:
         log.info("retention: %s %s (%s)", action.kind, action.path, action.detail)
-    return replace(plan, retention_actions=tuple(a.to_proto() for a in actions),
+    return replace(plan, retention_actions=(*plan.retention_actions,
+                                            *(a.to_proto() for a in actions)),
                    warnings=tuple(warnings))
