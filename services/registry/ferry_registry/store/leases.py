@@ -228,8 +228,8 @@ class LeaseStore:
                 f"lease lost: run {holder.run_id} is {state}, held by "
                 f"{row.lease_owner or 'nobody'} with fencing token {row.fencing_token}; "
                 f"runner {holder.runner_id} with token {holder.fencing_token} must stop")
-        row = session.get(RunRow, holder.run_id)
-        session.refresh(row)
+        # One SELECT that also overwrites any stale copy in the session.
+        row = session.get(RunRow, holder.run_id, populate_existing=True)
         if lease is None:
             row.lease_expires_at = now + timedelta(seconds=row.lease_seconds)
         return row
