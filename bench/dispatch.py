@@ -1,6 +1,7 @@
 """Dispatch benchmark: manual runs end to end through registry, scheduler and runners.
 
-Starts a registry (SQLite under bench/.data/, or --database URL), one
+Starts a registry (SQLite under bench/.data/; ``--registry-db postgres``: a
+throw-away database on the local PostgreSQL, dropped after; or --database URL), one
 scheduler and two ``ferry-runner`` processes on a private topology of the
 local RabbitMQ, then triggers ``--runs`` manual runs (StartRun) at ``--rate``
 per second, round robin over ``--profiles`` copies of a tiny one-row profile
@@ -15,6 +16,7 @@ the runners). When every run is terminal it prints:
 and PASS/FAIL per target: p50 < 50 ms, p99 < 250 ms, >= 200 runs/s.
 
     .venv/bin/python bench/dispatch.py --runs 2000
+    .venv/bin/python bench/dispatch.py --runs 2000 --registry-db postgres
 """
 
 from __future__ import annotations
@@ -47,6 +49,33 @@ AMQP_URL = os.environ.get("FERRY_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%
 TERMINAL = {run_pb2.RUN_STATUS_COMPLETED, run_pb2.RUN_STATUS_WARNING, run_pb2.RUN_STATUS_FAILED,
             run_pb2.RUN_STATUS_CANCELLED, run_pb2.RUN_STATUS_UNCHANGED}
 TARGETS = {"p50_ms": 50.0, "p99_ms": 250.0, "runs_per_s": 200.0}
+WINDOW = 50  # runs polled at a time while waiting for the end
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def create_postgres_database() -> str:
+    """A fresh database next to BENCH_POSTGRES_URL's; returns its URL."""
+    import psycopg
+    import sqlalchemy as sa
+
+    admin = sa.make_url(POSTGRES_URL)
+    name = f"ferry_bench_{uuid.uuid4().hex[:10]}"
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    import psycopg
+    import sqlalchemy as sa
+
+    name = sa.make_url(url).database
+    dsn = sa.make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port() -> int:
@@ -164,20 +193,25 @@ def trigger(client: RegistryClient, profiles: list[str], runs: int, rate: float)
 
 
 def wait_terminal(client: RegistryClient, ids: list[str], timeout: float) -> list[run_pb2.Run]:
+    """Every run once terminal. Runs end roughly in trigger order, so only the
+    oldest ``WINDOW`` pending runs are polled at a time: polling all of them
+    every second would load the registry under test with thousands of GetRun
+    calls a second."""
     deadline = time.monotonic() + timeout
-    pending = set(ids)
+    pending = list(ids)  # trigger order
     found: dict[str, run_pb2.Run] = {}
-    while pending and time.monotonic() < deadline:
-        with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        while pending and time.monotonic() < deadline:
+            window = pending[:WINDOW]
             replies = list(pool.map(
                 lambda run_id: client.runs.GetRun(run_service_pb2.GetRunRequest(id=run_id)).run,
-                sorted(pending)))
-        for run in replies:
-            if run.status in TERMINAL:
-                found[run.id] = run
-                pending.discard(run.id)
-        if pending:
-            time.sleep(1.0)
+                window))
+            for run in replies:
+                if run.status in TERMINAL:
+                    found[run.id] = run
+            pending = [run_id for run_id in pending if run_id not in found]
+            if pending and any(run_id not in found for run_id in window):
+                time.sleep(1.0)  # the oldest are still going: look again soon
     if pending:
         print(f"warning: {len(pending)} runs not terminal after {timeout:.0f}s")
     return list(found.values())
@@ -327,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefetch", type=int, default=4, help="FERRY_RUNNER_PREFETCH")
     parser.add_argument("--database", default="",
                         help="registry database URL (default: SQLite under bench/.data)")
+    parser.add_argument("--registry-db", choices=("sqlite", "postgres"), default="sqlite",
+                        help="sqlite (default) or postgres: a throw-away database on "
+                             "BENCH_POSTGRES_URL (default " + POSTGRES_URL + "), dropped after")
     parser.add_argument("--raw-messages", type=int, default=2000)
     parser.add_argument("--keep", action="store_true", help="keep bench/.data/<run> logs")
     parser.add_argument("--without-runners", action="store_true",
@@ -337,7 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     workdir = ROOT / "bench" / ".data" / f"dispatch-{stamp}-{os.getpid()}"
     workdir.mkdir(parents=True)
-    database = args.database or f"sqlite:///{workdir / 'registry.db'}"
+    throwaway = ""
+    if args.database:
+        database = args.database
+    elif args.registry_db == "postgres":
+        database = throwaway = create_postgres_database()
+    else:
+        database = f"sqlite:///{workdir / 'registry.db'}"
     prefix = f"ferry-bench-{uuid.uuid4().hex[:8]}"
     stack = Stack(workdir, database, prefix, args.prefetch,
                   runners=0 if args.without_runners else 2)
@@ -391,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
             connection.close()
         except Exception as exc:  # noqa: BLE001 - best effort clean-up
             print(f"could not delete the bench topology {prefix}: {exc}")
+        if throwaway:
+            try:
+                drop_postgres_database(throwaway)
+            except Exception as exc:  # noqa: BLE001 - best effort clean-up
+                print(f"could not drop the bench database {throwaway}: {exc}")
         if not args.keep and ok:
             shutil.rmtree(workdir, ignore_errors=True)
         elif not ok:
