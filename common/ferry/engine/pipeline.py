@@ -13,12 +13,14 @@ import gc
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import compress
+from operator import eq
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
 
-from ferry.engine.batch import Batch
+from ferry.engine.batch import Batch, classify
 from ferry.engine.entities import get_entity
 from ferry.engine.errors import EngineError, MappingError, PermanentSourceError
 from ferry.engine.limits import SourceLimits
@@ -167,6 +169,9 @@ class ImportRun:
         self.writer = None
         self.engine = None
         self.file_roots: Sequence[Path] | None = None
+        # Stored hashes the current batch's keys were looked up with (text
+        # sources), reused by a SQLite dry run instead of a second read.
+        self._stored: dict[Any, int] | None = None
 
     # -- batches -----------------------------------------------------------
     def _ensure_writer(self) -> None:
@@ -184,13 +189,22 @@ class ImportRun:
                 self.on_progress(self.outcomes.counts.copy())
             return
         self._ensure_writer()
-        if self.dry_run:
+        if self.dry_run and self._stored is not None and self._reuse_lookup():
+            # A dry run writes nothing: the hashes read for this batch's keys
+            # a moment ago (autocommit reads, as classify's) classify it.
+            created, updated, unchanged, _ = classify(batch, self.plan.key_index, self._stored)
+        elif self.dry_run:
             created, updated, unchanged = self.writer.classify(batch)
         else:
             created, updated, unchanged = self.writer.write(batch)
         self.outcomes.add_written(created, updated, unchanged)
         if self.on_progress:
             self.on_progress(self.outcomes.counts.copy())
+
+    def _reuse_lookup(self) -> bool:
+        """SQLite reads outside a transaction in a dry run, so its lookup and
+        classify read the same; other targets classify in their own read."""
+        return type(self.writer).__name__ == "SqliteWriter"
 
     def _stop(self) -> str:
         """ "" to go on, else the status to end with at this batch boundary."""
@@ -334,16 +348,31 @@ class ImportRun:
         # 2. rows already stored with the same hash
         hashes = mapper.raw_hashes(raw)
         unchanged: set[int] = set()
+        self._stored = None
         if hashes is not None and n:
             self._ensure_writer()
-            good = [j for j in range(n) if j not in bad] if bad else range(n)
             assert self.writer is not None
-            stored = self.writer.lookup([keys[j] for j in good])
-            if stored:
-                get = stored.get
-                unchanged = {j for j in good if get(keys[j]) == hashes[j]}
+            if bad:
+                good = [j for j in range(n) if j not in bad]
+                stored = self.writer.lookup([keys[j] for j in good])
+                if stored:
+                    get = stored.get
+                    unchanged = {j for j in good if get(keys[j]) == hashes[j]}
+            else:
+                stored = self.writer.lookup(keys)
+                if stored:
+                    # stored.get(key) == hash, row by row, in C loops
+                    same = list(map(eq, map(stored.get, keys), hashes))
+                    unchanged = set(range(n)) if all(same) else set(compress(range(n), same))
+            self._stored = stored
         # 3. the other fields of the remaining rows
-        todo = [j for j in range(n) if j not in bad and j not in unchanged]
+        todo: Sequence[int]
+        if not bad and not unchanged:
+            todo = range(n)
+        elif len(unchanged) == n:
+            todo = []
+        else:
+            todo = [j for j in range(n) if j not in bad and j not in unchanged]
         sub = raw if len(todo) == n else [raw[j] for j in todo]
         cols, errors = [], {}
         if todo:
@@ -361,6 +390,8 @@ class ImportRun:
             rejects.append((number(j), "error", field, message, raw[j]))
         for k in plan.required_index:
             col = cols[k] if cols else []
+            if not (None in col or "" in col or [] in col):
+                continue  # no empty value: skip the row-by-row check
             for p, x in enumerate(col):
                 j = todo[p]
                 if (x is None or x == "" or x == []) and j not in bad:
@@ -406,7 +437,7 @@ class ImportRun:
             return None
         if hashes is not None:
             cols.append([hashes[j] for j in todo] if len(todo) != n else hashes)
-        keep_pos = [p for p, j in enumerate(todo) if j not in bad]
+        keep_pos = [p for p, j in enumerate(todo) if j not in bad] if bad else todo
         if not keep_pos:
             return None
         if len(keep_pos) != len(todo):

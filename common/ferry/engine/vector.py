@@ -225,6 +225,10 @@ class BatchMapper:
         self._all_text = text_rows
         self._single_text = len(used) == 1
         self._text_getter = itemgetter(*used) if used else None
+        # Every column used, in file order: a row's text is "\x1f".join(row)
+        # for rows of exactly that width (no itemgetter tuple per row).
+        self._whole_rows = used == list(range(len(columns))) and len(used) > 1
+        self._width = len(columns)
         self._fused = [
             _fused(f, [t.name for t in specs if not t.args], index.get(f.sources[0], -1))
             if text_rows and f.sources and all(not t.args for t in specs)
@@ -250,6 +254,8 @@ class BatchMapper:
         try:
             if self._single_text:
                 texts = [getter(r) for r in rows]
+            elif self._whole_rows and set(map(len, rows)) == {self._width}:
+                texts = list(map("\x1f".join, rows))
             else:
                 join = "\x1f".join
                 texts = [join(getter(r)) for r in rows]

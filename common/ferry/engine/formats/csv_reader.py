@@ -90,19 +90,17 @@ class CsvRows:
         width = self.width
         while True:
             batch: list[list[str]] = []
-            append = batch.append
             try:
-                for row in islice(reader, size):
-                    append(row)
+                # extend keeps the rows read before an error (for its row number)
+                batch.extend(islice(reader, size))
             except (csv.Error, UnicodeDecodeError) as exc:
                 self.count += len(batch)
                 raise self._error(exc) from None
             if not batch:
                 return
-            for row in batch:
-                if len(row) != width:
-                    batch = self._fix(batch)
-                    break
+            widths = set(map(len, batch))
+            if len(widths) != 1 or width not in widths:
+                batch = self._fix(batch)
             self.count += len(batch)
             if batch:
                 yield batch
