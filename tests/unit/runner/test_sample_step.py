@@ -261,3 +261,60 @@ def test_samples_dir_is_absolute(tmp_path: Path) -> None:
     finally:
         os.chdir(cwd)
     assert config.samples_dir == str(tmp_path / "state" / "samples")
+
+
+# -- HTTP and SQL sources: read again, the first N records ----------------------------
+
+def test_sql_source_is_sampled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE c (email TEXT, phone TEXT, orders INTEGER)")
+        conn.executemany("INSERT INTO c VALUES (?, ?, ?)",
+                         [(f"u{i}@example.com", f"+44 20 7946 {i:04d}", i) for i in range(9)])
+    monkeypatch.setenv("TEST_SAMPLE_DSN", f"sqlite:///{db}")
+    profile = customers_profile("SELECT * FROM c ORDER BY orders", sample_rows=3,
+                                kind=profile_pb2.SOURCE_KIND_SQL)
+    profile.source.dsn_ref = "env:TEST_SAMPLE_DSN"
+    done = Sampler(tmp_path / "s", KEY).apply(profile, plan(source_paths=("sql:sqlite",)),
+                                             run_id="r", now=NOW)
+    rows = read_sample(done.sample_location)
+    assert [r["orders"] for r in rows] == ["0", "1", "2"]
+    text = Path(done.sample_location).read_text()
+    assert not EMAIL.search(text) and not PHONE.search(text), text
+
+
+def test_http_source_is_sampled(tmp_path: Path) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = "\n".join(f'{{"email": "u{i}@example.com", "tel": "+1 415 555 {i:04d}"}}'
+                     for i in range(7)).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        profile = customers_profile(f"http://127.0.0.1:{server.server_port}/feed",
+                                    sample_rows=2, kind=profile_pb2.SOURCE_KIND_HTTP)
+        profile.source.format.kind = profile_pb2.FORMAT_KIND_NDJSON
+        done = Sampler(tmp_path / "s", KEY).apply(profile, plan("WARNING"), run_id="r",
+                                                 now=NOW)
+    finally:
+        server.shutdown()
+        server.server_close()
+    rows = read_sample(done.sample_location)
+    assert len(rows) == 2 and list(rows[0]) == ["email", "tel"]
+    text = Path(done.sample_location).read_text()
+    assert not EMAIL.search(text) and not PHONE.search(text), text
