@@ -88,6 +88,8 @@ def test_cron_schedule_fires_at_the_minute_and_paused_one_does_not(
     (run,) = runs_of(client, cron.id)
     assert fire_time(run) == minute
     assert run.queue_time.ToDatetime(tzinfo=UTC) - minute < timedelta(seconds=1)
+    # The run is created before its request is published: wait for the publish.
+    wait_until(lambda: broker.depth() >= 1, timeout=10, what="the run request")
     assert [m.run_id for m in broker.drain()] == [run.id]
     stored = get_schedule(client, cron.id)
     assert stored.next_fire_time.ToDatetime(tzinfo=UTC) == minute + timedelta(minutes=1)
@@ -138,6 +140,7 @@ def test_backlog_after_downtime_follows_the_catch_up_policy(
         assert len(skipped) >= 3
         assert reasons == {schedule_pb2.MISSED_FIRE_REASON_MISFIRE}
         assert late == [], "a fire later than its grace ran under catch-up skip"
+    wait_until(lambda: broker.depth() >= len(runs), timeout=10, what="every run published")
     assert {m.run_id for m in broker.drain()} == {r.id for r in runs}
 
 
