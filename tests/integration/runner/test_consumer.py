@@ -107,3 +107,37 @@ def test_stop_waits_for_the_handler_and_its_ack(queues: stack.Queues) -> None:
     thread.join(20)
     assert not thread.is_alive()
     assert queues.depth() == 0  # acked before the connection closed
+
+
+def test_busy_workers_take_waiting_deliveries_without_requeueing_them(
+        queues: stack.Queues) -> None:
+    """Short handlers that ack early: a delivery that arrives while every
+    worker is busy waits for the next free worker; none goes back to the
+    broker (a requeue would count towards the delivery limit)."""
+    for i in range(30):
+        queues.publish_raw(f"m{i}".encode())
+    lock = threading.Lock()
+    active, peak, seen, redelivered = [0], [0], [], []
+
+    def handler(delivery: Delivery) -> None:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        delivery.ack()
+        time.sleep(0.02)
+        with lock:
+            active[0] -= 1
+            seen.append(delivery.body)
+            if delivery.redelivered:
+                redelivered.append(delivery.body)
+
+    consumer, thread = consume(queues, handler, prefetch=2)
+    try:
+        stack.wait_for(lambda: len(seen) == 30, 30, "all messages handled")
+    finally:
+        consumer.stop()
+        thread.join(20)
+    assert sorted(seen) == sorted(f"m{i}".encode() for i in range(30))
+    assert peak[0] <= 2
+    assert redelivered == []
+    assert queues.depth() == 0
