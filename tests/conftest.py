@@ -3,6 +3,9 @@
 - ``postgres_url``: a fresh PostgreSQL database for the test, dropped after.
 - ``registry``: a real ``ferry-registry`` process over a fresh SQLite file.
 - ``run_cli``: run the ``ferry`` CLI as a subprocess against a registry.
+- ``client``: a ``RegistryClient`` connected to ``registry``.
+- ``queues``: a run-request topology under a unique prefix on the shared
+  RabbitMQ, deleted after the test.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from ferry.grpc_client import RegistryClient
 
+from tests.integration.runner import stack
 from tests.support import databases
 from tests.support.processes import BIN, ServiceProcess, base_env, registry_process
 
@@ -33,6 +38,21 @@ def registry(tmp_path: Path) -> Iterator[ServiceProcess]:
         yield proc
     finally:
         proc.stop()
+
+
+@pytest.fixture
+def client(registry: ServiceProcess) -> Iterator[RegistryClient]:
+    with RegistryClient(registry.address) as client:
+        yield client
+
+
+@pytest.fixture
+def queues() -> Iterator[stack.Queues]:
+    queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
+    try:
+        yield queues
+    finally:
+        queues.delete()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ Malformed AMQP messages are covered by test_poison_message.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -30,15 +29,6 @@ from tests.support.processes import ServiceProcess
 
 HOSTILE = ["gzip_bomb", "single_line_100mb", "json_deep", "binary_garbage", "fifo",
            "xml_billion_laughs", "zip_bomb"]
-
-
-@pytest.fixture
-def queues() -> Iterator[stack.Queues]:
-    queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
-    try:
-        yield queues
-    finally:
-        queues.delete()
 
 
 @pytest.mark.rabbitmq

@@ -42,15 +42,6 @@ def write_csv(path: Path, rows: int, bad: set[int]) -> Path:
 
 
 @pytest.fixture
-def queues() -> Iterator[stack.Queues]:
-    queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
-    try:
-        yield queues
-    finally:
-        queues.delete()
-
-
-@pytest.fixture
 def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
              ) -> Iterator[list[ServiceProcess]]:
     procs = [stack.scheduler_process(tmp_path, registry.address, queues),

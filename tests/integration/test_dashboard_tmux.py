@@ -36,15 +36,6 @@ WIDTH, HEIGHT = 160, 45
 
 
 @pytest.fixture
-def queues() -> Iterator[stack.Queues]:
-    queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
-    try:
-        yield queues
-    finally:
-        queues.delete()
-
-
-@pytest.fixture
 def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
              ) -> Iterator[list[ServiceProcess]]:
     procs = [stack.scheduler_process(tmp_path, registry.address, queues),

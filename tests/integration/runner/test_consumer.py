@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from ferry.amqp.consumer import Delivery, MessageConsumer
@@ -20,15 +19,6 @@ from tests.integration.runner import stack
 
 pytestmark = [pytest.mark.rabbitmq,
               pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
-
-
-@pytest.fixture
-def queues() -> Iterator[stack.Queues]:
-    queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
-    try:
-        yield queues
-    finally:
-        queues.delete()
 
 
 def consume(queues: stack.Queues, handler, prefetch: int) -> tuple[MessageConsumer,

@@ -28,21 +28,6 @@ pytestmark = [pytest.mark.rabbitmq,
 
 
 @pytest.fixture
-def queues() -> Iterator[stack.Queues]:
-    queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
-    try:
-        yield queues
-    finally:
-        queues.delete()
-
-
-@pytest.fixture
-def client(registry: ServiceProcess) -> Iterator[RegistryClient]:
-    with RegistryClient(registry.address) as client:
-        yield client
-
-
-@pytest.fixture
 def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
              ) -> Iterator[list[ServiceProcess]]:
     procs = [stack.scheduler_process(tmp_path, registry.address, queues),

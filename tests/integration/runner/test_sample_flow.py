@@ -33,21 +33,6 @@ RAW_PHONE = re.compile(r"\+?\d[\d ().-]{5,}\d")
 
 
 @pytest.fixture
-def queues() -> Iterator[stack.Queues]:
-    queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
-    try:
-        yield queues
-    finally:
-        queues.delete()
-
-
-@pytest.fixture
-def client(registry: ServiceProcess) -> Iterator[RegistryClient]:
-    with RegistryClient(registry.address) as client:
-        yield client
-
-
-@pytest.fixture
 def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
              ) -> Iterator[dict[str, ServiceProcess]]:
     procs = {

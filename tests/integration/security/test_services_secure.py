@@ -95,15 +95,6 @@ class SecureStack:
 
 
 @pytest.fixture
-def queues() -> Iterator[stack.Queues]:
-    queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
-    try:
-        yield queues
-    finally:
-        queues.delete()
-
-
-@pytest.fixture
 def secure(tmp_path: Path, pki) -> Iterator[SecureStack]:
     secure = SecureStack(tmp_path, pki)
     try:
