@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
@@ -81,6 +82,25 @@ def create_server(
     wrapped = GrpcServer(server=server, port=port, health=health_servicer, service_names=names)
     wrapped.set_serving(True)
     return wrapped
+
+
+def port_in_use(address: str) -> str | None:
+    """Why ``host:port`` cannot be bound (``None`` when it can, or for port 0).
+
+    Checked before gRPC tries, so a service's one-line start-up error is not
+    preceded by gRPC's own log lines. Like gRPC, a port in TIME_WAIT is free."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]") or "0.0.0.0"
+    if not port.isdigit() or int(port) == 0:
+        return None
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, int(port)))
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    return None
 
 
 class StopSignal:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import socket
 import sys
 from urllib.parse import unquote, urlsplit
 
 from ferry.config import ConfigError
-from ferry.grpc_server import StopSignal, wait_for_stop_signal
+from ferry.grpc_server import StopSignal, port_in_use, wait_for_stop_signal
 from ferry.logs import configure_logging, set_redactor
 from ferry.secrets import SecretRedactor
 
@@ -21,21 +20,8 @@ def _fail(message: str) -> int:
 
 
 def _port_taken(address: str) -> str | None:
-    """A clear message when ``host:port`` cannot be bound (checked before gRPC
-    tries, so the one-line error is not preceded by gRPC's own log)."""
-    host, _, port = address.rpartition(":")
-    host = host.strip("[]") or "0.0.0.0"
-    if not port.isdigit() or int(port) == 0:
-        return None
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            # Like gRPC: a port left in TIME_WAIT by a previous run is free.
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, int(port)))
-    except OSError as exc:
-        return f"cannot listen on {address}: {exc.strerror or exc}"
-    return None
+    reason = port_in_use(address)
+    return f"cannot listen on {address}: {reason}" if reason else None
 
 
 def _protect_amqp_logs(amqp_url: str, log_level: str) -> None:

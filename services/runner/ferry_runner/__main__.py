@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import sys
 import threading
 from pathlib import Path
@@ -14,7 +13,7 @@ import grpc
 from ferry.amqp.consumer import MessageConsumer
 from ferry.amqp.topology import Topology
 from ferry.config import ConfigError
-from ferry.grpc_server import GrpcServer, create_server
+from ferry.grpc_server import GrpcServer, create_server, port_in_use
 from ferry.logs import configure_logging, set_redactor
 from ferry.metrics import METRICS, start_metrics_server
 from ferry.secrets import SecretRedactor
@@ -47,16 +46,9 @@ def _masked(url: str) -> str:
 
 def _check_free(address: str) -> None:
     """Fail with one clear line (before gRPC logs its own) when the port is taken."""
-    host, _, port = address.rpartition(":")
-    if not port.isdigit() or int(port) == 0:
-        return
-    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host.strip("[]") or "0.0.0.0", int(port)))
-        except OSError as exc:
-            raise OSError(f"FERRY_RUNNER_HEALTH={address}: {exc.strerror or exc}") from None
+    reason = port_in_use(address)
+    if reason:
+        raise OSError(f"FERRY_RUNNER_HEALTH={address}: {reason}")
 
 
 def _start_health(config: RunnerConfig,

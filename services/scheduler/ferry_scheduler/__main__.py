@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
-import socket
 import sys
 from urllib.parse import unquote, urlsplit
 
 from ferry.config import ConfigError
-from ferry.grpc_server import GrpcServer, StopSignal, create_server, wait_for_stop_signal
+from ferry.grpc_server import (
+    GrpcServer,
+    StopSignal,
+    create_server,
+    port_in_use,
+    wait_for_stop_signal,
+)
 from ferry.logs import configure_logging, set_redactor
 from ferry.metrics import metrics_address_from_env, start_metrics_server
 from ferry.secrets import SecretRedactor
@@ -22,16 +27,9 @@ log = logging.getLogger("ferry_scheduler")
 
 def check_free(address: str) -> None:
     """Raise OSError (before gRPC logs its own lines) when the port is taken."""
-    host, _, port = address.rpartition(":")
-    if not port.isdigit() or int(port) == 0:
-        return
-    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host.strip("[]") or "0.0.0.0", int(port)))
-        except OSError as exc:
-            raise OSError(exc.strerror or str(exc)) from None
+    reason = port_in_use(address)
+    if reason:
+        raise OSError(reason)
 
 
 def main() -> int:
