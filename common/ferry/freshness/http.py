@@ -25,7 +25,7 @@ from ferry.freshness.errors import (
     safe_url,
 )
 from ferry.freshness.files import CHECKSUM_PREFIX
-from ferry.secrets import SecretError, resolve_secret
+from ferry.http_auth import HttpAuthError, request_auth, source_timeout
 from ferry.v1 import profile_pb2
 
 DEFAULT_TIMEOUT = 30.0
@@ -49,35 +49,15 @@ class HttpProbe:
 
 
 def _timeout(source: profile_pb2.Source) -> float:
-    if source.HasField("timeout"):
-        seconds = source.timeout.seconds + source.timeout.nanos / 1e9
-        if seconds > 0:
-            return seconds
-    return DEFAULT_TIMEOUT
+    return source_timeout(source, DEFAULT_TIMEOUT)
 
 
 def request_headers(source: profile_pb2.Source) -> tuple[dict[str, str], httpx.Auth | None]:
     """Headers and auth for the source; the secret is read only here."""
-    headers = dict(source.headers)
-    auth: httpx.Auth | None = None
-    if source.auth in (profile_pb2.AUTH_KIND_BEARER, profile_pb2.AUTH_KIND_BASIC):
-        if not source.credentials_ref:
-            raise FreshnessCredentialsError(
-                f"source.credentials_ref is required for {profile_pb2.AuthKind.Name(source.auth)}"
-            )
-        try:
-            secret = resolve_secret(source.credentials_ref)
-        except SecretError as exc:
-            raise FreshnessCredentialsError(str(exc)) from None
-        if source.auth == profile_pb2.AUTH_KIND_BEARER:
-            headers["Authorization"] = f"Bearer {secret}"
-        else:
-            user, sep, password = secret.partition(":")
-            if not sep:
-                raise FreshnessCredentialsError(
-                    f"secret {source.credentials_ref} must hold user:password for basic auth"
-                )
-            auth = httpx.BasicAuth(user, password)
+    try:
+        headers, auth, _secrets = request_auth(source)
+    except HttpAuthError as exc:
+        raise FreshnessCredentialsError(str(exc)) from None
     return headers, auth
 
 

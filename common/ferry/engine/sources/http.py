@@ -18,7 +18,7 @@ from ferry.engine.errors import (
 )
 from ferry.engine.formats.dispatch import open_records
 from ferry.engine.formats.stream import RecordStream
-from ferry.engine.sources.credentials import secret
+from ferry.http_auth import HttpAuthError, request_auth, source_timeout
 from ferry.secrets import SecretRedactor
 from ferry.v1 import profile_pb2
 
@@ -35,34 +35,11 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def _timeout(source: profile_pb2.Source) -> float:
-    if source.HasField("timeout"):
-        seconds = source.timeout.seconds + source.timeout.nanos / 1e9
-        if seconds > 0:
-            return seconds
-    return DEFAULT_TIMEOUT
-
-
 def build_request(source: profile_pb2.Source) -> tuple[dict[str, str], httpx.Auth | None, list]:
-    headers = dict(source.headers)
-    auth: httpx.Auth | None = None
-    secrets: list[str] = []
-    if source.auth in (profile_pb2.AUTH_KIND_BEARER, profile_pb2.AUTH_KIND_BASIC):
-        if not source.credentials_ref:
-            raise CredentialsError("source.credentials_ref is required for bearer or basic auth")
-        value = secret(source.credentials_ref, "source.credentials_ref")
-        secrets.append(value)
-        if source.auth == profile_pb2.AUTH_KIND_BEARER:
-            headers["Authorization"] = f"Bearer {value}"
-        else:
-            user, sep, password = value.partition(":")
-            if not sep:
-                raise CredentialsError(
-                    f"secret {source.credentials_ref} must hold user:password for basic auth"
-                )
-            secrets.extend([password])
-            auth = httpx.BasicAuth(user, password)
-    return headers, auth, secrets
+    try:
+        return request_auth(source)
+    except HttpAuthError as exc:
+        raise CredentialsError(str(exc)) from None
 
 
 def open_http(source: profile_pb2.Source) -> Iterator[RecordStream]:
@@ -73,7 +50,8 @@ def open_http(source: profile_pb2.Source) -> Iterator[RecordStream]:
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
     content_type = ""
     try:
-        with httpx.Client(timeout=_timeout(source), follow_redirects=True) as client:
+        timeout = source_timeout(source, DEFAULT_TIMEOUT)
+        with httpx.Client(timeout=timeout, follow_redirects=True) as client:
             with client.stream("GET", url, headers=headers, auth=auth) as response:
                 _check_status(response.status_code, shown)
                 content_type = response.headers.get("content-type", "")
