@@ -4,6 +4,7 @@
 - ``registry``: a real ``ferry-registry`` process over a fresh SQLite file.
 - ``run_cli``: run the ``ferry`` CLI as a subprocess against a registry.
 - ``client``: a ``RegistryClient`` connected to ``registry``.
+- ``services``: a real scheduler and runner on ``registry`` and ``queues``.
 - ``queues``: a run-request topology under a unique prefix on the shared
   RabbitMQ, deleted after the test.
 """
@@ -53,6 +54,20 @@ def queues() -> Iterator[stack.Queues]:
         yield queues
     finally:
         queues.delete()
+
+
+@pytest.fixture
+def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
+             ) -> Iterator[list[ServiceProcess]]:
+    procs = [stack.scheduler_process(tmp_path, registry.address, queues),
+             stack.runner_process(tmp_path, registry.address, queues)]
+    try:
+        for proc in procs:
+            proc.start()
+        yield procs
+    finally:
+        for proc in procs:
+            proc.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import io
 import json
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,20 +38,6 @@ def write_csv(path: Path, rows: int, bad: set[int]) -> Path:
             price = f"not-a-price-{i}" if i in bad else f"{i}.50"
             writer.writerow([f"SKU-{i:04d}", f"Product {i}", price, i])
     return path
-
-
-@pytest.fixture
-def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
-             ) -> Iterator[list[ServiceProcess]]:
-    procs = [stack.scheduler_process(tmp_path, registry.address, queues),
-             stack.runner_process(tmp_path, registry.address, queues)]
-    try:
-        for proc in procs:
-            proc.start()
-        yield procs
-    finally:
-        for proc in procs:
-            proc.stop()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from ferry.v1 import schedule_pb2, schedule_service_pb2
 from tests.integration.runner import stack
 from tests.integration.test_cli_operator import apply_profiles, run_id_of
 from tests.support.net import wait_until
-from tests.support.processes import BIN, ServiceProcess
+from tests.support.processes import BIN
 
 pytestmark = [
     pytest.mark.rabbitmq,
@@ -33,20 +33,6 @@ pytestmark = [
 ]
 
 WIDTH, HEIGHT = 160, 45
-
-
-@pytest.fixture
-def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
-             ) -> Iterator[list[ServiceProcess]]:
-    procs = [stack.scheduler_process(tmp_path, registry.address, queues),
-             stack.runner_process(tmp_path, registry.address, queues)]
-    try:
-        for proc in procs:
-            proc.start()
-        yield procs
-    finally:
-        for proc in procs:
-            proc.stop()
 
 
 class Tmux:

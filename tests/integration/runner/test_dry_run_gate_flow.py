@@ -4,7 +4,6 @@ runner acks its request; a passing dry run opens the gate again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,20 +24,6 @@ from tests.support.processes import ServiceProcess
 
 pytestmark = [pytest.mark.rabbitmq,
               pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
-
-
-@pytest.fixture
-def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
-             ) -> Iterator[list[ServiceProcess]]:
-    procs = [stack.scheduler_process(tmp_path, registry.address, queues),
-             stack.runner_process(tmp_path, registry.address, queues)]
-    try:
-        for proc in procs:
-            proc.start()
-        yield procs
-    finally:
-        for proc in procs:
-            proc.stop()
 
 
 def scheduled_run(client: RegistryClient, schedule_id: str, hour: int) -> run_pb2.Run:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
+from ferry.engine.results import Counts
+from ferry.engine.results import RunResult as Result
 from ferry.v1 import profile_pb2, run_pb2
 from ferry_runner.execution import RunExecutor
 from ferry_runner.metrics import RunnerMetrics
@@ -19,26 +20,6 @@ from ferry_runner.outcome import EndingKind
 from ferry_runner.registry import Claim, LeaseLostError
 from ferry_runner.shutdown import Shutdown
 from google.protobuf import duration_pb2
-
-
-@dataclass
-class Counts:
-    rows_read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    errors: int = 0
-    written: int = 0
-
-
-@dataclass
-class Result:
-    status: str
-    counts: Counts = field(default_factory=Counts)
-    first_error: Any = None
-    error_class: str = ""
-    error_message: str = ""
 
 
 class Transient(Exception):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
+from ferry.engine.results import Counts, RowError
+from ferry.engine.results import RejectedRow as Rejected
+from ferry.engine.results import RunResult as Result
 from ferry_runner.classify import CREDENTIALS, TRANSIENT, Classification
 from ferry_runner.outcome import (
     ClaimDecision,
@@ -26,47 +27,6 @@ from ferry_runner.outcome import (
 ])
 def test_decide_claim(outcome: str, decision: ClaimDecision) -> None:
     assert decide_claim(outcome) is decision
-
-
-@dataclass
-class Counts:
-    rows_read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    errors: int = 0
-    written: int = 0
-
-
-@dataclass
-class RowError:
-    row: int
-    field: str
-    message: str
-
-
-@dataclass
-class Rejected:
-    row: int
-    outcome: str
-    field: str
-    message: str
-    values: dict
-
-
-@dataclass
-class Result:
-    status: str
-    counts: Counts = field(default_factory=Counts)
-    first_error: RowError | None = None
-    first_skip_reason: str = ""
-    warnings: list = field(default_factory=list)
-    rejected_rows: list = field(default_factory=list)
-    rejected_columns: list = field(default_factory=list)
-    error_class: str = ""
-    error_message: str = ""
-    rows_total: int = 0
 
 
 def test_warning_result_keeps_counts_first_error_and_rejects() -> None:
