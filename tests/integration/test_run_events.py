@@ -8,7 +8,6 @@ shared broker and deletes that topology at teardown.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -30,7 +29,7 @@ from ferry_registry.config import RegistryConfig
 from ferry_registry.server import create_registry_server
 
 from tests.contract.helpers import apply, claim, finish, profile
-from tests.support.net import free_port, wait_until
+from tests.support.net import TcpProxy, free_port, wait_until
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "run_events_subscriber.py"
@@ -281,56 +280,9 @@ def test_registry_serves_and_runs_finish_when_the_broker_is_unreachable(start_re
         "run.queued", "run.started", "run.completed"]
 
 
-class Forwarder:
-    """A TCP port that forwards to the broker once ``open()`` is called: until
-    then connections are refused, as with a broker that is down."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self._server: socket.socket | None = None
-        self._stop = threading.Event()
-
-    def open(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", self.port))
-        self._server.settimeout(0.2)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        assert self._server is not None
-        while not self._stop.is_set():
-            try:
-                client, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", 5672))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, target):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._server is not None:
-            self._server.close()
-
-
 def test_events_buffered_while_the_broker_is_down_are_published_in_order_when_it_is_back(
         start_registry, subscriber, prefix):
-    forwarder = Forwarder()
+    forwarder = TcpProxy()  # refuses connections until up(): the broker is down
     try:
         server, client = start_registry(
             prefix, f"amqp://guest:guest@127.0.0.1:{forwarder.port}/%2F")
@@ -339,13 +291,13 @@ def test_events_buffered_while_the_broker_is_down_are_published_in_order_when_it
         relay = server.registry.run_events
         wait_until(lambda: relay.pending == 3, timeout=5, what="three buffered events")
         assert subscriber.nothing_more(0.2)
-        forwarder.open()                                  # the broker is back
+        forwarder.up()                                    # the broker is back
         got = subscriber.take(3, timeout=15)
         assert [g.routing_key for g in got] == ["run.queued", "run.started", "run.completed"]
         assert {g.event.run.id for g in got} == {run.id}
         assert relay.pending == 0
     finally:
-        forwarder.close()
+        forwarder.down()
 
 
 def test_example_subscriber_prints_one_line_per_event(start_registry, prefix):

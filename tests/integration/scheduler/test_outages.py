@@ -4,8 +4,6 @@ back; the queued-run stream re-opens after a registry restart."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -14,75 +12,8 @@ from ferry.grpc_client import RegistryClient
 from ferry.v1 import run_pb2, run_service_pb2
 
 from tests.integration.scheduler.support import Broker, apply_profile, scheduler_process
-from tests.support.net import free_port, wait_until
+from tests.support.net import TcpProxy, wait_until
 from tests.support.processes import ServiceProcess, registry_process
-
-
-class TcpProxy:
-    """Forwards a local port to the broker; ``down()`` cuts every connection and
-    refuses new ones, as a broker outage would."""
-
-    def __init__(self, target: tuple[str, int] = ("127.0.0.1", 5672)) -> None:
-        self.target = target
-        self.port = free_port()
-        self._server: socket.socket | None = None
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._open = False
-
-    def up(self) -> None:
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", self.port))
-        server.listen(16)
-        self._server = server
-        with self._lock:
-            self._open = True
-        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
-
-    def _accept(self, server: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            with self._lock:
-                if not self._open:  # accepted just as the proxy went down
-                    client.close()
-                    upstream.close()
-                    continue
-                self._sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def down(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-        with self._lock:
-            self._open = False
-            sockets, self._sockets = self._sockets, []
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-            except OSError:
-                pass
 
 
 def start_run(client: RegistryClient, profile: str) -> str:
