@@ -17,6 +17,17 @@ class Batch:
     def __len__(self) -> int:
         return self.size
 
+    @classmethod
+    def concat(cls, parts: list[Batch]) -> Batch:
+        """One batch of the rows of ``parts``, in order."""
+        if len(parts) == 1:
+            return parts[0]
+        cols: list[list[Any]] = [[] for _ in parts[0].cols]
+        for part in parts:
+            for col, values in zip(cols, part.cols, strict=True):
+                col.extend(values)
+        return cls(cols)
+
     @property
     def hashes(self) -> list[int]:
         return self.cols[-1]

@@ -388,3 +388,49 @@ def test_unchanged_rows_still_obey_first_row_wins_and_mapping_changes(write, sql
     assert (result.counts.updated, result.counts.unchanged) == (2, 0)
     assert run(changed, url).counts.updated == 2
     assert eng.rows_of(db, "select name from products order by sku") == [("SHIRT",), ("CAP",)]
+
+
+def test_a_batch_larger_than_a_chunk_is_one_transaction(write, sqlite_target, eng):
+    """Rows are mapped and upserted 1,000 at a time, but a batch commits
+    whole: progress comes per batch, and a failure inside a batch's later
+    chunk leaves none of that batch's rows."""
+    url, db = sqlite_target
+    path = write("p.csv", HEADER + "".join(f"S{i:05d},n,1,1\n" for i in range(5000)))
+    seen = []
+    profile = eng.csv_profile(path, eng.PRODUCT_FIELDS, batch_size=2500)
+    result = run(profile, url, on_progress=lambda c: seen.append(c.created))
+    assert result.status == "COMPLETED"
+    assert seen == [2500, 5000, 5000]
+
+    # A database error in the second chunk of the second batch.
+    con = sqlite3.connect(db)
+    con.execute("DELETE FROM products")
+    con.execute(
+        "CREATE TRIGGER boom BEFORE INSERT ON products WHEN NEW.sku = 'S03700' "
+        "BEGIN SELECT RAISE(ABORT, 'no S03700 here'); END"
+    )
+    con.commit()
+    con.close()
+    with pytest.raises(Exception, match="no S03700 here") as failed:
+        run(profile, url)
+    assert failed.value.counts.created == 2500
+    assert eng.rows_of(db, "select count(*), max(sku) from products") == [(2500, "S02499")]
+
+
+def test_threshold_crossed_in_a_later_chunk_rolls_back_the_whole_batch(
+    write, sqlite_target, eng
+):
+    url, db = sqlite_target
+    body = HEADER + "".join(f"S{i:05d},n,1,1\n" for i in range(4000))
+    body += "X,n,bad,1\n" + "".join(f"T{i:05d},n,1,1\n" for i in range(100))
+    path = write("p.csv", body)
+    profile = eng.csv_profile(
+        path, eng.PRODUCT_FIELDS, batch_size=2500, error_threshold={"max_errors": 0}
+    )
+    result = run(profile, url)
+    assert result.status == "FAILED"
+    assert result.counts.created == 2500
+    assert eng.rows_of(db, "select count(*) from products") == [(2500,)]
+    # The dry run stops at the same batch with the same counts.
+    dry = run(profile, "sqlite:///" + str(db.with_name("empty.db")), dry_run=True)
+    assert (dry.status, dry.counts.created, dry.counts.errors) == ("FAILED", 2500, 1)

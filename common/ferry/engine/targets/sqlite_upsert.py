@@ -1,8 +1,8 @@
-"""SQLite upserts: per batch, BEGIN IMMEDIATE, one indexed pre-read of the
-stored (key, row hash) pairs to classify created/updated/unchanged, then one
-executemany of INSERT ... ON CONFLICT DO UPDATE ... WHERE changed for the
-new and changed rows only, COMMIT. Re-importing unchanged data writes
-nothing."""
+"""SQLite upserts: per batch, BEGIN IMMEDIATE; per chunk of the batch, one
+indexed pre-read of the stored (key, row hash) pairs to classify
+created/updated/unchanged, then one executemany of INSERT ... ON CONFLICT
+DO UPDATE ... WHERE changed for the new and changed rows only; COMMIT.
+Re-importing unchanged data writes nothing."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def _q(name: str) -> str:
 
 
 class SqliteWriter(TargetWriter):
+    streams = True
+
     def __init__(
         self,
         engine: sa.Engine,
@@ -142,29 +144,56 @@ class SqliteWriter(TargetWriter):
         return [(*(c[j] for c in cols), now) for j in indices]
 
     def write(self, batch: Batch) -> tuple[int, int, int]:
-        con = self._con
+        self.begin()
+        counts = self.write_chunk(batch)
+        self.commit()
+        return counts
+
+    def begin(self) -> None:
         try:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                created, updated, unchanged, write = classify(
-                    batch, self._key_index, self._existing(batch)
-                )
-                if write is None or write:
-                    con.executemany(self._upsert, self._params(batch, write))
-                con.execute("COMMIT")
-            except BaseException:
-                if con.in_transaction:
-                    con.execute("ROLLBACK")
-                raise
+            self._con.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise _error(exc) from None
+
+    def write_chunk(self, batch: Batch) -> tuple[int, int, int]:
+        """Upsert one chunk inside the open transaction; on an error the
+        transaction is rolled back."""
+        con = self._con
+        try:
+            created, updated, unchanged, write = classify(
+                batch, self._key_index, self._existing(batch)
+            )
+            if write is None or write:
+                con.executemany(self._upsert, self._params(batch, write))
+        except BaseException as exc:
+            self.rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise _error(exc) from None
+            raise
         return created, updated, unchanged
+
+    def commit(self) -> None:
+        try:
+            self._con.execute("COMMIT")
+        except BaseException as exc:
+            self.rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise _error(exc) from None
+            raise
+
+    def rollback(self) -> None:
+        if self._con.in_transaction:
+            self._con.execute("ROLLBACK")
 
     def end_part(self) -> None:
         """The next source part may repeat keys of this one."""
         self._fresh = False
 
     def close(self) -> None:
+        try:
+            self.rollback()
+        except sqlite3.Error:
+            pass  # closing rolls back as well
         self._raw.close()
 
 

@@ -17,12 +17,31 @@ from ferry.engine.errors import EngineError, PermanentSourceError, TransientSour
 
 class TargetWriter:
     """One target table. ``classify`` reads only; ``write`` upserts one batch
-    in its own transaction. Both return (created, updated, unchanged)."""
+    in its own transaction. Both return (created, updated, unchanged).
+
+    A writer that ``streams`` also takes a batch chunk by chunk: ``begin``,
+    then ``write_chunk`` for each chunk (counts of that chunk), then
+    ``commit`` or ``rollback``; and classifies chunk by chunk in a dry run.
+    The others get each batch whole."""
+
+    streams = False
 
     def classify(self, batch: Batch) -> tuple[int, int, int]:
         raise NotImplementedError
 
     def write(self, batch: Batch) -> tuple[int, int, int]:
+        raise NotImplementedError
+
+    def begin(self) -> None:
+        raise NotImplementedError
+
+    def write_chunk(self, batch: Batch) -> tuple[int, int, int]:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
         raise NotImplementedError
 
     def lookup(self, keys: list[Any]) -> dict[Any, int]:
@@ -39,6 +58,8 @@ class TargetWriter:
 class AbsentTargetWriter(TargetWriter):
     """Dry run against a database that does not exist yet: every row would
     be created (keys are unique within a source part)."""
+
+    streams = True
 
     def classify(self, batch: Batch) -> tuple[int, int, int]:
         return len(batch), 0, 0
