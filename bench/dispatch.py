@@ -275,6 +275,59 @@ def dispatch_only(client: RegistryClient, watcher: QueueWatcher, ids: list[str],
     return latencies
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (and its reaped children), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def broker_pids() -> list[int]:
+    """RabbitMQ's beam.smp on this machine, when it is local (for the CPU table)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "beam.smp":
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+class CpuMeter:
+    """CPU time each process of the stack (and the broker, and this bench) used
+    between ``start`` and ``stop``: where a run's cost goes."""
+
+    def __init__(self, stack: Stack) -> None:
+        names = ["registry", "scheduler"] + [f"runner-{i}" for i in
+                                             range(1, len(stack.children) - 1)]
+        self._pids = dict(zip(names, [c.pid for c in stack.children], strict=False))
+        for pid in broker_pids():
+            self._pids["rabbitmq"] = pid
+        self._pids["bench"] = os.getpid()
+        self._start: dict[str, float] = {}
+        self.used: dict[str, float] = {}
+        self.wall = 0.0
+
+    def start(self) -> None:
+        self._wall = time.monotonic()
+        self._start = {name: cpu_seconds(pid) for name, pid in self._pids.items()}
+
+    def stop(self) -> None:
+        self.wall = time.monotonic() - self._wall
+        self.used = {name: cpu_seconds(pid) - self._start[name]
+                     for name, pid in self._pids.items()}
+
+    def line(self, runs: int) -> str:
+        parts = [f"{name} {used * 1000 / max(runs, 1):.1f}" for name, used in self.used.items()]
+        total = sum(self.used.values()) * 1000 / max(runs, 1)
+        return (f"  CPU ms per run:        {', '.join(parts)}; total {total:.1f} "
+                f"(over {self.wall:.1f}s wall)")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -394,10 +447,13 @@ def main(argv: list[str] | None = None) -> int:
             return code
         with RegistryClient(stack.registry, timeout=30) as client:
             profiles = tiny_profiles(client, workdir, min(args.profiles, args.runs))
+            meter = CpuMeter(stack)
+            meter.start()
             t0 = time.monotonic()
             ids = trigger(client, profiles, args.runs, args.rate)
             trigger_s = time.monotonic() - t0
             runs = wait_terminal(client, ids, timeout=max(120.0, args.runs / 10))
+            meter.stop()
         if not runs:
             print("FAIL: no run finished; see the logs in", workdir)
             return 1
@@ -419,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
               f"mean {statistics.fmean(latencies):7.1f} ms   max {max(latencies):7.1f} ms")
         print(f"  raw pika (same broker): publish+confirm {publish_rate:8.0f} msg/s   "
               f"consume+ack {consume_rate:8.0f} msg/s")
+        print(meter.line(len(runs)))
         checks = [
             ("trigger-to-start p50 < 50 ms", p50 < TARGETS["p50_ms"]),
             ("trigger-to-start p99 < 250 ms", p99 < TARGETS["p99_ms"]),

@@ -1,4 +1,13 @@
-"""Appending run events (the run's timeline) inside a write transaction."""
+"""Appending run events (the run's timeline) inside a write transaction.
+
+Two flavours: the ORM ones (``append``, ``status_changed``, ``append_reported``)
+add ``RunEventRow`` objects to the session, flushed at commit; the ``*_core``
+ones insert at once with a SQLAlchemy Core statement on the session's
+connection (the hot paths: create, claim, progress, finish). Within one
+transaction, Core inserts come before ORM-added events (flushed at commit), so
+a write path keeps its events in timeline order by using one flavour, or Core
+first.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +22,9 @@ from ferry_registry.db.models import RunEventRow, RunRow
 from ferry_registry.notify import record_status_change
 
 log = logging.getLogger("ferry_registry.runs")
+
+RUN_EVENTS = RunEventRow.__table__
+INSERT_EVENT = RUN_EVENTS.insert()
 
 
 def log_after_commit(session: Session, message: str, run: RunRow, **fields: object) -> None:
@@ -78,3 +90,39 @@ def append_reported(session: Session, run: RunRow, when: datetime,
             type=event.type or run_pb2.RUN_EVENT_TYPE_LOG,
             status=event.status or run.status, attempt=event.attempt or run.attempt,
             message=event.message, attributes=dict(event.attributes)))
+
+
+# --- Core (no ORM unit of work) ------------------------------------------------------
+
+def insert_core(conn, run_id: str, when: datetime, message: str, *, type: int, status: int,
+                attempt: int, attributes: dict[str, str] | None = None) -> int:
+    """Insert one timeline event now; returns its sequence."""
+    result = conn.execute(INSERT_EVENT, {
+        "run_id": run_id, "event_time": when, "type": type, "status": status,
+        "attempt": attempt, "message": message, "attributes": dict(attributes or {})})
+    return int(result.inserted_primary_key[0])
+
+
+def status_changed_core(session: Session, conn, run, when: datetime, message: str,
+                        proto: run_pb2.Run | None = None) -> run_pb2.Run:
+    """``status_changed`` for a run read with Core (a Row with the run's
+    columns, after the change): the STATUS event is inserted at once. Returns
+    the run as a message (``proto`` when the caller already built it)."""
+    sequence = insert_core(conn, run.id, when, message or status_name(run.status).lower(),
+                           type=run_pb2.RUN_EVENT_TYPE_STATUS, status=run.status,
+                           attempt=run.attempt)
+    proto = proto if proto is not None else run_to_proto(run)
+    record_status_change(session, proto, when, lambda: sequence)
+    return proto
+
+
+def append_reported_core(conn, run, when: datetime, events: list[run_pb2.RunEvent]) -> None:
+    """``append_reported`` with one Core insert (executemany)."""
+    if not events:
+        return
+    conn.execute(INSERT_EVENT, [{
+        "run_id": run.id,
+        "event_time": event.event_time.ToDatetime() if event.HasField("event_time") else when,
+        "type": event.type or run_pb2.RUN_EVENT_TYPE_LOG,
+        "status": event.status or run.status, "attempt": event.attempt or run.attempt,
+        "message": event.message, "attributes": dict(event.attributes)} for event in events])

@@ -48,6 +48,39 @@ FINAL = frozenset({run_pb2.RUN_STATUS_COMPLETED, run_pb2.RUN_STATUS_WARNING,
                    run_pb2.RUN_STATUS_UNCHANGED})
 ADVANCES_FRESHNESS = frozenset({run_pb2.RUN_STATUS_COMPLETED, run_pb2.RUN_STATUS_WARNING})
 Outcome = execution_service_pb2.ClaimOutcome
+PROFILE_CACHE_SIZE = 1024
+
+# Core statements of the hot paths (claim, heartbeat, progress, finish): no ORM
+# unit of work, compiled once and cached by SQLAlchemy.
+RUNS = RunRow.__table__
+PROFILES = ProfileRow.__table__
+TOKENS = FreshnessTokenRow.__table__
+REJECTED = RejectedRowRow.__table__
+_PROFILE_COLUMNS = [PROFILES.c[name].label(f"p_{name}") for name in (
+    "name", "spec", "mapping_digest", "dry_run_required", "revision", "create_time",
+    "update_time")]
+CLAIM_READ = (sa.select(RUNS, *_PROFILE_COLUMNS)
+              .select_from(RUNS.outerjoin(PROFILES, PROFILES.c.name == RUNS.c.profile))
+              .where(RUNS.c.id == sa.bindparam("run_id")))
+PROFILE_EXISTS = sa.select(PROFILES.c.name).where(PROFILES.c.name == sa.bindparam("name"))
+PROFILE_LOCK = (sa.select(PROFILES.c.name).where(PROFILES.c.name == sa.bindparam("name"))
+                .with_for_update())
+RUN_BY_ID = sa.select(RUNS).where(RUNS.c.id == sa.bindparam("run_id"))
+_OTHER = RUNS.alias("other")
+OTHER_RUNNING = (sa.select(_OTHER.c.id).where(
+    _OTHER.c.profile == sa.bindparam("b_profile"),
+    _OTHER.c.status == run_pb2.RUN_STATUS_RUNNING,
+    _OTHER.c.id != sa.bindparam("b_run_id")).limit(1))
+CLAIM_UPDATE = (
+    sa.update(RUNS)
+    .where(RUNS.c.id == sa.bindparam("b_run_id"), RUNS.c.status == run_pb2.RUN_STATUS_QUEUED,
+           ~sa.exists(OTHER_RUNNING))
+    .values(status=run_pb2.RUN_STATUS_RUNNING, lease_owner=sa.bindparam("b_runner_id"),
+            lease_expires_at=sa.bindparam("b_expires"),
+            lease_seconds=sa.bindparam("b_lease_seconds"),
+            fencing_token=RUNS.c.fencing_token + 1, start_time=sa.bindparam("b_now"),
+            runner_id=sa.bindparam("b_runner_id"), update_time=sa.bindparam("b_now"))
+    .returning(*RUNS.c))
 
 
 @dataclass(frozen=True)
@@ -75,6 +108,7 @@ class LeaseStore:
         self._clock = clock
         self._notes = notes
         self._metrics = metrics
+        self._profiles: dict[tuple, profile_pb2.Profile] = {}
 
     # --- schedules ------------------------------------------------------------
 
@@ -137,59 +171,89 @@ class LeaseStore:
         if not runner_id:
             raise InvalidArgumentError("runner_id is required",
                                        [Violation("runner_id", "is required")])
+        if not run_id:
+            raise NotFoundError(f'run "{run_id}" not found')
         now = self._clock.now()
         pg = self._db.is_postgres
         with self._db.write() as session:
-            row = session.get(RunRow, run_id, with_for_update=pg) if run_id else None
-            if row is None:
+            conn = session.connection()
+            # The run and its profile in one read (Core). PostgreSQL: both rows
+            # locked, one claim at a time per profile.
+            statement = CLAIM_READ
+            if pg:
+                statement = statement.with_for_update(of=RUNS)
+            found = conn.execute(statement, {"run_id": run_id}).first()
+            if found is None:
                 raise NotFoundError(f'run "{run_id}" not found')
-            # One claim at a time per profile (PostgreSQL: the profile row lock).
-            profile_row = session.get(ProfileRow, row.profile, with_for_update=pg)
-            if row.status in FINAL:
-                return Claim(Outcome.CLAIM_OUTCOME_FINISHED, convert.run_to_proto(row))
-            if row.status == run_pb2.RUN_STATUS_RUNNING:
-                return Claim(Outcome.CLAIM_OUTCOME_ALREADY_CLAIMED, convert.run_to_proto(row))
-            if attempt > 0 and attempt != row.attempt:
-                return Claim(Outcome.CLAIM_OUTCOME_STALE, convert.run_to_proto(row))
-            if profile_row is None:
-                row.status = run_pb2.RUN_STATUS_FAILED
-                row.error_class = run_pb2.ERROR_CLASS_PERMANENT
-                row.error_message = f'profile "{row.profile}" no longer exists'
-                row.end_time = row.update_time = now
-                events.status_changed(session, row, now, row.error_message)
-                self._notes.run_changed(session)
-                return Claim(Outcome.CLAIM_OUTCOME_FINISHED, convert.run_to_proto(row))
-            if dry_run_gate.blocks(dry_run=row.dry_run, force=row.force,
-                                   dry_run_required=profile_row.dry_run_required):
-                self._gate(session, row, profile_row, now)
-                return Claim(Outcome.CLAIM_OUTCOME_FINISHED, convert.run_to_proto(row))
-            other = session.scalar(sa.select(RunRow.id).where(
-                RunRow.profile == row.profile, RunRow.status == run_pb2.RUN_STATUS_RUNNING,
-                RunRow.id != row.id).limit(1))
-            if other is not None:
-                return Claim(Outcome.CLAIM_OUTCOME_DEFERRED, convert.run_to_proto(row))
+            if pg and found.p_name is not None:
+                conn.execute(PROFILE_LOCK, {"name": found.p_name})
+            if found.status in FINAL:
+                return Claim(Outcome.CLAIM_OUTCOME_FINISHED, convert.run_to_proto(found))
+            if found.status == run_pb2.RUN_STATUS_RUNNING:
+                return Claim(Outcome.CLAIM_OUTCOME_ALREADY_CLAIMED, convert.run_to_proto(found))
+            if attempt > 0 and attempt != found.attempt:
+                return Claim(Outcome.CLAIM_OUTCOME_STALE, convert.run_to_proto(found))
+            if found.p_name is None or dry_run_gate.blocks(
+                    dry_run=found.dry_run, force=found.force,
+                    dry_run_required=found.p_dry_run_required):
+                return self._claim_refused(session, run_id, now)
             expires = now + lease
-            result = session.execute(
-                sa.update(RunRow).where(RunRow.id == run_id,
-                                        RunRow.status == run_pb2.RUN_STATUS_QUEUED)
-                .values(status=run_pb2.RUN_STATUS_RUNNING, lease_owner=runner_id,
-                        lease_expires_at=expires, lease_seconds=lease.total_seconds(),
-                        fencing_token=RunRow.fencing_token + 1, start_time=now,
-                        runner_id=runner_id, update_time=now),
-                execution_options={"synchronize_session": False})
-            if result.rowcount != 1:
-                session.refresh(row)
-                return Claim(Outcome.CLAIM_OUTCOME_ALREADY_CLAIMED, convert.run_to_proto(row))
-            session.refresh(row)
-            events.status_changed(session, row, now,
-                                  f"claimed by runner {runner_id}, attempt {row.attempt} of "
-                                  f"{row.max_attempts}")
-            events.log_after_commit(session, "run claimed", row, runner_id=runner_id,
-                                    fencing_token=row.fencing_token)
+            # Compare-and-set: still QUEUED, and no other run of the profile RUNNING.
+            claimed = conn.execute(CLAIM_UPDATE, {
+                "b_run_id": run_id, "b_profile": found.profile, "b_runner_id": runner_id,
+                "b_expires": expires, "b_lease_seconds": lease.total_seconds(),
+                "b_now": now}).first()
+            if claimed is None:
+                other = conn.execute(OTHER_RUNNING, {"b_profile": found.profile,
+                                                     "b_run_id": run_id}).first()
+                current = conn.execute(RUN_BY_ID, {"run_id": run_id}).first()
+                outcome = (Outcome.CLAIM_OUTCOME_DEFERRED
+                           if other is not None and current.status == run_pb2.RUN_STATUS_QUEUED
+                           else Outcome.CLAIM_OUTCOME_ALREADY_CLAIMED)
+                return Claim(outcome, convert.run_to_proto(current))
+            run = events.status_changed_core(
+                session, conn, claimed, now,
+                f"claimed by runner {runner_id}, attempt {claimed.attempt} of "
+                f"{claimed.max_attempts}")
+            events.log_after_commit(session, "run claimed", claimed, runner_id=runner_id,
+                                    fencing_token=claimed.fencing_token)
             events.count_entered(session, self._metrics, run_pb2.RUN_STATUS_RUNNING)
             self._notes.run_changed(session)
-            return Claim(Outcome.CLAIM_OUTCOME_CLAIMED, convert.run_to_proto(row),
-                         convert.profile_to_proto(profile_row), row.fencing_token, expires)
+            return Claim(Outcome.CLAIM_OUTCOME_CLAIMED, run, self._profile_proto(found),
+                         claimed.fencing_token, expires)
+
+    def _profile_proto(self, found) -> profile_pb2.Profile:
+        """The claimed run's profile as a message, parsed once per stored version."""
+        key = (found.p_name, found.p_revision, found.p_mapping_digest,
+               found.p_dry_run_required, found.p_create_time, found.p_update_time)
+        cached = self._profiles.get(key)
+        if cached is None:
+            cached = convert.profile_to_proto(ProfileRow(
+                name=found.p_name, spec=found.p_spec, mapping_digest=found.p_mapping_digest,
+                dry_run_required=found.p_dry_run_required, revision=found.p_revision,
+                create_time=found.p_create_time, update_time=found.p_update_time))
+            if len(self._profiles) >= PROFILE_CACHE_SIZE:
+                self._profiles.clear()
+            self._profiles[key] = cached
+        profile = profile_pb2.Profile()
+        profile.CopyFrom(cached)
+        return profile
+
+    def _claim_refused(self, session, run_id: str, now: datetime) -> Claim:
+        """A QUEUED run that cannot start: its profile is gone, or the dry-run
+        gate holds it. It ends FAILED at once (ORM path; rare)."""
+        row = session.get(RunRow, run_id)
+        profile_row = session.get(ProfileRow, row.profile)
+        if profile_row is None:
+            row.status = run_pb2.RUN_STATUS_FAILED
+            row.error_class = run_pb2.ERROR_CLASS_PERMANENT
+            row.error_message = f'profile "{row.profile}" no longer exists'
+            row.end_time = row.update_time = now
+            events.status_changed(session, row, now, row.error_message)
+            self._notes.run_changed(session)
+        else:
+            self._gate(session, row, profile_row, now)
+        return Claim(Outcome.CLAIM_OUTCOME_FINISHED, convert.run_to_proto(row))
 
     def _gate(self, session, row: RunRow, profile_row: ProfileRow, now: datetime) -> None:
         """End a live run held back by the dry-run gate: FAILED (MAPPING) without
@@ -207,27 +271,43 @@ class LeaseStore:
         events.count_finished(session, self._metrics, row)
         self._notes.run_changed(session)
 
+    @staticmethod
+    def _guard(holder: Holder) -> tuple:
+        return (RUNS.c.id == holder.run_id, RUNS.c.lease_owner == holder.runner_id,
+                RUNS.c.fencing_token == holder.fencing_token,
+                RUNS.c.status == run_pb2.RUN_STATUS_RUNNING)
+
+    @staticmethod
+    def _lease_lost(conn, holder: Holder) -> Exception:
+        row = conn.execute(RUN_BY_ID, {"run_id": holder.run_id}).first()
+        if row is None:
+            return NotFoundError(f'run "{holder.run_id}" not found')
+        state = convert.status_name(row.status)
+        return FailedPreconditionError(
+            f"lease lost: run {holder.run_id} is {state}, held by "
+            f"{row.lease_owner or 'nobody'} with fencing token {row.fencing_token}; "
+            f"runner {holder.runner_id} with token {holder.fencing_token} must stop")
+
+    def _hold_core(self, session, holder: Holder, values: dict[str, object],
+                   returning: tuple = ()):
+        """One guarded UPDATE of a run the caller still holds (Core, RETURNING the
+        run's columns), or raise 'lease lost' having written nothing."""
+        conn = session.connection()
+        found = conn.execute(sa.update(RUNS).where(*self._guard(holder)).values(**values)
+                             .returning(*(returning or RUNS.c))).first()
+        if found is None:
+            raise self._lease_lost(conn, holder)
+        return conn, found
+
     def _hold(self, session, holder: Holder, now: datetime,
               lease: timedelta | None = None) -> RunRow:
-        """Extend the lease of a run the caller still holds, or raise 'lease lost'."""
-        guard = (RunRow.id == holder.run_id, RunRow.lease_owner == holder.runner_id,
-                 RunRow.fencing_token == holder.fencing_token,
-                 RunRow.status == run_pb2.RUN_STATUS_RUNNING)
+        """Extend the lease of a run the caller still holds, or raise 'lease lost'
+        (ORM: for the rare paths that change the run further, like release)."""
         values: dict[str, object] = {"update_time": now}
         if lease is not None:
             values["lease_seconds"] = lease.total_seconds()
             values["lease_expires_at"] = now + lease
-        result = session.execute(sa.update(RunRow).where(*guard).values(**values),
-                                 execution_options={"synchronize_session": False})
-        if result.rowcount != 1:
-            row = session.get(RunRow, holder.run_id)
-            if row is None:
-                raise NotFoundError(f'run "{holder.run_id}" not found')
-            state = convert.status_name(row.status)
-            raise FailedPreconditionError(
-                f"lease lost: run {holder.run_id} is {state}, held by "
-                f"{row.lease_owner or 'nobody'} with fencing token {row.fencing_token}; "
-                f"runner {holder.runner_id} with token {holder.fencing_token} must stop")
+        self._hold_core(session, holder, values, returning=(RUNS.c.id,))
         # One SELECT that also overwrites any stale copy in the session.
         row = session.get(RunRow, holder.run_id, populate_existing=True)
         if lease is None:
@@ -237,21 +317,35 @@ class LeaseStore:
     def heartbeat(self, holder: Holder, lease: timedelta | None) -> tuple[datetime, bool]:
         now = self._clock.now()
         with self._db.write() as session:
-            row = self._hold(session, holder, now, lease)
-            return row.lease_expires_at, row.cancel_requested
+            if lease is not None:
+                _, found = self._hold_core(
+                    session, holder, {"update_time": now, "lease_seconds": lease.total_seconds(),
+                                      "lease_expires_at": now + lease},
+                    returning=(RUNS.c.lease_expires_at, RUNS.c.cancel_requested))
+                return found.lease_expires_at, found.cancel_requested
+            conn, found = self._hold_core(session, holder, {"update_time": now},
+                                          returning=(RUNS.c.lease_seconds,
+                                                     RUNS.c.cancel_requested))
+            expires = now + timedelta(seconds=found.lease_seconds)
+            conn.execute(sa.update(RUNS).where(RUNS.c.id == holder.run_id)
+                         .values(lease_expires_at=expires))
+            return expires, found.cancel_requested
 
     def progress(self, holder: Holder, counts: run_pb2.RunCounts, rows_total: int,
                  reported: list[run_pb2.RunEvent]) -> bool:
         now = self._clock.now()
+        values: dict[str, object] = {"update_time": now, **convert.counts_values(counts)}
+        if rows_total > 0:
+            values["rows_total"] = rows_total
         with self._db.write() as session:
-            row = self._hold(session, holder, now)
-            for name, value in convert.counts_values(counts).items():
-                setattr(row, name, value)
-            if rows_total > 0:
-                row.rows_total = rows_total
-            events.append_reported(session, row, now, reported)
+            conn, found = self._hold_core(session, holder, values, returning=(
+                RUNS.c.id, RUNS.c.status, RUNS.c.attempt, RUNS.c.lease_seconds,
+                RUNS.c.cancel_requested))
+            conn.execute(sa.update(RUNS).where(RUNS.c.id == holder.run_id).values(
+                lease_expires_at=now + timedelta(seconds=found.lease_seconds)))
+            events.append_reported_core(conn, found, now, reported)
             self._notes.run_changed(session)
-            return row.cancel_requested
+            return found.cancel_requested
 
     def finish(self, holder: Holder, request: execution_service_pb2.FinishRunRequest
                ) -> run_pb2.Run:
@@ -260,67 +354,69 @@ class LeaseStore:
                 "status must be COMPLETED, WARNING, FAILED, CANCELLED or UNCHANGED",
                 [Violation("status", "must be a terminal status")])
         now = self._clock.now()
+        details = run_pb2.Run(first_skip_reason=request.first_skip_reason,
+                              warnings=list(request.warnings),
+                              retention_actions=list(request.retention_actions),
+                              sample_location=request.sample_location)
+        if request.HasField("first_error"):
+            details.first_error.CopyFrom(request.first_error)
+        if request.HasField("freshness"):
+            details.freshness.CopyFrom(request.freshness)
+        rejected = list(request.rejected_rows)[:MAX_REJECTED_ROWS]
+        if rejected:
+            details.rejected_rows_location = f"registry:runs/{holder.run_id}/rejected-rows"
+        error_message = request.error_message
+        if request.status == run_pb2.RUN_STATUS_CANCELLED and not error_message:
+            error_message = "cancelled"
+        # The terminal state in the guarded UPDATE itself: one statement.
+        values: dict[str, object] = {
+            "status": request.status, "end_time": now, "update_time": now,
+            **convert.counts_values(request.counts),
+            "details": convert.details_bytes(details),
+            "rejected_columns": list(request.rejected_columns),
+            "error_class": request.error_class, "error_message": error_message,
+            "hint": request.hint, "lease_owner": None, "lease_expires_at": None}
         with self._db.write() as session:
-            row = self._hold(session, holder, now)
-            profile_row = session.get(ProfileRow, row.profile,
-                                      with_for_update=self._db.is_postgres)
-            row.status = request.status
-            row.end_time = now
-            for name, value in convert.counts_values(request.counts).items():
-                setattr(row, name, value)
-            details = run_pb2.Run(first_skip_reason=request.first_skip_reason,
-                                  warnings=list(request.warnings),
-                                  retention_actions=list(request.retention_actions),
-                                  sample_location=request.sample_location)
-            if request.HasField("first_error"):
-                details.first_error.CopyFrom(request.first_error)
-            if request.HasField("freshness"):
-                details.freshness.CopyFrom(request.freshness)
-            rejected = list(request.rejected_rows)[:MAX_REJECTED_ROWS]
+            conn, row = self._hold_core(session, holder, values)
             if rejected:
-                details.rejected_rows_location = f"registry:runs/{row.id}/rejected-rows"
-            row.details = convert.details_bytes(details)
-            row.rejected_columns = list(request.rejected_columns)
-            row.error_class = request.error_class
-            row.error_message = request.error_message
-            if request.status == run_pb2.RUN_STATUS_CANCELLED and not request.error_message:
-                row.error_message = row.error_message or "cancelled"
-            row.hint = request.hint
-            row.lease_owner = None
-            row.lease_expires_at = None
-            for item in rejected:
-                session.add(RejectedRowRow(run_id=row.id, row=item.row,
-                                           outcome=item.outcome or "error", field=item.field,
-                                           message=item.message, values=dict(item.values)))
-            events.append_reported(session, row, now, list(request.events))
+                conn.execute(REJECTED.insert(), [{
+                    "run_id": row.id, "row": item.row, "outcome": item.outcome or "error",
+                    "field": item.field, "message": item.message, "values": dict(item.values)}
+                    for item in rejected])
+            events.append_reported_core(conn, row, now, list(request.events))
             summary = convert.status_name(row.status).lower()
             if row.error_message and row.status != run_pb2.RUN_STATUS_COMPLETED:
                 summary = f"{summary}: {row.error_message}"
-            events.status_changed(session, row, now, summary)
-            if profile_row is not None and row.status in ADVANCES_FRESHNESS:
+            run = events.status_changed_core(session, conn, row, now, summary)
+            if row.status in ADVANCES_FRESHNESS:
                 if not row.dry_run and request.new_freshness_token:
-                    self._store_token(session, row, request, now)
-                if row.dry_run and profile_row.mapping_digest == row.mapping_digest:
-                    profile_row.dry_run_required = False
+                    self._store_token(conn, row, request, now)
+                if row.dry_run:
+                    # Clears the gate only while the mapping is the one the run tried.
+                    conn.execute(sa.update(PROFILES).where(
+                        PROFILES.c.name == row.profile,
+                        PROFILES.c.mapping_digest == row.mapping_digest,
+                        PROFILES.c.dry_run_required.is_(True)).values(dry_run_required=False))
             self._schedule_outcome(session, row, now)
             events.count_finished(session, self._metrics, row)
             events.log_after_commit(session, "run finished", row, runner_id=holder.runner_id,
                                     error_class=run_pb2.ErrorClass.Name(row.error_class))
             self._notes.run_changed(session)
-            return convert.run_to_proto(row)
+            return run
 
-    @staticmethod
-    def _store_token(session, row: RunRow, request, now: datetime) -> None:
-        token = session.get(FreshnessTokenRow, row.profile)
+    def _store_token(self, conn, row, request, now: datetime) -> None:
+        """The profile's freshness token, in the finishing transaction (only while
+        the profile exists; PostgreSQL: under the profile's row lock)."""
+        profile = PROFILE_LOCK if self._db.is_postgres else PROFILE_EXISTS
+        if conn.execute(profile, {"name": row.profile}).first() is None:
+            return
         method = request.freshness.method if request.HasField("freshness") else 0
-        if token is None:
-            session.add(FreshnessTokenRow(profile=row.profile, token=request.new_freshness_token,
-                                          method=method, run_id=row.id, update_time=now))
-        else:
-            token.token = request.new_freshness_token
-            token.method = method
-            token.run_id = row.id
-            token.update_time = now
+        values = {"token": request.new_freshness_token, "method": method, "run_id": row.id,
+                  "update_time": now}
+        updated = conn.execute(sa.update(TOKENS).where(TOKENS.c.profile == row.profile)
+                               .values(**values))
+        if updated.rowcount == 0:
+            conn.execute(TOKENS.insert().values(profile=row.profile, **values))
 
     def release(self, holder: Holder, reason: str, error_class: int, attempt_used: bool
                 ) -> run_pb2.Run:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from ferry.clock import Clock
@@ -43,6 +44,18 @@ EVENTS_ORDER = pagination.Order(((RunEventRow.id, False),))
 REJECTED_ORDER = pagination.Order(((RejectedRowRow.id, False),))
 RETRYABLE = frozenset({run_pb2.RUN_STATUS_FAILED, run_pb2.RUN_STATUS_CANCELLED,
                        run_pb2.RUN_STATUS_WARNING})
+# Core statements of the creation path (no ORM unit of work).
+RUNS = RunRow.__table__
+INSERT_RUN = RUNS.insert()
+RUN_BY_REQUEST = sa.select(RUNS).where(RUNS.c.request_id == sa.bindparam("request_id"))
+RUN_BY_FIRE = sa.select(RUNS).where(RUNS.c.schedule_id == sa.bindparam("schedule_id"),
+                                    RUNS.c.fire_time == sa.bindparam("fire_time"))
+PROFILE_BY_NAME = sa.select(ProfileRow.__table__).where(
+    ProfileRow.__table__.c.name == sa.bindparam("name"))
+SCHEDULE_SPEC = sa.select(ScheduleRow.__table__.c.spec).where(
+    ScheduleRow.__table__.c.id == sa.bindparam("id"))
+LIVE_RUN_OF_PROFILE = sa.select(RUNS.c.id).where(
+    RUNS.c.profile == sa.bindparam("profile"), RUNS.c.status.in_(sorted(convert.LIVE))).limit(1)
 DEFAULT_PUBLISH_LIMIT = 100
 MAX_PUBLISH_LIMIT = 1000
 
@@ -86,16 +99,15 @@ class RunStore:
         self._notes = notes
         self._default_max_attempts = default_max_attempts
         self._metrics = metrics
+        self._attempts: dict[tuple[str, int], int] = {}
 
     # --- creation ---------------------------------------------------------
 
     def create(self, new: NewRun) -> Created:
         """Create a QUEUED run once: idempotent by request_id and unique per
         (schedule_id, fire_time); a scheduled run of a profile with a live run
-        and overlap policy SKIP records a missed fire instead."""
-        existing = self._existing(new)
-        if existing is not None:
-            return Created(existing, False)
+        and overlap policy SKIP records a missed fire instead. One write
+        transaction of Core statements (a retried call finds its run in it)."""
         try:
             with self._db.write() as session:
                 return self._create_in(session, new)
@@ -107,72 +119,86 @@ class RunStore:
 
     def _existing(self, new: NewRun) -> run_pb2.Run | None:
         with self._db.read() as session:
-            row = self._find_existing(session, new)
+            row = self._find_existing(session.connection(), new)
             return convert.run_to_proto(row) if row is not None else None
 
     @staticmethod
-    def _find_existing(session, new: NewRun) -> RunRow | None:
+    def _find_existing(conn, new: NewRun):
         if new.request_id:
-            row = session.scalar(sa.select(RunRow).where(RunRow.request_id == new.request_id))
+            row = conn.execute(RUN_BY_REQUEST, {"request_id": new.request_id}).first()
             if row is not None:
                 return row
         if new.schedule_id and new.fire_time is not None:
-            return session.scalar(sa.select(RunRow).where(
-                RunRow.schedule_id == new.schedule_id, RunRow.fire_time == new.fire_time))
+            return conn.execute(RUN_BY_FIRE, {"schedule_id": new.schedule_id,
+                                              "fire_time": new.fire_time}).first()
         return None
+
+    def _max_attempts(self, name: str, revision: int, spec: bytes) -> int:
+        """``retry.max_attempts`` of a profile version, else the registry default."""
+        key = (name, revision)
+        found = self._attempts.get(key)
+        if found is None:
+            found = (profile_pb2.Profile.FromString(spec).retry.max_attempts
+                     or self._default_max_attempts)
+            if len(self._attempts) >= 4096:
+                self._attempts.clear()
+            self._attempts[key] = found
+        return found
 
     def _create_in(self, session, new: NewRun) -> Created:
         now = self._clock.now()
-        profile_row = session.get(ProfileRow, new.profile, with_for_update=self._db.is_postgres)
-        if profile_row is None:
-            raise NotFoundError(f'profile "{new.profile}" not found')
-        row = self._find_existing(session, new)
+        conn = session.connection()
+        row = self._find_existing(conn, new)
         if row is not None:
             return Created(convert.run_to_proto(row), False)
+        statement = PROFILE_BY_NAME.with_for_update() if self._db.is_postgres \
+            else PROFILE_BY_NAME
+        profile_row = conn.execute(statement, {"name": new.profile}).first()
+        if profile_row is None:
+            raise NotFoundError(f'profile "{new.profile}" not found')
         if new.trigger != run_pb2.RUN_TRIGGER_SCHEDULE and dry_run_gate.blocks(
                 dry_run=new.dry_run, force=new.force,
                 dry_run_required=profile_row.dry_run_required):
             raise FailedPreconditionError(dry_run_gate.refusal(new.profile))
-        profile = profile_pb2.Profile.FromString(profile_row.spec)
-        schedule_spec = None
         if new.schedule_id:
-            schedule_row = session.get(ScheduleRow, new.schedule_id)
-            if schedule_row is None and new.trigger == run_pb2.RUN_TRIGGER_SCHEDULE:
+            schedule_spec = conn.execute(SCHEDULE_SPEC, {"id": new.schedule_id}).scalar()
+            if schedule_spec is None and new.trigger == run_pb2.RUN_TRIGGER_SCHEDULE:
                 raise NotFoundError(f'schedule "{new.schedule_id}" not found')
-            if schedule_row is not None:
-                schedule_spec = schedule_pb2.Schedule.FromString(schedule_row.spec)
-        if new.trigger == run_pb2.RUN_TRIGGER_SCHEDULE and \
-                overlap_policy(profile, schedule_spec) == profile_pb2.OVERLAP_POLICY_SKIP:
-            live = session.scalar(sa.select(RunRow.id).where(
-                RunRow.profile == new.profile,
-                RunRow.status.in_(list(convert.LIVE))).limit(1))
-            if live is not None:
-                self._record_overlap(session, new, now)
-                session.after_commit(lambda: events.log.info(
-                    "scheduled run skipped: a run of the profile is live (overlap skip)",
-                    extra={"fields": {"profile": new.profile, "schedule_id": new.schedule_id,
-                                      "live_run_id": live}}))
-                return Created(None, False)
-        row = RunRow(
+            if new.trigger == run_pb2.RUN_TRIGGER_SCHEDULE and overlap_policy(
+                    profile_pb2.Profile.FromString(profile_row.spec),
+                    schedule_pb2.Schedule.FromString(schedule_spec)
+            ) == profile_pb2.OVERLAP_POLICY_SKIP:
+                live = conn.execute(LIVE_RUN_OF_PROFILE, {"profile": new.profile}).scalar()
+                if live is not None:
+                    self._record_overlap(session, new, now)
+                    session.after_commit(lambda: events.log.info(
+                        "scheduled run skipped: a run of the profile is live (overlap skip)",
+                        extra={"fields": {"profile": new.profile,
+                                          "schedule_id": new.schedule_id,
+                                          "live_run_id": live}}))
+                    return Created(None, False)
+        values = dict(
             id=new_id(), profile=new.profile, schedule_id=new.schedule_id or None,
             fire_time=new.fire_time, status=run_pb2.RUN_STATUS_QUEUED,
             entity_type=profile_row.entity_type, operation=profile_row.operation,
             trigger=new.trigger, dry_run=new.dry_run, force=new.force, attempt=1,
-            max_attempts=profile.retry.max_attempts or self._default_max_attempts,
+            max_attempts=self._max_attempts(profile_row.name, profile_row.revision,
+                                            profile_row.spec),
             queue_time=now, update_time=now, details=b"", rejected_columns=[],
             request_id=new.request_id or None, retry_of=new.retry_of,
             profile_revision=profile_row.revision, mapping_digest=profile_row.mapping_digest,
             rows_read=0, created=0, updated=0, unchanged=0, skipped=0, errors=0, written=0,
             rows_total=0, runner_id="", error_class=0, error_message="", hint="",
-            cancel_requested=False, fencing_token=0, publish_count=0, lease_seconds=30.0)
-        session.add(row)
-        session.flush()
+            cancel_requested=False, fencing_token=0, publish_count=0, lease_seconds=30.0,
+            start_time=None, end_time=None, lease_owner=None, lease_expires_at=None,
+            published_time=None)
+        conn.execute(INSERT_RUN, values)
+        row = SimpleNamespace(**values)
         kind = "dry run" if new.dry_run else "run"
         detail = f" (retry of {new.retry_of})" if new.retry_of else ""
-        events.status_changed(session, row, now,
-                              f"queued {trigger_name(new.trigger)} {kind}{detail}, "
-                              f"attempt 1 of {row.max_attempts}")
-        run = convert.run_to_proto(row)
+        run = events.status_changed_core(
+            session, conn, row, now, f"queued {trigger_name(new.trigger)} {kind}{detail}, "
+                                     f"attempt 1 of {row.max_attempts}")
         events.log_after_commit(session, "run queued", row, trigger=trigger_name(new.trigger),
                                 dry_run=new.dry_run)
         events.count_entered(session, self._metrics, run_pb2.RUN_STATUS_QUEUED)
