@@ -434,3 +434,38 @@ def test_threshold_crossed_in_a_later_chunk_rolls_back_the_whole_batch(
     # The dry run stops at the same batch with the same counts.
     dry = run(profile, "sqlite:///" + str(db.with_name("empty.db")), dry_run=True)
     assert (dry.status, dry.counts.created, dry.counts.errors) == ("FAILED", 2500, 1)
+
+
+def test_many_rows_are_stored_exactly_whatever_the_statement_grouping(
+    write, sqlite_target, eng
+):
+    """Rows go to SQLite in multi-row INSERTs plus a remainder; every value
+    lands in its own row and column, on first import and on a re-import
+    that changes every seventh row and adds a few."""
+    url, db = sqlite_target
+
+    def body(version: int, n: int) -> str:
+        lines = [
+            f"S{i:05d},name {i}{'*' if version and i % 7 == 0 else ''},{i}.{i % 100:02d},{i % 13}"
+            for i in range(n)
+        ]
+        return HEADER + "\n".join(lines) + "\n"
+
+    path = write("p.csv", body(0, 1234))
+    profile = eng.csv_profile(path, eng.PRODUCT_FIELDS)
+    first = run(profile, url)
+    assert (first.counts.created, first.counts.updated) == (1234, 0)
+    write("p.csv", body(1, 1240))
+    second = run(profile, url)
+    changed = len(range(0, 1234, 7))
+    assert (second.counts.created, second.counts.updated, second.counts.unchanged) == (
+        6,
+        changed,
+        1234 - changed,
+    )
+    stored = eng.rows_of(db, "select sku, name, price, quantity from products order by sku")
+    assert len(stored) == 1240
+    for i, (sku, name, price, quantity) in enumerate(stored):
+        assert sku == f"S{i:05d}"
+        assert name == f"name {i}{'*' if i % 7 == 0 else ''}"
+        assert (price, quantity) == (float(f"{i}.{i % 100:02d}"), i % 13)
