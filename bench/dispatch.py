@@ -49,7 +49,6 @@ AMQP_URL = os.environ.get("FERRY_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%
 TERMINAL = {run_pb2.RUN_STATUS_COMPLETED, run_pb2.RUN_STATUS_WARNING, run_pb2.RUN_STATUS_FAILED,
             run_pb2.RUN_STATUS_CANCELLED, run_pb2.RUN_STATUS_UNCHANGED}
 TARGETS = {"p50_ms": 50.0, "p99_ms": 250.0, "runs_per_s": 200.0}
-WINDOW = 50  # runs polled at a time while waiting for the end
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -192,29 +191,44 @@ def trigger(client: RegistryClient, profiles: list[str], runs: int, rate: float)
     return ids
 
 
-def wait_terminal(client: RegistryClient, ids: list[str], timeout: float) -> list[run_pb2.Run]:
-    """Every run once terminal. Runs end roughly in trigger order, so only the
-    oldest ``WINDOW`` pending runs are polled at a time: polling all of them
-    every second would load the registry under test with thousands of GetRun
-    calls a second."""
+def terminal_count(client: RegistryClient) -> int:
+    """Runs in a terminal status (SummarizeRuns: one cheap call)."""
+    reply = client.runs.SummarizeRuns(run_service_pb2.SummarizeRunsRequest())
+    return sum(item.count for item in reply.counts if item.status in TERMINAL)
+
+
+def wait_terminal(client: RegistryClient, ids: list[str], timeout: float,
+                  already: int = 0) -> None:
+    """Until ``len(ids)`` more runs than ``already`` are terminal. One
+    SummarizeRuns call every 0.25 s: polling each run with GetRun would load
+    the registry under test with thousands of calls a second."""
     deadline = time.monotonic() + timeout
-    pending = list(ids)  # trigger order
-    found: dict[str, run_pb2.Run] = {}
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        while pending and time.monotonic() < deadline:
-            window = pending[:WINDOW]
-            replies = list(pool.map(
-                lambda run_id: client.runs.GetRun(run_service_pb2.GetRunRequest(id=run_id)).run,
-                window))
-            for run in replies:
-                if run.status in TERMINAL:
-                    found[run.id] = run
-            pending = [run_id for run_id in pending if run_id not in found]
-            if pending and any(run_id not in found for run_id in window):
-                time.sleep(1.0)  # the oldest are still going: look again soon
-    if pending:
-        print(f"warning: {len(pending)} runs not terminal after {timeout:.0f}s")
-    return list(found.values())
+    while time.monotonic() < deadline:
+        if terminal_count(client) - already >= len(ids):
+            return
+        time.sleep(0.25)
+
+
+def warm_up(client: RegistryClient, profiles: list[str]) -> None:
+    """A few runs before the measurement, so that the runners have loaded the
+    engine and the target table exists (two runners creating it at once make
+    one of them retry, and a run of its profile then waits for the outbox)."""
+    first = trigger(client, profiles[:1], 1, 1.0)
+    wait_terminal(client, first, timeout=60)
+    ids = trigger(client, profiles[1:5] or profiles, 4, 50.0)
+    wait_terminal(client, first + ids, timeout=60)
+
+
+def fetch_runs(client: RegistryClient, ids: list[str]) -> list[run_pb2.Run]:
+    """The runs that are terminal (read once the measurement is over)."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        runs = list(pool.map(
+            lambda run_id: client.runs.GetRun(run_service_pb2.GetRunRequest(id=run_id)).run,
+            ids))
+    found = [run for run in runs if run.status in TERMINAL]
+    if len(found) < len(ids):
+        print(f"warning: {len(ids) - len(found)} runs not terminal")
+    return found
 
 
 class QueueWatcher:
@@ -447,13 +461,16 @@ def main(argv: list[str] | None = None) -> int:
             return code
         with RegistryClient(stack.registry, timeout=30) as client:
             profiles = tiny_profiles(client, workdir, min(args.profiles, args.runs))
+            warm_up(client, profiles)
+            already = terminal_count(client)
             meter = CpuMeter(stack)
             meter.start()
             t0 = time.monotonic()
             ids = trigger(client, profiles, args.runs, args.rate)
             trigger_s = time.monotonic() - t0
-            runs = wait_terminal(client, ids, timeout=max(120.0, args.runs / 10))
+            wait_terminal(client, ids, timeout=max(120.0, args.runs / 10), already=already)
             meter.stop()
+            runs = fetch_runs(client, ids)
         if not runs:
             print("FAIL: no run finished; see the logs in", workdir)
             return 1

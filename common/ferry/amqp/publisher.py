@@ -12,6 +12,9 @@ message (nack, or unroutable with ``mandatory``) :class:`BrokerRefusedError`.
 - ``RunEventPublisher.publish`` sends one ``ferry.v1.RunLifecycleEvent`` to the
   run-events topic exchange, persistent, not mandatory (an event nobody is bound
   for is dropped by the broker, which is what a topic is for).
+  ``RunEventPublisher.publish_many`` sends several and then waits for all their
+  confirms at once (pipelined confirms: one broker round trip per batch instead
+  of one per event); it reports, per event, whether the broker took it.
 
 pika's BlockingConnection is not thread-safe: give each publishing thread its
 own publisher. A lock still serialises calls made on one instance.
@@ -29,6 +32,8 @@ from typing import Self
 
 import pika
 import pika.exceptions
+import pika.frame
+import pika.spec
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 from tenacity import (
     RetryCallState,
@@ -137,6 +142,11 @@ class ConfirmingPublisher:
         self._channel: BlockingChannel | None = None
         self._lock = threading.Lock()
         self.published = 0
+        # Pipelined confirms (``send_many``): outcome per delivery tag of this channel.
+        self._pipelined = False
+        self._next_tag = 0
+        self._outcomes: dict[int, bool | None] = {}
+        self._unconfirmed = 0
 
     # -- connection ------------------------------------------------------------
 
@@ -150,9 +160,35 @@ class ConfirmingPublisher:
         channel = self._connection.channel()
         if self._declare:
             self.topology.declare(channel)
-        channel.confirm_delivery()
+        if self._pipelined:
+            self._confirm_pipelined(channel)
+        else:
+            channel.confirm_delivery()
         self._channel = channel
         return channel
+
+    def _confirm_pipelined(self, channel: BlockingChannel) -> None:
+        """Confirm mode without BlockingChannel's one-message-at-a-time wait: acks
+        and nacks land in ``_outcomes`` (pika's channel implementation, driven by
+        the blocking connection's I/O loop like ``BlockingChannel`` itself)."""
+        self._next_tag = 0
+        self._outcomes = {}
+        self._unconfirmed = 0
+        selected: list[bool] = []
+        channel._impl.confirm_delivery(ack_nack_callback=self._on_confirm,  # noqa: SLF001
+                                       callback=lambda _frame: selected.append(True))
+        channel._flush_output(lambda: bool(selected))  # noqa: SLF001
+
+    def _on_confirm(self, frame: pika.frame.Method) -> None:
+        method = frame.method
+        acked = isinstance(method, pika.spec.Basic.Ack)
+        tags = [method.delivery_tag]
+        if method.multiple:
+            tags = [t for t, v in self._outcomes.items() if v is None and t <= method.delivery_tag]
+        for tag in tags:
+            if self._outcomes.get(tag, False) is None:
+                self._outcomes[tag] = acked
+                self._unconfirmed -= 1
 
     def _close_quietly(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None
@@ -221,6 +257,34 @@ class ConfirmingPublisher:
         channel = self._open_channel()
         channel.basic_publish(exchange, routing_key, body, properties, mandatory=mandatory)
 
+    def send_many(self, messages: list[tuple[str, str, bytes, pika.BasicProperties]], *,
+                  what: str) -> list[bool]:
+        """Publish ``(exchange, routing_key, body, properties)`` messages (not
+        mandatory) back to back, then wait once for all their confirms. Returns,
+        per message, True when the broker confirmed it and False when it nacked
+        it. Raises :class:`PublishError` when the connection fails before every
+        confirm came (then none of the outcomes is known: send them again)."""
+        if not self._pipelined:
+            raise TypeError("send_many needs a publisher with pipelined confirms")
+        with self._lock:
+            try:
+                channel = self._open_channel()
+                tags = []
+                for exchange, routing_key, body, properties in messages:
+                    channel._impl.basic_publish(exchange, routing_key, body,  # noqa: SLF001
+                                                properties, False)
+                    self._next_tag += 1
+                    self._outcomes[self._next_tag] = None
+                    self._unconfirmed += 1
+                    tags.append(self._next_tag)
+                channel._flush_output(lambda: self._unconfirmed == 0)  # noqa: SLF001
+                outcomes = [bool(self._outcomes.pop(tag)) for tag in tags]
+            except TRANSIENT_ERRORS as exc:
+                self._close_quietly()
+                raise PublishError(f"cannot publish {what}: {exc!r}") from exc
+        self.published += sum(outcomes)
+        return outcomes
+
     def process_events(self) -> None:
         """Let pika answer heartbeats while this thread has nothing to publish."""
         with self._lock:
@@ -255,10 +319,32 @@ class RunPublisher(ConfirmingPublisher):
 class RunEventPublisher(ConfirmingPublisher):
     """Publishes run lifecycle events to the run-events topic exchange."""
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._pipelined = True
+
     def publish(self, event: run_pb2.RunLifecycleEvent) -> None:
         """Publish one event with its routing key; return once the broker confirmed
-        it. Raises :class:`PublishError` when it cannot."""
-        properties = pika.BasicProperties(
+        it. Raises :class:`PublishError` when it cannot, :class:`BrokerRefusedError`
+        when the broker nacked it."""
+        if not self.publish_many([event])[0]:
+            raise BrokerRefusedError(f"{event.routing_key} event of run {event.run.id}: the "
+                                     f"broker refused the message "
+                                     f"({self.topology.events_exchange} failing)")
+
+    def publish_many(self, events: list[run_pb2.RunLifecycleEvent]) -> list[bool]:
+        """Publish events in order with pipelined confirms; per event, True when
+        the broker confirmed it, False when it nacked it. Raises
+        :class:`PublishError` when the connection fails first."""
+        return self.send_many([(self.topology.events_exchange, event.routing_key,
+                                event.SerializeToString(), self._properties(event))
+                               for event in events],
+                              what=f"{len(events)} run events to "
+                                   f"{self.topology.events_exchange}")
+
+    @staticmethod
+    def _properties(event: run_pb2.RunLifecycleEvent) -> pika.BasicProperties:
+        return pika.BasicProperties(
             delivery_mode=pika.DeliveryMode.Persistent,
             content_type=RUN_EVENT_CONTENT_TYPE,
             message_id=event.event_id,
@@ -268,7 +354,3 @@ class RunEventPublisher(ConfirmingPublisher):
                      "run_id": event.run.id, "profile": event.run.profile,
                      "attempt": event.run.attempt, "sequence": event.sequence},
         )
-        self.send(self.topology.events_exchange, event.routing_key, event.SerializeToString(),
-                  properties, mandatory=False,
-                  what=f"{event.routing_key} event of run {event.run.id}",
-                  destination=self.topology.events_exchange)

@@ -117,13 +117,16 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[WriteSession]:
         lock = self._write_lock or contextlib.nullcontext()
-        with _unavailable_on_db_outage(), lock:
-            session = WriteSession(self._write_engine, expire_on_commit=False)
-            try:
-                with session.begin():
+        # Only the transaction itself runs under the SQLite write lock: the
+        # session is made before, and closed (its connection returned to the
+        # pool) after, so the lock is held as briefly as possible.
+        session = WriteSession(self._write_engine, expire_on_commit=False)
+        try:
+            with _unavailable_on_db_outage():
+                with lock, session.begin():
                     yield session
-            finally:
-                session.close()
+        finally:
+            session.close()
         for callback in session._after_commit:
             try:
                 callback()
