@@ -175,7 +175,7 @@ class LeaseStore:
             raise NotFoundError(f'run "{run_id}" not found')
         now = self._clock.now()
         pg = self._db.is_postgres
-        with self._db.write() as session:
+        def write(session):
             conn = session.connection()
             # The run and its profile in one read (Core). PostgreSQL: both rows
             # locked, one claim at a time per profile.
@@ -221,6 +221,8 @@ class LeaseStore:
             self._notes.run_changed(session)
             return Claim(Outcome.CLAIM_OUTCOME_CLAIMED, run, self._profile_proto(found),
                          claimed.fencing_token, expires)
+
+        return self._db.run_write(write)
 
     def _profile_proto(self, found) -> profile_pb2.Profile:
         """The claimed run's profile as a message, parsed once per stored version."""
@@ -316,7 +318,7 @@ class LeaseStore:
 
     def heartbeat(self, holder: Holder, lease: timedelta | None) -> tuple[datetime, bool]:
         now = self._clock.now()
-        with self._db.write() as session:
+        def write(session):
             if lease is not None:
                 _, found = self._hold_core(
                     session, holder, {"update_time": now, "lease_seconds": lease.total_seconds(),
@@ -331,13 +333,15 @@ class LeaseStore:
                          .values(lease_expires_at=expires))
             return expires, found.cancel_requested
 
+        return self._db.run_write(write)
+
     def progress(self, holder: Holder, counts: run_pb2.RunCounts, rows_total: int,
                  reported: list[run_pb2.RunEvent]) -> bool:
         now = self._clock.now()
         values: dict[str, object] = {"update_time": now, **convert.counts_values(counts)}
         if rows_total > 0:
             values["rows_total"] = rows_total
-        with self._db.write() as session:
+        def write(session):
             conn, found = self._hold_core(session, holder, values, returning=(
                 RUNS.c.id, RUNS.c.status, RUNS.c.attempt, RUNS.c.lease_seconds,
                 RUNS.c.cancel_requested))
@@ -346,6 +350,8 @@ class LeaseStore:
             events.append_reported_core(conn, found, now, reported)
             self._notes.run_changed(session)
             return found.cancel_requested
+
+        return self._db.run_write(write)
 
     def finish(self, holder: Holder, request: execution_service_pb2.FinishRunRequest
                ) -> run_pb2.Run:
@@ -376,7 +382,7 @@ class LeaseStore:
             "rejected_columns": list(request.rejected_columns),
             "error_class": request.error_class, "error_message": error_message,
             "hint": request.hint, "lease_owner": None, "lease_expires_at": None}
-        with self._db.write() as session:
+        def write(session):
             conn, row = self._hold_core(session, holder, values)
             if rejected:
                 conn.execute(REJECTED.insert(), [{
@@ -403,6 +409,8 @@ class LeaseStore:
                                     error_class=run_pb2.ErrorClass.Name(row.error_class))
             self._notes.run_changed(session)
             return run
+
+        return self._db.run_write(write)
 
     def _store_token(self, conn, row, request, now: datetime) -> None:
         """The profile's freshness token, in the finishing transaction (only while

@@ -109,8 +109,7 @@ class RunStore:
         and overlap policy SKIP records a missed fire instead. One write
         transaction of Core statements (a retried call finds its run in it)."""
         try:
-            with self._db.write() as session:
-                return self._create_in(session, new)
+            return self._db.run_write(lambda session: self._create_in(session, new))
         except IntegrityError:
             existing = self._existing(new)
             if existing is None:
@@ -343,7 +342,6 @@ class RunStore:
         if not run_ids:
             return
         now = self._clock.now()
-        with self._db.write() as session:
-            session.execute(sa.update(RunRow).where(RunRow.id.in_(list(run_ids))).values(
-                published_time=now, publish_count=RunRow.publish_count + 1),
-                execution_options={"synchronize_session": False})
+        statement = sa.update(RUNS).where(RUNS.c.id.in_(list(run_ids))).values(
+            published_time=now, publish_count=RUNS.c.publish_count + 1)
+        self._db.run_write(lambda session: session.connection().execute(statement))
