@@ -11,8 +11,8 @@ Callbacks registered with ``WriteSession.after_commit`` run once the
 transaction committed (notifications for watchers and queued-run streams).
 
 ``Database.run_write(fn)`` runs ``fn(session)`` in a write transaction and
-returns its result. On SQLite the hot writes (create, claim, heartbeat,
-progress, finish, mark published) go through it to a ``WriteBatcher``: one
+returns its result. The hot writes (create, claim, heartbeat, progress,
+finish, mark published) go through it to a ``WriteBatcher``: one
 thread runs the operations waiting at that moment one after the other in ONE
 transaction (group commit) and hands each result back. Each operation sees
 its own ``info`` and ``after_commit`` list (a ``WriteView`` of the shared
@@ -21,8 +21,10 @@ committed. When an operation raises, the batch is rolled back and its
 operations are run again one transaction each, so one failure never touches
 another caller's write. Under load this replaces several lock hand-overs
 (each one a thread wake-up that must also win the GIL) by one, which is what
-bounded a SQLite registry's throughput. PostgreSQL runs every operation in a
-transaction of its own (no process lock; the database handles concurrency).
+bounded a SQLite registry's throughput. On PostgreSQL it saves a commit (a WAL
+flush) per operation; row locks taken by a batch are held until the batch
+commits, and a deadlock or serialization error with another replica's
+transaction fails the batch, whose operations then run one by one.
 """
 
 from __future__ import annotations
@@ -218,7 +220,7 @@ class Database:
                 connect_args={"connect_timeout": 10})
             self._read_engine = self._write_engine
         self._write_lock = threading.RLock() if self.is_sqlite else None
-        self._batcher = WriteBatcher(self) if self.is_sqlite else None
+        self._batcher = WriteBatcher(self)
 
     @property
     def is_sqlite(self) -> bool:

@@ -60,8 +60,12 @@ _PROFILE_COLUMNS = [PROFILES.c[name].label(f"p_{name}") for name in (
     "name", "spec", "mapping_digest", "dry_run_required", "revision", "create_time",
     "update_time")]
 CLAIM_READ = (sa.select(RUNS, *_PROFILE_COLUMNS)
-              .select_from(RUNS.outerjoin(PROFILES, PROFILES.c.name == RUNS.c.profile))
+              .select_from(RUNS.join(PROFILES, PROFILES.c.name == RUNS.c.profile))
               .where(RUNS.c.id == sa.bindparam("run_id")))
+# The run when its profile is gone (no row from CLAIM_READ).
+CLAIM_READ_ALONE = (sa.select(RUNS, *_PROFILE_COLUMNS)
+                    .select_from(RUNS.outerjoin(PROFILES, PROFILES.c.name == RUNS.c.profile))
+                    .where(RUNS.c.id == sa.bindparam("run_id")))
 PROFILE_EXISTS = sa.select(PROFILES.c.name).where(PROFILES.c.name == sa.bindparam("name"))
 PROFILE_LOCK = (sa.select(PROFILES.c.name).where(PROFILES.c.name == sa.bindparam("name"))
                 .with_for_update())
@@ -178,15 +182,14 @@ class LeaseStore:
         def write(session):
             conn = session.connection()
             # The run and its profile in one read (Core). PostgreSQL: both rows
-            # locked, one claim at a time per profile.
-            statement = CLAIM_READ
-            if pg:
-                statement = statement.with_for_update(of=RUNS)
-            found = conn.execute(statement, {"run_id": run_id}).first()
+            # locked (FOR UPDATE on the join), one claim at a time per profile.
+            found = conn.execute(CLAIM_READ.with_for_update() if pg else CLAIM_READ,
+                                 {"run_id": run_id}).first()
             if found is None:
-                raise NotFoundError(f'run "{run_id}" not found')
-            if pg and found.p_name is not None:
-                conn.execute(PROFILE_LOCK, {"name": found.p_name})
+                alone = CLAIM_READ_ALONE.with_for_update(of=RUNS) if pg else CLAIM_READ_ALONE
+                found = conn.execute(alone, {"run_id": run_id}).first()
+                if found is None:
+                    raise NotFoundError(f'run "{run_id}" not found')
             if found.status in FINAL:
                 return Claim(Outcome.CLAIM_OUTCOME_FINISHED, convert.run_to_proto(found))
             if found.status == run_pb2.RUN_STATUS_RUNNING:

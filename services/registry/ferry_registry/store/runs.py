@@ -12,6 +12,7 @@ from ferry.clock import Clock
 from ferry.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError, Violation
 from ferry.metrics import FerryMetrics
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2, schedule_pb2
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ferry_registry import convert, dry_run_gate
@@ -100,6 +101,8 @@ class RunStore:
         self._default_max_attempts = default_max_attempts
         self._metrics = metrics
         self._attempts: dict[tuple[str, int], int] = {}
+        insert = postgresql.insert if db.is_postgres else sqlite.insert
+        self._insert_if_new = insert(RUNS).on_conflict_do_nothing().returning(RUNS.c.id)
 
     # --- creation ---------------------------------------------------------
 
@@ -147,17 +150,27 @@ class RunStore:
     def _create_in(self, session, new: NewRun) -> Created:
         now = self._clock.now()
         conn = session.connection()
-        row = self._find_existing(conn, new)
-        if row is not None:
-            return Created(convert.run_to_proto(row), False)
+        # A scheduled fire looks for its run first (its overlap check must not
+        # see it); a request id alone is checked by the INSERT itself (ON
+        # CONFLICT DO NOTHING), one statement less on the common path.
+        insert_first = bool(new.request_id) and not (new.schedule_id and
+                                                     new.fire_time is not None)
+        if not insert_first:
+            row = self._find_existing(conn, new)
+            if row is not None:
+                return Created(convert.run_to_proto(row), False)
         statement = PROFILE_BY_NAME.with_for_update() if self._db.is_postgres \
             else PROFILE_BY_NAME
         profile_row = conn.execute(statement, {"name": new.profile}).first()
-        if profile_row is None:
-            raise NotFoundError(f'profile "{new.profile}" not found')
-        if new.trigger != run_pb2.RUN_TRIGGER_SCHEDULE and dry_run_gate.blocks(
-                dry_run=new.dry_run, force=new.force,
-                dry_run_required=profile_row.dry_run_required):
+        gated = profile_row is not None and new.trigger != run_pb2.RUN_TRIGGER_SCHEDULE and \
+            dry_run_gate.blocks(dry_run=new.dry_run, force=new.force,
+                                dry_run_required=profile_row.dry_run_required)
+        if profile_row is None or gated:
+            row = self._find_existing(conn, new) if insert_first else None
+            if row is not None:
+                return Created(convert.run_to_proto(row), False)
+            if profile_row is None:
+                raise NotFoundError(f'profile "{new.profile}" not found')
             raise FailedPreconditionError(dry_run_gate.refusal(new.profile))
         if new.schedule_id:
             schedule_spec = conn.execute(SCHEDULE_SPEC, {"id": new.schedule_id}).scalar()
@@ -191,7 +204,14 @@ class RunStore:
             cancel_requested=False, fencing_token=0, publish_count=0, lease_seconds=30.0,
             start_time=None, end_time=None, lease_owner=None, lease_expires_at=None,
             published_time=None)
-        conn.execute(INSERT_RUN, values)
+        if insert_first:
+            if conn.execute(self._insert_if_new, values).first() is None:
+                row = self._find_existing(conn, new)
+                if row is None:  # pragma: no cover - another unique key, cannot happen
+                    raise RuntimeError(f"run {values['id']} could not be inserted")
+                return Created(convert.run_to_proto(row), False)
+        else:
+            conn.execute(INSERT_RUN, values)
         row = SimpleNamespace(**values)
         kind = "dry run" if new.dry_run else "run"
         detail = f" (retry of {new.retry_of})" if new.retry_of else ""
