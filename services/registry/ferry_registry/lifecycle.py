@@ -79,6 +79,8 @@ class LifecycleRelay:
         self._outage_since: float | None = None
         self._outage_logged = 0.0
         self._announced = False
+        # The relay thread waits for events (submit must wake it).
+        self._idle = False
         self.published = 0
         self.dropped = 0
 
@@ -107,7 +109,8 @@ class LifecycleRelay:
                                    "routing_key": lost.routing_key,
                                    "capacity": self._settings.capacity}})
             self._buffer.append(event)
-            self._condition.notify()
+            if self._idle:
+                self._condition.notify()
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -215,7 +218,11 @@ class LifecycleRelay:
         or stopping with nothing left or past the stop deadline."""
         with self._condition:
             if wait and not self._buffer and not self._stopping:
-                self._condition.wait(self._settings.idle_interval)
+                self._idle = True
+                try:
+                    self._condition.wait(self._settings.idle_interval)
+                finally:
+                    self._idle = False
             if self._stopping and (not self._buffer or time.monotonic() > self._deadline):
                 return []
             if not self._buffer:

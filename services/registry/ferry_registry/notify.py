@@ -38,6 +38,7 @@ class RunChanges:
         self._condition = threading.Condition()
         self._version = 0
         self._closed = False
+        self._waiting = 0
 
     @property
     def version(self) -> int:
@@ -51,12 +52,18 @@ class RunChanges:
     def bump(self) -> None:
         with self._condition:
             self._version += 1
-            self._condition.notify_all()
+            if self._waiting:  # notify_all costs even with nobody waiting
+                self._condition.notify_all()
 
     def wait(self, seen: int, timeout: float) -> int:
         """Block until the version moves past ``seen``, the timeout, or close."""
         with self._condition:
-            self._condition.wait_for(lambda: self._version != seen or self._closed, timeout)
+            self._waiting += 1
+            try:
+                self._condition.wait_for(lambda: self._version != seen or self._closed,
+                                         timeout)
+            finally:
+                self._waiting -= 1
             return self._version
 
     def close(self) -> None:

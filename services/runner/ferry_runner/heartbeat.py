@@ -8,6 +8,12 @@ writes nothing more. Between heartbeats it sends the latest counts with
 ReportProgress, at most every ``progress_interval`` seconds and only when they
 changed, plus any timeline events queued with ``add_event`` (RETRY, WARNING).
 
+The thread is started lazily: its first tick is due only after the progress
+interval (or the heartbeat interval, when shorter), so a keeper is registered
+with one shared starter thread and gets its own thread only if the run is
+still going then. A tiny run (milliseconds) never starts one: no thread start
+and join per run, and no registry call but the claim and the finish.
+
 Registry calls from here are single tries with a short deadline: the next
 tick is the retry, so a registry restart only delays a beat. When no
 heartbeat has succeeded for a whole lease, the lease may have been reaped
@@ -51,17 +57,22 @@ class LeaseKeeper:
         self._dirty = False
         self._events: list[run_pb2.RunEvent] = []
         self._log_fields = current_context()
+        self._tick = min(self._progress_interval, self._heartbeat_interval)
+        self._next_beat = time.monotonic() + self._heartbeat_interval
         self._thread = threading.Thread(target=self._run, name=f"lease-{claim.run_id[:8]}",
                                         daemon=True)
 
     # -- called from the executing thread ------------------------------------
 
     def start(self) -> LeaseKeeper:
-        self._thread.start()
+        """Keep the lease from now on: the thread starts at the first tick."""
+        _STARTER.add(self, time.monotonic() + self._tick)
         return self
 
     def stop(self) -> None:
         self._stop.set()
+        if _STARTER.discard(self):
+            return  # its thread never started
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout=10)
 
@@ -94,14 +105,18 @@ class LeaseKeeper:
     # -- the thread --------------------------------------------------------------
 
     def _run(self) -> None:
+        """Started at the first tick (see ``_KeeperStarter``): tick at once, then
+        every tick interval."""
         with log_context(**self._log_fields):
-            next_beat = time.monotonic() + self._heartbeat_interval
-            while not self._stop.wait(min(self._progress_interval, self._heartbeat_interval)):
+            next_beat = self._next_beat
+            while not self._stop.is_set():
                 if time.monotonic() >= next_beat:
                     next_beat = self._beat(next_beat)
                     if self.lost.is_set():
                         return
                 self._send_progress()
+                if self._stop.wait(self._tick):
+                    return
 
     def _beat(self, scheduled: float) -> float:
         try:
@@ -152,6 +167,44 @@ class LeaseKeeper:
         if cancel and not self.cancel_requested.is_set():
             log.info("cancellation requested; stopping at the next batch boundary")
             self.cancel_requested.set()
+
+
+class _KeeperStarter:
+    """One daemon thread per process that starts each keeper's thread when its
+    first tick is due, unless the keeper was stopped before (the run ended)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._due: dict[LeaseKeeper, float] = {}
+        self._thread: threading.Thread | None = None
+
+    def add(self, keeper: LeaseKeeper, due: float) -> None:
+        with self._condition:
+            self._due[keeper] = due
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="lease-starter",
+                                                daemon=True)
+                self._thread.start()
+            elif due <= min(self._due.values()):
+                self._condition.notify()
+
+    def discard(self, keeper: LeaseKeeper) -> bool:
+        """True when the keeper's thread had not been started (and never will)."""
+        with self._condition:
+            return self._due.pop(keeper, None) is not None
+
+    def _loop(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for keeper in [k for k, due in self._due.items() if due <= now]:
+                    del self._due[keeper]
+                    keeper._thread.start()  # noqa: SLF001
+                wait = min(self._due.values(), default=now + 60.0) - now
+                self._condition.wait(max(wait, 0.001))
+
+
+_STARTER = _KeeperStarter()
 
 
 def _describe(exc: Any) -> str:

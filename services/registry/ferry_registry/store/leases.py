@@ -105,6 +105,28 @@ class Holder:
     fencing_token: int
 
 
+LEASE_EXTEND = (sa.update(RUNS).where(RUNS.c.id == sa.bindparam("b_run_id"))
+                .values(lease_expires_at=sa.bindparam("b_expires")))
+_HELD_GUARD = (RUNS.c.id == sa.bindparam("g_run_id"),
+               RUNS.c.lease_owner == sa.bindparam("g_runner_id"),
+               RUNS.c.fencing_token == sa.bindparam("g_token"),
+               RUNS.c.status == run_pb2.RUN_STATUS_RUNNING)
+_HELD_UPDATES: dict[tuple, sa.Update] = {}
+
+
+def _held_update(names: tuple[str, ...], returning: tuple) -> sa.Update:
+    """UPDATE runs SET <names> WHERE <the caller holds the lease> RETURNING ...,
+    built once per shape (binds ``v_<name>``, ``g_run_id``, ``g_runner_id``, ``g_token``)."""
+    key = (names, tuple(column.key for column in returning))
+    statement = _HELD_UPDATES.get(key)
+    if statement is None:
+        statement = (sa.update(RUNS).where(*_HELD_GUARD)
+                     .values({name: sa.bindparam(f"v_{name}") for name in names})
+                     .returning(*returning))
+        _HELD_UPDATES[key] = statement
+    return statement
+
+
 class LeaseStore:
     def __init__(self, db: Database, clock: Clock, notes: Notifications,
                  metrics: FerryMetrics | None = None) -> None:
@@ -277,12 +299,6 @@ class LeaseStore:
         self._notes.run_changed(session)
 
     @staticmethod
-    def _guard(holder: Holder) -> tuple:
-        return (RUNS.c.id == holder.run_id, RUNS.c.lease_owner == holder.runner_id,
-                RUNS.c.fencing_token == holder.fencing_token,
-                RUNS.c.status == run_pb2.RUN_STATUS_RUNNING)
-
-    @staticmethod
     def _lease_lost(conn, holder: Holder) -> Exception:
         row = conn.execute(RUN_BY_ID, {"run_id": holder.run_id}).first()
         if row is None:
@@ -298,8 +314,11 @@ class LeaseStore:
         """One guarded UPDATE of a run the caller still holds (Core, RETURNING the
         run's columns), or raise 'lease lost' having written nothing."""
         conn = session.connection()
-        found = conn.execute(sa.update(RUNS).where(*self._guard(holder)).values(**values)
-                             .returning(*(returning or RUNS.c))).first()
+        params = {f"v_{name}": value for name, value in values.items()}
+        params.update(g_run_id=holder.run_id, g_runner_id=holder.runner_id,
+                      g_token=holder.fencing_token)
+        found = conn.execute(_held_update(tuple(values), returning or tuple(RUNS.c)),
+                             params).first()
         if found is None:
             raise self._lease_lost(conn, holder)
         return conn, found
@@ -332,8 +351,7 @@ class LeaseStore:
                                           returning=(RUNS.c.lease_seconds,
                                                      RUNS.c.cancel_requested))
             expires = now + timedelta(seconds=found.lease_seconds)
-            conn.execute(sa.update(RUNS).where(RUNS.c.id == holder.run_id)
-                         .values(lease_expires_at=expires))
+            conn.execute(LEASE_EXTEND, {"b_run_id": holder.run_id, "b_expires": expires})
             return expires, found.cancel_requested
 
         return self._db.run_write(write)
@@ -348,8 +366,9 @@ class LeaseStore:
             conn, found = self._hold_core(session, holder, values, returning=(
                 RUNS.c.id, RUNS.c.status, RUNS.c.attempt, RUNS.c.lease_seconds,
                 RUNS.c.cancel_requested))
-            conn.execute(sa.update(RUNS).where(RUNS.c.id == holder.run_id).values(
-                lease_expires_at=now + timedelta(seconds=found.lease_seconds)))
+            conn.execute(LEASE_EXTEND, {
+                "b_run_id": holder.run_id,
+                "b_expires": now + timedelta(seconds=found.lease_seconds)})
             events.append_reported_core(conn, found, now, reported)
             self._notes.run_changed(session)
             return found.cancel_requested
