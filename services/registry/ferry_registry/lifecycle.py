@@ -55,6 +55,9 @@ class RelaySettings:
     capacity: int = 10_000
     # Events sent before waiting for their confirms (pipelined confirms).
     batch: int = 256
+    # How long a short batch waits for more events before it goes (the cost of
+    # a batch is mostly per batch, not per event).
+    linger: float = 0.01
     initial_backoff: float = 0.5
     max_backoff: float = 30.0
     # How often an idle connection is serviced (heartbeats are every 30 s).
@@ -229,6 +232,10 @@ class LifecycleRelay:
                 return []
             if not hasattr(self._publisher, "publish_many"):
                 return [self._buffer[0]]
+            if self._settings.linger > 0 and len(self._buffer) < self._settings.batch \
+                    and not self._stopping:
+                # Let a few more events come: fewer, fuller batches under load.
+                self._condition.wait(self._settings.linger)
             return list(itertools.islice(self._buffer, self._settings.batch))
 
     def _remove(self, event: run_pb2.RunLifecycleEvent, *, published: bool) -> None:
