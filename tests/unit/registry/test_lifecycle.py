@@ -58,6 +58,27 @@ class ScriptedPublisher:
         self.closed = True
 
 
+class BatchingPublisher(ScriptedPublisher):
+    """Like the real RunEventPublisher: several events per call (pipelined
+    confirms), a nack per refused event instead of an exception."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+
+    def publish_many(self, events: list[run_pb2.RunLifecycleEvent]) -> list[bool]:
+        self.attempts += 1
+        self.connect()
+        self.calls.append(len(events))
+        outcomes = []
+        for event in events:
+            refused = event.routing_key in self.refuse
+            if not refused:
+                self.sent.append(event)
+            outcomes.append(not refused)
+        return outcomes
+
+
 def run(run_id: str, status: int = run_pb2.RUN_STATUS_QUEUED, attempt: int = 1) -> run_pb2.Run:
     return run_pb2.Run(id=run_id, profile="stock", status=status, attempt=attempt)
 
@@ -178,3 +199,21 @@ def test_run_events_are_on_by_default_from_the_environment(tmp_path):
 def test_bad_run_event_settings_fail_fast(tmp_path, name, value, message):
     with pytest.raises(ConfigError, match=message):
         RegistryConfig.from_env({"FERRY_STATE_DIR": str(tmp_path), name: value})
+
+
+def test_a_batching_publisher_gets_the_backlog_in_few_calls_in_order_and_nacks_drop():
+    publisher = BatchingPublisher()
+    publisher.down.set()
+    publisher.refuse = {"run.failed"}
+    relay = LifecycleRelay(publisher, FAST)
+    relay.start()
+    for n in range(100):
+        relay.submit(run(f"r{n}", run_pb2.RUN_STATUS_FAILED if n == 50
+                         else run_pb2.RUN_STATUS_QUEUED), WHEN)
+    wait_until(lambda: publisher.attempts >= 2, timeout=5, what="reconnect attempts")
+    publisher.down.clear()
+    wait_until(lambda: relay.pending == 0, timeout=5, what="the backlog")
+    relay.stop()
+    assert [e.run.id for e in publisher.sent] == [f"r{n}" for n in range(100) if n != 50]
+    assert relay.published == 99 and relay.dropped == 1
+    assert max(publisher.calls) > 1

@@ -277,3 +277,33 @@ def test_changed_source_sends_the_token_only_for_live_successes() -> None:
     plan = registry.finished[0][0]
     assert plan.status == "FAILED" and plan.new_freshness_token == ""
     assert plan.freshness.verdict == run_pb2.FRESHNESS_VERDICT_CHANGED
+
+
+def test_a_run_that_ends_before_the_first_tick_makes_no_lease_call_and_no_thread(
+        monkeypatch: Any) -> None:
+    import ferry_runner.execution as execution_module
+    from ferry_runner.heartbeat import LeaseKeeper
+
+    keepers: list[LeaseKeeper] = []
+
+    class Recorded(LeaseKeeper):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            keepers.append(self)
+
+    monkeypatch.setattr(execution_module, "LeaseKeeper", Recorded)
+
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        kwargs["on_progress"](Counts(rows_read=1, created=1), 1)
+        return Result("COMPLETED", Counts(rows_read=1, created=1))
+
+    registry = FakeRegistry()
+    runner = RunExecutor(registry, target_url="sqlite://", heartbeat_interval=5.0,  # type: ignore[arg-type]
+                         metrics=RunnerMetrics(), shutdown=Shutdown(5), engine=engine,
+                         progress_interval=1.0)
+    for _ in range(20):
+        runner.execute(make_claim())
+    time.sleep(1.2)  # past the first tick of every keeper
+    assert len(registry.finished) == 20 and len(keepers) == 20
+    assert registry.heartbeats == 0 and registry.progress == []
+    assert all(keeper._thread.ident is None for keeper in keepers)  # noqa: SLF001 - never started
