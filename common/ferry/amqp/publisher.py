@@ -9,6 +9,8 @@ message (nack, or unroutable with ``mandatory``) :class:`BrokerRefusedError`.
 - ``RunPublisher.publish`` sends one ``ferry.v1.RunRequest`` to the run
   exchange, persistent, ``mandatory=True``. On failure the caller leaves the run
   QUEUED in the registry and the outbox sweep publishes it later.
+  ``RunPublisher.publish_many`` sends several back to back and waits once for
+  all their confirms, with the outcome of each.
 - ``RunEventPublisher.publish`` sends one ``ferry.v1.RunLifecycleEvent`` to the
   run-events topic exchange, persistent, not mandatory (an event nobody is bound
   for is dropped by the broker, which is what a topic is for).
@@ -66,6 +68,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
     OSError,
 )
+
+
+# Outcomes of one message of ``ConfirmingPublisher.send_many``.
+CONFIRMED, RETURNED, NACKED = "confirmed", "returned", "nacked"
 
 
 class PublishError(UnavailableError):
@@ -147,6 +153,7 @@ class ConfirmingPublisher:
         self._next_tag = 0
         self._outcomes: dict[int, bool | None] = {}
         self._unconfirmed = 0
+        self._returned: set[str] = set()
 
     # -- connection ------------------------------------------------------------
 
@@ -175,9 +182,17 @@ class ConfirmingPublisher:
         self._outcomes = {}
         self._unconfirmed = 0
         selected: list[bool] = []
+        self._returned = set()
         channel._impl.confirm_delivery(ack_nack_callback=self._on_confirm,  # noqa: SLF001
                                        callback=lambda _frame: selected.append(True))
+        # A mandatory message nobody can take comes back (basic.return) before
+        # its ack; it is told apart by its message_id.
+        channel._impl.add_on_return_callback(self._on_return)  # noqa: SLF001
         channel._flush_output(lambda: bool(selected))  # noqa: SLF001
+
+    def _on_return(self, _channel: object, _method: object, properties: pika.BasicProperties,
+                   _body: bytes) -> None:
+        self._returned.add(properties.message_id or "")
 
     def _on_confirm(self, frame: pika.frame.Method) -> None:
         method = frame.method
@@ -231,6 +246,17 @@ class ConfirmingPublisher:
         """Publish one message; return once the broker confirmed it. ``what``
         (``run r-1``) and ``destination`` (a queue or exchange) word the errors.
         Raises :class:`PublishError`, or :class:`BrokerRefusedError`."""
+        if self._pipelined:
+            outcome = self.send_many([(exchange, routing_key, body, properties)],
+                                     what=f"{what} to {exchange}", mandatory=mandatory,
+                                     retry=True)[0]
+            if outcome == RETURNED:
+                raise BrokerRefusedError(f"{what}: the broker returned the message "
+                                         f"(no queue bound to {exchange})")
+            if outcome == NACKED:
+                raise BrokerRefusedError(f"{what}: the broker refused the message "
+                                         f"({destination} full or failing)")
+            return
         with self._lock:
             try:
                 for attempt in self._retry.retrying():
@@ -258,31 +284,60 @@ class ConfirmingPublisher:
         channel.basic_publish(exchange, routing_key, body, properties, mandatory=mandatory)
 
     def send_many(self, messages: list[tuple[str, str, bytes, pika.BasicProperties]], *,
-                  what: str) -> list[bool]:
-        """Publish ``(exchange, routing_key, body, properties)`` messages (not
-        mandatory) back to back, then wait once for all their confirms. Returns,
-        per message, True when the broker confirmed it and False when it nacked
-        it. Raises :class:`PublishError` when the connection fails before every
-        confirm came (then none of the outcomes is known: send them again)."""
+                  what: str, mandatory: bool = False, retry: bool = False) -> list[str]:
+        """Publish ``(exchange, routing_key, body, properties)`` messages back to
+        back, then wait once for all their confirms (pipelined confirms). Returns
+        per message ``CONFIRMED``, ``RETURNED`` (mandatory and unroutable; told
+        apart by ``message_id``) or ``NACKED``. Raises :class:`PublishError` when
+        the connection fails before every confirm came (then no outcome is
+        known: send them again); with ``retry`` the batch is sent again on a new
+        connection first, as ``send`` does."""
         if not self._pipelined:
             raise TypeError("send_many needs a publisher with pipelined confirms")
         with self._lock:
-            try:
-                channel = self._open_channel()
-                tags = []
-                for exchange, routing_key, body, properties in messages:
-                    channel._impl.basic_publish(exchange, routing_key, body,  # noqa: SLF001
-                                                properties, False)
-                    self._next_tag += 1
-                    self._outcomes[self._next_tag] = None
-                    self._unconfirmed += 1
-                    tags.append(self._next_tag)
-                channel._flush_output(lambda: self._unconfirmed == 0)  # noqa: SLF001
-                outcomes = [bool(self._outcomes.pop(tag)) for tag in tags]
-            except TRANSIENT_ERRORS as exc:
-                self._close_quietly()
-                raise PublishError(f"cannot publish {what}: {exc!r}") from exc
-        self.published += sum(outcomes)
+            if not retry:
+                try:
+                    outcomes = self._send_many_once(messages, mandatory)
+                except TRANSIENT_ERRORS as exc:
+                    self._close_quietly()
+                    raise PublishError(f"cannot publish {what}: {exc!r}") from exc
+            else:
+                try:
+                    for attempt in self._retry.retrying():
+                        with attempt:
+                            try:
+                                outcomes = self._send_many_once(messages, mandatory)
+                            except TRANSIENT_ERRORS:
+                                self._close_quietly()
+                                raise
+                except RetryError as exc:
+                    cause = exc.last_attempt.exception()
+                    raise PublishError(f"cannot publish {what}: {cause!r}") from cause
+        self.published += outcomes.count(CONFIRMED)
+        return outcomes
+
+    def _send_many_once(self, messages: list[tuple[str, str, bytes, pika.BasicProperties]],
+                        mandatory: bool) -> list[str]:
+        channel = self._open_channel()
+        tags = []
+        self._returned.clear()
+        for exchange, routing_key, body, properties in messages:
+            channel._impl.basic_publish(exchange, routing_key, body,  # noqa: SLF001
+                                        properties, mandatory)
+            self._next_tag += 1
+            self._outcomes[self._next_tag] = None
+            self._unconfirmed += 1
+            tags.append(self._next_tag)
+        channel._flush_output(lambda: self._unconfirmed == 0)  # noqa: SLF001
+        outcomes = []
+        for tag, (_, _, _, properties) in zip(tags, messages, strict=True):
+            acked = self._outcomes.pop(tag)
+            if not acked:
+                outcomes.append(NACKED)
+            elif mandatory and (properties.message_id or "") in self._returned:
+                outcomes.append(RETURNED)
+            else:
+                outcomes.append(CONFIRMED)
         return outcomes
 
     def process_events(self) -> None:
@@ -298,12 +353,50 @@ class ConfirmingPublisher:
 
 
 class RunPublisher(ConfirmingPublisher):
-    """Publishes run requests to the run queue."""
+    """Publishes run requests to the run queue (pipelined confirms)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._pipelined = True
 
     def publish(self, message: run_request_pb2.RunRequest) -> None:
         """Publish one request; return once the broker confirmed it. Raises
-        :class:`PublishError` when it cannot."""
-        properties = pika.BasicProperties(
+        :class:`PublishError` when it cannot (:class:`BrokerRefusedError` when
+        the broker returned or nacked it)."""
+        error = self.publish_many([message])[0]
+        if error is not None:
+            raise error
+
+    def publish_many(self, messages: list[run_request_pb2.RunRequest]
+                     ) -> list[BrokerRefusedError | None]:
+        """Publish requests back to back and wait once for all their confirms.
+        Per request: None when the broker has it on the queue, else the
+        :class:`BrokerRefusedError` saying why. Raises :class:`PublishError` when
+        the broker cannot be reached (after the bounded reconnects)."""
+        if not messages:
+            return []
+        what = (f"run {messages[0].run_id}" if len(messages) == 1
+                else f"{len(messages)} run requests")
+        outcomes = self.send_many(
+            [(self.topology.run_exchange, self.topology.run_routing_key,
+              message.SerializeToString(), self._properties(message)) for message in messages],
+            what=f"{what} to {self.topology.run_exchange}", mandatory=True, retry=True)
+        return [self._refusal(message, outcome) for message, outcome in
+                zip(messages, outcomes, strict=True)]
+
+    def _refusal(self, message: run_request_pb2.RunRequest,
+                 outcome: str) -> BrokerRefusedError | None:
+        if outcome == CONFIRMED:
+            return None
+        if outcome == RETURNED:
+            return BrokerRefusedError(f"run {message.run_id}: the broker returned the message "
+                                      f"(no queue bound to {self.topology.run_exchange})")
+        return BrokerRefusedError(f"run {message.run_id}: the broker refused the message "
+                                  f"({self.topology.run_queue} full or failing)")
+
+    @staticmethod
+    def _properties(message: run_request_pb2.RunRequest) -> pika.BasicProperties:
+        return pika.BasicProperties(
             delivery_mode=pika.DeliveryMode.Persistent,
             content_type=RUN_REQUEST_CONTENT_TYPE,
             message_id=f"{message.run_id}:{message.attempt}:{message.publish_count}",
@@ -311,9 +404,6 @@ class RunPublisher(ConfirmingPublisher):
             headers={"schema_version": message.schema_version or RUN_REQUEST_SCHEMA_VERSION,
                      "run_id": message.run_id},
         )
-        self.send(self.topology.run_exchange, self.topology.run_routing_key,
-                  message.SerializeToString(), properties, mandatory=True,
-                  what=f"run {message.run_id}", destination=self.topology.run_queue)
 
 
 class RunEventPublisher(ConfirmingPublisher):
@@ -336,11 +426,12 @@ class RunEventPublisher(ConfirmingPublisher):
         """Publish events in order with pipelined confirms; per event, True when
         the broker confirmed it, False when it nacked it. Raises
         :class:`PublishError` when the connection fails first."""
-        return self.send_many([(self.topology.events_exchange, event.routing_key,
-                                event.SerializeToString(), self._properties(event))
-                               for event in events],
-                              what=f"{len(events)} run events to "
-                                   f"{self.topology.events_exchange}")
+        outcomes = self.send_many([(self.topology.events_exchange, event.routing_key,
+                                    event.SerializeToString(), self._properties(event))
+                                   for event in events],
+                                  what=f"{len(events)} run events to "
+                                       f"{self.topology.events_exchange}")
+        return [outcome == CONFIRMED for outcome in outcomes]
 
     @staticmethod
     def _properties(event: run_pb2.RunLifecycleEvent) -> pika.BasicProperties:

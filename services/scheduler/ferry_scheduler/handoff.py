@@ -73,20 +73,30 @@ class RunHandoff:
         self.failures = 0
 
     def publish(self, runs: Iterable[run_pb2.Run], *, publish_count: int = 1) -> list[str]:
-        """Publish ``runs`` in order and mark the confirmed ones published.
-        Stops at the first publish failure (the broker is likely down); returns
-        the ids confirmed."""
+        """Publish ``runs`` (back to back, then one wait for all the confirms)
+        and mark the confirmed ones published. A run the broker refused, or
+        every run when the broker cannot be reached, stays queued for the
+        outbox sweep; returns the ids confirmed."""
+        runs = list(runs)
         confirmed: list[str] = []
-        for run in runs:
+        if not runs:
+            return confirmed
+        messages = [run_request(run.id, run.profile, max(run.attempt, 1),
+                                publish_count=publish_count) for run in runs]
+        try:
+            errors: list[PublishError | None] = self.publisher.publish_many(messages)
+        except PublishError as exc:  # the broker is likely down
+            self.failures += 1
+            log.warning("%d run requests not published; they stay queued for the outbox "
+                        "sweep: %s", len(runs), exc)
+            return confirmed
+        for run, error in zip(runs, errors, strict=True):
             with log_context(run_id=run.id, profile=run.profile):
-                try:
-                    self.publisher.publish(run_request(run.id, run.profile, max(run.attempt, 1),
-                                                       publish_count=publish_count))
-                except PublishError as exc:
+                if error is not None:
                     self.failures += 1
                     log.warning("run request not published; it stays queued for the outbox "
-                                "sweep: %s", exc)
-                    break
+                                "sweep: %s", error)
+                    continue
                 confirmed.append(run.id)
                 METRICS.request_published()
                 log.debug("run request published")

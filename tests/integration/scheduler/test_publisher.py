@@ -73,3 +73,27 @@ def test_each_thread_can_own_a_publisher(broker: Broker):
         thread.join()
     assert sorted(m.run_id for m in broker.drain()) == sorted(
         f"t{i}-{n}" for i in range(4) for n in range(20))
+
+
+def test_publish_many_confirms_a_batch_in_order(broker: Broker):
+    with RunPublisher(AMQP_URL, broker.topology) as publisher:
+        errors = publisher.publish_many([run_request(f"run-{n}", "p", 1) for n in range(40)])
+        assert errors == [None] * 40
+        assert publisher.published == 40
+    assert [m.run_id for m in broker.drain()] == [f"run-{n}" for n in range(40)]
+
+
+def test_publish_many_reports_each_returned_request(broker: Broker):
+    channel = broker.channel()
+    channel.queue_unbind(broker.topology.run_queue, broker.topology.run_exchange,
+                         routing_key=broker.topology.run_routing_key)
+    channel.close()
+    publisher = RunPublisher(AMQP_URL, broker.topology, declare=False)
+    try:
+        errors = publisher.publish_many([run_request(f"r-{n}", "p", 1) for n in range(3)])
+        assert [str(e) for e in errors] == [
+            f"run r-{n}: the broker returned the message (no queue bound to "
+            f"{broker.topology.run_exchange})" for n in range(3)]
+        assert publisher.published == 0  # confirmed, but returned: on no queue
+    finally:
+        publisher.close()
