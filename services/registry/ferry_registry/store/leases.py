@@ -66,6 +66,10 @@ CLAIM_READ = (sa.select(RUNS, *_PROFILE_COLUMNS)
 CLAIM_READ_ALONE = (sa.select(RUNS, *_PROFILE_COLUMNS)
                     .select_from(RUNS.outerjoin(PROFILES, PROFILES.c.name == RUNS.c.profile))
                     .where(RUNS.c.id == sa.bindparam("run_id")))
+# Built once: a statement made per call (even when cached by SQLAlchemy) has its
+# result metadata adapted on every execution.
+CLAIM_READ_LOCKED = CLAIM_READ.with_for_update()
+CLAIM_READ_ALONE_LOCKED = CLAIM_READ_ALONE.with_for_update(of=RUNS)
 PROFILE_EXISTS = sa.select(PROFILES.c.name).where(PROFILES.c.name == sa.bindparam("name"))
 PROFILE_LOCK = (sa.select(PROFILES.c.name).where(PROFILES.c.name == sa.bindparam("name"))
                 .with_for_update())
@@ -112,12 +116,14 @@ _HELD_GUARD = (RUNS.c.id == sa.bindparam("g_run_id"),
                RUNS.c.fencing_token == sa.bindparam("g_token"),
                RUNS.c.status == run_pb2.RUN_STATUS_RUNNING)
 _HELD_UPDATES: dict[tuple, sa.Update] = {}
+ALL_RUN_COLUMNS = tuple(RUNS.c)
 
 
 def _held_update(names: tuple[str, ...], returning: tuple) -> sa.Update:
     """UPDATE runs SET <names> WHERE <the caller holds the lease> RETURNING ...,
     built once per shape (binds ``v_<name>``, ``g_run_id``, ``g_runner_id``, ``g_token``)."""
-    key = (names, tuple(column.key for column in returning))
+    key = (names, "*" if returning is ALL_RUN_COLUMNS
+           else tuple(column.key for column in returning))
     statement = _HELD_UPDATES.get(key)
     if statement is None:
         statement = (sa.update(RUNS).where(*_HELD_GUARD)
@@ -205,10 +211,10 @@ class LeaseStore:
             conn = session.connection()
             # The run and its profile in one read (Core). PostgreSQL: both rows
             # locked (FOR UPDATE on the join), one claim at a time per profile.
-            found = conn.execute(CLAIM_READ.with_for_update() if pg else CLAIM_READ,
+            found = conn.execute(CLAIM_READ_LOCKED if pg else CLAIM_READ,
                                  {"run_id": run_id}).first()
             if found is None:
-                alone = CLAIM_READ_ALONE.with_for_update(of=RUNS) if pg else CLAIM_READ_ALONE
+                alone = CLAIM_READ_ALONE_LOCKED if pg else CLAIM_READ_ALONE
                 found = conn.execute(alone, {"run_id": run_id}).first()
                 if found is None:
                     raise NotFoundError(f'run "{run_id}" not found')
@@ -262,9 +268,7 @@ class LeaseStore:
             if len(self._profiles) >= PROFILE_CACHE_SIZE:
                 self._profiles.clear()
             self._profiles[key] = cached
-        profile = profile_pb2.Profile()
-        profile.CopyFrom(cached)
-        return profile
+        return cached  # shared: callers copy it (into their response) and never change it
 
     def _claim_refused(self, session, run_id: str, now: datetime) -> Claim:
         """A QUEUED run that cannot start: its profile is gone, or the dry-run
@@ -317,7 +321,7 @@ class LeaseStore:
         params = {f"v_{name}": value for name, value in values.items()}
         params.update(g_run_id=holder.run_id, g_runner_id=holder.runner_id,
                       g_token=holder.fencing_token)
-        found = conn.execute(_held_update(tuple(values), returning or tuple(RUNS.c)),
+        found = conn.execute(_held_update(tuple(values), returning or ALL_RUN_COLUMNS),
                              params).first()
         if found is None:
             raise self._lease_lost(conn, holder)

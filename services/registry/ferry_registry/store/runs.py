@@ -53,6 +53,9 @@ RUN_BY_FIRE = sa.select(RUNS).where(RUNS.c.schedule_id == sa.bindparam("schedule
                                     RUNS.c.fire_time == sa.bindparam("fire_time"))
 PROFILE_BY_NAME = sa.select(ProfileRow.__table__).where(
     ProfileRow.__table__.c.name == sa.bindparam("name"))
+# Built once: a statement made per call (even when cached by SQLAlchemy) has its
+# result metadata adapted on every execution.
+PROFILE_BY_NAME_LOCKED = PROFILE_BY_NAME.with_for_update()
 SCHEDULE_SPEC = sa.select(ScheduleRow.__table__.c.spec).where(
     ScheduleRow.__table__.c.id == sa.bindparam("id"))
 LIVE_RUN_OF_PROFILE = sa.select(RUNS.c.id).where(
@@ -159,8 +162,7 @@ class RunStore:
             row = self._find_existing(conn, new)
             if row is not None:
                 return Created(convert.run_to_proto(row), False)
-        statement = PROFILE_BY_NAME.with_for_update() if self._db.is_postgres \
-            else PROFILE_BY_NAME
+        statement = PROFILE_BY_NAME_LOCKED if self._db.is_postgres else PROFILE_BY_NAME
         profile_row = conn.execute(statement, {"name": new.profile}).first()
         gated = profile_row is not None and new.trigger != run_pb2.RUN_TRIGGER_SCHEDULE and \
             dry_run_gate.blocks(dry_run=new.dry_run, force=new.force,
