@@ -12,9 +12,10 @@ transaction committed (notifications for watchers and queued-run streams).
 
 ``Database.run_write(fn)`` runs ``fn(session)`` in a write transaction and
 returns its result. The hot writes (create, claim, heartbeat, progress,
-finish, mark published) go through it to a ``WriteBatcher``: one
-thread runs the operations waiting at that moment one after the other in ONE
-transaction (group commit) and hands each result back. Each operation sees
+finish, mark published) go through it to a ``WriteBatcher``: the operations
+waiting at that moment run one after the other in ONE transaction (group
+commit), led by one of their callers' threads (flat combining), and each
+caller gets its result back. Each operation sees
 its own ``info`` and ``after_commit`` list (a ``WriteView`` of the shared
 session), and its callbacks run in the calling thread once the batch
 committed. When an operation raises, the batch is rolled back and its
@@ -29,9 +30,9 @@ transaction fails the batch, whose operations then run one by one.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
-import queue
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -97,7 +98,7 @@ def _run_callbacks(callbacks: list[Callable[[], None]]) -> None:
 
 
 class _Operation:
-    __slots__ = ("fn", "view", "result", "error", "done")
+    __slots__ = ("fn", "view", "result", "error", "done", "lead")
 
     def __init__(self, fn: Callable[[Any], Any]) -> None:
         self.fn = fn
@@ -105,65 +106,68 @@ class _Operation:
         self.result: Any = None
         self.error: BaseException | None = None
         self.done = threading.Event()
+        self.lead = False  # woken to lead the next batch, not because it is done
 
 
 class WriteBatcher:
-    """Group commit for SQLite: one thread, several operations per transaction."""
+    """Group commit: several callers' operations in one transaction.
+
+    Flat combining: a caller that finds nobody leading leads: it takes the
+    operations waiting at that moment (its own first, at most ``MAX_BATCH``),
+    runs them in one transaction in its own thread, wakes their callers, and
+    hands the lead to the oldest caller still waiting, if any. Alone, a
+    caller just runs its own operation (no thread hand-over at all); under
+    load, the operations that arrived during one transaction make the next."""
 
     MAX_BATCH = 64
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._queue: queue.SimpleQueue[_Operation | None] = queue.SimpleQueue()
+        self._pending: collections.deque[_Operation] = collections.deque()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._closed = False
+        self._leading = False
         self.batches = 0
         self.operations = 0
 
     def submit(self, fn: Callable[[Any], Any]) -> Any:
+        operation = _Operation(fn)
         with self._lock:
-            if self._closed:
-                return self._db.write_one(fn)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="db-writer",
-                                                daemon=True)
-                self._thread.start()
-            operation = _Operation(fn)
-            self._queue.put(operation)
-        operation.done.wait()
+            self._pending.append(operation)
+            follow = self._leading
+            self._leading = True
+        if follow:
+            operation.done.wait()
+            if operation.lead:
+                follow = False  # handed the lead: its operation heads the next batch
+        if not follow:
+            self._lead(operation)
         if operation.error is not None:
             raise operation.error
         assert operation.view is not None
         _run_callbacks(operation.view._after_commit)  # noqa: SLF001
         return operation.result
 
-    def close(self) -> None:
+    def _lead(self, own: _Operation) -> None:
         with self._lock:
-            self._closed = True
-            thread = self._thread
-            self._queue.put(None)
-        if thread is not None:
-            thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < self.MAX_BATCH:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)  # stop after this batch
-                    break
-                batch.append(more)
+            batch = []
+            while self._pending and len(batch) < self.MAX_BATCH:
+                batch.append(self._pending.popleft())
+        assert batch and batch[0] is own
+        try:
             self._run(batch)
-            for operation in batch:
+        finally:
+            for operation in batch[1:]:
                 operation.done.set()
+            with self._lock:
+                if self._pending:
+                    successor = self._pending[0]
+                    successor.lead = True
+                    successor.done.set()
+                else:
+                    self._leading = False
+
+    def close(self) -> None:
+        """Nothing to stop: callers lead the batches (kept for symmetry)."""
 
     def _run(self, batch: list[_Operation]) -> None:
         self.batches += 1
