@@ -73,20 +73,46 @@ class WriteSession(Session):
         self._after_commit.append(callback)
 
 
-class WriteView:
-    """What one batched operation sees: the shared session, with its own
-    ``info`` and after-commit callbacks."""
+class _Shared:
+    """One batch's transaction: its connection, and an ORM session on that
+    connection made only when an operation needs one (the rare ORM paths)."""
 
-    def __init__(self, session: WriteSession) -> None:
-        self._session = session
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.orm: Session | None = None
+
+    def session(self) -> Session:
+        if self.orm is None:
+            self.orm = Session(bind=self.conn, expire_on_commit=False)
+        return self.orm
+
+    def settle(self) -> None:
+        """After an operation: its ORM changes written (in order), nothing stale."""
+        orm = self.orm
+        if orm is not None:
+            if orm.new or orm.dirty or orm.deleted:
+                orm.flush()
+            if orm.identity_map:
+                orm.expire_all()
+
+
+class WriteView:
+    """What one batched operation sees: the batch's connection (Core), its own
+    ``info`` and after-commit callbacks, and the ORM session's methods."""
+
+    def __init__(self, shared: _Shared) -> None:
+        self._shared = shared
         self.info: dict[str, Any] = {}
         self._after_commit: list[Callable[[], None]] = []
+
+    def connection(self) -> sa.Connection:
+        return self._shared.conn
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._session, name)
+        return getattr(self._shared.session(), name)
 
 
 def _run_callbacks(callbacks: list[Callable[[], None]]) -> None:
@@ -282,22 +308,20 @@ class Database:
 
     def transaction(self, operations: list[_Operation]) -> None:
         """Run ``operations`` in one write transaction (each with its own view
-        of the session); raises, having committed nothing, when one raises."""
+        of it); raises, having committed nothing, when one raises."""
         lock = self._write_lock or contextlib.nullcontext()
-        session = WriteSession(self._write_engine, expire_on_commit=False)
-        try:
-            with _unavailable_on_db_outage():
-                with lock, session.begin():
+        with _unavailable_on_db_outage(), lock, self._write_engine.connect() as conn:
+            shared = _Shared(conn)
+            try:
+                with conn.begin():
                     for operation in operations:
-                        view = WriteView(session)
+                        view = WriteView(shared)
                         operation.result = operation.fn(view)
                         operation.view = view
-                        if session.new or session.dirty or session.deleted:
-                            session.flush()
-                        if session.identity_map:
-                            session.expire_all()
-        finally:
-            session.close()
+                        shared.settle()
+            finally:
+                if shared.orm is not None:
+                    shared.orm.close()
 
     def dispose(self) -> None:
         if self._batcher is not None:

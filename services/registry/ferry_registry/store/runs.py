@@ -60,6 +60,10 @@ SCHEDULE_SPEC = sa.select(ScheduleRow.__table__.c.spec).where(
     ScheduleRow.__table__.c.id == sa.bindparam("id"))
 LIVE_RUN_OF_PROFILE = sa.select(RUNS.c.id).where(
     RUNS.c.profile == sa.bindparam("profile"), RUNS.c.status.in_(sorted(convert.LIVE))).limit(1)
+RUN_BY_ID = sa.select(RUNS).where(RUNS.c.id == sa.bindparam("run_id"))
+MARK_PUBLISHED = (sa.update(RUNS).where(RUNS.c.id.in_(sa.bindparam("ids", expanding=True)))
+                  .values(published_time=sa.bindparam("b_now"),
+                          publish_count=RUNS.c.publish_count + 1))
 DEFAULT_PUBLISH_LIMIT = 100
 MAX_PUBLISH_LIMIT = 1000
 
@@ -259,7 +263,11 @@ class RunStore:
 
     def get(self, run_id: str) -> run_pb2.Run:
         with self._db.read() as session:
-            return convert.run_to_proto(get_row(session, run_id))
+            row = session.connection().execute(RUN_BY_ID, {"run_id": run_id}).first() \
+                if run_id else None
+            if row is None:
+                raise NotFoundError(f'run "{run_id}" not found')
+            return convert.run_to_proto(row)
 
     def snapshot(self, run_id: str, after_sequence: int
                  ) -> tuple[run_pb2.Run, list[run_pb2.RunEvent]]:
@@ -364,6 +372,5 @@ class RunStore:
         if not run_ids:
             return
         now = self._clock.now()
-        statement = sa.update(RUNS).where(RUNS.c.id.in_(list(run_ids))).values(
-            published_time=now, publish_count=RUNS.c.publish_count + 1)
-        self._db.run_write(lambda session: session.connection().execute(statement))
+        params = {"ids": list(run_ids), "b_now": now}
+        self._db.run_write(lambda session: session.connection().execute(MARK_PUBLISHED, params))
