@@ -298,13 +298,13 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def broker_pids() -> list[int]:
-    """RabbitMQ's beam.smp on this machine, when it is local (for the CPU table)."""
+def pids_named(name: str) -> list[int]:
+    """Local processes called ``name`` (for the CPU table)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() == "beam.smp":
+                if (entry / "comm").read_text().strip() == name:
                     found.append(int(entry.name))
             except OSError:
                 pass
@@ -315,13 +315,16 @@ class CpuMeter:
     """CPU time each process of the stack (and the broker, and this bench) used
     between ``start`` and ``stop``: where a run's cost goes."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, postgres: bool = False) -> None:
         names = ["registry", "scheduler"] + [f"runner-{i}" for i in
                                              range(1, len(stack.children) - 1)]
         self._pids = dict(zip(names, [c.pid for c in stack.children], strict=False))
-        for pid in broker_pids():
+        for pid in pids_named("beam.smp"):
             self._pids["rabbitmq"] = pid
         self._pids["bench"] = os.getpid()
+        # The whole local PostgreSQL server (other clients included).
+        self._postgres = postgres
+        self._postgres_start: dict[int, float] = {}
         self._start: dict[str, float] = {}
         self.used: dict[str, float] = {}
         self.wall = 0.0
@@ -329,11 +332,16 @@ class CpuMeter:
     def start(self) -> None:
         self._wall = time.monotonic()
         self._start = {name: cpu_seconds(pid) for name, pid in self._pids.items()}
+        if self._postgres:
+            self._postgres_start = {pid: cpu_seconds(pid) for pid in pids_named("postgres")}
 
     def stop(self) -> None:
         self.wall = time.monotonic() - self._wall
         self.used = {name: cpu_seconds(pid) - self._start[name]
                      for name, pid in self._pids.items()}
+        if self._postgres:
+            self.used["postgres"] = sum(cpu_seconds(pid) - self._postgres_start.get(pid, 0.0)
+                                        for pid in pids_named("postgres"))
 
     def line(self, runs: int) -> str:
         parts = [f"{name} {used * 1000 / max(runs, 1):.1f}" for name, used in self.used.items()]
@@ -463,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
             profiles = tiny_profiles(client, workdir, min(args.profiles, args.runs))
             warm_up(client, profiles)
             already = terminal_count(client)
-            meter = CpuMeter(stack)
+            meter = CpuMeter(stack, postgres=database.startswith("postgresql"))
             meter.start()
             t0 = time.monotonic()
             ids = trigger(client, profiles, args.runs, args.rate)

@@ -199,10 +199,13 @@ class WriteBatcher:
         self.batches += 1
         self.operations += len(batch)
         try:
-            self._db.transaction(batch)
+            self._db.transaction(batch, reuse=True)
             return
         except BaseException as exc:  # noqa: BLE001 - handed to the callers below
-            if len(batch) == 1:
+            # A lone operation's own error is final; a database outage (say the
+            # batcher's kept connection died with a PostgreSQL restart) gets one
+            # more try on a fresh, pinged connection, as every batch's do.
+            if len(batch) == 1 and not isinstance(exc, UnavailableError):
                 batch[0].error = exc
                 return
         # Something failed: nothing of the batch was committed. Each operation
@@ -251,6 +254,7 @@ class Database:
             self._read_engine = self._write_engine
         self._write_lock = threading.RLock() if self.is_sqlite else None
         self._batcher = WriteBatcher(self)
+        self._batch_conn: sa.Connection | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -306,26 +310,51 @@ class Database:
         with self.write() as session:
             return fn(session)
 
-    def transaction(self, operations: list[_Operation]) -> None:
+    def transaction(self, operations: list[_Operation], *, reuse: bool = False) -> None:
         """Run ``operations`` in one write transaction (each with its own view
-        of it); raises, having committed nothing, when one raises."""
+        of it); raises, having committed nothing, when one raises. ``reuse``
+        (the batch leader only, one at a time): on the batcher's own connection,
+        kept open between batches, so a batch pays no pool check-out, ping
+        (PostgreSQL) or reset; after a failure it is closed and the next batch
+        opens a new one."""
         lock = self._write_lock or contextlib.nullcontext()
-        with _unavailable_on_db_outage(), lock, self._write_engine.connect() as conn:
-            shared = _Shared(conn)
+        with _unavailable_on_db_outage(), lock:
+            if not reuse:
+                with self._write_engine.connect() as conn:
+                    self._run_in(conn, operations)
+                return
+            if self._batch_conn is None or self._batch_conn.closed or \
+                    self._batch_conn.invalidated:
+                self._batch_conn = self._write_engine.connect()
             try:
-                with conn.begin():
-                    for operation in operations:
-                        view = WriteView(shared)
-                        operation.result = operation.fn(view)
-                        operation.view = view
-                        shared.settle()
-            finally:
-                if shared.orm is not None:
-                    shared.orm.close()
+                self._run_in(self._batch_conn, operations)
+            except BaseException:
+                conn, self._batch_conn = self._batch_conn, None
+                with contextlib.suppress(Exception):
+                    conn.close()
+                raise
+
+    @staticmethod
+    def _run_in(conn: sa.Connection, operations: list[_Operation]) -> None:
+        shared = _Shared(conn)
+        try:
+            with conn.begin():
+                for operation in operations:
+                    view = WriteView(shared)
+                    operation.result = operation.fn(view)
+                    operation.view = view
+                    shared.settle()
+        finally:
+            if shared.orm is not None:
+                shared.orm.close()
 
     def dispose(self) -> None:
         if self._batcher is not None:
             self._batcher.close()
+        if self._batch_conn is not None:
+            with contextlib.suppress(Exception):
+                self._batch_conn.close()
+            self._batch_conn = None
         self._write_engine.dispose()
         if self._read_engine is not self._write_engine:
             self._read_engine.dispose()
