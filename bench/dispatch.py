@@ -298,6 +298,16 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def pids_named(name: str) -> list[int]:
     """Local processes called ``name`` (for the CPU table)."""
     found = []
@@ -331,12 +341,14 @@ class CpuMeter:
 
     def start(self) -> None:
         self._wall = time.monotonic()
+        self._machine = machine_busy_seconds()
         self._start = {name: cpu_seconds(pid) for name, pid in self._pids.items()}
         if self._postgres:
             self._postgres_start = {pid: cpu_seconds(pid) for pid in pids_named("postgres")}
 
     def stop(self) -> None:
         self.wall = time.monotonic() - self._wall
+        self.machine = machine_busy_seconds() - self._machine
         self.used = {name: cpu_seconds(pid) - self._start[name]
                      for name, pid in self._pids.items()}
         if self._postgres:
@@ -346,8 +358,10 @@ class CpuMeter:
     def line(self, runs: int) -> str:
         parts = [f"{name} {used * 1000 / max(runs, 1):.1f}" for name, used in self.used.items()]
         total = sum(self.used.values()) * 1000 / max(runs, 1)
+        ours = sum(self.used.values())
         return (f"  CPU ms per run:        {', '.join(parts)}; total {total:.1f} "
-                f"(over {self.wall:.1f}s wall)")
+                f"(over {self.wall:.1f}s wall: these {ours / max(self.wall, 1e-9):.2f} cores, "
+                f"the machine {self.machine / max(self.wall, 1e-9):.2f} of {os.cpu_count()})")
 
 
 def percentile(values: list[float], q: float) -> float:
