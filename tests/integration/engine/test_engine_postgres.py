@@ -137,3 +137,15 @@ def test_fresh_table_copy_falls_back_when_a_key_appears(tmp_path, postgres_url, 
     finally:
         writer.close()
         engine.dispose()
+
+
+def test_concurrent_first_runs_create_a_postgres_table_once(postgres_url):
+    import sqlalchemy as sa
+
+    from tests.support.tables import create_at_once
+
+    for attempt in range(3):
+        name = f"products_{attempt}"
+        assert create_at_once(postgres_url, name) == []
+        columns = sa.inspect(sa.create_engine(postgres_url)).get_columns(name)
+        assert "_ferry_hash" in {c["name"] for c in columns}

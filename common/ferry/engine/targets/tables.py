@@ -4,6 +4,7 @@ and widened with new schema fields."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 
 from ferry.engine.entities import EntitySchema
@@ -43,11 +44,32 @@ def table_exists(engine: sa.Engine, name: str) -> bool:
     return sa.inspect(engine).has_table(name)
 
 
+# What another process creating the same table or column at the same moment
+# makes this one's DDL fail with (SQLite, PostgreSQL).
+_LOST_RACE = ("already exists", "duplicate column", "pg_type_typname_nsp_index")
+ENSURE_ATTEMPTS = 3
+
+
 def ensure_table(engine: sa.Engine, table: sa.Table, key: tuple[str, ...]) -> None:
     """Create the table, add missing schema columns, and a unique index on a
-    custom natural key (when the profile's key is not the entity's)."""
+    custom natural key (when the profile's key is not the entity's).
+
+    Runners may do this for the same table at the same moment (the first runs
+    of two profiles into a fresh target): a statement that lost that race is
+    tried again, and then finds the table or column there."""
+    for attempt in range(1, ENSURE_ATTEMPTS + 1):
+        try:
+            _ensure_table(engine, table, key)
+            return
+        except sa_exc.DBAPIError as exc:
+            text = str(exc.orig)
+            if attempt == ENSURE_ATTEMPTS or not any(m in text for m in _LOST_RACE):
+                raise
+
+
+def _ensure_table(engine: sa.Engine, table: sa.Table, key: tuple[str, ...]) -> None:
     with engine.begin() as conn:
-        table.create(conn, checkfirst=True)
+        conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
         existing = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
         prep = conn.dialect.identifier_preparer
         for column in table.columns:
