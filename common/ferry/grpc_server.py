@@ -124,7 +124,11 @@ class StopSignal:
     def wait(self) -> str:
         """Block until a stop signal came; restore the previous handlers; return its name."""
         try:
-            self._event.wait()
+            # A timed wait, again and again: a signal the kernel delivered to
+            # another thread leaves an untimed wait blocked in the main thread,
+            # where Python runs signal handlers; this wakes to run them.
+            while not self._event.wait(0.2):
+                pass
         finally:
             for sig, handler in self._previous.items():
                 signal.signal(sig, handler)  # type: ignore[arg-type]
