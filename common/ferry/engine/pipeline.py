@@ -185,6 +185,12 @@ class ImportRun:
         # writes whole batches, whether a streaming writer's transaction is
         # open, and the counts its chunks add once the batch commits.
         self._batch_rows = 0
+        # For the rows_total estimate of progress reports: the part being
+        # read, rows read from it, and rows of the parts before it.
+        self._reading: Any = None
+        self._read_all = False
+        self._part_rows = 0
+        self._rows_before = 0
         self._held: list[Batch] = []
         self._open = False
         self._pending = [0, 0, 0]
@@ -245,8 +251,26 @@ class ImportRun:
         self.outcomes.add_written(*self._pending)
         self._pending = [0, 0, 0]
         if self.on_progress:
-            self.on_progress(self.outcomes.counts.copy())
+            counts = self.outcomes.counts.copy()
+            counts.rows_total = self._rows_total_estimate()
+            self.on_progress(counts)
         return ""
+
+    def _rows_total_estimate(self) -> int:
+        """Rows the source is expected to hold, for progress and ETA: those
+        of the parts read before, plus the current part's size (XLSX) or its
+        rows read so far scaled by the share of its bytes read; 0 if unknown."""
+        part = self._reading
+        if part is None:
+            return 0
+        if self._read_all:
+            return self._rows_before + self._part_rows
+        if part.rows_total:
+            return self._rows_before + part.rows_total
+        share = part.fraction() if part.fraction is not None else 0.0
+        if share <= 0:
+            return 0
+        return self._rows_before + max(self._part_rows, round(self._part_rows / share))
 
     def _discard(self) -> None:
         self._held = []
@@ -321,7 +345,9 @@ class ImportRun:
                     o.counts.errors, o.counts.rows_read
                 )
         if self.on_progress:
-            self.on_progress(r.counts.copy())
+            counts = r.counts.copy()
+            counts.rows_total = self._rows_total_estimate()
+            self.on_progress(counts)
         return r
 
     def _part(self, part) -> str:
@@ -335,6 +361,8 @@ class ImportRun:
         if not self.result.rejected_columns:
             self.result.rejected_columns = list(part.columns)
         self.result.rows_total += part.rows_total
+        self._rows_before += self._part_rows
+        self._reading, self._part_rows, self._read_all = part, 0, False
         mapper = plan.bind(part.columns, part.kind, part.text_rows)
         fill = forward_filler(self.profile.mapping.forward_fill, part.columns, part.kind)
         keep = row_filter(self.profile.mapping.filters, part.columns, part.kind)
@@ -344,6 +372,7 @@ class ImportRun:
             first = row_no + 1
             row_no += len(raw)
             self.outcomes.counts.rows_read += len(raw)
+            self._part_rows = row_no
             chunk = self._map_batch(mapper, raw, first, fill, keep, seen)
             if chunk is not None:
                 self._add(chunk)
@@ -352,6 +381,7 @@ class ImportRun:
                 stop = self._end_batch()
                 if stop:
                     return stop
+        self._read_all = True
         return self._end_batch() if self._batch_rows else ""
 
     def _chunks(self, part) -> Iterator[tuple[list, bool]]:

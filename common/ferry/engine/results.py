@@ -19,6 +19,10 @@ class Counts:
     skipped: int = 0
     errors: int = 0
     written: int = 0
+    # In progress reports: the rows the source is expected to hold (XLSX
+    # sheet size, or rows read so far scaled by the share of the file's
+    # bytes read); 0 when unknown. Not an outcome: counts compare without it.
+    rows_total: int = field(default=0, compare=False)
 
     def copy(self) -> Counts:
         return Counts(**self.__dict__)

@@ -68,14 +68,9 @@ class _LeaseLost(Exception):  # noqa: N818 - control flow inside the executor
     pass
 
 
-def _progress_args(counts: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
-        dict[str, int], int]:
-    rows_total = kwargs.get("rows_total")
-    if rows_total is None and args:
-        rows_total = args[0]
-    if rows_total is None:
-        rows_total = getattr(counts, "rows_total", 0)
-    return counts_dict(counts), int(rows_total or 0)
+def _progress_args(counts: Any) -> tuple[dict[str, int], int]:
+    """Counts of an engine progress report, and its ``rows_total`` estimate."""
+    return counts_dict(counts), int(getattr(counts, "rows_total", 0) or 0)
 
 
 class RunExecutor:
@@ -133,8 +128,8 @@ class RunExecutor:
             return (keeper.cancel_requested.is_set() or keeper.lost.is_set()
                     or self._shutdown.abandon.is_set())
 
-        def on_progress(counts: Any, *args: Any, **kwargs: Any) -> None:
-            values, total = _progress_args(counts, args, kwargs)
+        def on_progress(counts: Any) -> None:
+            values, total = _progress_args(counts)
             keeper.update(values, total)
 
         def on_retry(notice: Any) -> None:

@@ -469,3 +469,21 @@ def test_many_rows_are_stored_exactly_whatever_the_statement_grouping(
         assert sku == f"S{i:05d}"
         assert name == f"name {i}{'*' if i % 7 == 0 else ''}"
         assert (price, quantity) == (float(f"{i}.{i % 100:02d}"), i % 13)
+
+
+def test_progress_estimates_the_rows_a_file_holds(write, sqlite_target, eng):
+    """Each progress report carries rows_total, the expected number of rows
+    (for the watch's percentage and ETA): from the share of the file's bytes
+    read, so it is close to the truth long before the end, and exact at it."""
+    url, _ = sqlite_target
+    path = write("p.csv", HEADER + "".join(f"S{i:06d},name,1.00,1\n" for i in range(30000)))
+    totals: list[tuple[int, int]] = []
+    profile = eng.csv_profile(path, eng.PRODUCT_FIELDS, batch_size=5000)
+    result = run(profile, url, on_progress=lambda c: totals.append((c.rows_read, c.rows_total)))
+    assert result.status == "COMPLETED"
+    assert [read for read, _ in totals[:6]] == [5000, 10000, 15000, 20000, 25000, 30000]
+    for read, total in totals:
+        assert 0.9 * 30000 <= total <= 1.1 * 30000, (read, total)
+    assert totals[-1] == (30000, 30000)
+    # Outcome counts compare without it.
+    assert result.counts == type(result.counts)(**{**result.counts.__dict__, "rows_total": 7})

@@ -92,7 +92,7 @@ def test_completed_run_is_finished_with_counts_and_engine_arguments() -> None:
 
     def engine(profile: Any, **kwargs: Any) -> Result:
         seen.update(kwargs, profile=profile.name)
-        kwargs["on_progress"](Counts(rows_read=5, created=5), 10)
+        kwargs["on_progress"](Counts(rows_read=5, created=5, rows_total=10))
         time.sleep(0.1)
         return Result("COMPLETED", Counts(rows_read=10, created=10))
 
@@ -294,7 +294,7 @@ def test_a_run_that_ends_before_the_first_tick_makes_no_lease_call_and_no_thread
     monkeypatch.setattr(execution_module, "LeaseKeeper", Recorded)
 
     def engine(profile: Any, **kwargs: Any) -> Result:
-        kwargs["on_progress"](Counts(rows_read=1, created=1), 1)
+        kwargs["on_progress"](Counts(rows_read=1, created=1, rows_total=1))
         return Result("COMPLETED", Counts(rows_read=1, created=1))
 
     registry = FakeRegistry()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Any
@@ -29,6 +29,8 @@ class RecordStream:
     batcher: Any = None
     # True when every cell is text (CSV): row hashes can use the raw text.
     text_rows: bool = False
+    # The share (0 to 1) of the source's bytes read so far, when known.
+    fraction: Callable[[], float] | None = None
 
     def batches(self, size: int) -> Iterator[list[Any]]:
         if self.batcher is not None:
@@ -47,6 +49,20 @@ class RecordStream:
                 closer.close()
             except Exception:  # noqa: BLE001 - closing must not hide the real error
                 pass
+
+
+def share_read(handle: Any, size: int) -> Callable[[], float] | None:
+    """A ``fraction`` for a stream read from ``handle`` (``size`` bytes)."""
+    if size <= 0:
+        return None
+
+    def fraction() -> float:
+        try:
+            return min(1.0, handle.tell() / size)
+        except (OSError, ValueError):  # closed, or not seekable after all
+            return 0.0
+
+    return fraction
 
 
 def dict_stream(name: str, records: Iterable[dict], rows_total: int = 0) -> RecordStream:

@@ -17,7 +17,7 @@ from pathlib import Path
 from ferry.engine import limits as source_limits
 from ferry.engine.errors import PermanentSourceError
 from ferry.engine.formats.dispatch import open_records
-from ferry.engine.formats.stream import RecordStream
+from ferry.engine.formats.stream import RecordStream, share_read
 from ferry.v1 import profile_pb2
 
 _GLOB_CHARS = set("*?[")
@@ -105,6 +105,8 @@ def open_files(
             handle.close()
             raise
         stream.closers.insert(0, handle)
+        if not stream.rows_total:
+            stream.fraction = share_read(handle, os.fstat(handle.fileno()).st_size)
         yield stream
 
 

@@ -17,7 +17,7 @@ from ferry.engine.errors import (
     TransientSourceError,
 )
 from ferry.engine.formats.dispatch import open_records
-from ferry.engine.formats.stream import RecordStream
+from ferry.engine.formats.stream import RecordStream, share_read
 from ferry.http_auth import HttpAuthError, request_auth, source_timeout
 from ferry.secrets import SecretRedactor
 from ferry.v1 import profile_pb2
@@ -83,6 +83,8 @@ def open_http(source: profile_pb2.Source) -> Iterator[RecordStream]:
         raise
     stream.name = shown
     stream.closers.insert(0, spool)
+    if not stream.rows_total:
+        stream.fraction = share_read(spool, size)
     yield stream
 
 
