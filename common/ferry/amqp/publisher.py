@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Self
+from typing import Self, TypeVar
 
 import pika
 import pika.exceptions
@@ -57,6 +57,8 @@ from ferry.amqp.topology import (
 )
 from ferry.errors import UnavailableError
 from ferry.v1 import run_pb2, run_request_pb2
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -259,14 +261,8 @@ class ConfirmingPublisher:
             return
         with self._lock:
             try:
-                for attempt in self._retry.retrying():
-                    with attempt:
-                        try:
-                            self._publish_once(exchange, routing_key, body, properties,
-                                               mandatory)
-                        except TRANSIENT_ERRORS:
-                            self._close_quietly()
-                            raise
+                self._retrying(lambda: self._publish_once(exchange, routing_key, body,
+                                                          properties, mandatory))
             except RetryError as exc:
                 cause = exc.last_attempt.exception()
                 raise PublishError(f"cannot publish {what} to {exchange}: {cause!r}") from cause
@@ -277,6 +273,18 @@ class ConfirmingPublisher:
                 raise BrokerRefusedError(f"{what}: the broker refused the message "
                                          f"({destination} full or failing)") from None
         self.published += 1
+
+    def _retrying(self, publish: Callable[[], T]) -> T:
+        """``publish()`` under the retry policy; a transient failure closes
+        the connection first, so the next attempt opens a new one."""
+        for attempt in self._retry.retrying():
+            with attempt:
+                try:
+                    return publish()
+                except TRANSIENT_ERRORS:
+                    self._close_quietly()
+                    raise
+        raise AssertionError("unreachable: tenacity returns or raises RetryError")
 
     def _publish_once(self, exchange: str, routing_key: str, body: bytes,
                       properties: pika.BasicProperties, mandatory: bool) -> None:
@@ -303,13 +311,8 @@ class ConfirmingPublisher:
                     raise PublishError(f"cannot publish {what}: {exc!r}") from exc
             else:
                 try:
-                    for attempt in self._retry.retrying():
-                        with attempt:
-                            try:
-                                outcomes = self._send_many_once(messages, mandatory)
-                            except TRANSIENT_ERRORS:
-                                self._close_quietly()
-                                raise
+                    outcomes = self._retrying(
+                        lambda: self._send_many_once(messages, mandatory))
                 except RetryError as exc:
                     cause = exc.last_attempt.exception()
                     raise PublishError(f"cannot publish {what}: {cause!r}") from cause

@@ -14,6 +14,14 @@ from tests.integration.scheduler.support import AMQP_URL, Broker
 from tests.support.net import free_port
 
 
+def unbind_run_queue(broker: Broker) -> None:
+    """Leave the run exchange without a queue: run requests are unroutable."""
+    channel = broker.channel()
+    channel.queue_unbind(broker.topology.run_queue, broker.topology.run_exchange,
+                         routing_key=broker.topology.run_routing_key)
+    channel.close()
+
+
 def test_published_request_is_on_the_queue_persistent_with_schema_version_1(broker: Broker):
     with RunPublisher(AMQP_URL, broker.topology) as publisher:
         publisher.publish(run_request("run-1", "stock", 2, publish_count=3))
@@ -48,10 +56,7 @@ def test_unreachable_broker_raises_publish_error_after_bounded_retries():
 
 
 def test_unroutable_request_raises_publish_error(broker: Broker):
-    channel = broker.channel()
-    channel.queue_unbind(broker.topology.run_queue, broker.topology.run_exchange,
-                         routing_key=broker.topology.run_routing_key)
-    channel.close()
+    unbind_run_queue(broker)
     publisher = RunPublisher(AMQP_URL, broker.topology, declare=False)
     try:
         with pytest.raises(PublishError, match="returned"):
@@ -84,10 +89,7 @@ def test_publish_many_confirms_a_batch_in_order(broker: Broker):
 
 
 def test_publish_many_reports_each_returned_request(broker: Broker):
-    channel = broker.channel()
-    channel.queue_unbind(broker.topology.run_queue, broker.topology.run_exchange,
-                         routing_key=broker.topology.run_routing_key)
-    channel.close()
+    unbind_run_queue(broker)
     publisher = RunPublisher(AMQP_URL, broker.topology, declare=False)
     try:
         errors = publisher.publish_many([run_request(f"r-{n}", "p", 1) for n in range(3)])
