@@ -43,12 +43,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-import grpc
 import pika
 from ferry.amqp.topology import Topology
-from ferry.grpc_client import RegistryClient
+from ferry.grpc_client import RegistryClient, is_serving
 from ferry.v1 import profile_pb2, profile_service_pb2, run_pb2, run_service_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -90,18 +88,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serving(address: str) -> bool:
-    channel = grpc.insecure_channel(address)
-    try:
-        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
-                                                           timeout=0.5)
-        return reply.status == health_pb2.HealthCheckResponse.SERVING
-    except grpc.RpcError:
-        return False
-    finally:
-        channel.close()
-
-
 class Stack:
     """The processes under test; always stopped (SIGTERM, then SIGKILL)."""
 
@@ -133,7 +119,7 @@ class Stack:
     def start(self) -> None:
         self.spawn("ferry-registry", FERRY_DATABASE_URL=self.database_url)
         deadline = time.monotonic() + 60
-        while not serving(self.registry):
+        while not is_serving(self.registry):
             if time.monotonic() > deadline or self.children[0].poll() is not None:
                 raise RuntimeError(f"registry did not start; see {self.workdir}/ferry-registry.log")
             time.sleep(0.1)

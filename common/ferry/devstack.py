@@ -135,18 +135,9 @@ def ensure_rabbitmq(url: str, *, wait: float = 90.0) -> None:
 
 
 def registry_serving(address: str) -> bool:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from ferry.grpc_client import is_serving
 
-    channel = grpc.insecure_channel(address)
-    try:
-        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
-                                                           timeout=0.5)
-        return reply.status == health_pb2.HealthCheckResponse.SERVING
-    except grpc.RpcError:
-        return False
-    finally:
-        channel.close()
+    return is_serving(address)
 
 
 def port_free(port: int) -> bool:

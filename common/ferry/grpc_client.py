@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ferry.grpc_server import MAX_MESSAGE_BYTES
 from ferry.v1 import (
@@ -18,6 +19,22 @@ from ferry.v1 import (
     run_service_pb2_grpc,
     schedule_service_pb2_grpc,
 )
+
+
+def is_serving(address: str, service: str = "", timeout: float = 0.5,
+               credentials: grpc.ChannelCredentials | None = None) -> bool:
+    """Whether the gRPC server at ``address`` reports ``service`` ("": the
+    whole server) SERVING to a health check; plaintext unless ``credentials``."""
+    channel = (grpc.secure_channel(address, credentials) if credentials is not None
+               else grpc.insecure_channel(address))
+    try:
+        reply = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+        return reply.status == health_pb2.HealthCheckResponse.SERVING
+    except grpc.RpcError:
+        return False
+    finally:
+        channel.close()
 
 
 class _CallDetails(grpc.ClientCallDetails):

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import grpc
 import pytest
-from ferry.grpc_client import RegistryClient
+from ferry.grpc_client import RegistryClient, is_serving
 from ferry.v1 import profile_pb2, profile_service_pb2, run_service_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.support.processes import BIN, base_env, is_serving, registry_process
+from tests.support.processes import BIN, base_env, registry_process
 
 SERVICES = {"ferry.v1.ProfileService", "ferry.v1.ScheduleService", "ferry.v1.RunService",
             "ferry.v1.DispatchService", "ferry.v1.ExecutionService"}

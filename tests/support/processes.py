@@ -9,8 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from ferry.grpc_client import is_serving
 
 from tests.support.net import free_port, wait_until
 
@@ -22,18 +21,6 @@ def base_env(**overrides: str) -> dict[str, str]:
     env.update({"FERRY_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"})
     env.update(overrides)
     return env
-
-
-def is_serving(address: str, service: str = "") -> bool:
-    channel = grpc.insecure_channel(address)
-    try:
-        stub = health_pb2_grpc.HealthStub(channel)
-        reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=0.5)
-        return reply.status == health_pb2.HealthCheckResponse.SERVING
-    except grpc.RpcError:
-        return False
-    finally:
-        channel.close()
 
 
 @dataclass

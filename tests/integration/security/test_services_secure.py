@@ -19,15 +19,13 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import grpc
 import httpx
 import pytest
 from ferry.config import Env
-from ferry.grpc_client import RegistryClient
+from ferry.grpc_client import RegistryClient, is_serving
 from ferry.security.auth import BearerTokenInterceptor
 from ferry.security.tls import TlsConfig, channel_credentials
 from ferry.v1 import run_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.integration.runner import stack
 from tests.support.net import free_port, wait_until
@@ -81,15 +79,7 @@ class SecureStack:
         def serving() -> bool:
             if not self.registry.alive():
                 raise RuntimeError(f"registry exited:\n{self.registry.output()[-3000:]}")
-            channel = grpc.secure_channel(self.registry.address, channel_credentials(tls))
-            try:
-                reply = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(), timeout=0.5)
-                return reply.status == health_pb2.HealthCheckResponse.SERVING
-            except grpc.RpcError:
-                return False
-            finally:
-                channel.close()
+            return is_serving(self.registry.address, credentials=channel_credentials(tls))
 
         wait_until(serving, timeout=30, what="registry (mTLS) to serve")
 
