@@ -181,16 +181,15 @@ class ImportRun:
         # Stored hashes the current chunk's keys were looked up with (text
         # sources), reused by a SQLite dry run instead of a second read.
         self._stored: dict[Any, int] | None = None
-        # The open batch: rows read into it, chunks kept for a writer that
-        # writes whole batches, whether a streaming writer's transaction is
-        # open, and the counts its chunks add once the batch commits.
-        self._batch_rows = 0
         # For the rows_total estimate of progress reports: the part being
         # read, rows read from it, and rows of the parts before it.
         self._reading: Any = None
         self._read_all = False
         self._part_rows = 0
         self._rows_before = 0
+        # The open batch: chunks kept for a writer that writes whole batches,
+        # whether a streaming writer's transaction is open, and the counts
+        # its chunks add once the batch commits.
         self._held: list[Batch] = []
         self._open = False
         self._pending = [0, 0, 0]
@@ -224,14 +223,16 @@ class ImportRun:
                 writer.begin()
                 self._open = True
             counts = writer.write_chunk(chunk)
-        pending = self._pending
+        self._add_pending(counts)
+
+    def _add_pending(self, counts: Sequence[int]) -> None:
+        """(created, updated, unchanged) of the open batch, counted at commit."""
         for i in range(3):
-            pending[i] += counts[i]
+            self._pending[i] += counts[i]
 
     def _end_batch(self) -> str:
         """At a batch boundary: stop (the open batch is rolled back and not
         counted) or commit it; "" to go on, else the status to end with."""
-        self._batch_rows = 0
         stop = self._stop()
         if stop:
             self._discard()
@@ -241,20 +242,22 @@ class ImportRun:
             assert writer is not None
             batch = Batch.concat(self._held)
             self._held = []
-            counts = writer.classify(batch) if self.dry_run else writer.write(batch)
-            for i in range(3):
-                self._pending[i] += counts[i]
+            self._add_pending(writer.classify(batch) if self.dry_run else writer.write(batch))
         if self._open:
             assert writer is not None
             self._open = False
             writer.commit()
         self.outcomes.add_written(*self._pending)
         self._pending = [0, 0, 0]
-        if self.on_progress:
-            counts = self.outcomes.counts.copy()
-            counts.rows_total = self._rows_total_estimate()
-            self.on_progress(counts)
+        self._progress(self.outcomes.counts)
         return ""
+
+    def _progress(self, counts: Counts) -> None:
+        """Report a copy of ``counts``, with the rows_total estimate."""
+        if self.on_progress:
+            report = counts.copy()
+            report.rows_total = self._rows_total_estimate()
+            self.on_progress(report)
 
     def _rows_total_estimate(self) -> int:
         """Rows the source is expected to hold, for progress and ETA: those
@@ -344,10 +347,7 @@ class ImportRun:
                 r.error_message = "too many rows in error: " + self.threshold.describe(
                     o.counts.errors, o.counts.rows_read
                 )
-        if self.on_progress:
-            counts = r.counts.copy()
-            counts.rows_total = self._rows_total_estimate()
-            self.on_progress(counts)
+        self._progress(r.counts)
         return r
 
     def _part(self, part) -> str:
@@ -368,6 +368,7 @@ class ImportRun:
         keep = row_filter(self.profile.mapping.filters, part.columns, part.kind)
         seen: set = set()
         row_no = 0
+        batch_open = False  # rows read since the last batch boundary
         for raw, ends_batch in self._chunks(part):
             first = row_no + 1
             row_no += len(raw)
@@ -376,13 +377,13 @@ class ImportRun:
             chunk = self._map_batch(mapper, raw, first, fill, keep, seen)
             if chunk is not None:
                 self._add(chunk)
-            self._batch_rows += len(raw)
+            batch_open = not ends_batch
             if ends_batch:
                 stop = self._end_batch()
                 if stop:
                     return stop
         self._read_all = True
-        return self._end_batch() if self._batch_rows else ""
+        return self._end_batch() if batch_open else ""
 
     def _chunks(self, part) -> Iterator[tuple[list, bool]]:
         """The part's rows in chunks that never straddle a batch boundary,

@@ -170,12 +170,6 @@ class SqliteWriter(TargetWriter):
                 self._upsert, [rest[i : i + width] for i in range(0, len(rest), width)]
             )
 
-    def write(self, batch: Batch) -> tuple[int, int, int]:
-        self.begin()
-        counts = self.write_chunk(batch)
-        self.commit()
-        return counts
-
     def begin(self) -> None:
         try:
             self._con.execute("BEGIN IMMEDIATE")

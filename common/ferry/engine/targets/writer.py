@@ -16,13 +16,14 @@ from ferry.engine.errors import EngineError, PermanentSourceError, TransientSour
 
 
 class TargetWriter:
-    """One target table. ``classify`` reads only; ``write`` upserts one batch
-    in its own transaction. Both return (created, updated, unchanged).
+    """One target table. ``classify`` reads only and returns (created,
+    updated, unchanged).
 
-    A writer that ``streams`` also takes a batch chunk by chunk: ``begin``,
-    then ``write_chunk`` for each chunk (counts of that chunk), then
-    ``commit`` or ``rollback``; and classifies chunk by chunk in a dry run.
-    The others get each batch whole."""
+    A writer that ``streams`` takes a batch chunk by chunk: ``begin``, then
+    ``write_chunk`` for each chunk (the counts of that chunk), then ``commit``
+    or ``rollback``; it classifies chunk by chunk in a dry run. The others
+    get each batch whole: ``write`` upserts it in its own transaction and
+    returns its counts."""
 
     streams = False
 
