@@ -1,12 +1,14 @@
 """SQLite upserts: per batch, BEGIN IMMEDIATE; per chunk of the batch, one
 indexed pre-read of the stored (key, row hash) pairs to classify
-created/updated/unchanged, then one executemany of INSERT ... ON CONFLICT
-DO UPDATE ... WHERE changed for the new and changed rows only; COMMIT.
-Re-importing unchanged data writes nothing."""
+created/updated/unchanged, then multi-row INSERT ... VALUES (...), (...)
+ON CONFLICT DO UPDATE ... WHERE changed statements for the new and changed
+rows only; COMMIT. Re-importing unchanged data writes nothing."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import chain, repeat
 from typing import Any
@@ -179,22 +181,23 @@ class SqliteWriter(TargetWriter):
     def write_chunk(self, batch: Batch) -> tuple[int, int, int]:
         """Upsert one chunk inside the open transaction; on an error the
         transaction is rolled back."""
-        try:
+        with self._or_roll_back():
             created, updated, unchanged, write = classify(
                 batch, self._key_index, self._existing(batch)
             )
             if write is None or write:
                 self._upsert_rows(self._params(batch, write))
-        except BaseException as exc:
-            self.rollback()
-            if isinstance(exc, sqlite3.Error):
-                raise _error(exc) from None
-            raise
         return created, updated, unchanged
 
     def commit(self) -> None:
-        try:
+        with self._or_roll_back():
             self._con.execute("COMMIT")
+
+    @contextmanager
+    def _or_roll_back(self) -> Iterator[None]:
+        """Roll the open transaction back on any error; SQLite's as engine errors."""
+        try:
+            yield
         except BaseException as exc:
             self.rollback()
             if isinstance(exc, sqlite3.Error):
