@@ -105,8 +105,7 @@ def open_files(
             handle.close()
             raise
         stream.closers.insert(0, handle)
-        if not stream.rows_total:
-            stream.fraction = share_read(handle, os.fstat(handle.fileno()).st_size)
+        stream.fraction = share_read(handle, os.fstat(handle.fileno()).st_size)
         yield stream
 
 

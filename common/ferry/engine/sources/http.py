@@ -83,8 +83,7 @@ def open_http(source: profile_pb2.Source) -> Iterator[RecordStream]:
         raise
     stream.name = shown
     stream.closers.insert(0, spool)
-    if not stream.rows_total:
-        stream.fraction = share_read(spool, size)
+    stream.fraction = share_read(spool, size)
     yield stream
 
 
