@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 import grpc
+from ferry.grpc_client import all_pages
 from ferry.profiles.durations import format_duration, parse_seconds
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2, schedule_pb2, schedule_service_pb2
 from google.protobuf.duration_pb2 import Duration
@@ -90,15 +91,8 @@ def _runs(client, status: int, window: timedelta | None, now: datetime  # type: 
 
 
 def _all_schedules(client) -> list[schedule_pb2.Schedule]:  # type: ignore[no-untyped-def]
-    items: list[schedule_pb2.Schedule] = []
-    token = ""
-    while True:
-        reply = client.schedules.ListSchedules(schedule_service_pb2.ListSchedulesRequest(
-            page_size=500, page_token=token))
-        items.extend(reply.schedules)
-        token = reply.next_page_token
-        if not token or not reply.schedules:
-            return items
+    return list(all_pages(client.schedules.ListSchedules,
+                          schedule_service_pb2.ListSchedulesRequest(page_size=500), "schedules"))
 
 
 def collect(client, window: timedelta, now: datetime | None = None) -> Snapshot:  # type: ignore[no-untyped-def]

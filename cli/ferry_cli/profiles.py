@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 import grpc
+from ferry.grpc_client import all_pages
 from ferry.profiles.yaml_codec import dump_profile, load_profiles
 from ferry.v1 import profile_pb2, profile_service_pb2
 
@@ -108,15 +109,9 @@ PROFILE_COLUMNS = ["NAME", "ENTITY", "OPERATION", "SOURCE", "REV", "DRY RUN NEED
 @pass_cli
 def list_profiles(obj: CliContext) -> None:
     """List every profile."""
-    items: list[profile_pb2.Profile] = []
-    token = ""
-    while True:
-        reply = obj.client.profiles.ListProfiles(
-            profile_service_pb2.ListProfilesRequest(page_size=500, page_token=token))
-        items.extend(reply.profiles)
-        token = reply.next_page_token
-        if not token:
-            break
+    items: list[profile_pb2.Profile] = list(all_pages(
+        obj.client.profiles.ListProfiles,
+        profile_service_pb2.ListProfilesRequest(page_size=500), "profiles"))
     if obj.output == "json":
         print_json({"profiles": [message_dict(p) for p in items]})
     else:

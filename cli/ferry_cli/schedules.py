@@ -6,6 +6,7 @@ import re
 import uuid
 
 import click
+from ferry.grpc_client import all_pages
 from ferry.profiles.durations import format_duration, parse_duration
 from ferry.v1 import profile_pb2, schedule_pb2, schedule_service_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -201,15 +202,9 @@ def create_schedule(obj: CliContext, profile: str, **flags) -> None:  # type: ig
 def list_schedules(obj: CliContext, profile: str | None) -> None:
     """List schedules."""
     query = f'profile = "{_quote(profile)}"' if profile else ""
-    items: list[schedule_pb2.Schedule] = []
-    token = ""
-    while True:
-        reply = obj.client.schedules.ListSchedules(schedule_service_pb2.ListSchedulesRequest(
-            page_size=500, page_token=token, filter=query))
-        items.extend(reply.schedules)
-        token = reply.next_page_token
-        if not token:
-            break
+    items: list[schedule_pb2.Schedule] = list(all_pages(
+        obj.client.schedules.ListSchedules,
+        schedule_service_pb2.ListSchedulesRequest(page_size=500, filter=query), "schedules"))
     if obj.output == "json":
         print_json({"schedules": [message_dict(s) for s in items]})
     else:

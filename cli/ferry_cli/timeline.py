@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ferry.grpc_client import all_pages
 from ferry.v1 import run_pb2, run_service_pb2
 
 from ferry_cli.output import full_time, short_enum
@@ -17,14 +18,8 @@ def fetch_events(client, run_id: str) -> list[run_pb2.RunEvent]:  # type: ignore
 
 
 def iter_events(client, run_id: str) -> Iterator[run_pb2.RunEvent]:  # type: ignore[no-untyped-def]
-    token = ""
-    while True:
-        reply = client.runs.ListRunEvents(run_service_pb2.ListRunEventsRequest(
-            run_id=run_id, page_size=EVENT_PAGE, page_token=token))
-        yield from reply.events
-        token = reply.next_page_token
-        if not token or not reply.events:
-            return
+    return all_pages(client.runs.ListRunEvents, run_service_pb2.ListRunEventsRequest(
+        run_id=run_id, page_size=EVENT_PAGE), "events")
 
 
 def event_kind(event: run_pb2.RunEvent) -> str:

@@ -6,6 +6,7 @@ calls without an explicit ``timeout`` get the client's default deadline.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -35,6 +36,18 @@ def is_serving(address: str, service: str = "", timeout: float = 0.5,
         return False
     finally:
         channel.close()
+
+
+def all_pages(call: Any, request: Any, field: str) -> Iterator[Any]:
+    """Every item of a List call (AIP-158): ``call(request)`` page after page,
+    yielding the items of the reply's ``field``, until no next page token."""
+    while True:
+        reply = call(request)
+        items = getattr(reply, field)
+        yield from items
+        if not reply.next_page_token or not items:
+            return
+        request.page_token = reply.next_page_token
 
 
 class _CallDetails(grpc.ClientCallDetails):

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ferry.grpc_client import RegistryClient
+from ferry.grpc_client import RegistryClient, all_pages
 from ferry.v1 import run_pb2, run_service_pb2
 
 from tests.faults.support_broker import PrivateBroker, private_broker_unavailable
@@ -44,15 +44,8 @@ def broker(tmp_path: Path) -> Iterator[PrivateBroker]:
 
 
 def _all_runs(client: RegistryClient) -> list[run_pb2.Run]:
-    runs: list[run_pb2.Run] = []
-    token = ""
-    while True:
-        reply = client.runs.ListRuns(run_service_pb2.ListRunsRequest(page_size=500,
-                                                                     page_token=token))
-        runs.extend(reply.runs)
-        token = reply.next_page_token
-        if not token:
-            return runs
+    return list(all_pages(client.runs.ListRuns, run_service_pb2.ListRunsRequest(page_size=500),
+                          "runs"))
 
 
 def test_no_run_lost_or_executed_twice_across_broker_restarts(

@@ -31,7 +31,7 @@ from pathlib import Path
 import grpc
 import pytest
 import sqlalchemy as sa
-from ferry.grpc_client import RegistryClient
+from ferry.grpc_client import RegistryClient, all_pages
 from ferry.security.auth import BearerTokenInterceptor
 from ferry.v1 import (
     execution_service_pb2,
@@ -161,17 +161,6 @@ def _bad_rows_profile(path: Path) -> profile_pb2.Profile:
     return profile
 
 
-def _all_pages(call, request, field: str) -> list:  # type: ignore[no-untyped-def]
-    items, token = [], ""
-    while True:
-        request.page_token = token
-        reply = call(request)
-        items.extend(getattr(reply, field))
-        token = reply.next_page_token
-        if not token:
-            return items
-
-
 def test_planted_secrets_never_appear_anywhere(tmp_path: Path, amqp_user: tuple[str, str],
                                                pg_registry_url: tuple[str, str]) -> None:
     user, amqp_password = amqp_user
@@ -236,20 +225,20 @@ def test_planted_secrets_never_appear_anywhere(tmp_path: Path, amqp_user: tuple[
                 refusals.append(f"{refused.value.code()} {refused.value.details()}")
 
             # Everything the API shows about the runs.
-            records = _all_pages(ops.runs.ListRuns, run_service_pb2.ListRunsRequest(
-                page_size=100), "runs")
+            records = list(all_pages(ops.runs.ListRuns, run_service_pb2.ListRunsRequest(
+                page_size=100), "runs"))
             assert len(records) == 4
             for run in records:
                 runs.append(run)
                 refusals.append(MessageToJson(ops.runs.GetRun(
                     run_service_pb2.GetRunRequest(id=run.id)).run))
-                for event in _all_pages(ops.runs.ListRunEvents,
-                                        run_service_pb2.ListRunEventsRequest(
-                                            run_id=run.id, page_size=500), "events"):
+                for event in all_pages(ops.runs.ListRunEvents,
+                                       run_service_pb2.ListRunEventsRequest(
+                                           run_id=run.id, page_size=500), "events"):
                     refusals.append(MessageToJson(event))
-                for row in _all_pages(ops.runs.ListRejectedRows,
-                                      run_service_pb2.ListRejectedRowsRequest(
-                                          run_id=run.id, page_size=500), "rows"):
+                for row in all_pages(ops.runs.ListRejectedRows,
+                                     run_service_pb2.ListRejectedRowsRequest(
+                                         run_id=run.id, page_size=500), "rows"):
                     refusals.append(MessageToJson(row))
     finally:
         for proc in reversed(procs):

@@ -24,7 +24,7 @@ from ferry.amqp.topology import (
     Topology,
     connection_parameters,
 )
-from ferry.grpc_client import RegistryClient
+from ferry.grpc_client import RegistryClient, all_pages
 from ferry.v1 import (
     profile_pb2,
     profile_service_pb2,
@@ -206,15 +206,8 @@ def wait_terminal(client: RegistryClient, run_id: str, timeout: float,
 
 
 def run_events(client: RegistryClient, run_id: str) -> list[run_pb2.RunEvent]:
-    events: list[run_pb2.RunEvent] = []
-    token = ""
-    while True:
-        reply = client.runs.ListRunEvents(run_service_pb2.ListRunEventsRequest(
-            run_id=run_id, page_size=500, page_token=token))
-        events.extend(reply.events)
-        token = reply.next_page_token
-        if not token:
-            return events
+    return list(all_pages(client.runs.ListRunEvents, run_service_pb2.ListRunEventsRequest(
+        run_id=run_id, page_size=500), "events"))
 
 
 def status_name(run: run_pb2.Run) -> str:

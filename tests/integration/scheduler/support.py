@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pika
 from ferry.amqp.topology import Topology
-from ferry.grpc_client import RegistryClient
+from ferry.grpc_client import RegistryClient, all_pages
 from ferry.v1 import (
     profile_pb2,
     profile_service_pb2,
@@ -180,28 +180,15 @@ def get_schedule(client: RegistryClient, schedule_id: str) -> schedule_pb2.Sched
 
 
 def runs_of(client: RegistryClient, schedule_id: str | None = None) -> list[run_pb2.Run]:
-    runs: list[run_pb2.Run] = []
-    token = ""
     query = f'schedule_id = "{schedule_id}"' if schedule_id else ""
-    while True:
-        reply = client.runs.ListRuns(run_service_pb2.ListRunsRequest(
-            page_size=500, page_token=token, filter=query))
-        runs.extend(reply.runs)
-        token = reply.next_page_token
-        if not token:
-            return runs
+    return list(all_pages(client.runs.ListRuns, run_service_pb2.ListRunsRequest(
+        page_size=500, filter=query), "runs"))
 
 
 def missed_fires_of(client: RegistryClient, schedule_id: str) -> list[schedule_pb2.MissedFire]:
-    missed: list[schedule_pb2.MissedFire] = []
-    token = ""
-    while True:
-        reply = client.schedules.ListMissedFires(schedule_service_pb2.ListMissedFiresRequest(
-            schedule_id=schedule_id, page_size=500, page_token=token))
-        missed.extend(reply.missed_fires)
-        token = reply.next_page_token
-        if not token:
-            return missed
+    return list(all_pages(client.schedules.ListMissedFires,
+                          schedule_service_pb2.ListMissedFiresRequest(
+                              schedule_id=schedule_id, page_size=500), "missed_fires"))
 
 
 def fire_time(run_or_missed: run_pb2.Run | schedule_pb2.MissedFire) -> datetime:
