@@ -159,7 +159,10 @@ def test_watch_follows_a_live_run_to_its_cancellation(cli, registry, services, t
     stops the run at a batch boundary and the watch exits 1 with CANCELLED."""
     big = stack.write_products_csv(tmp_path / "big.csv", 400_000)
     with RegistryClient(registry.address) as client:
-        stack.apply_profile(client, stack.products_profile("big", big, batch_size=200,
+        # One-row batches (a commit each) keep the import running for about
+        # 15 s; at the engine's full speed (about 1 s) it could end before the
+        # cancel arrives.
+        stack.apply_profile(client, stack.products_profile("big", big, batch_size=1,
                                                            max_attempts=1))
         started = cli("runs", "start", "big")
         assert started.returncode == 0, started.stderr
