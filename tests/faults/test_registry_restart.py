@@ -40,7 +40,9 @@ def test_runs_complete_across_a_registry_restart(tmp_path: Path) -> None:
             run_ids = []
             for i in range(RUNS):
                 csv_path = stack.write_products_csv(tmp_path / f"p{i}.csv", ROWS)
-                profile = stack.products_profile(f"restart-{i}", csv_path, batch_size=2000)
+                # Twenty-row batches: each import takes about a second, so runs
+                # are still going while the registry is down.
+                profile = stack.products_profile(f"restart-{i}", csv_path, batch_size=20)
                 profile.target.CopyFrom(profile_pb2.Target(kind=profile_pb2.TARGET_KIND_SQL,
                                                            table=f"products_{i}"))
                 stack.apply_profile(client, profile)

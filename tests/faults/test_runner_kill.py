@@ -59,8 +59,10 @@ def test_killed_runner_run_completes_on_another_runner(
         for proc in procs[1:]:
             proc.start()
         with RegistryClient(registry.address) as client:
+            # Ten-row batches: the import takes a few seconds (about one at
+            # the default batch size), so the kill lands part-way.
             stack.apply_profile(client, stack.products_profile("big", csv_path,
-                                                               batch_size=5000))
+                                                               batch_size=10))
             run = stack.start_run(client, "big")
             alive = stack.assert_alive(registry, scheduler)
 

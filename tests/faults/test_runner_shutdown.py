@@ -43,8 +43,10 @@ def test_sigterm_during_a_run(tmp_path: Path, registry: ServiceProcess, grace: s
         first.start()
         csv_path = stack.write_products_csv(tmp_path / "products.csv", rows)
         with RegistryClient(registry.address) as client:
+            # Twenty-row batches: the import takes seconds, not one, so the
+            # SIGTERM lands part-way and a 500 ms grace cannot finish it.
             stack.apply_profile(client, stack.products_profile("term", csv_path,
-                                                               batch_size=2000))
+                                                               batch_size=20))
             run = stack.start_run(client, "term")
             stack.wait_for(lambda: _running(client, run.id, 10_000), 60, "the run to start")
             started = time.monotonic()

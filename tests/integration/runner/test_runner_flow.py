@@ -109,7 +109,9 @@ def test_sigterm_stops_an_idle_runner_with_exit_0(services: dict[str, ServicePro
 def test_cancel_stops_a_running_run_at_a_batch_boundary(
         tmp_path: Path, client: RegistryClient, services: dict[str, ServiceProcess]) -> None:
     csv_path = stack.write_products_csv(tmp_path / "big.csv", 400_000)
-    stack.apply_profile(client, stack.products_profile("cancel-me", csv_path, batch_size=2000))
+    # One-row batches (a commit each) keep the import running for about 15 s;
+    # at the engine's full speed (about 1 s) it could end before the cancel.
+    stack.apply_profile(client, stack.products_profile("cancel-me", csv_path, batch_size=1))
     run = stack.start_run(client, "cancel-me")
 
     def running() -> bool:
