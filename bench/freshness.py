@@ -5,7 +5,7 @@ Targets:
   2. detection by content checksum (XXH3-128, streamed): >= 1 GB/s, printed
      beside ``sha256sum`` on the same file in the same run;
   3. an hourly run over an unchanged 1M-row feed costs < 1% of the real
-     import's time (probe() vs ferry.engine.run_profile into SQLite).
+     import's time (probe() vs ferry_domain.engine.run_profile into SQLite).
 
 Data goes to bench/.data/ (gitignored) and is reused when present. The file
 is read once before timing so that both hashes read from the page cache.
@@ -26,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from ferry.freshness import Verdict, probe
-from ferry.freshness.files import BLOCK_SIZE
 from ferry.v1 import profile_pb2 as pb
+from ferry_domain.freshness import Verdict, probe
+from ferry_domain.freshness.files import BLOCK_SIZE
 
 DATA = Path(__file__).resolve().parent / ".data"
 GB = 1e9  # decimal gigabyte: 10^9 bytes
@@ -151,7 +151,7 @@ def feed_profile(path: Path) -> pb.Profile:
 def bench_hourly(rows: int) -> list[bool]:
     print(f"\nhourly run over an unchanged {rows:,}-row feed\n")
     try:
-        from ferry.engine import run_profile
+        from ferry_domain.engine import run_profile
     except Exception as exc:  # noqa: BLE001 - the engine is optional here
         print(f"skipped: engine not available ({type(exc).__name__}: {exc})")
         return []

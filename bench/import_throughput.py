@@ -160,7 +160,7 @@ def ferry_profile(csv_path: str):
 
 
 def ferry_run(csv_path: str, url: str, dry_run: bool) -> int:
-    from ferry.engine import run_profile
+    from ferry_domain.engine import run_profile
 
     result = run_profile(ferry_profile(csv_path), dry_run=dry_run, default_target_url=url)
     c = result.counts
@@ -177,10 +177,10 @@ def _preload(scenario: str) -> None:
     if scenario.startswith("raw_pg"):
         import psycopg  # noqa: F401
     elif scenario.startswith("ferry"):
-        import ferry.engine  # noqa: F401
-        import ferry.engine.targets.postgres_upsert  # noqa: F401
-        import ferry.engine.targets.sql_target  # noqa: F401
-        import ferry.engine.targets.sqlite_upsert  # noqa: F401
+        import ferry_domain.engine  # noqa: F401
+        import ferry_domain.engine.targets.postgres_upsert  # noqa: F401
+        import ferry_domain.engine.targets.sql_target  # noqa: F401
+        import ferry_domain.engine.targets.sqlite_upsert  # noqa: F401
 
 
 def child(args: argparse.Namespace) -> None:

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 import click
 import grpc
 from ferry.grpc_client import all_pages
-from ferry.profiles.durations import format_duration, parse_seconds
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2, schedule_pb2, schedule_service_pb2
+from ferry_domain.profiles.durations import format_duration, parse_seconds
 from google.protobuf.duration_pb2 import Duration
 from rich.console import Group, RenderableType
 from rich.live import Live

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 import grpc
 from ferry.grpc_client import all_pages
-from ferry.profiles.yaml_codec import dump_profile, load_profiles
 from ferry.v1 import profile_pb2, profile_service_pb2
+from ferry_domain.profiles.yaml_codec import dump_profile, load_profiles
 
 from ferry_cli.client import CliContext
 from ferry_cli.errors import CliError

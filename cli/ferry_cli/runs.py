@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
-from ferry.profiles.durations import parse_seconds
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2
+from ferry_domain.profiles.durations import parse_seconds
 
 from ferry_cli.client import CliContext
 from ferry_cli.filters import build_run_filter

@@ -7,8 +7,8 @@ import uuid
 
 import click
 from ferry.grpc_client import all_pages
-from ferry.profiles.durations import format_duration, parse_duration
 from ferry.v1 import profile_pb2, schedule_pb2, schedule_service_pb2
+from ferry_domain.profiles.durations import format_duration, parse_duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ferry_cli.client import CliContext

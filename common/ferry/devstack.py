@@ -185,7 +185,7 @@ class ExampleSetup:
             self.report("no example profiles in examples/*.yaml yet")
             return set()
         try:
-            from ferry.profiles.yaml_codec import load_profiles
+            from ferry_domain.profiles.yaml_codec import load_profiles
         except ImportError:
             return self._apply_with_cli(files)
         from ferry.grpc_client import RegistryClient
@@ -218,7 +218,7 @@ class ExampleSetup:
 
     def _apply_with_cli(self, files: list[Path]) -> set[str]:
         if not (BIN / "ferry").exists() or not module_available("ferry_cli.__main__"):
-            self.report("neither ferry.profiles.yaml_codec nor the ferry CLI is available; "
+            self.report("neither ferry_domain.profiles.yaml_codec nor the ferry CLI is available; "
                         "example profiles not applied")
             return set()
         for path in files:

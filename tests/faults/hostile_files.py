@@ -406,7 +406,7 @@ def target_count(url: str) -> int:
 
 def run_case(name: str, folder: Path, target_url: str) -> dict[str, Any]:
     """Run the engine on one generated case; never raises for engine errors."""
-    from ferry.engine import EngineError, run_profile
+    from ferry_domain.engine import EngineError, run_profile
 
     folder.mkdir(parents=True, exist_ok=True)
     path, kind, options = GENERATORS[name](folder)

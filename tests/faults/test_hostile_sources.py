@@ -175,7 +175,7 @@ def test_committed_batches_stay_and_the_failing_batch_is_not_written(tmp_path: P
 def test_a_file_changing_while_read_ends_cleanly(tmp_path: Path) -> None:
     """The file is truncated and rewritten after the first batch: the run
     ends (result or engine error), it does not crash or hang."""
-    from ferry.engine import EngineError, run_profile
+    from ferry_domain.engine import EngineError, run_profile
 
     path = tmp_path / "moving.csv"
     path.write_text(hf.HEADER + hf.rows(20000))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from ferry.grpc_client import RegistryClient
-from ferry.profiles.yaml_codec import load_profiles
-from ferry.schedules import fire_times_after
 from ferry.v1 import run_service_pb2, schedule_pb2
+from ferry_domain.profiles.yaml_codec import load_profiles
+from ferry_domain.schedules import fire_times_after
 
 from tests.support.net import free_port
 from tests.support.processes import registry_process

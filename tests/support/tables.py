@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 
 import sqlalchemy as sa
-from ferry.engine.entities import get_entity
-from ferry.engine.targets.tables import build_table, ensure_table
+from ferry_domain.engine.entities import get_entity
+from ferry_domain.engine.targets.tables import build_table, ensure_table
 
 
 def create_at_once(url: str, table_name: str, creators: int = 8) -> list[BaseException]:

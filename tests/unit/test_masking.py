@@ -7,7 +7,7 @@ import random
 import re
 
 import pytest
-from ferry.masking import Masker, column_kind, looks_like_phone
+from ferry_domain.masking import Masker, column_kind, looks_like_phone
 
 KEY = b"test-mask-key-0123456789abcdef"
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")

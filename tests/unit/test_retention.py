@@ -10,8 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from ferry.masking import Masker
-from ferry.retention import (
+from ferry.v1 import profile_pb2 as pb
+from ferry.v1 import run_pb2
+from ferry_domain.masking import Masker
+from ferry_domain.retention import (
     RetentionError,
     apply_failure,
     apply_success,
@@ -19,8 +21,6 @@ from ferry.retention import (
     purge_failed,
     save_sample,
 )
-from ferry.v1 import profile_pb2 as pb
-from ferry.v1 import run_pb2
 
 NOW = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
 
@@ -155,7 +155,7 @@ def test_a_failed_move_keeps_the_file_and_reports_the_moves_already_done(
             raise OSError(28, "No space left on device")
         return real_replace(src, dst)
 
-    monkeypatch.setattr("ferry.retention.os.replace", replace)
+    monkeypatch.setattr("ferry_domain.retention.os.replace", replace)
     policy = pb.RetentionPolicy(on_success=pb.SUCCESS_ACTION_MOVE_TO_BACKUP,
                                 backup_dir=str(tmp_path / "backup"))
     with pytest.raises(RetentionError, match="No space left") as caught:
@@ -181,8 +181,8 @@ def test_a_copy_that_fails_across_filesystems_loses_nothing_and_leaves_no_debris
         Path(dst).write_text("prec")
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr("ferry.retention.os.replace", cross_device)
-    monkeypatch.setattr("ferry.retention.shutil.copy2", broken_copy)
+    monkeypatch.setattr("ferry_domain.retention.os.replace", cross_device)
+    monkeypatch.setattr("ferry_domain.retention.shutil.copy2", broken_copy)
     with pytest.raises(OSError):
         move_no_clobber(feed, tmp_path / "backup")
     assert feed.read_text() == "precious\n"

@@ -4,7 +4,7 @@ their retention (like the lease reaper, one pass every interval).
 Each pass deletes old terminal runs with their events and rejected rows
 (``HistoryStore.purge_runs``), then purges failed source files older than
 ``retention.keep_failed_days`` from each profile's ``retention.failed_dir``
-with ``ferry.retention.purge_failed`` (logged; nothing is recorded on runs).
+with ``ferry_domain.retention.purge_failed`` (logged; nothing is recorded on runs).
 A failed folder the registry cannot see (another machine) or, when
 ``FERRY_FILE_ROOTS`` is set, outside those roots, is skipped.
 """
@@ -19,8 +19,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from ferry.clock import Clock
-from ferry.retention import purge_failed
 from ferry.security.paths import PathNotAllowedError, confine_path
+from ferry_domain.retention import purge_failed
 
 from ferry_registry.store.history import HistoryStore
 

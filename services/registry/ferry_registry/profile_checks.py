@@ -1,4 +1,4 @@
-"""Static validation of a profile, delegated to ``ferry.profiles.validation``.
+"""Static validation of a profile, delegated to ``ferry_domain.profiles.validation``.
 
 Until that shared module is installed, a minimal set of checks of our own is
 used so the registry never stores a profile it cannot key or run.
@@ -17,7 +17,7 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 def _shared_validator() -> Callable[[profile_pb2.Profile], list[Violation]] | None:
     try:
-        from ferry.profiles.validation import validate_profile  # type: ignore[import-not-found]
+        from ferry_domain.profiles.validation import validate_profile  # type: ignore[import-not-found]
     except ImportError:
         return None
     return validate_profile

@@ -36,10 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ferry.config import ConfigError, Env
-from ferry.engine.limits import SourceLimits
 from ferry.metrics import metrics_address_from_env
 from ferry.secrets import check_secret_ref
 from ferry.security.paths import file_roots_from_env
+from ferry_domain.engine.limits import SourceLimits
 
 DEFAULT_HEALTH_ADDRESS = "127.0.0.1:0"
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,

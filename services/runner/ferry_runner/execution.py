@@ -3,7 +3,7 @@
 ``RunExecutor.execute(claim)``:
 
 1. starts a ``LeaseKeeper`` (heartbeats every lease/3, throttled progress);
-2. calls ``ferry.engine.run_profile`` under the profile's retry settings:
+2. calls ``ferry_domain.engine.run_profile`` under the profile's retry settings:
    transient errors (``classify``) are retried in the attempt with backoff and
    jitter, each retry appended as a RETRY run event;
 3. ends the run: FinishRun (COMPLETED / WARNING / FAILED / CANCELLED), or
@@ -52,8 +52,8 @@ EngineFn = Callable[..., Any]
 
 
 def load_engine() -> EngineFn:
-    """``ferry.engine.run_profile``, imported when the first run starts."""
-    from ferry.engine import run_profile  # noqa: PLC0415 - the engine is optional at import
+    """``ferry_domain.engine.run_profile``, imported when the first run starts."""
+    from ferry_domain.engine import run_profile  # noqa: PLC0415 - the engine is optional at import
 
     return run_profile
 

@@ -2,7 +2,7 @@
 
 ``FreshnessGate.check(claim)`` asks the registry for the profile's stored
 token (``GetFreshnessToken``), probes the source with the profile's methods
-(``ferry.freshness.probe``) and returns a ``GateVerdict``:
+(``ferry_domain.freshness.probe``) and returns a ``GateVerdict``:
 
 - ``unchanged``: finish the run UNCHANGED at once — nothing read or written;
 - otherwise run it, and send ``current_token`` with FinishRun. The registry
@@ -52,7 +52,7 @@ class FreshnessGate:
         profile = claim.profile
         if not list(profile.freshness):
             return None
-        from ferry.freshness import Verdict, probe  # noqa: PLC0415 - optional until used
+        from ferry_domain.freshness import Verdict, probe  # noqa: PLC0415 - optional until used
 
         previous = call_registry(self._stub.GetFreshnessToken,
                                  ex.GetFreshnessTokenRequest(profile=profile.name),
@@ -60,7 +60,7 @@ class FreshnessGate:
         paths = None
         if (profile.operation != profile_pb2.OPERATION_EXPORT
                 and profile.source.kind == profile_pb2.SOURCE_KIND_FILE):
-            from ferry.engine.sources.files import resolve_files  # noqa: PLC0415
+            from ferry_domain.engine.sources.files import resolve_files  # noqa: PLC0415
 
             # Confined like the engine's reads: nothing outside the roots is
             # even stat'ed or hashed (PermanentSourceError "path not allowed").

@@ -1,4 +1,4 @@
-"""Retention of a file source after a live run (``ferry.retention``).
+"""Retention of a file source after a live run (``ferry_domain.retention``).
 
 - COMPLETED / WARNING: ``retention.on_success`` — keep, delete, or move the
   files read to ``<backup_dir>/YYYY/MM/DD/``.
@@ -32,7 +32,7 @@ def apply_retention(profile: profile_pb2.Profile, plan: FinishPlan, *, dry_run: 
             or profile.source.kind != profile_pb2.SOURCE_KIND_FILE
             or plan.status not in ("COMPLETED", "WARNING", "FAILED")):
         return plan
-    from ferry import retention  # noqa: PLC0415 - loaded when a run needs it
+    from ferry_domain import retention  # noqa: PLC0415 - loaded when a run needs it
 
     policy = profile.retention
     paths = [Path(p) for p in plan.source_paths]

@@ -2,8 +2,8 @@
 
 For a live or dry import run of a FILE, HTTP or SQL source whose profile has
 ``retention.sample_rows`` > 0, the first N source records (as read: source
-column -> value) are masked with ``ferry.masking.Masker(key,
-retention.masked_fields)`` and written by ``ferry.retention.save_sample`` to
+column -> value) are masked with ``ferry_domain.masking.Masker(key,
+retention.masked_fields)`` and written by ``ferry_domain.retention.save_sample`` to
 ``<FERRY_SAMPLES_DIR>/<run_id>.sample.csv``. The run records the path
 (``sample_location``) and a SAMPLE_SAVED retention action. This happens for
 COMPLETED, WARNING and FAILED runs (a failed run's sample helps most), not for
@@ -112,7 +112,7 @@ def read_first_records(source: profile_pb2.Source, limit: int,
     read with the engine's readers; stops reading once it has them. ``paths``:
     the files the run read (a file source then reads those, not whatever its
     glob matches now)."""
-    from ferry.engine.limits import using as using_limits  # noqa: PLC0415 - engine on demand
+    from ferry_domain.engine.limits import using as using_limits  # noqa: PLC0415 - engine on demand
 
     rows: list[dict[str, Any]] = []
     with using_limits(limits):
@@ -127,7 +127,7 @@ def _sources(source: profile_pb2.Source, paths: Sequence[str]) -> list[profile_p
     if not paths or source.kind not in (profile_pb2.SOURCE_KIND_FILE,
                                         profile_pb2.SOURCE_KIND_UNSPECIFIED):
         return [source]
-    from ferry.engine.sources.files import is_glob  # noqa: PLC0415
+    from ferry_domain.engine.sources.files import is_glob  # noqa: PLC0415
 
     found = []
     for path in paths:
@@ -142,7 +142,7 @@ def _sources(source: profile_pb2.Source, paths: Sequence[str]) -> list[profile_p
 
 def _read_into(rows: list[dict[str, Any]], source: profile_pb2.Source, limit: int,
                file_roots: Sequence[Path] | None) -> None:
-    from ferry.engine.sources import open_parts  # noqa: PLC0415 - engine on demand
+    from ferry_domain.engine.sources import open_parts  # noqa: PLC0415 - engine on demand
 
     parts = open_parts(source, file_roots)
     try:
@@ -193,8 +193,8 @@ class Sampler:
             return plan
         limit = profile.retention.sample_rows
         try:
-            from ferry import retention  # noqa: PLC0415 - loaded when a run needs it
-            from ferry.masking import Masker  # noqa: PLC0415
+            from ferry_domain import retention  # noqa: PLC0415 - loaded when a run needs it
+            from ferry_domain.masking import Masker  # noqa: PLC0415
 
             rows = read_first_records(profile.source, limit, self.file_roots, self.limits,
                                       plan.source_paths)

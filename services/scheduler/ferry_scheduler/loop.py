@@ -31,8 +31,8 @@ import grpc
 from ferry.clock import Clock
 from ferry.errors import InvalidArgumentError
 from ferry.logs import log_context
-from ferry.schedules import fire_times_after
 from ferry.v1 import run_pb2, schedule_pb2
+from ferry_domain.schedules import fire_times_after
 
 from ferry_scheduler.dispatch import DispatchGateway, schedule_state
 from ferry_scheduler.handoff import RunHandoff

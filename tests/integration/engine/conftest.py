@@ -43,7 +43,7 @@ def examples() -> Path:
 def load_sample_profile(path: Path):
     """An examples/samples profile, its location resolved against the samples folder
     (the YAML says ../shared/samples/..., relative to the repository root)."""
-    from ferry.profiles.yaml_codec import load_profiles
+    from ferry_domain.profiles.yaml_codec import load_profiles
 
     (profile,) = load_profiles(path.read_text(encoding="utf-8"), str(path))
     profile.source.location = str(SAMPLES / Path(profile.source.location).name)

@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from ferry.engine import (
+from ferry.v1 import profile_pb2 as pb
+from ferry_domain.engine import (
     CredentialsError,
     PermanentSourceError,
     TransientSourceError,
     run_profile,
 )
-from ferry.v1 import profile_pb2 as pb
 
 TOKEN = "s3cr3t-token-value"
 CSV_BODY = b"sku,name\nA,Shirt\nB,Hat\n"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ferry.engine import PermanentSourceError, TransientSourceError, run_profile
 from ferry.v1 import profile_pb2 as pb
+from ferry_domain.engine import PermanentSourceError, TransientSourceError, run_profile
 
 pytestmark = pytest.mark.postgres
 
@@ -115,9 +115,9 @@ def test_fresh_table_copy_falls_back_when_a_key_appears(tmp_path, postgres_url, 
     """A concurrent writer inserts a key after the run found the table empty:
     the direct COPY hits the unique key and the batch is merged instead."""
     import sqlalchemy as sa
-    from ferry.engine import get_entity
-    from ferry.engine.batch import Batch
-    from ferry.engine.targets.sql_target import open_writer
+    from ferry_domain.engine import get_entity
+    from ferry_domain.engine.batch import Batch
+    from ferry_domain.engine.targets.sql_target import open_writer
 
     schema = get_entity("products")
     engine, writer = open_writer(

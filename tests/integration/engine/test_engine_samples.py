@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ferry.engine import check_profile, run_profile
+from ferry_domain.engine import check_profile, run_profile
 
 from tests.integration.engine.conftest import load_sample_profile as load_profile
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ferry.freshness import Verdict, probe
 from ferry.v1 import profile_pb2 as pb
+from ferry_domain.freshness import Verdict, probe
 
 PLUGIN = '''
 import json

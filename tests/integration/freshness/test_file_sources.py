@@ -6,8 +6,8 @@ import os
 import time
 from pathlib import Path
 
-from ferry.freshness import Verdict, probe
 from ferry.v1 import profile_pb2 as pb
+from ferry_domain.freshness import Verdict, probe
 
 
 def file_profile(path: Path, *methods: int) -> pb.Profile:

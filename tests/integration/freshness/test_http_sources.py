@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from ferry.freshness import FreshnessCredentialsError, FreshnessPermanentError, Verdict, probe
-from ferry.freshness.tokens import decode
 from ferry.v1 import profile_pb2 as pb
+from ferry_domain.freshness import (
+    FreshnessCredentialsError,
+    FreshnessPermanentError,
+    Verdict,
+    probe,
+)
+from ferry_domain.freshness.tokens import decode
 
 
 def http_profile(url: str, *methods: int, **source: object) -> pb.Profile:

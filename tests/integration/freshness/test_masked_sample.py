@@ -8,8 +8,8 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ferry.masking import Masker
-from ferry.retention import save_sample
+from ferry_domain.masking import Masker
+from ferry_domain.retention import save_sample
 
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 PHONE_RE = re.compile(r"\+?\(?\d(?:[\s().\-/]*\d){6,}")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from ferry.freshness import FreshnessPermanentError, FreshnessTransientError, Verdict, probe
 from ferry.v1 import profile_pb2 as pb
+from ferry_domain.freshness import FreshnessPermanentError, FreshnessTransientError, Verdict, probe
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from ferry.engine import (
+from ferry_domain.engine import (
     EntitySchema,
     FieldSpec,
     PermanentSourceError,
@@ -20,8 +20,8 @@ from ferry.engine import (
     register_entity,
     run_profile,
 )
-from ferry.engine import entities as entities_module
-from ferry.engine.sources import connectors
+from ferry_domain.engine import entities as entities_module
+from ferry_domain.engine.sources import connectors
 from openpyxl import load_workbook
 
 
@@ -154,7 +154,7 @@ def test_entity_and_connector_plugins_through_entry_points(
         "fake_entities:WAREHOUSES",
         "fake_entities",
         """
-        from ferry.engine import EntitySchema, FieldSpec
+        from ferry_domain.engine import EntitySchema, FieldSpec
         WAREHOUSES = EntitySchema(name="warehouses", key=("code",),
                                   fields=(FieldSpec("code", required=True), FieldSpec("city")))
     """,

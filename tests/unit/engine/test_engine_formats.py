@@ -8,10 +8,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from ferry.engine import PermanentSourceError, run_profile
-from ferry.engine.formats.dispatch import open_records
-from ferry.engine.formats.encoding import detect_encoding
 from ferry.v1 import profile_pb2
+from ferry_domain.engine import PermanentSourceError, run_profile
+from ferry_domain.engine.formats.dispatch import open_records
+from ferry_domain.engine.formats.encoding import detect_encoding
 from openpyxl import Workbook
 
 from tests.support import SAMPLES

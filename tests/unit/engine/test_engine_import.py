@@ -7,7 +7,7 @@ import io
 import sqlite3
 
 import pytest
-from ferry.engine import (
+from ferry_domain.engine import (
     MappingError,
     SourceShapeError,
     run_profile,
@@ -347,7 +347,7 @@ def test_sql_source(tmp_path, sqlite_target, eng, monkeypatch):
     result = run(profile, url)
     assert result.counts.created == 2
     monkeypatch.delenv("SHOP_DB")
-    from ferry.engine import CredentialsError
+    from ferry_domain.engine import CredentialsError
 
     with pytest.raises(CredentialsError, match="env:SHOP_DB is not set"):
         run(profile, url)

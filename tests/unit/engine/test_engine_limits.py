@@ -10,11 +10,11 @@ import random
 from pathlib import Path
 
 import pytest
-from ferry.engine import PermanentSourceError, run_profile
-from ferry.engine.formats.json_reader import JsonGuard, read_json
-from ferry.engine.limits import SourceLimits
-from ferry.engine.sources.files import resolve_files
 from ferry.v1 import profile_pb2
+from ferry_domain.engine import PermanentSourceError, run_profile
+from ferry_domain.engine.formats.json_reader import JsonGuard, read_json
+from ferry_domain.engine.limits import SourceLimits
+from ferry_domain.engine.sources.files import resolve_files
 
 from tests.faults import hostile_files as hf
 
@@ -115,8 +115,8 @@ def test_locations_inside_the_roots(layout: dict[str, Path]) -> None:
 
 
 def test_line_limit_counts_carriage_returns_as_line_ends() -> None:
-    import ferry.engine.limits as limits
-    from ferry.engine.formats.csv_reader import read_csv
+    import ferry_domain.engine.limits as limits
+    from ferry_domain.engine.formats.csv_reader import read_csv
 
     rows = b"".join(b"S%d,%s\r" % (i, b"n" * 100) for i in range(20000))
     with limits.using(SourceLimits(max_field_bytes=100_000)):  # lines up to 400 KB

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ferry.engine import check_profile
+from ferry_domain.engine import check_profile
 
 
 def _fields(eng, *extra):

@@ -6,8 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from ferry.engine.errors import RowValueError
-from ferry.engine.transforms import TRANSFORMS, build_transform, check_transform
+from ferry_domain.engine.errors import RowValueError
+from ferry_domain.engine.transforms import TRANSFORMS, build_transform, check_transform
 
 
 def t(name: str, input_value, **args):

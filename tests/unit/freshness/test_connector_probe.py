@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from ferry.freshness import (
+from ferry.v1 import profile_pb2 as pb
+from ferry_domain.freshness import (
     FreshnessPermanentError,
     FreshnessTransientError,
     Verdict,
     probe,
 )
-from ferry.v1 import profile_pb2 as pb
 
 
 def connector_profile(name: str = "shop", **source: object) -> pb.Profile:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ferry.freshness import Outcome, Verdict, decide
-from ferry.freshness.decision import MethodResult, compare
-from ferry.freshness.tokens import decode, encode, method_key
 from ferry.v1 import profile_pb2 as pb
 from ferry.v1 import run_pb2
+from ferry_domain.freshness import Outcome, Verdict, decide
+from ferry_domain.freshness.decision import MethodResult, compare
+from ferry_domain.freshness.tokens import decode, encode, method_key
 
 MTIME = pb.FRESHNESS_METHOD_MTIME_SIZE
 SUM = pb.FRESHNESS_METHOD_CHECKSUM

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import xxhash
-from ferry.freshness import FreshnessPermanentError, Verdict, probe
-from ferry.freshness.files import BLOCK_SIZE, checksum_token, mtime_size_token
-from ferry.freshness.tokens import decode
 from ferry.v1 import profile_pb2 as pb
+from ferry_domain.freshness import FreshnessPermanentError, Verdict, probe
+from ferry_domain.freshness.files import BLOCK_SIZE, checksum_token, mtime_size_token
+from ferry_domain.freshness.tokens import decode
 
 
 def file_profile(location: str, *methods: int) -> pb.Profile:

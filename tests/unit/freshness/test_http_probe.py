@@ -6,15 +6,15 @@ from __future__ import annotations
 import httpx
 import pytest
 import xxhash
-from ferry.freshness import (
+from ferry.v1 import profile_pb2 as pb
+from ferry_domain.freshness import (
     FreshnessCredentialsError,
     FreshnessPermanentError,
     FreshnessTransientError,
     Verdict,
     probe,
 )
-from ferry.freshness.tokens import decode
-from ferry.v1 import profile_pb2 as pb
+from ferry_domain.freshness.tokens import decode
 
 URL = "https://feeds.example.com/products.csv?api_key=topsecretkey"
 BODY = b"sku,price\nA,1\n"

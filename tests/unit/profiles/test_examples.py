@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ferry.profiles.validation import validate_profile
-from ferry.profiles.yaml_codec import dump_profile, load_profiles
+from ferry_domain.profiles.validation import validate_profile
+from ferry_domain.profiles.yaml_codec import dump_profile, load_profiles
 
 EXAMPLES = sorted((Path(__file__).parents[3] / "examples").glob("*.yaml"))
 

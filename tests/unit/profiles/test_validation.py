@@ -7,8 +7,8 @@ import types
 
 import pytest
 from ferry.errors import Violation
-from ferry.profiles.validation import validate_profile
 from ferry.v1 import profile_pb2 as pb
+from ferry_domain.profiles.validation import validate_profile
 
 
 def import_profile(**changes) -> pb.Profile:
@@ -29,7 +29,7 @@ def import_profile(**changes) -> pb.Profile:
 @pytest.fixture(autouse=True)
 def no_engine(monkeypatch):
     """Structural tests run without the engine's checks."""
-    monkeypatch.setitem(sys.modules, "ferry.engine", None)
+    monkeypatch.setitem(sys.modules, "ferry_domain.engine", None)
 
 
 def fields(profile: pb.Profile) -> list[str]:
@@ -110,7 +110,7 @@ def test_ranges():
 
 
 def test_engine_violations_are_appended_rooted_and_not_repeated(monkeypatch):
-    engine = types.ModuleType("ferry.engine")
+    engine = types.ModuleType("ferry_domain.engine")
     seen: list[pb.Profile] = []
 
     def check_profile(profile):
@@ -119,7 +119,7 @@ def test_engine_violations_are_appended_rooted_and_not_repeated(monkeypatch):
                 Violation("batch_size", "must not be negative")]
 
     engine.check_profile = check_profile
-    monkeypatch.setitem(sys.modules, "ferry.engine", engine)
+    monkeypatch.setitem(sys.modules, "ferry_domain.engine", engine)
     profile = import_profile(batch_size=-1)
     assert fields(profile) == ["profile.batch_size",
                                "profile.mapping.fields[0].transforms[0].name"]
@@ -127,19 +127,19 @@ def test_engine_violations_are_appended_rooted_and_not_repeated(monkeypatch):
 
 
 def test_engine_errors_other_than_import_errors_propagate(monkeypatch):
-    engine = types.ModuleType("ferry.engine")
+    engine = types.ModuleType("ferry_domain.engine")
 
     def check_profile(profile):
         raise RuntimeError("engine bug")
 
     engine.check_profile = check_profile
-    monkeypatch.setitem(sys.modules, "ferry.engine", engine)
+    monkeypatch.setitem(sys.modules, "ferry_domain.engine", engine)
     with pytest.raises(RuntimeError, match="engine bug"):
         validate_profile(import_profile())
 
 
 def test_the_real_engine_checks_transforms_and_entity_fields(monkeypatch):
-    monkeypatch.delitem(sys.modules, "ferry.engine")
+    monkeypatch.delitem(sys.modules, "ferry_domain.engine")
     profile = import_profile()
     profile.mapping.fields.add(target="sku", source="SKU").transforms.add(name="shout")
     profile.mapping.fields.add(target="colour_of_sky", source="Sky")

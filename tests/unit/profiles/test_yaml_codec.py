@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from ferry.errors import InvalidArgumentError
-from ferry.profiles.yaml_codec import dump_profile, dump_profiles, load_profiles
 from ferry.v1 import profile_pb2 as pb
+from ferry_domain.profiles.yaml_codec import dump_profile, dump_profiles, load_profiles
 
 FULL = (Path(__file__).parent / "full_profile.yaml").read_text()
 

@@ -46,7 +46,7 @@ def test_classify(error: BaseException, expected: str) -> None:
 
 
 def test_engine_errors_keep_their_class_and_message() -> None:
-    engine_errors = pytest.importorskip("ferry.engine.errors")
+    engine_errors = pytest.importorskip("ferry_domain.engine.errors")
     cases = {
         engine_errors.TransientSourceError("HTTP 503"): c.TRANSIENT,
         engine_errors.CredentialsError("HTTP 401"): c.CREDENTIALS,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from ferry.config import ConfigError, Env
-from ferry.engine.limits import GIB, MIB, SourceLimits
 from ferry.security.clients import ClientSecurity
+from ferry_domain.engine.limits import GIB, MIB, SourceLimits
 from ferry_runner.config import RunnerConfig
 
 

@@ -11,9 +11,9 @@ import threading
 import time
 from typing import Any
 
-from ferry.engine.results import Counts
-from ferry.engine.results import RunResult as Result
 from ferry.v1 import profile_pb2, run_pb2
+from ferry_domain.engine.results import Counts
+from ferry_domain.engine.results import RunResult as Result
 from ferry_runner.execution import RunExecutor
 from ferry_runner.metrics import RunnerMetrics
 from ferry_runner.outcome import EndingKind

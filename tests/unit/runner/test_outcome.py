@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from ferry.engine.results import Counts, RowError
-from ferry.engine.results import RejectedRow as Rejected
-from ferry.engine.results import RunResult as Result
+from ferry_domain.engine.results import Counts, RowError
+from ferry_domain.engine.results import RejectedRow as Rejected
+from ferry_domain.engine.results import RunResult as Result
 from ferry_runner.classify import CREDENTIALS, TRANSIENT, Classification
 from ferry_runner.outcome import (
     ClaimDecision,

@@ -7,8 +7,8 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
-from ferry.schedules import fire_times_after
 from ferry.v1 import schedule_pb2 as pb
+from ferry_domain.schedules import fire_times_after
 from ferry_scheduler.planning import (
     DEFAULT_MISFIRE_GRACE,
     CatchUp,

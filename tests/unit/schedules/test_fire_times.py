@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from ferry.errors import InvalidArgumentError
-from ferry.schedules import fire_times_after, next_fire_time
 from ferry.v1 import schedule_pb2 as pb
+from ferry_domain.schedules import fire_times_after, next_fire_time
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from ferry.schedules import validate_schedule
 from ferry.v1 import schedule_pb2 as pb
+from ferry_domain.schedules import validate_schedule
 from google.protobuf.duration_pb2 import Duration
 
 

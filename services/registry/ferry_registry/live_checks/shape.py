@@ -1,15 +1,15 @@
 """Does the source's shape match the mapping? Missing mapped columns fail
 ("source changed shape: missing ..."); new unmapped columns pass with a note.
-The comparison is the engine's own (``ferry.engine.shape.check_shape``), with
+The comparison is the engine's own (``ferry_domain.engine.shape.check_shape``), with
 the profile's ``source.options.shape_check`` mode (fail, warn or off)."""
 
 from __future__ import annotations
 
-from ferry.engine.entities import get_entity
-from ferry.engine.errors import EngineError, SourceShapeError
-from ferry.engine.mapping import MappingPlan
-from ferry.engine.shape import check_shape
 from ferry.v1 import profile_pb2
+from ferry_domain.engine.entities import get_entity
+from ferry_domain.engine.errors import EngineError, SourceShapeError
+from ferry_domain.engine.mapping import MappingPlan
+from ferry_domain.engine.shape import check_shape
 
 from ferry_registry.live_checks.results import SHAPE, CheckResult, failed, ok
 

@@ -26,13 +26,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
-from ferry.engine.errors import EngineError
-from ferry.engine.formats.dispatch import format_name, open_records
-from ferry.engine.sources.files import is_glob, resolve_files
-from ferry.engine.sources.http import build_request, safe_url
 from ferry.errors import PermissionDeniedError
 from ferry.secrets import SecretError, SecretRedactor, resolve_secret
 from ferry.v1 import profile_pb2
+from ferry_domain.engine.errors import EngineError
+from ferry_domain.engine.formats.dispatch import format_name, open_records
+from ferry_domain.engine.sources.files import is_glob, resolve_files
+from ferry_domain.engine.sources.http import build_request, safe_url
 from sqlalchemy.pool import NullPool
 
 from ferry_registry.live_checks.results import SOURCE, CheckResult, failed, first_line, ok

@@ -19,10 +19,10 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
-from ferry.engine.entities import get_entity
-from ferry.engine.targets.tables import build_table
 from ferry.secrets import SecretError, SecretRedactor, resolve_secret
 from ferry.v1 import profile_pb2
+from ferry_domain.engine.entities import get_entity
+from ferry_domain.engine.targets.tables import build_table
 from sqlalchemy.pool import NullPool
 
 from ferry_registry.live_checks.results import (

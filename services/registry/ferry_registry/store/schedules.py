@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from ferry import schedules as schedule_math
 from ferry.clock import Clock
 from ferry.errors import InvalidArgumentError, NotFoundError, Violation
 from ferry.v1 import profile_pb2, schedule_pb2
+from ferry_domain import schedules as schedule_math
 from google.protobuf import field_mask_pb2
 from sqlalchemy.exc import IntegrityError
 

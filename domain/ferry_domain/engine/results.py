@@ -1,0 +1,86 @@
+"""Result types of a run: counts, row errors, rejected rows, the run result."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+STATUSES = ("COMPLETED", "WARNING", "FAILED", "CANCELLED")
+
+
+@dataclass
+class Counts:
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: int = 0
+    written: int = 0
+    # In progress reports: the rows the source is expected to hold (XLSX
+    # sheet size, or rows read so far scaled by the share of the file's
+    # bytes read); 0 when unknown. Not an outcome: counts compare without it.
+    rows_total: int = field(default=0, compare=False)
+
+    def copy(self) -> Counts:
+        return Counts(**self.__dict__)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """``row`` is the 1-based data row number in the source (header excluded)."""
+
+    row: int
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    row: int
+    outcome: str  # "error" or "skipped"
+    field: str
+    message: str
+    values: dict[str, Any]
+
+
+@dataclass
+class RunResult:
+    status: str
+    counts: Counts = field(default_factory=Counts)
+    first_error: RowError | None = None
+    first_skip_reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+    rejected_rows: list[RejectedRow] = field(default_factory=list)
+    rejected_columns: list[str] = field(default_factory=list)
+    error_class: str = ""
+    error_message: str = ""
+    source_paths: list[str] = field(default_factory=list)
+    output_path: str = ""
+    shape_fingerprint: str = ""
+    rows_total: int = 0
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def write_rejected_csv(rows: list[RejectedRow], columns: list[str], out: TextIO) -> None:
+    """Write rejected rows as CSV: row, outcome, field, message, then the
+    source columns. Cells that could run as spreadsheet formulas are
+    neutralised, as in exports."""
+    from ferry_domain.engine.export import neutralise_cell
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["row", "outcome", "field", "message", *columns])
+    for r in rows:
+        writer.writerow(
+            [r.row, r.outcome, r.field, neutralise_cell(r.message)]
+            + [neutralise_cell(_cell(r.values.get(c))) for c in columns]
+        )

@@ -1,0 +1,37 @@
+"""Where rows come from: local files, HTTP(S), SQL queries and connector
+plugins. ``open_parts`` yields one RecordStream per part (file, response,
+query) in order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from ferry.v1 import profile_pb2
+
+from ferry_domain.engine.errors import PermanentSourceError
+from ferry_domain.engine.formats.stream import RecordStream
+
+
+def open_parts(
+    source: profile_pb2.Source, file_roots: Sequence[Path] | None = None
+) -> Iterator[RecordStream]:
+    """``file_roots``: confine file sources to these folders (None: not confined)."""
+    kind = source.kind
+    if kind in (profile_pb2.SOURCE_KIND_FILE, profile_pb2.SOURCE_KIND_UNSPECIFIED):
+        from ferry_domain.engine.sources.files import open_files
+
+        return open_files(source, file_roots)
+    if kind == profile_pb2.SOURCE_KIND_HTTP:
+        from ferry_domain.engine.sources.http import open_http
+
+        return open_http(source)
+    if kind == profile_pb2.SOURCE_KIND_SQL:
+        from ferry_domain.engine.sources.sql import open_sql
+
+        return open_sql(source)
+    if kind == profile_pb2.SOURCE_KIND_CONNECTOR:
+        from ferry_domain.engine.sources.connectors import open_connector
+
+        return open_connector(source)
+    raise PermanentSourceError(f"unknown source kind {kind}")

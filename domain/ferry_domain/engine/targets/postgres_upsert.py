@@ -1,0 +1,222 @@
+"""PostgreSQL upserts: per batch, COPY the rows into a session temporary
+staging table, then one INSERT ... SELECT ... ON CONFLICT DO UPDATE ...
+WHERE row hash IS DISTINCT FROM ..., RETURNING (xmax = 0) to count created
+against updated; the rest are unchanged. Dry runs read stored hashes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+
+from ferry_domain.engine.batch import Batch, classify
+from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
+from ferry_domain.engine.targets.tables import HASH_COLUMN, UPDATED_COLUMN
+from ferry_domain.engine.targets.writer import TargetWriter
+
+PG_TYPES = {
+    "string": "text",
+    "email": "text",
+    "integer": "bigint",
+    "decimal": "numeric",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "timestamptz",
+}
+
+
+class PostgresWriter(TargetWriter):
+    def __init__(
+        self,
+        engine: sa.Engine,
+        table: str,
+        columns: list[str],
+        key: tuple[str, ...],
+        exists: bool,
+        json_columns: list[bool],
+        key_types: list[str],
+    ) -> None:
+        self._raw = engine.raw_connection()
+        self._con: psycopg.Connection = self._raw.driver_connection  # type: ignore[assignment]
+        self._con.autocommit = False
+        self._exists = exists
+        self._key = key
+        self._key_index = tuple(columns.index(k) for k in key)
+        self._json = [i for i, j in enumerate(json_columns) if j]
+        ident = sql.Identifier
+        STAGE = f"_ferry_stage_{uuid.uuid4().hex[:12]}"  # noqa: N806 - per writer
+        self._drop_stage = sql.SQL("DROP TABLE IF EXISTS {s}").format(s=ident(STAGE))
+        t = ident(table)
+        cols = [*columns, HASH_COLUMN]
+        col_list = sql.SQL(", ").join(ident(c) for c in cols)
+        self._stage_ready = False
+        # Empty at the start: during the first source part every key is new
+        # (the pipeline drops duplicates), so batches COPY straight into the
+        # table; a unique violation (a concurrent writer) falls back to the
+        # staged merge for that batch.
+        self._fresh = (
+            not exists
+            or self._con.execute(sql.SQL("SELECT 1 FROM {t} LIMIT 1").format(t=t)).fetchone()
+            is None
+        )
+        self._con.rollback()
+        self._copy_direct = sql.SQL("COPY {t} ({cols}, {upd}) FROM STDIN").format(
+            t=t, cols=col_list, upd=ident(UPDATED_COLUMN)
+        )
+        self._create_stage = sql.SQL(
+            "CREATE TEMP TABLE IF NOT EXISTS {s} ON COMMIT DELETE ROWS AS "
+            "SELECT {cols} FROM {t} WITH NO DATA"
+        ).format(s=ident(STAGE), cols=col_list, t=t)
+        self._copy = sql.SQL("COPY {s} ({cols}) FROM STDIN").format(s=ident(STAGE), cols=col_list)
+        updates = sql.SQL(", ").join(
+            sql.SQL("{c} = EXCLUDED.{c}").format(c=ident(c))
+            for c in [*columns, HASH_COLUMN, UPDATED_COLUMN]
+            if c not in key
+        )
+        self._merge = sql.SQL(
+            "WITH m AS (INSERT INTO {t} ({cols}, {upd}) SELECT {cols}, now() FROM {s} "
+            "ON CONFLICT ({keys}) DO UPDATE SET {updates} "
+            "WHERE {t}.{h} IS DISTINCT FROM EXCLUDED.{h} RETURNING (xmax = 0) AS created) "
+            "SELECT count(*) FILTER (WHERE created), count(*) FROM m"
+        ).format(
+            t=t,
+            cols=col_list,
+            upd=ident(UPDATED_COLUMN),
+            s=ident(STAGE),
+            keys=sql.SQL(", ").join(ident(k) for k in key),
+            updates=updates,
+            h=ident(HASH_COLUMN),
+        )
+        names = [f"k{i}" for i in range(len(key))]
+        join = sql.SQL(" AND ").join(
+            sql.SQL("{t}.{c} = k.{n}").format(t=t, c=ident(c), n=ident(n))
+            for c, n in zip(key, names, strict=True)
+        )
+        if len(key) == 1:
+            self._select = sql.SQL(
+                "SELECT {k}, {h} FROM {t} WHERE {k} = ANY({arr}::{typ}[])"
+            ).format(
+                k=ident(key[0]),
+                h=ident(HASH_COLUMN),
+                t=t,
+                arr=sql.Placeholder(),
+                typ=sql.SQL(PG_TYPES.get(key_types[0], "text")),
+            )
+            return
+        self._select = sql.SQL(
+            "SELECT {tk}, {t}.{h} FROM {t} JOIN unnest({arrays}) AS k({names}) ON {join}"
+        ).format(
+            tk=sql.SQL(", ").join(sql.SQL("{t}.{c}").format(t=t, c=ident(c)) for c in key),
+            t=t,
+            h=ident(HASH_COLUMN),
+            arrays=sql.SQL(", ").join(
+                sql.SQL("{}::{}[]").format(sql.Placeholder(), sql.SQL(PG_TYPES.get(kt, "text")))
+                for kt in key_types
+            ),
+            names=sql.SQL(", ").join(ident(n) for n in names),
+            join=join,
+        )
+
+    def _existing(self, batch: Batch) -> dict[Any, int]:
+        return self.lookup(batch.keys(self._key_index))
+
+    def lookup(self, keys: list[Any]) -> dict[Any, int]:
+        if not self._exists or self._fresh or not keys:
+            return {}
+        if len(self._key) == 1:
+            arrays = [keys]
+        else:
+            arrays = [list(col) for col in zip(*keys, strict=True)]
+        found: dict[Any, int] = {}
+        with self._con.cursor() as cur:
+            cur.execute(self._select, arrays)
+            for *k, h in cur:
+                found[k[0] if len(k) == 1 else tuple(k)] = h
+        return found
+
+    def classify(self, batch: Batch) -> tuple[int, int, int]:
+        try:
+            created, updated, unchanged, _ = classify(batch, self._key_index, self._existing(batch))
+            self._con.rollback()
+        except psycopg.Error as exc:
+            raise _error(exc) from None
+        return created, updated, unchanged
+
+    def _direct(self, cols: list[list]) -> bool:
+        """COPY into the table itself; False when a key already exists."""
+        con = self._con
+        now = datetime.now(UTC)
+        try:
+            with con.cursor() as cur:
+                with cur.copy(self._copy_direct) as copy:
+                    write_row = copy.write_row
+                    for row in zip(*cols, strict=True):
+                        write_row((*row, now))
+            con.commit()
+            return True
+        except psycopg.errors.UniqueViolation:
+            con.rollback()
+            self._fresh = False
+            return False
+        except psycopg.Error as exc:
+            try:
+                con.rollback()
+            except psycopg.Error:
+                pass
+            raise _error(exc) from None
+
+    def write(self, batch: Batch) -> tuple[int, int, int]:
+        con = self._con
+        cols = list(batch.cols)
+        for i in self._json:
+            cols[i] = [
+                json.dumps(x, ensure_ascii=False, default=str) if x is not None else None
+                for x in cols[i]
+            ]
+        if self._fresh and self._direct(cols):
+            return len(batch), 0, 0
+        try:
+            with con.cursor() as cur:
+                if not self._stage_ready:
+                    cur.execute(self._create_stage)
+                    self._stage_ready = True
+                with cur.copy(self._copy) as copy:
+                    write_row = copy.write_row
+                    for row in zip(*cols, strict=True):
+                        write_row(row)
+                cur.execute(self._merge)
+                created, changed = cur.fetchone()
+            con.commit()
+        except psycopg.Error as exc:
+            try:
+                con.rollback()
+            except psycopg.Error:
+                pass
+            self._stage_ready = False
+            raise _error(exc) from None
+        return created, changed - created, len(batch) - changed
+
+    def end_part(self) -> None:
+        self._fresh = False
+
+    def close(self) -> None:
+        try:
+            self._con.rollback()
+            if self._stage_ready:
+                self._con.execute(self._drop_stage)
+                self._con.commit()
+        except psycopg.Error:
+            pass
+        self._raw.close()
+
+
+def _error(exc: psycopg.Error) -> Exception:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, psycopg.OperationalError):
+        return TransientSourceError(f"PostgreSQL target: {text}")
+    return PermanentSourceError(f"PostgreSQL target: {type(exc).__name__}: {text}")

@@ -1,0 +1,169 @@
+"""Opening the SQL target for a run: engine from the URL, table from the
+entity schema (created on first use, never in a dry run), and the upsert
+writer of the database (SQLite or PostgreSQL).
+
+A long-lived process (a runner) opens the same target for every run, so the
+expensive, run-independent parts are kept per process: one engine per URL
+(``NullPool``: no connection stays open between runs), one ``Table`` per
+(entity schema, table name), and which tables were already created or widened
+here. A SQLite table is then checked with one ``PRAGMA table_info`` on the
+run's own connection instead of SQLAlchemy reflection; a table that was
+dropped or lost a column since is created or widened again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.pool import NullPool
+
+from ferry_domain.engine.entities import EntitySchema
+from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
+from ferry_domain.engine.targets.tables import build_table, ensure_table, table_exists
+from ferry_domain.engine.targets.writer import AbsentTargetWriter, TargetWriter
+
+MAX_CACHED_ENGINES = 32
+
+_lock = threading.Lock()
+_engines: dict[str, sa.Engine] = {}
+_tables: dict[tuple[Any, ...], sa.Table] = {}
+# (url, table, schema fields, key) created or widened by this process.
+_ensured: set[tuple[Any, ...]] = set()
+
+
+def make_engine(url: str) -> sa.Engine:
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa_exc.ArgumentError:
+        raise PermanentSourceError("target URL is not a valid SQLAlchemy URL") from None
+    kwargs = {"poolclass": NullPool}
+    return sa.create_engine(parsed, **kwargs)
+
+
+def cached_engine(url: str) -> sa.Engine:
+    """The process's engine for ``url`` (NullPool, so disposing it is harmless)."""
+    with _lock:
+        engine = _engines.get(url)
+    if engine is not None:
+        return engine
+    engine = make_engine(url)
+    with _lock:
+        if len(_engines) >= MAX_CACHED_ENGINES:
+            _engines.clear()
+            _ensured.clear()
+        return _engines.setdefault(url, engine)
+
+
+def _signature(schema: EntitySchema) -> tuple[Any, ...]:
+    return (schema.name, tuple((f.name, f.type) for f in schema.fields), tuple(schema.key))
+
+
+def _table(schema: EntitySchema, table_name: str) -> sa.Table:
+    key = (_signature(schema), table_name)
+    with _lock:
+        table = _tables.get(key)
+        if table is None:
+            table = _tables[key] = build_table(schema, table_name)
+        return table
+
+
+def _sqlite_columns(raw: Any, table_name: str) -> set[str]:
+    quoted = '"' + table_name.replace('"', '""') + '"'
+    return {row[1] for row in raw.driver_connection.execute(f"PRAGMA table_info({quoted})")}
+
+
+def _open_sqlite(
+    engine: sa.Engine,
+    url: str,
+    schema: EntitySchema,
+    table_name: str,
+    columns: list[str],
+    key: tuple[str, ...],
+    dry_run: bool,
+) -> TargetWriter:
+    from ferry_domain.engine.targets.sqlite_upsert import SqliteWriter
+
+    ensured = (url, table_name, _signature(schema), tuple(key))
+    raw = engine.raw_connection()
+    try:
+        present = _sqlite_columns(raw, table_name)
+        exists = bool(present)
+        if not dry_run:
+            table = _table(schema, table_name)
+            with _lock:
+                known = ensured in _ensured
+            if not known or not {c.name for c in table.columns} <= present:
+                ensure_table(engine, table, key)
+                with _lock:
+                    _ensured.add(ensured)
+            exists = True
+        types = [schema.field_map[c].type for c in columns]
+        return SqliteWriter(
+            engine, table_name, columns, key, exists, types, live=not dry_run, raw=raw
+        )
+    except sqlite3.OperationalError as exc:
+        raw.close()
+        raise TransientSourceError(f"target database unreachable: {exc}") from None
+    except sqlite3.Error as exc:
+        raw.close()
+        raise PermanentSourceError(f"target database: {type(exc).__name__}") from None
+    except BaseException:
+        raw.close()
+        raise
+
+
+def open_writer(
+    url: str,
+    schema: EntitySchema,
+    table_name: str,
+    columns: list[str],
+    key: tuple[str, ...],
+    dry_run: bool,
+) -> tuple[sa.Engine, TargetWriter]:
+    engine = cached_engine(url)
+    if dry_run and engine.dialect.name == "sqlite":
+        database = engine.url.database or ""
+        if database and database != ":memory:" and not Path(database).exists():
+            # Connecting would create the file; a dry run creates nothing.
+            return engine, AbsentTargetWriter()
+    try:
+        if engine.dialect.name == "sqlite":
+            return engine, _open_sqlite(engine, url, schema, table_name, columns, key, dry_run)
+        exists = table_exists(engine, table_name)
+        if not dry_run:
+            ensure_table(engine, _table(schema, table_name), key)
+            exists = True
+        types = [schema.field_map[c].type for c in columns]
+        if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+            from ferry_domain.engine.targets.postgres_upsert import PostgresWriter
+
+            writer: TargetWriter = PostgresWriter(
+                engine,
+                table_name,
+                columns,
+                key,
+                exists,
+                [t == "list" for t in types],
+                [schema.field_map[k].type for k in key],
+            )
+        else:
+            raise PermanentSourceError(
+                f"target database {engine.dialect.name}+{engine.dialect.driver} is not supported;"
+                " use sqlite or postgresql+psycopg"
+            )
+    except sa_exc.OperationalError as exc:
+        engine.dispose()
+        text = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        raise TransientSourceError(f"target database unreachable: {text}") from None
+    except sa_exc.SQLAlchemyError as exc:
+        engine.dispose()
+        raise PermanentSourceError(f"target database: {type(exc).__name__}") from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine, writer
