@@ -1,0 +1,1 @@
+"""Runs: the state machine and the rules that follow a run's outcome."""
