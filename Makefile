@@ -53,8 +53,10 @@ test-unit: $(STAMP) ## Run the fast unit tests only
 	$(PY) -m pytest -q tests/unit
 
 .PHONY: lint
-lint: $(STAMP) $(BUF) ## Lint Python (ruff) and protos (buf lint)
+lint: $(STAMP) $(BUF) ## Lint Python (ruff), the import rules (import-linter), module sizes and protos (buf lint)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) tools/check_module_size.py
 	cd protos && ../$(BUF) lint
 
 .PHONY: breaking
