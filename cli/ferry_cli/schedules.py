@@ -6,9 +6,10 @@ import re
 import uuid
 
 import click
+from ferry.durations import format_duration, parse_duration_proto
 from ferry.grpc_client import all_pages
 from ferry.v1 import profile_pb2, schedule_pb2, schedule_service_pb2
-from ferry_domain.profiles.durations import format_duration, parse_duration
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ferry_cli.client import CliContext
@@ -44,9 +45,9 @@ def parse_weekday(text: str) -> int:
     raise click.BadParameter(f'"{text}" is not a weekday (mon, tue, ..., sun)')
 
 
-def _duration(text: str, option: str):  # type: ignore[no-untyped-def]
+def _duration(text: str, option: str) -> Duration:
     try:
-        return parse_duration(text)
+        return parse_duration_proto(text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=option) from None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ferry.durations import check_duration
 from ferry.errors import Violation
 from ferry.secrets import check_secret_ref
 from ferry.v1 import profile_pb2 as pb
@@ -94,8 +95,7 @@ def _check_source(profile: pb.Profile) -> list[Violation]:
                                     "is required for connector sources"))
     violations += check_secret_ref(source.credentials_ref, "profile.source.credentials_ref")
     violations += check_secret_ref(source.dsn_ref, "profile.source.dsn_ref")
-    if source.HasField("timeout") and (source.timeout.seconds < 0 or source.timeout.nanos < 0):
-        violations.append(Violation("profile.source.timeout", "must not be negative"))
+    violations += check_duration(source.timeout, "profile.source.timeout")
     violations += _check_format(source.format, "profile.source.format")
     return violations
 
@@ -110,12 +110,6 @@ def _check_format(fmt: pb.Format, field: str) -> list[Violation]:
     return violations
 
 
-def _non_negative(duration, field: str) -> list[Violation]:
-    if duration.seconds < 0 or duration.nanos < 0:
-        return [Violation(field, "must not be negative")]
-    return []
-
-
 def _check_retry(retry: pb.RetryPolicy) -> list[Violation]:
     violations: list[Violation] = []
     if not 0 <= retry.max_attempts <= MAX_ATTEMPTS:
@@ -123,7 +117,7 @@ def _check_retry(retry: pb.RetryPolicy) -> list[Violation]:
                                     f"must be between 0 (default) and {MAX_ATTEMPTS}, "
                                     f"got {retry.max_attempts}"))
     for name in ("initial_backoff", "max_backoff", "max_elapsed"):
-        violations += _non_negative(getattr(retry, name), f"profile.retry.{name}")
+        violations += check_duration(getattr(retry, name), f"profile.retry.{name}")
     if retry.HasField("initial_backoff") and retry.HasField("max_backoff") and (
             retry.max_backoff.ToTimedelta() < retry.initial_backoff.ToTimedelta()):
         violations.append(Violation("profile.retry.max_backoff",
