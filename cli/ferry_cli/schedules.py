@@ -9,6 +9,7 @@ import click
 from ferry.durations import format_duration, parse_duration_proto
 from ferry.grpc_client import all_pages
 from ferry.v1 import profile_pb2, schedule_pb2, schedule_service_pb2
+from ferry_domain.schedules import DEFAULT_MISFIRE_GRACE
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -182,7 +183,9 @@ def schedules() -> None:
 @click.option("--every", metavar="DURATION", help="Fixed interval, e.g. 15m, 2h, 1h30m.")
 @click.option("--manual", is_flag=True, help="Never fires; runs are started by hand.")
 @click.option("--timezone", metavar="TZ", help="IANA time zone (default UTC).")
-@click.option("--misfire-grace", metavar="DURATION", help="A fire later than this is missed.")
+@click.option("--misfire-grace", metavar="DURATION",
+              help="A fire later than this is missed "
+                   f"(default {format_duration(DEFAULT_MISFIRE_GRACE)}).")
 @click.option("--catch-up", type=click.Choice(["latest", "all", "skip"]),
               help="What to do with missed fires.")
 @click.option("--jitter", metavar="DURATION", help="Random delay up to this much per fire.")
