@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 import click
 import grpc
+from ferry.durations import format_duration, parse_duration
 from ferry.grpc_client import all_pages
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2, schedule_pb2, schedule_service_pb2
-from ferry_domain.profiles.durations import format_duration, parse_seconds
 from google.protobuf.duration_pb2 import Duration
 from rich.console import Group, RenderableType
 from rich.live import Live
@@ -244,12 +244,12 @@ def snapshot_json(snap: Snapshot) -> dict:
 
 def _window(text: str) -> timedelta:
     try:
-        seconds = parse_seconds(text)
+        window = parse_duration(text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
-    if seconds <= 0:
+    if window <= timedelta(0):
         raise click.BadParameter("must be more than 0", param_hint="--since")
-    return timedelta(seconds=seconds)
+    return window
 
 
 def _watch(obj: CliContext, window: timedelta, interval: float) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
+from ferry.durations import parse_duration
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2
-from ferry_domain.profiles.durations import parse_seconds
 
 from ferry_cli.client import CliContext
 from ferry_cli.filters import build_run_filter
@@ -126,7 +126,7 @@ def _since(text: str | None) -> timedelta | None:
     if text is None:
         return None
     try:
-        return timedelta(seconds=parse_seconds(text))
+        return parse_duration(text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
 

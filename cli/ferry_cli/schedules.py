@@ -6,9 +6,11 @@ import re
 import uuid
 
 import click
+from ferry.durations import format_duration, parse_duration_proto
 from ferry.grpc_client import all_pages
 from ferry.v1 import profile_pb2, schedule_pb2, schedule_service_pb2
-from ferry_domain.profiles.durations import format_duration, parse_duration
+from ferry_domain.schedules import DEFAULT_MISFIRE_GRACE
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ferry_cli.client import CliContext
@@ -44,9 +46,9 @@ def parse_weekday(text: str) -> int:
     raise click.BadParameter(f'"{text}" is not a weekday (mon, tue, ..., sun)')
 
 
-def _duration(text: str, option: str):  # type: ignore[no-untyped-def]
+def _duration(text: str, option: str) -> Duration:
     try:
-        return parse_duration(text)
+        return parse_duration_proto(text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=option) from None
 
@@ -181,7 +183,9 @@ def schedules() -> None:
 @click.option("--every", metavar="DURATION", help="Fixed interval, e.g. 15m, 2h, 1h30m.")
 @click.option("--manual", is_flag=True, help="Never fires; runs are started by hand.")
 @click.option("--timezone", metavar="TZ", help="IANA time zone (default UTC).")
-@click.option("--misfire-grace", metavar="DURATION", help="A fire later than this is missed.")
+@click.option("--misfire-grace", metavar="DURATION",
+              help="A fire later than this is missed "
+                   f"(default {format_duration(DEFAULT_MISFIRE_GRACE)}).")
 @click.option("--catch-up", type=click.Choice(["latest", "all", "skip"]),
               help="What to do with missed fires.")
 @click.option("--jitter", metavar="DURATION", help="Random delay up to this much per fire.")

@@ -9,52 +9,14 @@ once, in the README's configuration table.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 
-_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m(?!s))?\s*"
-                       r"(?:(\d+(?:\.\d+)?)s)?\s*(?:(\d+(?:\.\d+)?)ms)?\s*$")
+from ferry.durations import parse_duration
 
 
 class ConfigError(ValueError):
     """A configuration variable holds a value that cannot be used."""
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse ``90``, ``1.5``, ``30s``, ``250ms``, ``10m``, ``2h``, ``1h30m`` into a timedelta.
-
-    A bare number is seconds.
-    """
-    raw = str(text).strip()
-    if not raw:
-        raise ValueError("empty duration")
-    try:
-        seconds = float(raw)
-    except ValueError:
-        pass
-    else:
-        if seconds < 0:
-            raise ValueError(f"negative duration {raw!r}")
-        return timedelta(seconds=seconds)
-    match = _DURATION.match(raw)
-    if not match or not any(match.groups()):
-        raise ValueError(f"{raw!r} is not a duration (examples: 30s, 250ms, 10m, 2h, 1h30m)")
-    hours, minutes, secs, millis = (float(g) if g else 0.0 for g in match.groups())
-    return timedelta(hours=hours, minutes=minutes, seconds=secs, milliseconds=millis)
-
-
-def format_duration(value: timedelta) -> str:
-    """The inverse of parse_duration for whole seconds: ``1h30m``, ``45s``, ``0s``."""
-    total = value.total_seconds()
-    if total != int(total):
-        return f"{total:g}s"
-    total = int(total)
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "",
-             f"{seconds}s" if seconds else ""]
-    return "".join(parts) or "0s"
 
 
 class Env:
@@ -106,6 +68,7 @@ class Env:
         raise ConfigError(f"{name}={raw!r} is not a boolean (use true or false)")
 
     def duration(self, name: str, default: str) -> timedelta:
+        """A duration in the grammar of ``ferry.durations`` (docs/durations.md)."""
         raw = self.str(name, default)
         try:
             return parse_duration(raw)

@@ -1,29 +1,36 @@
-"""Static checks of a profile against its entity schema; no I/O.
+"""The engine's static checks of a profile: the rules only the engine can
+decide, against its catalogue and capabilities; no I/O.
+
+- the entity type is one the engine knows, and the mapping fits its schema:
+  target fields exist and are mapped once, key and required fields are
+  mapped, defaults parse as the field's type, transforms and their arguments
+  are known, forward fill and filters are complete;
+- a source's ``options.format`` is a format the engine reads, and a SINGLE
+  file selection is a path, not a glob;
+- the target kind and the export format are ones the engine writes.
+
+``run_profile`` refuses a profile that fails here. Every other rule of a
+profile (presence, secret references, names, ranges) is in
+``ferry_domain.profiles.validation``, whose ``validate_profile`` is the one
+entry point of static validation and includes these checks.
 
 Field paths are dotted, relative to the profile:
 ``mapping.fields[2].transforms[0].name``, ``mapping.key_fields``,
-``entity_type``, ``source.format.delimiter``.
+``entity_type``, ``source.options.format``.
 """
 
 from __future__ import annotations
 
-import codecs
-import re
-from urllib.parse import urlsplit
-
 from ferry.errors import Violation
-from ferry.secrets import check_secret_ref
 from ferry.v1 import profile_pb2
 
 from ferry_domain.engine import values as v
-from ferry_domain.engine.entities import EntitySchema, get_entity
+from ferry_domain.engine.entities import EntitySchema, get_entity, list_entities
 from ferry_domain.engine.errors import RowValueError
 from ferry_domain.engine.formats.dispatch import FORMAT_NAMES
 from ferry_domain.engine.sources.files import is_glob
 from ferry_domain.engine.transforms import check_transform
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_PREFIX = re.compile(r"^[A-Za-z0-9._-]{0,100}$")
 _EXPORT_KINDS = (
     profile_pb2.FORMAT_KIND_UNSPECIFIED,
     profile_pb2.FORMAT_KIND_CSV,
@@ -34,101 +41,45 @@ _EXPORT_KINDS = (
 
 def check_profile(profile: profile_pb2.Profile) -> list[Violation]:
     out: list[Violation] = []
-    add = lambda field, text: out.append(Violation(field, text))  # noqa: E731
-    schema: EntitySchema | None = None
-    if not profile.entity_type:
-        add("entity_type", "is required")
-    else:
-        try:
-            schema = get_entity(profile.entity_type)
-        except KeyError:
-            from ferry_domain.engine.entities import list_entities
-
-            known = ", ".join(s.name for s in list_entities())
-            add("entity_type", f"unknown entity type {profile.entity_type!r}; known: {known}")
-    if profile.batch_size < 0:
-        add("batch_size", "must not be negative")
-    _check_target(profile.target, out)
+    schema = _check_entity(profile.entity_type, out)
+    if profile.target.kind not in (
+        profile_pb2.TARGET_KIND_UNSPECIFIED,
+        profile_pb2.TARGET_KIND_SQL,
+    ):
+        out.append(Violation("target.kind", "only TARGET_KIND_SQL is supported"))
     if profile.operation == profile_pb2.OPERATION_EXPORT:
-        _check_export(profile.export, out)
+        if profile.export.format.kind not in _EXPORT_KINDS:
+            out.append(Violation("export.format.kind", "exports write CSV, JSON or XLSX"))
         return out
     _check_source(profile.source, out)
-    _check_threshold(profile.error_threshold, out)
     if schema is not None:
         _check_mapping(profile.mapping, schema, out)
     return out
 
 
-def _check_target(target: profile_pb2.Target, out: list[Violation]) -> None:
-    if target.kind not in (profile_pb2.TARGET_KIND_UNSPECIFIED, profile_pb2.TARGET_KIND_SQL):
-        out.append(Violation("target.kind", "only TARGET_KIND_SQL is supported"))
-    out.extend(check_secret_ref(target.dsn_ref, "target.dsn_ref"))
-    if target.table and not _IDENT.match(target.table):
-        out.append(Violation("target.table", "must be a plain SQL identifier (letters, digits, _)"))
-
-
-def _check_export(export: profile_pb2.ExportSpec, out: list[Violation]) -> None:
-    if not export.directory:
-        out.append(Violation("export.directory", "is required for an export"))
-    if export.format.kind not in _EXPORT_KINDS:
-        out.append(Violation("export.format.kind", "exports write CSV, JSON or XLSX"))
-    if not _PREFIX.match(export.file_prefix):
-        out.append(Violation("export.file_prefix", "use letters, digits, '.', '_' and '-' only"))
-    _check_format(export.format, "export.format", out)
-
-
-def _check_format(fmt: profile_pb2.Format, path: str, out: list[Violation]) -> None:
-    if fmt.delimiter and len(fmt.delimiter) != 1:
-        out.append(Violation(f"{path}.delimiter", "must be one character"))
-    if fmt.quote_char and len(fmt.quote_char) != 1:
-        out.append(Violation(f"{path}.quote_char", "must be one character"))
-    if fmt.encoding:
-        try:
-            codecs.lookup(fmt.encoding)
-        except LookupError:
-            out.append(Violation(f"{path}.encoding", f"unknown text encoding {fmt.encoding!r}"))
+def _check_entity(entity_type: str, out: list[Violation]) -> EntitySchema | None:
+    if not entity_type:
+        out.append(Violation("entity_type", "is required (e.g. products, customers, inventory)"))
+        return None
+    try:
+        return get_entity(entity_type)
+    except KeyError:
+        known = ", ".join(s.name for s in list_entities())
+        out.append(Violation("entity_type",
+                             f"unknown entity type {entity_type!r}; known: {known}"))
+        return None
 
 
 def _check_source(source: profile_pb2.Source, out: list[Violation]) -> None:
-    kind = source.kind
-    if kind == profile_pb2.SOURCE_KIND_UNSPECIFIED:
-        out.append(Violation("source.kind", "is required (FILE, HTTP, SQL or CONNECTOR)"))
-    if kind in (profile_pb2.SOURCE_KIND_FILE, profile_pb2.SOURCE_KIND_HTTP):
-        if not source.location:
-            out.append(Violation("source.location", "is required"))
-    if kind == profile_pb2.SOURCE_KIND_FILE:
-        if source.selection == profile_pb2.FILE_SELECTION_SINGLE and is_glob(source.location):
-            out.append(Violation("source.selection", "SINGLE needs a path, not a glob"))
-    if kind == profile_pb2.SOURCE_KIND_HTTP:
-        if not source.location.lower().startswith(("http://", "https://")):
-            out.append(Violation("source.location", "must be an http:// or https:// URL"))
-        if urlsplit(source.location).username or urlsplit(source.location).password:
-            out.append(
-                Violation("source.location", "must not hold credentials; use credentials_ref")
-            )
-    if kind == profile_pb2.SOURCE_KIND_SQL:
-        if not source.location.strip():
-            out.append(Violation("source.location", "is required (the SQL query)"))
-        if not source.dsn_ref:
-            out.append(Violation("source.dsn_ref", "is required for SQL sources"))
-    if kind == profile_pb2.SOURCE_KIND_CONNECTOR and not source.connector:
-        out.append(Violation("source.connector", "is required for connector sources"))
-    if source.auth in (profile_pb2.AUTH_KIND_BEARER, profile_pb2.AUTH_KIND_BASIC):
-        if not source.credentials_ref:
-            out.append(Violation("source.credentials_ref", "is required for bearer or basic auth"))
-    out.extend(check_secret_ref(source.credentials_ref, "source.credentials_ref"))
-    out.extend(check_secret_ref(source.dsn_ref, "source.dsn_ref"))
+    if (
+        source.kind == profile_pb2.SOURCE_KIND_FILE
+        and source.selection == profile_pb2.FILE_SELECTION_SINGLE
+        and is_glob(source.location)
+    ):
+        out.append(Violation("source.selection", "SINGLE needs a path, not a glob"))
     fmt_option = source.options.get("format", "")
     if fmt_option and fmt_option.lower() not in FORMAT_NAMES:
         out.append(Violation("source.options.format", f"must be one of {', '.join(FORMAT_NAMES)}"))
-    _check_format(source.format, "source.format", out)
-
-
-def _check_threshold(threshold: profile_pb2.ErrorThreshold, out: list[Violation]) -> None:
-    if threshold.max_errors < -1:
-        out.append(Violation("error_threshold.max_errors", "must be -1 (no limit) or more"))
-    if not 0 <= threshold.max_error_percent <= 100:
-        out.append(Violation("error_threshold.max_error_percent", "must be between 0 and 100"))
 
 
 def _check_default(text: str, type_: str, path: str, out: list[Violation]) -> None:

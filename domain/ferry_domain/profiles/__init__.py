@@ -1,2 +1,2 @@
-"""Profiles as people write them: the YAML codec (``yaml_codec``), structural
-validation (``validation``) and the duration syntax they share (``durations``)."""
+"""Profiles as people write them: the YAML codec (``yaml_codec``) and the
+static validation of a profile (``validation``)."""

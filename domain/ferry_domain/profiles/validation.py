@@ -1,40 +1,54 @@
-"""Structural validation of a ``ferry.v1.Profile``.
+"""Static validation of a ``ferry.v1.Profile``: the one entry point.
 
-``validate_profile`` checks the rules every component relies on (name,
-operation, entity type, source or export destination, secret references,
-ranges), then adds what the engine knows (entity fields, transforms) through
-``ferry_domain.engine.check_profile``. Violations name proto fields rooted at
-``profile`` (``profile.source.credentials_ref``).
+``validate_profile`` is what the registry runs on every apply and on
+``ValidateProfile``; it does no I/O. It checks every rule of a profile's
+definition here: identity (name, operation), the source or the export
+destination, secret references, names written to (target table, export
+file prefix), formats, durations and ranges. Then it adds the engine's own
+checks (``ferry_domain.engine.check_profile``): the rules only the engine can
+decide, against its catalogue of entity types, transforms and formats (see
+that module). Each rule lives in exactly one of the two.
+
+Violations name proto fields rooted at ``profile``
+(``profile.source.credentials_ref``,
+``profile.mapping.fields[2].transforms[0].name``).
 """
 
 from __future__ import annotations
 
+import codecs
 import re
+from urllib.parse import urlsplit
 
+from ferry.durations import check_duration
 from ferry.errors import Violation
 from ferry.secrets import check_secret_ref
 from ferry.v1 import profile_pb2 as pb
 
+from ferry_domain.engine import check_profile
+
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+TABLE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+FILE_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9._-]{0,100}$")
 MAX_BATCH_SIZE = 100_000
 MAX_ATTEMPTS = 100
 MAX_SAMPLE_ROWS = 10_000
 
+_LOCATION_KINDS = {pb.SOURCE_KIND_FILE: "a path or glob", pb.SOURCE_KIND_HTTP: "a URL",
+                   pb.SOURCE_KIND_SQL: "a query"}
+
 
 def validate_profile(profile: pb.Profile) -> list[Violation]:
-    """Every structural problem of ``profile``, then the engine's; empty when valid."""
-    violations: list[Violation] = []
-    violations += _check_identity(profile)
+    """Every problem of ``profile``, the definition's then the engine's; empty when
+    it is valid."""
+    violations = _check_identity(profile)
     if profile.operation == pb.OPERATION_IMPORT:
         violations += _check_source(profile)
         if profile.HasField("export"):
             violations.append(Violation("profile.export", "is only for export profiles"))
     elif profile.operation == pb.OPERATION_EXPORT:
-        if not profile.export.directory:
-            violations.append(Violation("profile.export.directory",
-                                        "is required for export profiles"))
-        violations += _check_format(profile.export.format, "profile.export.format")
-    violations += check_secret_ref(profile.target.dsn_ref, "profile.target.dsn_ref")
+        violations += _check_export(profile.export)
+    violations += _check_target(profile.target)
     violations += _check_retry(profile.retry)
     violations += _check_threshold(profile.error_threshold)
     violations += _check_retention(profile.retention)
@@ -42,21 +56,8 @@ def validate_profile(profile: pb.Profile) -> list[Violation]:
         violations.append(Violation("profile.batch_size",
                                     f"must be between 0 and {MAX_BATCH_SIZE}, "
                                     f"got {profile.batch_size}"))
-    reported = {v.field for v in violations}
-    violations += [v for v in _engine_violations(profile) if v.field not in reported]
+    violations += [Violation(f"profile.{v.field}", v.description) for v in check_profile(profile)]
     return violations
-
-
-def _engine_violations(profile: pb.Profile) -> list[Violation]:
-    """The engine's checks, with field paths rooted at ``profile`` like ours."""
-    try:
-        from ferry_domain.engine import check_profile
-    except ImportError:  # the engine is not installed in this build
-        return []
-    return [
-        v if v.field.startswith("profile.") else Violation(f"profile.{v.field}", v.description)
-        for v in check_profile(profile)
-    ]
 
 
 def _check_identity(profile: pb.Profile) -> list[Violation]:
@@ -72,9 +73,6 @@ def _check_identity(profile: pb.Profile) -> list[Violation]:
         violations.append(Violation("profile.operation", "is required (import or export)"))
     elif profile.operation not in pb.Operation.values():
         violations.append(Violation("profile.operation", f"unknown value {profile.operation}"))
-    if not profile.entity_type:
-        violations.append(Violation("profile.entity_type",
-                                    "is required (e.g. products, customers, inventory)"))
     return violations
 
 
@@ -83,20 +81,48 @@ def _check_source(profile: pb.Profile) -> list[Violation]:
     if not profile.HasField("source") or source.kind == pb.SOURCE_KIND_UNSPECIFIED:
         return [Violation("profile.source.kind",
                           "import profiles need a source (file, http, sql or connector)")]
-    violations: list[Violation] = []
-    if source.kind in (pb.SOURCE_KIND_FILE, pb.SOURCE_KIND_HTTP, pb.SOURCE_KIND_SQL) \
-            and not source.location:
-        what = {pb.SOURCE_KIND_FILE: "a path or glob", pb.SOURCE_KIND_HTTP: "a URL",
-                pb.SOURCE_KIND_SQL: "a query"}[source.kind]
-        violations.append(Violation("profile.source.location", f"is required ({what})"))
+    violations = _check_location(source)
     if source.kind == pb.SOURCE_KIND_CONNECTOR and not source.connector:
         violations.append(Violation("profile.source.connector",
                                     "is required for connector sources"))
+    if source.auth in (pb.AUTH_KIND_BEARER, pb.AUTH_KIND_BASIC) and not source.credentials_ref:
+        violations.append(Violation("profile.source.credentials_ref",
+                                    "is required for bearer or basic auth"))
     violations += check_secret_ref(source.credentials_ref, "profile.source.credentials_ref")
+    if source.kind == pb.SOURCE_KIND_SQL and not source.dsn_ref:
+        violations.append(Violation("profile.source.dsn_ref", "is required for SQL sources"))
     violations += check_secret_ref(source.dsn_ref, "profile.source.dsn_ref")
-    if source.HasField("timeout") and (source.timeout.seconds < 0 or source.timeout.nanos < 0):
-        violations.append(Violation("profile.source.timeout", "must not be negative"))
+    violations += check_duration(source.timeout, "profile.source.timeout")
     violations += _check_format(source.format, "profile.source.format")
+    return violations
+
+
+def _check_location(source: pb.Source) -> list[Violation]:
+    if source.kind in _LOCATION_KINDS and not source.location.strip():
+        return [Violation("profile.source.location",
+                          f"is required ({_LOCATION_KINDS[source.kind]})")]
+    if source.kind != pb.SOURCE_KIND_HTTP:
+        return []
+    violations: list[Violation] = []
+    if not source.location.lower().startswith(("http://", "https://")):
+        violations.append(Violation("profile.source.location",
+                                    "must be an http:// or https:// URL"))
+    url = urlsplit(source.location)
+    if url.username or url.password:
+        violations.append(Violation("profile.source.location",
+                                    "must not hold credentials; use credentials_ref"))
+    return violations
+
+
+def _check_export(export: pb.ExportSpec) -> list[Violation]:
+    violations: list[Violation] = []
+    if not export.directory:
+        violations.append(Violation("profile.export.directory",
+                                    "is required for export profiles"))
+    if not FILE_PREFIX_PATTERN.match(export.file_prefix):
+        violations.append(Violation("profile.export.file_prefix",
+                                    "use letters, digits, '.', '_' and '-' only"))
+    violations += _check_format(export.format, "profile.export.format")
     return violations
 
 
@@ -104,16 +130,24 @@ def _check_format(fmt: pb.Format, field: str) -> list[Violation]:
     violations: list[Violation] = []
     for name in ("delimiter", "quote_char"):
         value = getattr(fmt, name)
-        if value and len(value) != 1 and value != "\\t":
+        if value and len(value) != 1:
             violations.append(Violation(f"{field}.{name}",
                                         f'must be one character, got "{value}"'))
+    if fmt.encoding:
+        try:
+            codecs.lookup(fmt.encoding)
+        except LookupError:
+            violations.append(Violation(f"{field}.encoding",
+                                        f"unknown text encoding {fmt.encoding!r}"))
     return violations
 
 
-def _non_negative(duration, field: str) -> list[Violation]:
-    if duration.seconds < 0 or duration.nanos < 0:
-        return [Violation(field, "must not be negative")]
-    return []
+def _check_target(target: pb.Target) -> list[Violation]:
+    violations = check_secret_ref(target.dsn_ref, "profile.target.dsn_ref")
+    if target.table and not TABLE_PATTERN.match(target.table):
+        violations.append(Violation("profile.target.table",
+                                    "must be a plain SQL identifier (letters, digits, _)"))
+    return violations
 
 
 def _check_retry(retry: pb.RetryPolicy) -> list[Violation]:
@@ -123,7 +157,7 @@ def _check_retry(retry: pb.RetryPolicy) -> list[Violation]:
                                     f"must be between 0 (default) and {MAX_ATTEMPTS}, "
                                     f"got {retry.max_attempts}"))
     for name in ("initial_backoff", "max_backoff", "max_elapsed"):
-        violations += _non_negative(getattr(retry, name), f"profile.retry.{name}")
+        violations += check_duration(getattr(retry, name), f"profile.retry.{name}")
     if retry.HasField("initial_backoff") and retry.HasField("max_backoff") and (
             retry.max_backoff.ToTimedelta() < retry.initial_backoff.ToTimedelta()):
         violations.append(Violation("profile.retry.max_backoff",

@@ -12,11 +12,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ferry.durations import DurationError, parse_duration_proto
 from ferry.errors import Violation
 from ferry.v1 import profile_pb2 as pb
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
-
-from ferry_domain.profiles.durations import parse_duration
 
 # Enum of each YAML enum value and the prefix its value names carry.
 ENUMS: dict[str, tuple[EnumTypeWrapper, str]] = {
@@ -124,10 +123,11 @@ class ProfileReader:
 
     def duration(self, value: Any, path: str, target: Any) -> None:
         try:
-            target.CopyFrom(parse_duration(value))
-        except (ValueError, TypeError, AttributeError):
+            target.CopyFrom(parse_duration_proto(value))
+        except DurationError as exc:
+            reason = f": {exc.reason}" if exc.reason else ""
             self.fail(path, f"expected a duration such as 30s, 10m, 2h or 1h30m, "
-                            f"got {_type_name(value)}")
+                            f"got {_type_name(value)}{reason}")
 
     # -- containers ----------------------------------------------------------------
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ferry.durations import format_duration
 from ferry.v1 import profile_pb2 as pb
 
-from ferry_domain.profiles.durations import format_duration
 from ferry_domain.profiles.yaml_reader import ENUMS
 
 _EMPTY = (None, "", [], {}, 0)

@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, CroniterError, croniter
+from ferry.durations import check_duration
 from ferry.errors import Violation
 from ferry.v1 import schedule_pb2
 
@@ -41,10 +42,8 @@ def validate_schedule(schedule: schedule_pb2.Schedule) -> list[Violation]:
         violations += check_cron_expression(schedule.cron.expression, "schedule.cron.expression")
     elif kind == "interval":
         violations += _check_interval(schedule.interval, "schedule.interval")
-    if schedule.HasField("misfire_grace"):
-        violations += _check_non_negative(schedule.misfire_grace, "schedule.misfire_grace")
-    if schedule.HasField("jitter"):
-        violations += _check_non_negative(schedule.jitter, "schedule.jitter")
+    violations += check_duration(schedule.misfire_grace, "schedule.misfire_grace")
+    violations += check_duration(schedule.jitter, "schedule.jitter")
     if schedule.auto_pause_after < 0:
         violations.append(Violation("schedule.auto_pause_after", "must be 0 or more"))
     return violations
@@ -107,18 +106,8 @@ def check_cron_expression(expression: str, field: str) -> list[Violation]:
     return []
 
 
-def _duration_seconds(duration) -> float:
-    return duration.seconds + duration.nanos / 1e9
-
-
-def _check_non_negative(duration, field: str) -> list[Violation]:
-    if _duration_seconds(duration) < 0:
-        return [Violation(field, "must not be negative")]
-    return []
-
-
 def _check_interval(interval: schedule_pb2.IntervalTrigger, field: str) -> list[Violation]:
-    seconds = _duration_seconds(interval.every)
+    seconds = interval.every.seconds + interval.every.nanos / 1e9
     if seconds <= 0:
         return [Violation(f"{field}.every", "must be greater than zero")]
     if seconds < MIN_INTERVAL_SECONDS:

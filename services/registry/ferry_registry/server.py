@@ -34,6 +34,7 @@ from ferry_registry.janitor import Janitor
 from ferry_registry.lifecycle import LifecycleRelay
 from ferry_registry.live_checks import LiveChecks
 from ferry_registry.notify import Notifications
+from ferry_registry.profile_report import ProfileReport
 from ferry_registry.reaper import LeaseReaper
 from ferry_registry.servicers.dispatch import DispatchServicer
 from ferry_registry.servicers.execution import ExecutionServicer
@@ -45,7 +46,6 @@ from ferry_registry.store.leases import LeaseStore
 from ferry_registry.store.profiles import ProfileStore
 from ferry_registry.store.runs import RunStore
 from ferry_registry.store.schedules import ScheduleStore
-from ferry_registry.validation import ProfileValidator
 
 log = logging.getLogger(__name__)
 SYSTEM_CLOCK = SystemClock()
@@ -141,7 +141,7 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
 
     def register(server: grpc.Server) -> None:
         profile_service_pb2_grpc.add_ProfileServiceServicer_to_server(
-            ProfileServicer(registry.profiles, ProfileValidator(
+            ProfileServicer(registry.profiles, ProfileReport(
                 registry.profiles, LiveChecks(config.target_url, config.file_roots))), server)
         schedule_service_pb2_grpc.add_ScheduleServiceServicer_to_server(
             ScheduleServicer(registry.schedules), server)

@@ -46,16 +46,14 @@ def duration(value: timedelta) -> Duration:
 
 
 def schedule_state(schedule: schedule_pb2.Schedule) -> ScheduleState:
-    grace = schedule.misfire_grace.ToTimedelta() if schedule.HasField("misfire_grace") else None
-    kwargs = {"misfire_grace": grace} if grace else {}
     return ScheduleState(
         schedule_id=schedule.id,
         next_fire_time=when(schedule.next_fire_time, schedule.HasField("next_fire_time")),
         last_fire_time=when(schedule.last_fire_time, schedule.HasField("last_fire_time")),
         catch_up=_CATCH_UP.get(schedule.catch_up, CatchUp.LATEST),
         jitter=schedule.jitter.ToTimedelta() if schedule.HasField("jitter") else timedelta(0),
+        misfire_grace=schedule.misfire_grace.ToTimedelta(),
         paused=schedule.paused,
-        **kwargs,
     )
 
 

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-DEFAULT_MISFIRE_GRACE = timedelta(minutes=5)
+from ferry_domain.schedules.misfire import DEFAULT_MISFIRE_GRACE, misfire_grace
+
 MAX_RUNS_PER_PASS = 100
 MAX_SCAN_PER_PASS = 1000
 
@@ -107,7 +108,7 @@ def plan_fires(state: ScheduleState, now: datetime, fire_times: FireTimes, *,
         # Not due (or paused: the registry recomputes next_fire_time on resume).
         return Plan(next_fire_time=state.next_fire_time, last_fire_time=state.last_fire_time)
     due, following = _due_fires(state.next_fire_time, now, fire_times, max_scan)
-    grace = state.misfire_grace if state.misfire_grace > timedelta(0) else DEFAULT_MISFIRE_GRACE
+    grace = misfire_grace(state.misfire_grace)
 
     run: list[datetime]
     missed: list[MissedFire] = []

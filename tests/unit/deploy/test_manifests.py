@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ferry.amqp.topology import Topology
-from ferry.config import parse_duration
+from ferry.durations import parse_duration
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"

@@ -1,4 +1,6 @@
-"""check_profile: static checks with dotted field paths, without I/O."""
+"""check_profile: the engine's static checks (its catalogue and capabilities)
+with dotted field paths, without I/O. The other rules of a profile are tested
+with validate_profile in tests/unit/profiles/test_validation.py."""
 
 from __future__ import annotations
 
@@ -78,7 +80,7 @@ def test_missing_required_field(eng, tmp_path):
     assert paths(with_default) == []
 
 
-def test_bad_defaults_format_and_source(eng, tmp_path):
+def test_bad_defaults_and_source_format(eng, tmp_path):
     fields = _fields(eng, {"target": "active", "source": "a", "default_value": "maybe"})
     profile = eng.csv_profile(
         tmp_path / "a.csv",
@@ -91,39 +93,12 @@ def test_bad_defaults_format_and_source(eng, tmp_path):
         [
             "mapping.fields[4].default_value",
             "mapping.defaults.weight",
-            "source.format.delimiter",
-            "source.format.quote_char",
-            "source.format.encoding",
             "source.options.format",
         ]
     )
 
 
-def test_sources_and_secrets(eng):
-    http = eng.make_profile(
-        {
-            "source": {
-                "kind": "SOURCE_KIND_HTTP",
-                "location": "https://u:pw@example.com/feed",
-                "auth": "AUTH_KIND_BEARER",
-                "credentials_ref": "hunter2",
-            },
-            "mapping": {"fields": eng.PRODUCT_FIELDS},
-            "target": {"dsn_ref": "postgresql://x"},
-        }
-    )
-    assert sorted(paths(http)) == [
-        "source.credentials_ref",
-        "source.location",
-        "target.dsn_ref",
-    ]
-    sql = eng.make_profile(
-        {
-            "source": {"kind": "SOURCE_KIND_SQL"},
-            "mapping": {"fields": eng.PRODUCT_FIELDS},
-        }
-    )
-    assert sorted(paths(sql)) == ["source.dsn_ref", "source.location"]
+def test_a_single_file_selection_is_not_a_glob(eng):
     glob_single = eng.make_profile(
         {
             "source": {
@@ -148,23 +123,25 @@ def test_export_profile(eng):
     bad = eng.make_profile(
         {
             "operation": "OPERATION_EXPORT",
-            "export": {"format": {"kind": "FORMAT_KIND_NDJSON"}, "file_prefix": "../x"},
+            "export": {"directory": "/out", "format": {"kind": "FORMAT_KIND_NDJSON"}},
         }
     )
-    assert sorted(paths(bad)) == ["export.directory", "export.file_prefix", "export.format.kind"]
+    assert paths(bad) == ["export.format.kind"]
 
 
-def test_threshold_and_target_table(eng, tmp_path):
+def test_only_sql_targets(eng, tmp_path):
     profile = eng.csv_profile(
-        tmp_path / "a.csv",
-        eng.PRODUCT_FIELDS,
-        error_threshold={"max_errors": -2, "max_error_percent": 120},
-        target={"table": "products; drop table x"},
+        tmp_path / "a.csv", eng.PRODUCT_FIELDS, target={"kind": "TARGET_KIND_UNSPECIFIED"}
     )
-    assert sorted(paths(profile)) == [
-        "error_threshold.max_error_percent",
-        "error_threshold.max_errors",
-        "target.table",
+    assert paths(profile) == []
+    profile.target.kind = 99
+    assert paths(profile) == ["target.kind"]
+
+
+def test_entity_type_is_required(eng, tmp_path):
+    profile = eng.csv_profile(tmp_path / "a.csv", eng.PRODUCT_FIELDS, entity_type="")
+    assert [(v.field, v.description) for v in check_profile(profile)] == [
+        ("entity_type", "is required (e.g. products, customers, inventory)")
     ]
 
 

@@ -172,6 +172,30 @@ def test_durations_accept_seconds_and_compound_forms():
     assert profile.retry.max_elapsed.seconds == 90
 
 
+def test_durations_take_every_unit_of_the_one_grammar():
+    text = ("name: a\nsource: {timeout: 250ms}\n"
+            "retry: {initial_backoff: 30s, max_backoff: 2h, max_elapsed: 7d}\n")
+    [profile] = load_profiles(text, "x")
+    assert profile.source.timeout.nanos == 250_000_000
+    assert profile.retry.initial_backoff.seconds == 30
+    assert profile.retry.max_backoff.seconds == 7200
+    assert profile.retry.max_elapsed.seconds == 7 * 86400
+    assert "max_elapsed: 7d" in dump_profile(profile)
+
+
+def test_a_duration_close_to_the_grammar_says_what_is_wrong():
+    text = "name: a\nretry: {initial_backoff: 30m1h, max_backoff: -5, max_elapsed: -1h}\n"
+    assert problems(text) == [
+        "document 1: retry.initial_backoff: expected a duration such as 30s, 10m, 2h or 1h30m, "
+        "got str '30m1h': write the largest unit first and each unit once (d, h, m, s, ms), "
+        "e.g. 1h30m",
+        "document 1: retry.max_backoff: expected a duration such as 30s, 10m, 2h or 1h30m, "
+        "got int -5: a number of seconds is 0 or more",
+        "document 1: retry.max_elapsed: expected a duration such as 30s, 10m, 2h or 1h30m, "
+        "got str '-1h': durations are not negative",
+    ]
+
+
 def test_bare_transform_and_list_arguments():
     text = ("name: a\nmapping:\n  fields:\n"
             "    tags: {source: Tags, transforms: [trim, {split: {separators: [',', ';']}}]}\n")

@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from ferry.v1 import schedule_pb2 as pb
-from ferry_domain.schedules import fire_times_after
+from ferry_domain.schedules import DEFAULT_MISFIRE_GRACE, fire_times_after
 from ferry_scheduler.planning import (
-    DEFAULT_MISFIRE_GRACE,
     CatchUp,
     MissedFire,
     MissedReason,

@@ -5,15 +5,15 @@ from __future__ import annotations
 from ferry.v1 import profile_service_pb2 as pb
 from ferry.v1 import profile_service_pb2_grpc
 
+from ferry_registry.profile_report import ProfileReport
 from ferry_registry.servicers.common import require
 from ferry_registry.store.profiles import ProfileStore
-from ferry_registry.validation import ProfileValidator
 
 
 class ProfileServicer(profile_service_pb2_grpc.ProfileServiceServicer):
-    def __init__(self, store: ProfileStore, validator: ProfileValidator | None = None) -> None:
+    def __init__(self, store: ProfileStore, report: ProfileReport | None = None) -> None:
         self._store = store
-        self._validator = validator or ProfileValidator(store)
+        self._report = report or ProfileReport(store)
 
     def ApplyProfile(self, request, context):
         applied = self._store.apply(request.profile, validate_only=request.validate_only)
@@ -38,5 +38,5 @@ class ProfileServicer(profile_service_pb2_grpc.ProfileServiceServicer):
     def ValidateProfile(self, request, context):
         require(name=request.name)
         checks = [pb.CheckResult(check=c.check, ok=c.ok, message=c.message)
-                  for c in self._validator.validate(request.name)]
+                  for c in self._report.checks(request.name)]
         return pb.ValidateProfileResponse(checks=checks, ok=all(c.ok for c in checks))

@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from ferry.clock import Clock
 from ferry.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError, Violation
 from ferry.v1 import profile_pb2
+from ferry_domain.profiles.validation import validate_profile
 
-from ferry_registry import convert, profile_checks
+from ferry_registry import convert
 from ferry_registry.db.engine import Database
 from ferry_registry.db.models import FreshnessTokenRow, MissedFireRow, ProfileRow, ScheduleRow
 from ferry_registry.store import filters, pagination
@@ -49,7 +50,7 @@ class ProfileStore:
 
     def apply(self, profile: profile_pb2.Profile, *, validate_only: bool = False) -> Applied:
         spec = convert.profile_spec(profile)
-        violations = profile_checks.validate(spec)
+        violations = validate_profile(spec)
         if violations:
             raise InvalidArgumentError.from_violations("profile", violations)
         spec_bytes = convert.serialize(spec)
@@ -129,11 +130,3 @@ class ProfileStore:
                 session.execute(sa.delete(ScheduleRow).where(ScheduleRow.profile == name))
             session.execute(sa.delete(FreshnessTokenRow).where(FreshnessTokenRow.profile == name))
             session.delete(row)
-
-    def validate(self, name: str) -> list[tuple[str, bool, str]]:
-        """Static checks of a stored profile: (check, ok, message) each."""
-        profile = self.get(name)
-        violations = profile_checks.validate(convert.profile_spec(profile))
-        if not violations:
-            return [("definition", True, "the profile is well-formed")]
-        return [(f"definition: {v.field}", False, v.description) for v in violations]

@@ -3,13 +3,14 @@ pause/resume, preview and missed fires."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from ferry.clock import Clock
 from ferry.errors import InvalidArgumentError, NotFoundError, Violation
 from ferry.v1 import profile_pb2, schedule_pb2
 from ferry_domain import schedules as schedule_math
+from ferry_domain.schedules import DEFAULT_MISFIRE_GRACE
 from google.protobuf import field_mask_pb2
 from sqlalchemy.exc import IntegrityError
 
@@ -19,7 +20,6 @@ from ferry_registry.db.models import MissedFireRow, ProfileRow, ScheduleRow
 from ferry_registry.ids import new_id
 from ferry_registry.store import filters, pagination
 
-DEFAULT_MISFIRE_GRACE = timedelta(minutes=5)
 DEFAULT_AUTO_PAUSE_AFTER = 5
 MAX_PREVIEW = 100
 DEFAULT_PREVIEW = 5
