@@ -1,4 +1,4 @@
-"""``make run`` (``python -m ferry.devstack``) in a scratch copy of the repository:
+"""``make run`` (``python -m tools.devstack``) in a scratch copy of the repository:
 children start with prefixed logs, the examples get schedules, scheduled runs
 appear, and SIGINT stops every child and exits 0."""
 
@@ -36,9 +36,10 @@ def test_make_run_starts_the_stack_schedules_examples_and_stops_on_ctrl_c(tmp_pa
     log_path = tmp_path / "devstack.log"
     with private_broker() as broker, log_path.open("wb") as log:
         stack = subprocess.Popen(
-            [sys.executable, "-m", "ferry.devstack"], cwd=tmp_path, stdout=log,
+            [sys.executable, "-m", "tools.devstack"], cwd=tmp_path, stdout=log,
             stderr=subprocess.STDOUT,
-            env=base_env(FERRY_REGISTRY=registry, FERRY_AMQP_PREFIX=broker.prefix))
+            env=base_env(FERRY_REGISTRY=registry, FERRY_AMQP_PREFIX=broker.prefix,
+                         PYTHONPATH=str(ROOT)))  # the tool runs from the repository
         try:
             wait_until(lambda: b"created example schedules" in log_path.read_bytes()
                        or stack.poll() is not None, timeout=60, what="example schedules")
