@@ -1,23 +1,58 @@
-"""One supervised child process of the dev stack: start it, pump its output, stop
-it (SIGTERM, wait ``STOP_TIMEOUT``, then SIGKILL its process group).
+"""One supervised child process of the dev stack: start it, pump its output, stop it.
+
+A child dies with the supervisor, whatever ends the supervisor:
+
+- an orderly stop (Ctrl-C, SIGTERM, SIGHUP, an error) sends SIGTERM, waits
+  ``STOP_TIMEOUT``, then SIGKILLs the child's process group;
+- when the supervisor itself is killed (SIGKILL, a crash) nobody is left to
+  stop anything, so on Linux each child asks the kernel to SIGKILL it when its
+  parent dies (``prctl(PR_SET_PDEATHSIG)``). SIGKILL, not SIGTERM, because no
+  one remains to escalate if a child hangs in its shutdown; what the stack
+  keeps (the registry's SQLite file, leased runs) is crash-safe by design.
 
 Each child runs in its own session, so a Ctrl-C reaches only the supervisor,
-which then stops the children in order.
+which then stops the children in order. The output pump keeps reading a
+child's output after stdout is gone: a child blocked on a full pipe could not
+stop.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable
 
 from tools.devstack.console import SUPERVISOR
 
 STOP_TIMEOUT = 10.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 Say = Callable[[str, str], None]
+
+
+def die_with_parent_hook() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child receive SIGKILL when this process dies,
+    or None where the kernel has no parent-death signal (not Linux).
+
+    The kernel sends the signal when the *thread* that started the child ends,
+    so children are started from the main thread only (``ChildProcess.start``).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork, not in the child
+    parent = os.getpid()
+
+    def die_with_parent() -> None:
+        if prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # the supervisor died before the call above
+            os._exit(1)
+
+    return die_with_parent
 
 
 class ChildProcess:
@@ -32,9 +67,13 @@ class ChildProcess:
         self._pump: threading.Thread | None = None
 
     def start(self) -> ChildProcess:
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError(f"start {self.name} from the main thread: the parent-death "
+                               "signal fires when the starting thread ends")
         self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
+                                        start_new_session=True,
+                                        preexec_fn=die_with_parent_hook())
         self._pump = threading.Thread(target=self._pump_output, name=f"pump-{self.name}",
                                       daemon=True)
         self._pump.start()

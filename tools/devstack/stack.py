@@ -3,8 +3,10 @@
 Starts the registry (SQLite in ``.ferry/``), the example stock feed, one
 scheduler and two runners as child processes with human-format logs prefixed
 by name, then applies the example profiles and creates example schedules in a
-background thread. SIGINT (Ctrl-C) and SIGTERM stop the children in reverse
-order and exit 0; an exit of the registry stops them and exits 1.
+background thread. SIGINT (Ctrl-C), SIGTERM, SIGHUP (terminal closed) and a
+stdout that goes away (see ``console``) stop the children in reverse order and
+exit 0; an exit of the registry stops them and exits 1. However the
+supervisor ends, its children end with it (see ``children``).
 
 ``FERRY_REGISTRY`` moves the registry off ``127.0.0.1:50051``;
 ``FERRY_AMQP_URL`` names the broker. RabbitMQ is started when it is installed
@@ -19,6 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from ferry.grpc_client import is_serving
 
@@ -33,19 +36,19 @@ DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 DEFAULT_REGISTRY = "127.0.0.1:50051"
 REGISTRY_START_TIMEOUT = 60.0
 RUNNERS = 2
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 BIN = Path(sys.executable).parent
 
 
 class DevStack:
-    def __init__(self, root: Path, console: Console) -> None:
+    def __init__(self, root: Path, console: Console, stopping: threading.Event) -> None:
         self.root = root
         self.state = root / ".ferry"
         self.console = console
         self.registry = os.environ.get("FERRY_REGISTRY") or DEFAULT_REGISTRY
         self.amqp_url = os.environ.get("FERRY_AMQP_URL") or DEFAULT_AMQP_URL
         self.children: list[ChildProcess] = []
-        self.stopping = threading.Event()
+        self.stopping = stopping
 
     def report(self, line: str) -> None:
         self.console.report(line)
@@ -92,6 +95,8 @@ class DevStack:
         for index in range(1, RUNNERS + 1):
             self.spawn(f"runner-{index}", [str(BIN / "ferry-runner")],
                        FERRY_RUNNER_ID=f"devstack-runner-{index}")
+        if self.stopping.is_set():
+            return
         threading.Thread(target=self._setup_examples, name="examples", daemon=True).start()
         self.report("up. Try: .venv/bin/ferry runs list   (Ctrl-C stops everything)")
 
@@ -134,7 +139,7 @@ class DevStack:
         return healthy
 
     def stop(self) -> None:
-        """Stop the children in reverse order of start."""
+        """Stop the children in reverse order of start; never raises for output."""
         for child in reversed(self.children):
             if child.alive():
                 self.report(f"stopping {child.name}")
@@ -142,24 +147,32 @@ class DevStack:
         self.report("stopped")
 
 
-def main() -> int:
-    console = Console(sys.stdout)
-    stack = DevStack(Path.cwd(), console)
-
+def install_stop_handler(stopping: threading.Event) -> dict[int, Any]:
+    """Make each of ``STOP_SIGNALS`` set ``stopping``; returns the handlers it
+    replaced. A SIGHUP ignored from the start (``nohup make run``) stays ignored."""
     def request_stop(signum: int, _frame: object) -> None:
-        stack.stopping.set()
+        stopping.set()
 
-    previous = {sig: signal.signal(sig, request_stop) for sig in STOP_SIGNALS}
+    previous = {}
+    for sig in STOP_SIGNALS:
+        if sig == signal.SIGHUP and signal.getsignal(sig) == signal.SIG_IGN:
+            continue
+        previous[sig] = signal.signal(sig, request_stop)
+    return previous
+
+
+def main() -> int:
+    stopping = threading.Event()
+    console = Console(sys.stdout, on_gone=stopping.set)
+    stack = DevStack(Path.cwd(), console, stopping)
+    previous = install_stop_handler(stopping)
     try:
-        try:
-            stack.start()
-            healthy = stack.watch()
-        except DevStackError as exc:
-            console.report(f"error: {exc}")
-            stack.stop()
-            return 1
-        stack.stop()
-        return 0 if healthy else 1
+        stack.start()
+        return 0 if stack.watch() else 1
+    except DevStackError as exc:
+        console.report(f"error: {exc}")
+        return 1
     finally:
+        stack.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
