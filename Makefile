@@ -38,8 +38,8 @@ proto: $(STAMP) ## Regenerate the Python code for protos/ferry/v1 (into common/f
 	@touch $(GEN_DIR)/ferry/v1/__init__.py
 
 .PHONY: run
-run: $(STAMP) ## Start Ferry (registry, scheduler, runners) in the foreground; Ctrl-C stops it
-	$(PY) -m ferry.devstack
+run: $(STAMP) ## Start Ferry (registry, scheduler, runners) in the foreground; Ctrl-C stops it all
+	$(PY) -m tools.devstack
 
 .PHONY: tools
 tools: $(STAMP) $(BUF) ## Install the dev tools (Python venv and buf)

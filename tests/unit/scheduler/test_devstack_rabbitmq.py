@@ -4,17 +4,19 @@ exactly what to install and exit 1."""
 from __future__ import annotations
 
 import pytest
-from ferry import devstack
 
 from tests.support.net import free_port
+from tools.devstack import rabbitmq
+from tools.devstack.errors import DevStackError
+from tools.devstack.stack import main
 
 NOWHERE = f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F"
 
 
 def test_missing_rabbitmq_says_what_to_install(monkeypatch):
-    monkeypatch.setattr(devstack, "find_rabbitmq_server", lambda: None)
-    with pytest.raises(devstack.DevStackError) as caught:
-        devstack.ensure_rabbitmq(NOWHERE)
+    monkeypatch.setattr(rabbitmq, "find_rabbitmq_server", lambda: None)
+    with pytest.raises(DevStackError) as caught:
+        rabbitmq.ensure_rabbitmq(NOWHERE, report=lambda line: None)
     message = str(caught.value)
     assert "apt-get install rabbitmq-server" in message
     assert "docker run" in message and "5672:5672" in message
@@ -23,18 +25,18 @@ def test_missing_rabbitmq_says_what_to_install(monkeypatch):
 def test_installed_rabbitmq_is_started_detached_and_waited_for(monkeypatch):
     calls = []
     reachable = iter([False, False, True])
-    monkeypatch.setattr(devstack, "find_rabbitmq_server", lambda: "/usr/sbin/rabbitmq-server")
-    monkeypatch.setattr(devstack, "amqp_reachable", lambda url: next(reachable))
-    monkeypatch.setattr(devstack.subprocess, "run", lambda argv, **kw: calls.append(argv))
-    monkeypatch.setattr(devstack.time, "sleep", lambda seconds: None)
-    devstack.ensure_rabbitmq(NOWHERE)
+    monkeypatch.setattr(rabbitmq, "find_rabbitmq_server", lambda: "/usr/sbin/rabbitmq-server")
+    monkeypatch.setattr(rabbitmq, "amqp_reachable", lambda url: next(reachable))
+    monkeypatch.setattr(rabbitmq.subprocess, "run", lambda argv, **kw: calls.append(argv))
+    monkeypatch.setattr(rabbitmq.time, "sleep", lambda seconds: None)
+    rabbitmq.ensure_rabbitmq(NOWHERE, report=lambda line: None)
     assert calls == [["/usr/sbin/rabbitmq-server", "-detached"]]
 
 
 def test_main_exits_1_with_the_instructions(monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FERRY_AMQP_URL", NOWHERE)
-    monkeypatch.setattr(devstack, "find_rabbitmq_server", lambda: None)
-    assert devstack.main() == 1
+    monkeypatch.setattr(rabbitmq, "find_rabbitmq_server", lambda: None)
+    assert main() == 1
     out = capsys.readouterr().out
     assert "apt-get install rabbitmq-server" in out

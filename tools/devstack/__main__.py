@@ -1,0 +1,7 @@
+"""``python -m tools.devstack`` (``make run``)."""
+
+import sys
+
+from tools.devstack.stack import main
+
+sys.exit(main())
