@@ -79,6 +79,16 @@ def test_containers_run_real_commands() -> None:
     assert cmd and cmd.group(1) in SCRIPTS
 
 
+def test_dockerfile_copies_every_package_folder() -> None:
+    copied = {line.split()[1] for line in (DEPLOY / "Dockerfile").read_text().splitlines()
+              if line.startswith("COPY ") and "--from" not in line}
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"]["find"]["where"]
+    # Services sit under services/, copied as one folder.
+    folders = {folder.split("/")[0] for folder in packages}
+    assert folders <= copied, f"the image misses {sorted(folders - copied)}"
+
+
 def test_dockerfile_copies_folders_that_exist() -> None:
     for line in (DEPLOY / "Dockerfile").read_text().splitlines():
         if line.startswith("COPY ") and "--from" not in line:
