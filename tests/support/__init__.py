@@ -4,5 +4,5 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# shared/ sits beside the repository (CI clones it with a copy of shared/ next to it).
-SAMPLES = Path(os.environ.get("FERRY_SAMPLES_DIR", ROOT.parent / "shared" / "samples"))
+# Byte-identical copies of the public commerce samples (their README gives each blob id).
+SAMPLES = Path(os.environ.get("FERRY_SAMPLES_DIR", ROOT / "examples" / "data" / "samples"))

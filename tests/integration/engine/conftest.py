@@ -42,7 +42,7 @@ def examples() -> Path:
 
 def load_sample_profile(path: Path):
     """An examples/samples profile, its location resolved against the samples folder
-    (the YAML says ../shared/samples/..., relative to the repository root)."""
+    (the YAML says examples/data/samples/..., relative to the repository root)."""
     from ferry_domain.profiles.yaml_codec import load_profiles
 
     (profile,) = load_profiles(path.read_text(encoding="utf-8"), str(path))
