@@ -13,7 +13,9 @@ import threading
 from collections.abc import Iterable
 
 import grpc
-from ferry.amqp.publisher import PublishError, RunPublisher, run_request
+from ferry.amqp.errors import PublishError
+from ferry.amqp.messages import run_request
+from ferry.amqp.publisher import RunPublisher
 from ferry.logs import log_context
 from ferry.metrics import METRICS
 from ferry.v1 import run_pb2
