@@ -170,7 +170,6 @@ class RetrySettings:
         the wait early with ``RetryStopped``. ``max_wait()`` (None: no bound)
         shortens a wait that would last longer.
         """
-        logger = logger or log
         jitter = self.initial_backoff if self.jitter is None else self.jitter
 
         def stop_requested(_state: tenacity.RetryCallState) -> bool:
@@ -182,12 +181,7 @@ class RetrySettings:
             notice = RetryNotice(what=what, attempt=state.attempt_number,
                                  max_attempts=self.max_attempts,
                                  error=error or Exception("unknown"), wait=wait)
-            if log_retry is not None:
-                log_retry(notice)
-            else:
-                logger.warning(notice.describe(), extra={"fields": {
-                    "retry_attempt": state.attempt_number, "retry_wait_s": round(wait, 3),
-                    "error_type": type(error).__name__}})
+            _log(notice, log_retry, logger)
             if on_retry is not None:
                 on_retry(notice)
 
@@ -220,6 +214,16 @@ class RetrySettings:
             fn, *args, **kwargs)
 
 
+def _log(notice: RetryNotice, log_retry: Callable[[RetryNotice], None] | None,
+         logger: logging.Logger | None) -> None:
+    if log_retry is not None:
+        log_retry(notice)
+        return
+    (logger or log).warning(notice.describe(), extra={"fields": {
+        "retry_attempt": notice.attempt, "retry_wait_s": round(notice.wait, 3),
+        "error_type": type(notice.error).__name__}})
+
+
 def _bounded(wait: Callable[[tenacity.RetryCallState], float],
              bound: Callable[[], float | None]) -> Callable[[tenacity.RetryCallState], float]:
     def bounded_wait(state: tenacity.RetryCallState) -> float:
@@ -236,8 +240,9 @@ def keep_trying(session: Callable[[Callable[[], None]], None], settings: RetrySe
     reconnect-forever loop of a long-lived connection or stream.
 
     ``session(progressed)`` connects and serves until it breaks with an error
-    ``settings`` retries, or returns once it saw the stop event. It calls
-    ``progressed()`` when it got somewhere (connected, received a message).
+    ``settings`` retries, or returns (once it saw the stop event; otherwise it
+    is run again at once). It calls ``progressed()`` when it got somewhere
+    (connected, received a message).
     A session that broke before that is run again after capped exponential
     backoff with jitter (tenacity), growing with each such failure; one that
     broke after it is run again at once, with the backoff back at its start.
@@ -254,12 +259,8 @@ def keep_trying(session: Callable[[Callable[[], None]], None], settings: RetrySe
         except Exception as error:
             if progressed.is_set() and settings.is_retryable(error) \
                     and not stop_event.is_set():
-                notice = RetryNotice(what=what, attempt=1, max_attempts=settings.max_attempts,
-                                     error=error, wait=0.0)
-                if log_retry is not None:
-                    log_retry(notice)
-                else:
-                    (logger or log).warning(notice.describe())
+                _log(RetryNotice(what=what, attempt=1, max_attempts=settings.max_attempts,
+                                 error=error, wait=0.0), log_retry, logger)
                 return  # ends this tenacity call: the next one starts the backoff over
             raise
 
