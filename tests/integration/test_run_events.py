@@ -365,7 +365,8 @@ def test_registry_process_publishes_events_and_keeps_broker_outages_quiet(tmp_pa
 
 
 def test_publish_many_pipelines_confirms_and_keeps_the_order(subscriber, prefix):
-    from ferry.amqp.publisher import RunEventPublisher, run_lifecycle_event
+    from ferry.amqp.messages import run_lifecycle_event
+    from ferry.amqp.publisher import RunEventPublisher
 
     publisher = RunEventPublisher(AMQP_URL, Topology(prefix), client_name="ferry-test-events")
     try:
@@ -373,7 +374,7 @@ def test_publish_many_pipelines_confirms_and_keeps_the_order(subscriber, prefix)
                                                   status=S.RUN_STATUS_QUEUED, attempt=1),
                                       START, sequence=i) for i in range(60)]
         assert publisher.publish_many(events[:50]) == [True] * 50
-        publisher.publish(events[50])
+        assert publisher.publish_many([events[50]]) == [True]  # a batch of one
         assert publisher.publish_many(events[51:]) == [True] * 9
         assert publisher.published == 60
         got = subscriber.take(60)

@@ -1,1 +1,2 @@
-"""RabbitMQ: topology (names and declarations), publishing, consuming."""
+"""RabbitMQ: topology (every name and declaration), the messages, publishing
+with pipelined confirms, consuming, and the transient errors."""

@@ -18,9 +18,11 @@ delivery has waited ``hold`` seconds (long handlers), the consumer cancels its
 subscription, hands the waiting deliveries back (``nack(requeue=True)``, so
 another consumer can take them) and subscribes again when a worker frees up.
 
-A lost connection is re-opened with backoff. Deliveries of the old connection
-can no longer be settled; the broker redelivers them, which is safe because
-the handler is idempotent (a claimed or finished run is dropped as duplicate).
+A lost connection is re-opened at once, a refused one after capped exponential
+backoff with jitter (``RECONNECT``, through ``ferry.retry.keep_trying``), until
+``stop()``. Deliveries of the old connection can no longer be settled; the
+broker redelivers them, which is safe because the handler is idempotent (a
+claimed or finished run is dropped as duplicate).
 """
 
 from __future__ import annotations
@@ -35,23 +37,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pika
-import pika.exceptions
 
+from ferry.amqp.errors import TRANSIENT_AMQP_ERRORS
 from ferry.amqp.topology import Topology, connection_parameters
-from ferry.retry import RetrySettings
+from ferry.retry import RetryNotice, RetrySettings, describe_error, keep_trying
 
 log = logging.getLogger(__name__)
 
-RECONNECT = RetrySettings(max_attempts=1_000_000, initial_backoff=0.5, max_backoff=5.0,
-                          max_elapsed=10 * 365 * 86400.0, jitter=0.5)
-
-_CONNECTION_ERRORS = (
-    pika.exceptions.AMQPConnectionError,
-    pika.exceptions.AMQPChannelError,
-    pika.exceptions.StreamLostError,
-    ConnectionError,
-    OSError,
-)
+# Until stopped: 0.5 s doubling to 5 s, plus up to 0.5 s of jitter.
+RECONNECT = RetrySettings.forever(initial_backoff=0.5, max_backoff=5.0,
+                                  retry_on=TRANSIENT_AMQP_ERRORS)
 
 
 @dataclass
@@ -132,23 +127,13 @@ class MessageConsumer:
     # -- public ---------------------------------------------------------------
 
     def run(self) -> None:
-        """Consume until ``stop()``; reconnects with backoff when the broker goes."""
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                self._connect()
-                failures = 0
-                self._loop()
-            except _CONNECTION_ERRORS as exc:
-                failures += 1
-                wait = min(self._reconnect.max_backoff,
-                           self._reconnect.backoff(failures))
-                log.warning("broker connection lost or refused (%s: %s); reconnecting in %.1fs",
-                            type(exc).__name__, exc, wait)
-                self._notify_connected(False)
-                self._drop_connection()
-                self._stop.wait(wait)
-        self._close()
+        """Consume until ``stop()``; reconnects (``ferry.retry.keep_trying`` with
+        the ``reconnect`` settings) when the broker goes."""
+        try:
+            keep_trying(self._session, self._reconnect, what="broker connection",
+                        stop_event=self._stop, log_retry=self._log_reconnect)
+        finally:
+            self._close()
 
     def stop(self) -> None:
         """Stop taking new messages (thread-safe). ``run()`` returns once the
@@ -192,6 +177,22 @@ class MessageConsumer:
         return True
 
     # -- connection thread ------------------------------------------------------
+
+    def _session(self, connected: Callable[[], None]) -> None:
+        """One connection: consume on it until stopped, or until it breaks."""
+        try:
+            self._connect()
+            connected()
+            self._loop()
+        except TRANSIENT_AMQP_ERRORS:
+            self._notify_connected(False)
+            self._drop_connection()
+            raise
+
+    @staticmethod
+    def _log_reconnect(notice: RetryNotice) -> None:
+        log.warning("broker connection lost or refused (%s); reconnecting in %.1fs",
+                    describe_error(notice.error), notice.wait)
 
     def _connect(self) -> None:
         params = connection_parameters(self._url, heartbeat=self._heartbeat,

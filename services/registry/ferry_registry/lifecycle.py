@@ -8,9 +8,11 @@ connected and publishes the events in order, each persistent, with publisher
 confirms, to ``<prefix>.run-events`` with routing key ``run.<status>``.
 
 The registry never waits for RabbitMQ: when the broker is down the thread
-reconnects with exponential backoff while the buffer fills; a full buffer drops
-its OLDEST event (counted and logged). The head event is removed only once the
-broker confirmed it, so reconnecting never reorders events.
+reconnects (``ferry.retry.keep_trying`` with ``RelaySettings.reconnect``:
+capped exponential backoff with jitter, until the relay stops) while the
+buffer fills, and warns at most once per ``outage_log_interval``; a full buffer
+drops its OLDEST event (counted and logged). The head event is removed only
+once the broker confirmed it, so reconnecting never reorders events.
 
 Guarantee, while the registry runs and the buffer does not overflow: every
 committed status change is published, in the order it was handed over. A
@@ -34,23 +36,26 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ferry.amqp.publisher import (
-    BrokerRefusedError,
-    PublishError,
-    RunEventPublisher,
-    run_lifecycle_event,
-)
+from ferry.amqp.errors import PublishError
+from ferry.amqp.messages import run_lifecycle_event
+from ferry.amqp.publisher import RunEventPublisher
+from ferry.retry import RetryNotice, RetrySettings, keep_trying
 from ferry.v1 import run_pb2
 
 log = logging.getLogger(__name__)
 
+# Until the relay stops: 0.5 s doubling to 30 s, plus up to 0.5 s of jitter.
+RECONNECT = RetrySettings.forever(initial_backoff=0.5, max_backoff=30.0,
+                                  retry_on=(PublishError,))
+
 
 @dataclass(frozen=True)
 class RelaySettings:
-    """Buffer size and reconnect pacing of the relay thread."""
+    """Buffer size, batching and reconnect pacing of the relay thread."""
 
     capacity: int = 10_000
     # Events sent before waiting for their confirms (pipelined confirms).
@@ -58,11 +63,10 @@ class RelaySettings:
     # How long a short batch waits for more events before it goes (the cost of
     # a batch is mostly per batch, not per event).
     linger: float = 0.01
-    initial_backoff: float = 0.5
-    max_backoff: float = 30.0
+    reconnect: RetrySettings = RECONNECT
     # How often an idle connection is serviced (heartbeats are every 30 s).
     idle_interval: float = 2.0
-    # At most one "still unreachable" warning this often during an outage.
+    # At most one "cannot publish" warning this often during an outage.
     outage_log_interval: float = 60.0
 
 
@@ -76,9 +80,10 @@ class LifecycleRelay:
         self._buffer: collections.deque[run_pb2.RunLifecycleEvent] = collections.deque()
         self._condition = threading.Condition()
         self._stopping = False
+        # Set with _stopping: ends a wait to reconnect at once.
+        self._stop = threading.Event()
         self._deadline = 0.0
         self._thread: threading.Thread | None = None
-        self._backoff = self._settings.initial_backoff
         self._outage_since: float | None = None
         self._outage_logged = 0.0
         self._announced = False
@@ -127,6 +132,7 @@ class LifecycleRelay:
         """Publish what is buffered for up to ``timeout`` seconds, then close
         (the caller waits at most ``timeout`` + 0.5 s, even for a stuck connect)."""
         with self._condition:
+            self._stop.set()
             self._stopping = True
             self._deadline = time.monotonic() + timeout
             self._condition.notify_all()
@@ -141,71 +147,48 @@ class LifecycleRelay:
 
     def _run(self) -> None:
         try:
-            while self._step():
-                pass
+            keep_trying(self._session, self._settings.reconnect, what="run events",
+                        stop_event=self._stop, log_retry=self._broker_down)
         except Exception:  # noqa: BLE001 - a bug here must be seen, not kill the registry
             log.exception("the run event relay stopped")
         finally:
             self._publisher.close()
 
-    def _step(self) -> bool:
-        """Connect, or publish the oldest events, or service an idle connection.
-        False once stopping and done."""
-        head = self._next(wait=self._publisher.is_open)
-        if not head and self._stopping:
-            return False
-        try:
+    def _session(self, published: Callable[[], None]) -> None:
+        """Connect, then publish the oldest events in order (or service the idle
+        connection) until stopping with nothing left to send, or past the stop
+        deadline. Raises :class:`PublishError` when the broker cannot be reached."""
+        while True:
+            head = self._next(wait=self._publisher.is_open)
             if not head:
+                if self._stopping:
+                    return
                 self._publisher.connect()
                 self._publisher.process_events()
                 outcomes: list[bool] = []
             else:
-                outcomes = self._publish(head)
-        except BrokerRefusedError as exc:
-            self._refused(head[0] if head else None, exc)
-            if head:
-                self._remove(head[0], published=False)
-            return True
-        except PublishError as exc:
-            if self._stopping:
-                return False
-            self._broker_down(exc)
-            return True
-        self._broker_up()
-        for event, confirmed in zip(head, outcomes, strict=True):
-            if not confirmed:
-                self._refused(event, BrokerRefusedError("the broker nacked the event"))
-            self._remove(event, published=confirmed)
-        return True
+                outcomes = self._publisher.publish_many(head)
+            self._broker_up()
+            published()
+            for event, confirmed in zip(head, outcomes, strict=True):
+                if not confirmed:
+                    log.error("the broker refused a run event; dropped it", extra={"fields": {
+                        "run_id": event.run.id, "error": "the broker nacked the event",
+                        "routing_key": event.routing_key}})
+                self._remove(event, published=confirmed)
 
-    def _publish(self, events: list[run_pb2.RunLifecycleEvent]) -> list[bool]:
-        many = getattr(self._publisher, "publish_many", None)
-        if many is not None:
-            return many(events)
-        self._publisher.publish(events[0])
-        return [True]
-
-    @staticmethod
-    def _refused(event: run_pb2.RunLifecycleEvent | None, exc: Exception) -> None:
-        log.error("the broker refused a run event; dropped it", extra={"fields": {
-            "run_id": event.run.id if event else "", "error": str(exc),
-            "routing_key": event.routing_key if event else ""}})
-
-    def _broker_down(self, exc: PublishError) -> None:
+    def _broker_down(self, notice: RetryNotice) -> None:
         now = time.monotonic()
         if self._outage_since is None or \
                 now - self._outage_logged >= self._settings.outage_log_interval:
             log.warning("cannot publish run events; retrying in the background", extra={
-                "fields": {"error": str(exc), "pending": self.pending,
-                           "retry_in_s": round(self._backoff, 1)}})
+                "fields": {"error": str(notice.error), "pending": self.pending,
+                           "retry_in_s": round(notice.wait, 1)}})
             self._outage_logged = now
         if self._outage_since is None:
             self._outage_since = now
-        self._sleep(self._backoff)
-        self._backoff = min(self._backoff * 2, self._settings.max_backoff)
 
     def _broker_up(self) -> None:
-        self._backoff = self._settings.initial_backoff
         if self._outage_since is not None or not self._announced:
             log.info("publishing run events", extra={"fields": {
                 "exchange": self._publisher.topology.events_exchange,
@@ -216,9 +199,9 @@ class LifecycleRelay:
             self._announced = True
 
     def _next(self, *, wait: bool) -> list[run_pb2.RunLifecycleEvent]:
-        """The oldest buffered events (left in place, up to ``batch``; one when the
-        publisher cannot pipeline), or none: nothing came within the idle wait,
-        or stopping with nothing left or past the stop deadline."""
+        """The oldest buffered events (left in place, up to ``batch``), or none:
+        nothing came within the idle wait, or stopping with nothing left or past
+        the stop deadline."""
         with self._condition:
             if wait and not self._buffer and not self._stopping:
                 self._idle = True
@@ -230,8 +213,6 @@ class LifecycleRelay:
                 return []
             if not self._buffer:
                 return []
-            if not hasattr(self._publisher, "publish_many"):
-                return [self._buffer[0]]
             if self._settings.linger > 0 and len(self._buffer) < self._settings.batch \
                     and not self._stopping:
                 # Let a few more events come: fewer, fuller batches under load.
@@ -247,7 +228,3 @@ class LifecycleRelay:
                 self.published += 1
             else:
                 self.dropped += 1
-
-    def _sleep(self, seconds: float) -> None:
-        with self._condition:
-            self._condition.wait_for(lambda: self._stopping, timeout=seconds)

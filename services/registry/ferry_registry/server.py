@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import grpc
-from ferry.amqp.publisher import PublishRetry, RunEventPublisher
+from ferry.amqp.publisher import RunEventPublisher
 from ferry.amqp.topology import Topology
 from ferry.clock import Clock, SystemClock
 from ferry.grpc_server import GrpcServer, create_server
@@ -110,8 +110,7 @@ def run_event_relay(config: RegistryConfig) -> LifecycleRelay:
     """Lifecycle events to ``<FERRY_AMQP_PREFIX>.run-events``; one try per publish,
     the relay thread paces the reconnects."""
     publisher = RunEventPublisher(config.amqp_url, Topology(config.amqp_prefix),
-                                  client_name="ferry-registry-events",
-                                  retry=PublishRetry(attempts=1))
+                                  client_name="ferry-registry-events")
     return LifecycleRelay(publisher)
 
 

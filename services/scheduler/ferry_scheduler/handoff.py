@@ -13,9 +13,12 @@ import threading
 from collections.abc import Iterable
 
 import grpc
-from ferry.amqp.publisher import PublishError, RunPublisher, run_request
+from ferry.amqp.errors import PublishError
+from ferry.amqp.messages import run_request
+from ferry.amqp.publisher import RunPublisher
 from ferry.logs import log_context
 from ferry.metrics import METRICS
+from ferry.retry import RetryStopped
 from ferry.v1 import run_pb2
 
 from ferry_scheduler.dispatch import DispatchGateway
@@ -50,7 +53,7 @@ class PublishedMarks:
                 return
             try:
                 self._gateway.mark_published(batch)
-            except grpc.RpcError as exc:
+            except (grpc.RpcError, RetryStopped) as exc:
                 log.warning("could not mark %d runs published: %s", len(batch),
                             exc.code() if hasattr(exc, "code") else exc)
                 return
@@ -105,7 +108,7 @@ class RunHandoff:
         elif confirmed:
             try:
                 self._gateway.mark_published(confirmed)
-            except grpc.RpcError as exc:
+            except (grpc.RpcError, RetryStopped) as exc:
                 # Published but not marked: the sweep re-publishes later, and the
                 # runner drops the duplicate (the run is claimed once).
                 log.warning("could not mark %d runs published: %s", len(confirmed),

@@ -31,17 +31,25 @@ import grpc
 from ferry.clock import Clock
 from ferry.errors import InvalidArgumentError
 from ferry.logs import log_context
+from ferry.retry import RetryNotice, RetrySettings, RetryStopped, is_transient_rpc_error
 from ferry.v1 import run_pb2, schedule_pb2
 from ferry_domain.schedules import fire_times_after
 
 from ferry_scheduler.dispatch import DispatchGateway, schedule_state
 from ferry_scheduler.handoff import RunHandoff
 from ferry_scheduler.planning import Plan, plan_fires
-from ferry_scheduler.retry import is_transient
 
 log = logging.getLogger(__name__)
 
 FireTimesOf = Callable[[schedule_pb2.Schedule], Callable[[datetime, int], list[datetime]]]
+
+
+def pass_retry(poll: float) -> RetrySettings:
+    """A failed pass is tried again after two poll intervals, doubling up to 32
+    of them or 30 s, plus up to one poll interval of jitter, until stopped; any
+    error (the loop must survive anything)."""
+    return RetrySettings.forever(initial_backoff=2 * poll, max_backoff=min(32 * poll, 30.0),
+                                 jitter=poll, retry_on=(Exception,))
 
 
 def _fire_times_of(schedule: schedule_pb2.Schedule) -> Callable[[datetime, int], list[datetime]]:
@@ -95,26 +103,41 @@ class SchedulerLoop:
     # -- the loop --------------------------------------------------------------
 
     def run(self) -> None:
-        failures = 0
+        """Passes until stopped: one every poll interval (sooner when a held run
+        is due); a failed pass is tried again under ``pass_retry``."""
+        retrying = pass_retry(self._poll).retrying(
+            what="scheduling pass", stop_event=self._stopping, log_retry=self._log_failed_pass,
+            on_retry=lambda _notice: self._handoff.publisher.process_events(),
+            max_wait=self._until_next_held)
         while not self._stopping.is_set():
             try:
-                self.run_once()
-                failures = 0
-                wait = self._poll
-            except Exception as exc:  # noqa: BLE001 - the loop must survive anything
-                failures += 1
-                wait = min(self._poll * 2 ** min(failures, 5), 30.0)
-                if isinstance(exc, grpc.RpcError) and is_transient(exc):
-                    log.warning("registry unavailable (%s); retrying in %.1fs",
-                                exc.code(), wait)  # type: ignore[attr-defined]
-                else:
-                    log.exception("scheduling pass failed; retrying in %.1fs", wait)
+                retrying(self.run_once)
+            except Exception:
+                # Stopping: RetryStopped, or the last failure handed back.
+                if not self._stopping.is_set():
+                    raise
+                break
             self._handoff.publisher.process_events()
-            held = self._next_held()
-            if held is not None:
-                wait = max(0.0, min(wait, (held - self._clock.now()).total_seconds()))
+            wait = self._poll
+            until_held = self._until_next_held()
+            if until_held is not None:
+                wait = max(0.0, min(wait, until_held))
             self._stopping.wait(wait)
         self._publish_held(flush=True)
+
+    @staticmethod
+    def _log_failed_pass(notice: RetryNotice) -> None:
+        error = notice.error
+        if isinstance(error, grpc.RpcError) and is_transient_rpc_error(error):
+            log.warning("registry unavailable (%s); retrying in %.1fs",
+                        error.code(), notice.wait)  # type: ignore[attr-defined]
+        else:
+            log.error("scheduling pass failed; retrying in %.1fs", notice.wait,
+                      exc_info=error)
+
+    def _until_next_held(self) -> float | None:
+        held = self._next_held()
+        return None if held is None else (held - self._clock.now()).total_seconds()
 
     def run_once(self) -> int:
         """One pass; returns the number of runs created or found."""
@@ -162,7 +185,7 @@ class SchedulerLoop:
         try:
             run, created = self._gateway.create_run(schedule, fire_time)
         except grpc.RpcError as exc:
-            if is_transient(exc):
+            if is_transient_rpc_error(exc):
                 raise  # keep the lease; the fire is retried when it expires
             log.error("cannot create the run for fire %s: %s %s", fire_time.isoformat(),
                       exc.code(), exc.details())  # type: ignore[attr-defined]
@@ -180,7 +203,7 @@ class SchedulerLoop:
         for schedule in schedules:
             try:
                 self._gateway.release_unchanged(schedule)
-            except grpc.RpcError as exc:
+            except (grpc.RpcError, RetryStopped) as exc:
                 log.warning("could not release schedule %s on stop: %s", schedule.id, exc)
 
     def _publish_held(self, flush: bool = False) -> None:

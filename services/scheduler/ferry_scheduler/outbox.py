@@ -19,10 +19,10 @@ from datetime import UTC, timedelta
 
 import grpc
 from ferry.clock import Clock
+from ferry.retry import RetryStopped, is_transient_rpc_error
 
 from ferry_scheduler.dispatch import DispatchGateway
 from ferry_scheduler.handoff import RunHandoff
-from ferry_scheduler.retry import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,10 @@ class OutboxSweeper:
         while not self._stopping.wait(self._interval):
             try:
                 self.sweep_once()
+            except RetryStopped:
+                return
             except grpc.RpcError as exc:
-                level = logging.WARNING if is_transient(exc) else logging.ERROR
+                level = logging.WARNING if is_transient_rpc_error(exc) else logging.ERROR
                 log.log(level, "outbox sweep failed: %s", exc.code())  # type: ignore[attr-defined]
             except Exception:  # noqa: BLE001 - the sweep must survive anything
                 log.exception("outbox sweep failed")

@@ -2,10 +2,15 @@
 retries, re-queued attempts.
 
 ``StreamQueuedRuns`` pushes each newly queued run to one scheduler. A reader
-thread keeps the stream open (re-opening it with backoff when the registry
-restarts) and hands runs to publisher threads (each with its own connection),
-which publish them in small batches with confirms and mark them published. Runs of schedules (first
-attempt) are left to the scheduling loop that created them.
+thread keeps the stream open and hands runs to publisher threads (each with
+its own connection), which publish them in small batches with confirms and
+mark them published. Runs of schedules (first attempt) are left to the
+scheduling loop that created them.
+
+The reader re-opens the stream whenever it ends or breaks (a registry restart)
+through ``ferry.retry.keep_trying`` with ``REOPEN``: at once after a stream
+that delivered runs, else after capped exponential backoff with jitter, until
+the scheduler stops.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 
 import grpc
+from ferry.retry import RetryNotice, RetrySettings, keep_trying
 from ferry.v1 import run_pb2
 
 from ferry_scheduler.dispatch import DispatchGateway
@@ -23,6 +30,16 @@ from ferry_scheduler.handoff import RunHandoff
 log = logging.getLogger(__name__)
 
 BATCH = 16
+# Until stopped: 0.1 s doubling to 5 s, plus up to 0.1 s of jitter; any error
+# (the reader must survive anything).
+REOPEN = RetrySettings.forever(initial_backoff=0.1, max_backoff=5.0, retry_on=(Exception,))
+# A registry without StreamQueuedRuns is asked again this rarely; the outbox
+# sweep publishes manual runs meanwhile.
+UNIMPLEMENTED_PAUSE = 30.0
+
+
+class StreamEndedError(Exception):
+    """The registry ended the stream (it is stopping): open it again."""
 
 
 def published_by_loop(run: run_pb2.Run) -> bool:
@@ -32,12 +49,10 @@ def published_by_loop(run: run_pb2.Run) -> bool:
 
 class QueuedRunStream:
     def __init__(self, gateway: DispatchGateway, *,
-                 stopping: threading.Event,
-                 initial_backoff: float = 0.1, max_backoff: float = 5.0) -> None:
+                 stopping: threading.Event, reopen: RetrySettings = REOPEN) -> None:
         self._gateway = gateway
         self._stopping = stopping
-        self._initial_backoff = initial_backoff
-        self._max_backoff = max_backoff
+        self._reopen = reopen
         self._queue: queue.Queue[run_pb2.Run] = queue.Queue()
         self._call: grpc.Call | None = None
         self._lock = threading.Lock()
@@ -48,40 +63,51 @@ class QueuedRunStream:
 
     def read(self) -> None:
         """Keep the stream open until stopped (runs in its own thread)."""
-        backoff = self._initial_backoff
-        while not self._stopping.is_set():
-            try:
-                stream, call = self._gateway.stream_queued()
-                with self._lock:
-                    self._call = call
-                if self._stopping.is_set():
-                    call.cancel()
-                for message in stream:
-                    if not self.connected.is_set():
-                        self.connected.set()
-                    backoff = self._initial_backoff
-                    self.received += 1
-                    self._queue.put(message.run)
-                log.info("queued-runs stream ended; re-opening")
-            except grpc.RpcError as exc:
-                if self._stopping.is_set():
-                    break
-                code = exc.code() if hasattr(exc, "code") else None  # type: ignore[attr-defined]
-                if code == grpc.StatusCode.UNIMPLEMENTED:
-                    log.warning("the registry does not serve StreamQueuedRuns yet; manual runs "
-                                "are published by the outbox sweep")
-                    backoff = self._max_backoff * 6
-                else:
-                    log.warning("queued-runs stream broke (%s); re-opening in %.1fs",
-                                code, backoff)
-            except Exception:  # noqa: BLE001 - the reader must survive anything
-                log.exception("queued-runs stream failed; re-opening in %.1fs", backoff)
-            finally:
-                self.connected.clear()
-                with self._lock:
-                    self._call = None
-            self._stopping.wait(backoff)
-            backoff = min(backoff * 2, self._max_backoff)
+        keep_trying(self._session, self._reopen, what="queued-runs stream",
+                    stop_event=self._stopping, log_retry=self._log_reopen)
+
+    def _session(self, received: Callable[[], None]) -> None:
+        """One stream: queue the runs it brings until it ends, breaks or is
+        cancelled by ``cancel()``."""
+        try:
+            stream, call = self._gateway.stream_queued()
+            with self._lock:
+                self._call = call
+            if self._stopping.is_set():
+                call.cancel()
+            for message in stream:
+                if not self.connected.is_set():
+                    self.connected.set()
+                    received()
+                self.received += 1
+                self._queue.put(message.run)
+        except grpc.RpcError as exc:
+            if self._stopping.is_set():
+                return
+            if exc.code() == grpc.StatusCode.UNIMPLEMENTED:  # type: ignore[attr-defined]
+                log.warning("the registry does not serve StreamQueuedRuns yet; manual runs "
+                            "are published by the outbox sweep")
+                self._stopping.wait(UNIMPLEMENTED_PAUSE)
+                return
+            raise
+        finally:
+            self.connected.clear()
+            with self._lock:
+                self._call = None
+        if not self._stopping.is_set():
+            raise StreamEndedError("the registry ended the queued-runs stream")
+
+    @staticmethod
+    def _log_reopen(notice: RetryNotice) -> None:
+        error = notice.error
+        if isinstance(error, StreamEndedError):
+            log.info("queued-runs stream ended; re-opening in %.1fs", notice.wait)
+        elif isinstance(error, grpc.RpcError):
+            log.warning("queued-runs stream broke (%s); re-opening in %.1fs",
+                        error.code(), notice.wait)  # type: ignore[attr-defined]
+        else:
+            log.error("queued-runs stream failed; re-opening in %.1fs", notice.wait,
+                      exc_info=error)
 
     def cancel(self) -> None:
         with self._lock:

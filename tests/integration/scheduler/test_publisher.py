@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
-from ferry.amqp.publisher import PublishError, PublishRetry, RunPublisher, run_request
+from ferry.amqp.errors import PublishError
+from ferry.amqp.messages import run_request
+from ferry.amqp.publisher import PUBLISH_RETRY, RunPublisher
 from ferry.amqp.topology import RUN_REQUEST_CONTENT_TYPE, Topology
 
 from tests.integration.scheduler.support import AMQP_URL, Broker
@@ -48,7 +51,8 @@ def test_publisher_reconnects_when_its_connection_was_closed(broker: Broker):
 def test_unreachable_broker_raises_publish_error_after_bounded_retries():
     url = f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F"
     publisher = RunPublisher(url, Topology("ferry-test-nowhere"),
-                             retry=PublishRetry(attempts=3, initial_wait=0.05, max_wait=0.1))
+                             retry=replace(PUBLISH_RETRY, max_attempts=3, initial_backoff=0.05,
+                                           max_backoff=0.1))
     started = time.monotonic()
     with pytest.raises(PublishError, match="cannot publish run r-1"):
         publisher.publish(run_request("r-1", "p", 1))

@@ -5,31 +5,43 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from ferry.amqp.publisher import BrokerRefusedError, PublishError, run_lifecycle_event
+from ferry.amqp.errors import PublishError
+from ferry.amqp.messages import run_lifecycle_event
 from ferry.amqp.topology import Topology, run_event_routing_key
 from ferry.config import ConfigError
 from ferry.v1 import run_pb2
 from ferry_registry.config import RegistryConfig
-from ferry_registry.lifecycle import LifecycleRelay, RelaySettings
+from ferry_registry.lifecycle import RECONNECT, LifecycleRelay, RelaySettings
 
 from tests.support.net import wait_until
 
 WHEN = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-FAST = RelaySettings(initial_backoff=0.01, max_backoff=0.05, idle_interval=0.05)
+
+
+def reconnect(initial: float, maximum: float) -> RelaySettings:
+    return RelaySettings(reconnect=replace(RECONNECT, initial_backoff=initial,
+                                           max_backoff=maximum),
+                         idle_interval=0.05)
+
+
+FAST = reconnect(0.01, 0.05)
 
 
 class ScriptedPublisher:
     """Stands in for RunEventPublisher: ``down`` refuses connections, ``refuse``
-    names routing keys the broker nacks; what was published is kept in order."""
+    names routing keys the broker nacks; what was published is kept in order,
+    and the size of each batch in ``calls``."""
 
     def __init__(self) -> None:
         self.topology = Topology("ferry-unit")
         self.down = threading.Event()
         self.refuse: set[str] = set()
         self.sent: list[run_pb2.RunLifecycleEvent] = []
+        self.calls: list[int] = []
         self.attempts = 0
         self.closed = False
         self._open = False
@@ -47,25 +59,6 @@ class ScriptedPublisher:
     def process_events(self) -> None:
         pass
 
-    def publish(self, event: run_pb2.RunLifecycleEvent) -> None:
-        self.attempts += 1
-        self.connect()
-        if event.routing_key in self.refuse:
-            raise BrokerRefusedError("nack")
-        self.sent.append(event)
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class BatchingPublisher(ScriptedPublisher):
-    """Like the real RunEventPublisher: several events per call (pipelined
-    confirms), a nack per refused event instead of an exception."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[int] = []
-
     def publish_many(self, events: list[run_pb2.RunLifecycleEvent]) -> list[bool]:
         self.attempts += 1
         self.connect()
@@ -77,6 +70,9 @@ class BatchingPublisher(ScriptedPublisher):
                 self.sent.append(event)
             outcomes.append(not refused)
         return outcomes
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def run(run_id: str, status: int = run_pb2.RUN_STATUS_QUEUED, attempt: int = 1) -> run_pb2.Run:
@@ -142,8 +138,7 @@ def test_submit_never_waits_for_a_broker_that_is_down_and_nothing_is_lost_or_reo
 def test_a_full_buffer_drops_the_oldest_events_and_counts_them():
     publisher = ScriptedPublisher()
     publisher.down.set()
-    relay = LifecycleRelay(publisher, RelaySettings(capacity=3, initial_backoff=0.01,
-                                                    max_backoff=0.02, idle_interval=0.05))
+    relay = LifecycleRelay(publisher, replace(reconnect(0.01, 0.02), capacity=3))
     relay.start()
     for n in range(5):
         relay.submit(run(f"r{n}"), WHEN)
@@ -170,7 +165,8 @@ def test_an_event_the_broker_refuses_is_dropped_and_the_rest_go_on():
 def test_stop_gives_up_quickly_when_the_broker_is_down():
     publisher = ScriptedPublisher()
     publisher.down.set()
-    relay = LifecycleRelay(publisher, RelaySettings(initial_backoff=5.0, max_backoff=5.0))
+    relay = LifecycleRelay(publisher, RelaySettings(reconnect=replace(
+        RECONNECT, initial_backoff=5.0, max_backoff=5.0)))
     relay.start()
     relay.submit(run("r1"), WHEN)
     began = time.monotonic()
@@ -202,7 +198,7 @@ def test_bad_run_event_settings_fail_fast(tmp_path, name, value, message):
 
 
 def test_a_batching_publisher_gets_the_backlog_in_few_calls_in_order_and_nacks_drop():
-    publisher = BatchingPublisher()
+    publisher = ScriptedPublisher()
     publisher.down.set()
     publisher.refuse = {"run.failed"}
     relay = LifecycleRelay(publisher, FAST)
@@ -217,3 +213,21 @@ def test_a_batching_publisher_gets_the_backlog_in_few_calls_in_order_and_nacks_d
     assert [e.run.id for e in publisher.sent] == [f"r{n}" for n in range(100) if n != 50]
     assert relay.published == 99 and relay.dropped == 1
     assert max(publisher.calls) > 1
+
+
+def test_an_outage_warns_once_per_interval_not_once_per_attempt(caplog):
+    publisher = ScriptedPublisher()
+    publisher.down.set()
+    relay = LifecycleRelay(publisher, replace(reconnect(0.01, 0.01),
+                                              outage_log_interval=0.3))
+    with caplog.at_level("INFO", logger="ferry_registry.lifecycle"):
+        relay.start()
+        relay.submit(run("r1"), WHEN)
+        wait_until(lambda: publisher.attempts >= 30, timeout=5, what="reconnect attempts")
+        publisher.down.clear()
+        wait_until(lambda: len(publisher.sent) == 1, timeout=5, what="the event")
+        relay.stop()
+    warnings = [r for r in caplog.records if r.getMessage().startswith("cannot publish")]
+    assert 1 <= len(warnings) <= publisher.attempts // 5
+    (back,) = [r for r in caplog.records if r.getMessage() == "publishing run events"]
+    assert back.fields["outage_s"] > 0  # type: ignore[attr-defined]

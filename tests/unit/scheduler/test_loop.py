@@ -5,6 +5,7 @@ the registry fails."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -215,3 +216,63 @@ def test_published_marks_are_recorded_in_one_call_per_flush():
     assert calls == [["a", "b", "c"], ["d"]]
     marks.flush()
     assert len(calls) == 2
+
+
+def test_failed_passes_back_off_exponentially_and_a_good_pass_starts_over(caplog):
+    stopping = threading.Event()
+    gateway = FakeGateway([])
+    # Three failures, a good pass, one more failure, then stop.
+    script = ["fail", "fail", "fail", "ok", "fail"]
+
+    def acquire_due(limit, lease):
+        step = script.pop(0) if script else "stop"
+        if step == "fail":
+            raise FakeRpcError(grpc.StatusCode.UNAVAILABLE)
+        if step == "stop":
+            stopping.set()
+        return []
+
+    gateway.acquire_due = acquire_due  # type: ignore[method-assign]
+    handoff = FakeHandoff()
+    loop = SchedulerLoop(gateway, handoff, FakeClock(NOW), stopping=stopping,  # type: ignore[arg-type]
+                         poll_interval=timedelta(milliseconds=10), lease=timedelta(seconds=30))
+    with caplog.at_level("WARNING", logger="ferry_scheduler.loop"):
+        loop.run()
+    waits = [r.args[1] for r in caplog.records if r.getMessage().startswith(
+        "registry unavailable (StatusCode.UNAVAILABLE)")]
+    # 20 ms doubling (two poll intervals), plus up to one poll interval of jitter.
+    assert len(waits) == 4
+    for wait, base in zip(waits, (0.02, 0.04, 0.08, 0.02), strict=True):
+        assert base <= wait <= base + 0.01, waits
+
+
+def test_a_pass_failing_on_a_bug_is_logged_with_its_traceback_and_retried(caplog):
+    stopping = threading.Event()
+    gateway = FakeGateway([])
+    calls = []
+
+    def acquire_due(limit, lease):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyError("bug")
+        stopping.set()
+        return []
+
+    gateway.acquire_due = acquire_due  # type: ignore[method-assign]
+    loop = SchedulerLoop(gateway, FakeHandoff(), FakeClock(NOW), stopping=stopping,  # type: ignore[arg-type]
+                         poll_interval=timedelta(milliseconds=10), lease=timedelta(seconds=30))
+    loop.run()
+    (record,) = [r for r in caplog.records if "scheduling pass failed" in r.getMessage()]
+    assert record.levelname == "ERROR" and record.exc_info is not None
+    assert len(calls) == 2
+
+
+def test_the_loop_stops_at_once_while_waiting_to_retry_a_failed_pass():
+    stopping = threading.Event()
+    gateway = FakeGateway([every_minute("s1", FIRE)])
+    gateway.fail_create = grpc.StatusCode.UNAVAILABLE
+    loop, _ = make_loop(gateway, stopping=stopping)  # a failed pass waits 2 s and more
+    threading.Timer(0.2, stopping.set).start()
+    started = time.monotonic()
+    loop.run()
+    assert time.monotonic() - started < 1.5

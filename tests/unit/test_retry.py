@@ -1,4 +1,5 @@
-"""RetrySettings: what is retried, how long, and what is reported."""
+"""ferry.retry: what is retried, how long, and what is reported; the transient
+gRPC codes; the reconnect-forever loop (keep_trying)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import time
 import pytest
 from ferry.retry import (
     REGISTRY_RETRY,
+    TRANSIENT_RPC_CODES,
+    RetryNotice,
     RetrySettings,
     RetryStopped,
     call_registry,
     is_transient_rpc_error,
+    keep_trying,
 )
 from ferry.v1 import profile_pb2
 from google.protobuf import duration_pb2
@@ -150,3 +154,103 @@ def test_registry_calls_retry_unavailable_and_deadline_only() -> None:
     with pytest.raises(FakeRpcError):
         call_registry(lambda r: (_ for _ in ()).throw(FakeRpcError("FAILED_PRECONDITION")),
                       "req", what="x", settings=fast)
+
+
+def test_the_transient_codes_are_unavailable_and_deadline_exceeded_only() -> None:
+    assert TRANSIENT_RPC_CODES == {"UNAVAILABLE", "DEADLINE_EXCEEDED"}
+    # A message over the size limit fails the same way every time; a conflict
+    # needs a new request, not the same one again.
+    assert not is_transient_rpc_error(FakeRpcError("RESOURCE_EXHAUSTED"))
+    assert not is_transient_rpc_error(FakeRpcError("ABORTED"))
+
+
+def test_forever_settings_retry_past_any_attempt_limit() -> None:
+    settings = RetrySettings.forever(initial_backoff=0.001, max_backoff=0.001, jitter=0)
+    notices: list[RetryNotice] = []
+    flaky = Flaky([ConnectionError("down")] * 50)
+    assert settings.call(flaky, on_retry=notices.append, what="connect") == "ok"
+    assert flaky.calls == 51
+    assert notices[-1].describe().startswith("connect: attempt 50 failed (ConnectionError")
+
+
+def test_stop_event_set_before_a_wait_hands_back_the_last_error() -> None:
+    stop = threading.Event()
+    stop.set()
+    flaky = Flaky([ConnectionError("down")] * 5)
+    with pytest.raises(ConnectionError):
+        RetrySettings.forever(initial_backoff=30, max_backoff=30).call(flaky, stop_event=stop)
+    assert flaky.calls == 1
+
+
+def test_retry_stopped_is_never_retried() -> None:
+    flaky = Flaky([RetryStopped("stop")])
+    with pytest.raises(RetryStopped):
+        RetrySettings(retry_on=(Exception,)).call(flaky)
+    assert flaky.calls == 1
+
+
+def test_max_wait_shortens_a_wait() -> None:
+    settings = RetrySettings(max_attempts=2, initial_backoff=30, max_backoff=30, jitter=0)
+    notices: list[RetryNotice] = []
+    started = time.monotonic()
+    retrying = settings.retrying(on_retry=notices.append, max_wait=lambda: 0.01)
+    assert retrying(Flaky([ConnectionError()])) == "ok"
+    assert time.monotonic() - started < 2
+    assert notices[0].wait == 0.01
+
+
+class Sessions:
+    """A scripted session for keep_trying: each entry says whether the session
+    gets somewhere (calls progressed) before it breaks; the stop event is set
+    when the script runs out."""
+
+    def __init__(self, script: list[bool], stop: threading.Event) -> None:
+        self.script = list(script)
+        self.stop = stop
+        self.started: list[float] = []
+
+    def __call__(self, progressed) -> None:  # noqa: ANN001
+        self.started.append(time.monotonic())
+        if not self.script:
+            self.stop.set()
+            return
+        if self.script.pop(0):
+            progressed()
+        raise ConnectionError("lost")
+
+
+def test_keep_trying_backs_off_until_a_session_gets_somewhere_then_starts_over() -> None:
+    stop = threading.Event()
+    sessions = Sessions([False, False, False, True, False], stop)
+    notices: list[RetryNotice] = []
+    settings = RetrySettings.forever(initial_backoff=0.02, max_backoff=1.0, jitter=0)
+    keep_trying(sessions, settings, what="broker", stop_event=stop, log_retry=notices.append)
+    assert [(n.attempt, n.wait) for n in notices] == [
+        (1, 0.02), (2, 0.04), (3, 0.08),  # refused: the backoff grows
+        (1, 0.0),                         # lost after connecting: again at once
+        (1, 0.02)]                        # ... and the backoff is back at its start
+    assert len(sessions.started) == 6
+    assert sessions.started[4] - sessions.started[3] < 0.02
+
+
+def test_keep_trying_stops_promptly_in_a_long_wait() -> None:
+    stop = threading.Event()
+    sessions = Sessions([False] * 10, stop)
+    threading.Timer(0.1, stop.set).start()
+    started = time.monotonic()
+    keep_trying(sessions, RetrySettings.forever(initial_backoff=30, max_backoff=30),
+                what="broker", stop_event=stop, log_retry=lambda _notice: None)
+    assert time.monotonic() - started < 2
+    assert len(sessions.started) == 1
+
+
+def test_keep_trying_lets_other_errors_through() -> None:
+    stop = threading.Event()
+
+    def session(progressed) -> None:  # noqa: ANN001
+        progressed()
+        raise KeyError("bug")
+
+    with pytest.raises(KeyError):
+        keep_trying(session, RetrySettings.forever(initial_backoff=0.01, max_backoff=0.01),
+                    what="broker", stop_event=stop)

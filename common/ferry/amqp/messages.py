@@ -1,0 +1,72 @@
+"""The messages Ferry publishes (schema version 1): their protobuf bodies and
+AMQP properties.
+
+- ``run_request``: a ``ferry.v1.RunRequest``, the wake-up for one run, sent
+  to the run exchange; ``message_id`` is ``<run_id>:<attempt>:<publish_count>``.
+- ``run_lifecycle_event``: a ``ferry.v1.RunLifecycleEvent`` announcing a run's
+  new status, sent to the run-events topic exchange; ``message_id`` is its
+  ``event_id`` (subscribers dedupe on it).
+
+Both are persistent and carry their schema version in a header.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pika
+
+from ferry.amqp.topology import (
+    RUN_EVENT_CONTENT_TYPE,
+    RUN_EVENT_SCHEMA_VERSION,
+    RUN_REQUEST_CONTENT_TYPE,
+    RUN_REQUEST_SCHEMA_VERSION,
+    run_event_routing_key,
+)
+from ferry.v1 import run_pb2, run_request_pb2
+
+
+def run_request(run_id: str, profile: str, attempt: int, *, publish_count: int = 1,
+                now: datetime | None = None) -> run_request_pb2.RunRequest:
+    """The message body for one run (schema version 1)."""
+    message = run_request_pb2.RunRequest(
+        schema_version=RUN_REQUEST_SCHEMA_VERSION, run_id=run_id, profile=profile,
+        attempt=attempt, publish_count=publish_count)
+    message.publish_time.FromDatetime(now or datetime.now(UTC))
+    return message
+
+
+def run_request_properties(message: run_request_pb2.RunRequest) -> pika.BasicProperties:
+    return pika.BasicProperties(
+        delivery_mode=pika.DeliveryMode.Persistent,
+        content_type=RUN_REQUEST_CONTENT_TYPE,
+        message_id=f"{message.run_id}:{message.attempt}:{message.publish_count}",
+        type="ferry.v1.RunRequest",
+        headers={"schema_version": message.schema_version or RUN_REQUEST_SCHEMA_VERSION,
+                 "run_id": message.run_id},
+    )
+
+
+def run_lifecycle_event(run: run_pb2.Run, event_time: datetime, *, sequence: int = 0,
+                        event_id: str | None = None) -> run_pb2.RunLifecycleEvent:
+    """The event announcing that ``run`` entered its current status (schema version 1);
+    ``sequence`` is the timeline sequence of that change."""
+    message = run_pb2.RunLifecycleEvent(
+        schema_version=RUN_EVENT_SCHEMA_VERSION, event_id=event_id or uuid.uuid4().hex,
+        routing_key=run_event_routing_key(run.status), run=run, sequence=sequence)
+    message.event_time.FromDatetime(event_time)
+    return message
+
+
+def run_event_properties(event: run_pb2.RunLifecycleEvent) -> pika.BasicProperties:
+    return pika.BasicProperties(
+        delivery_mode=pika.DeliveryMode.Persistent,
+        content_type=RUN_EVENT_CONTENT_TYPE,
+        message_id=event.event_id,
+        type="ferry.v1.RunLifecycleEvent",
+        timestamp=int(event.event_time.seconds),
+        headers={"schema_version": event.schema_version or RUN_EVENT_SCHEMA_VERSION,
+                 "run_id": event.run.id, "profile": event.run.profile,
+                 "attempt": event.run.attempt, "sequence": event.sequence},
+    )
