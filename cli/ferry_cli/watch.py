@@ -4,11 +4,11 @@ terminal, plain event lines otherwise; the exit status follows the run."""
 from __future__ import annotations
 
 import sys
-import time
 from datetime import UTC, datetime
 
 import click
 import grpc
+from ferry.retry import RetrySettings, is_transient_rpc_error
 from ferry.v1 import run_pb2, run_service_pb2
 from rich.console import Console, Group
 from rich.live import Live
@@ -24,12 +24,17 @@ from ferry_cli.timeline import event_line
 
 pass_cli = click.make_pass_decorator(CliContext)
 
-# A stream the registry ends (restart, shutdown) is opened again this many
-# times in a row before the command gives up.
-RECONNECTS = 10
-RECONNECT_DELAY = 1.0
-_RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED,
-              grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
+
+
+class StreamEndedError(Exception):
+    """The registry ended or broke the watch before the run was final."""
+
+
+# A stream the registry ends or breaks (restart, shutdown) is opened again a
+# second later, 10 times in a row at most before the command gives up; a
+# stream that delivered something first is opened again at once.
+REOPEN = RetrySettings(max_attempts=11, initial_backoff=1.0, max_backoff=1.0, jitter=0.0,
+                       max_elapsed=None, retry_on=(StreamEndedError,))
 
 
 def rate_and_eta(run: run_pb2.Run, now: datetime | None = None
@@ -146,15 +151,19 @@ class LiveView:
 
 
 def follow(client, run_id: str, view) -> run_pb2.Run:  # type: ignore[no-untyped-def]
-    """Stream the run into the view until it is final; reopen a stream the
-    registry ended, RECONNECTS times in a row at most."""
+    """Stream the run into the view until it is final, opening the stream again
+    when the registry ends or breaks it (``REOPEN``). When it cannot be opened
+    again, the last state seen is the answer (or, with none, an error)."""
     seen = 0
-    failures = 0
     last: run_pb2.Run | None = None
-    while True:
+
+    def stream_once() -> run_pb2.Run | None:
+        """The final run, or None when the stream delivered and then stopped."""
+        nonlocal seen, last
+        delivered = False
         try:
             for reply in client.runs.WatchRun(run_service_pb2.WatchRunRequest(id=run_id)):
-                failures = 0
+                delivered = True
                 new = [e for e in reply.events if e.sequence > seen]
                 if new:
                     seen = new[-1].sequence
@@ -163,14 +172,27 @@ def follow(client, run_id: str, view) -> run_pb2.Run:  # type: ignore[no-untyped
                 if is_terminal(reply.run.status):
                     return reply.run
         except grpc.RpcError as exc:
-            if exc.code() not in _RETRYABLE or failures >= RECONNECTS:
+            if not is_transient_rpc_error(exc):
                 raise
-        failures += 1
-        if failures > RECONNECTS:
+            if not delivered:
+                raise StreamEndedError(str(exc.details())) from exc
+            return None
+        if not delivered:
+            raise StreamEndedError("the registry ended the stream")
+        return None
+
+    # The view shows the run; reopening the stream is not worth a line of its own.
+    retrying = REOPEN.retrying(what=f"watch of run {run_id}", log_retry=lambda _notice: None)
+    while True:
+        try:
+            final = retrying(stream_once)
+        except StreamEndedError:
             if last is not None:
                 return last
-            raise click.ClickException(f"the registry ended the watch of run {run_id}")
-        time.sleep(RECONNECT_DELAY)
+            raise click.ClickException(
+                f"the registry ended the watch of run {run_id}") from None
+        if final is not None:
+            return final
 
 
 def wait_for_run(obj: CliContext, run: run_pb2.Run) -> int:

@@ -4,6 +4,7 @@ start/retry/cancel, watch, and the exit statuses that follow a run's status."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 from ferry.v1 import run_pb2, run_service_pb2, schedule_pb2, schedule_service_pb2
+from ferry_cli import watch as watch_module
 from ferry_cli.dashboard import schedule_state
 from ferry_cli.exit_codes import exit_code_for
 from ferry_cli.watch import progress_text, rate_and_eta
@@ -142,7 +144,9 @@ def test_start_wait_exits_with_the_run_status(invoke, fake_registry, status, cod
 
 
 def test_watch_reopens_a_stream_the_registry_ended(invoke, fake_registry, monkeypatch):
-    monkeypatch.setattr("ferry_cli.watch.RECONNECT_DELAY", 0)
+    monkeypatch.setattr("ferry_cli.watch.REOPEN",
+                        dataclasses.replace(watch_module.REOPEN, initial_backoff=0.0,
+                                            max_backoff=0.0))
     calls = []
 
     def watch(request):
@@ -155,6 +159,24 @@ def test_watch_reopens_a_stream_the_registry_ended(invoke, fake_registry, monkey
     result = invoke("runs", "watch", "r-1")
     assert result.exit_code == 0, result.output
     assert calls == ["r-1", "r-1"] and "UNCHANGED" in result.stdout
+
+
+def test_watch_gives_up_when_the_stream_cannot_be_opened_again(invoke, fake_registry,
+                                                               monkeypatch):
+    monkeypatch.setattr("ferry_cli.watch.REOPEN",
+                        dataclasses.replace(watch_module.REOPEN, initial_backoff=0.0,
+                                            max_backoff=0.0))
+    calls = []
+
+    def watch(request):
+        calls.append(request.id)
+        return FakeRpcError(grpc.StatusCode.UNAVAILABLE, "registry down")
+
+    fake_registry.replies["WatchRun"] = watch
+    result = invoke("runs", "watch", "r-1")
+    assert result.exit_code == 1
+    assert "the registry ended the watch of run r-1" in result.stderr
+    assert len(calls) == watch_module.REOPEN.max_attempts == 11
 
 
 def test_watch_of_an_unknown_run_fails(invoke, fake_registry):
