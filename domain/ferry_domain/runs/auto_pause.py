@@ -56,9 +56,14 @@ class StreakDecision:
     consecutive_failures: int  # the schedule's streak after the run
 
 
+def touches_streak(run: FinishedRun) -> bool:
+    """Whether ``run`` can move a streak at all: a live run started by a schedule."""
+    return run.scheduled and not run.dry_run
+
+
 def decide(run: FinishedRun, streak: Streak) -> StreakDecision:
     """How ``run`` moves the failure streak of the schedule that started it."""
-    if not run.scheduled or run.dry_run:
+    if not touches_streak(run):
         return StreakDecision(StreakOutcome.UNTOUCHED, streak.consecutive_failures)
     if run.status == RunStatus.FAILED and run.error_class.repeats_until_fixed:
         failures = streak.consecutive_failures + 1

@@ -9,6 +9,7 @@ from ferry_domain.runs.auto_pause import (
     StreakDecision,
     StreakOutcome,
     decide,
+    touches_streak,
 )
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
@@ -61,6 +62,9 @@ def test_dry_and_unscheduled_runs_never_touch_a_streak() -> None:
     streak = Streak(4, 5, False)
     assert decide(failed(dry_run=True), streak).outcome is StreakOutcome.UNTOUCHED
     assert decide(failed(scheduled=False), streak).outcome is StreakOutcome.UNTOUCHED
+    assert not touches_streak(failed(dry_run=True))
+    assert not touches_streak(failed(scheduled=False))
+    assert touches_streak(failed())
 
 
 def test_a_paused_schedule_keeps_counting_and_a_zero_limit_never_pauses() -> None:
