@@ -1,6 +1,7 @@
-"""Claims and the schema's one-RUNNING-run-per-profile index: a claim whose
-compare-and-set would start a second RUNNING run of a profile is refused by
-the database and ends DEFERRED, never as an error (SQLite, in-process)."""
+"""Claims (SQLite, in-process): a claim whose compare-and-set would start a
+second RUNNING run of a profile is refused by the schema's index and ends
+DEFERRED, never as an error; a run whose profile is gone ends FAILED as a
+recorded transition (timeline and metrics)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from ferry.clock import FakeClock
+from ferry.metrics import FerryMetrics
 from ferry.v1 import profile_pb2, run_pb2
-from ferry_domain.runs.states import ClaimVerdict, RunStatus
+from ferry_domain.runs.states import ClaimVerdict, ErrorClass, RunStatus
 from ferry_registry.config import RegistryConfig
 from ferry_registry.server import Registry, build_registry
 from ferry_registry.store import statements
 from ferry_registry.store.runs import NewRun
+from prometheus_client import CollectorRegistry
 
 LEASE = timedelta(seconds=30)
 RUNS = statements.RUNS
@@ -70,3 +73,29 @@ def test_the_guarded_claim_defers_without_reaching_the_index(registry) -> None:
     first, second = queued_runs(registry, 2)
     assert registry.claims.claim(first.id, "r1", LEASE, 0).outcome is ClaimVerdict.CLAIMED
     assert registry.claims.claim(second.id, "r2", LEASE, 0).outcome is ClaimVerdict.DEFERRED
+
+
+def test_a_run_whose_profile_is_gone_is_refused_as_a_recorded_transition(tmp_path) -> None:
+    metrics = FerryMetrics(CollectorRegistry())
+    config = RegistryConfig(address="127.0.0.1:0",
+                            database_url=f"sqlite:///{tmp_path / 'registry.db'}",
+                            state_dir=tmp_path)
+    registry = build_registry(config, FakeClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC)),
+                              metrics)
+    try:
+        (run,) = queued_runs(registry, 1)
+        registry.profiles.delete("stock", force=False)
+
+        claim = registry.claims.claim(run.id, "r1", LEASE, 0)
+
+        assert claim.outcome is ClaimVerdict.FINISHED
+        assert (claim.run.status, claim.run.error_class) == (RunStatus.FAILED,
+                                                             ErrorClass.PERMANENT)
+        _, timeline = registry.runs.snapshot(run.id, 0)
+        assert [(e.status, e.message) for e in timeline][-1] == (
+            RunStatus.FAILED, 'profile "stock" no longer exists')
+        assert metrics.registry.get_sample_value(
+            "ferry_runs_finished_total",
+            {"status": "failed", "entity_type": "products", "operation": "import"}) == 1
+    finally:
+        registry.db.dispose()

@@ -23,7 +23,7 @@ from ferry_registry.notify import Notifications
 from ferry_registry.store import events, filters, pagination
 from ferry_registry.store import statements as sql
 from ferry_registry.store.schedules import overlap_policy
-from ferry_registry.store.transitions import RunTransitions, update_run
+from ferry_registry.store.transitions import RunTransitions, log_after_commit, update_run
 
 FILTER_FIELDS = {
     "status": filters.Field(RunRow.status, "enum", run_pb2.RunStatus, "RUN_STATUS_"),
@@ -325,10 +325,7 @@ class RunStore:
                                                    "error_message": why, "update_time": now})
                 events.insert(conn, row, now, f"cancel requested: {why}; the runner stops at "
                               "its next batch boundary", type=run_pb2.RUN_EVENT_TYPE_LOG)
-            fields = {"run_id": row.id, "profile": row.profile,
-                      "status": RunStatus(row.status).name, "attempt": row.attempt,
-                      "reason": why}
-            session.after_commit(lambda: log.info("run cancel asked", extra={"fields": fields}))
+            log_after_commit(session, "run cancel asked", row, reason=why)
             self._notes.run_changed(session)
             return convert.run_to_proto(row)
 

@@ -37,19 +37,29 @@ ALL_RUN_COLUMNS = tuple(RUNS.c)
 
 RUN_BY_ID = sa.select(RUNS).where(RUNS.c.id == sa.bindparam("run_id"))
 RUN_BY_ID_LOCKED = RUN_BY_ID.with_for_update()
-_RUN_UPDATES: dict[tuple[str, ...], sa.Update] = {}
+
+# UPDATEs whose SET columns vary by call, built once per shape (binds ``v_<name>``).
+_UPDATES: dict[tuple, sa.Update] = {}
+
+
+def _update(key: tuple, table: sa.Table, where: tuple, names: tuple[str, ...],
+            returning: tuple = ()) -> sa.Update:
+    statement = _UPDATES.get(key)
+    if statement is None:
+        statement = (sa.update(table).where(*where)
+                     .values({name: sa.bindparam(f"v_{name}") for name in names}))
+        if returning:
+            statement = statement.returning(*returning)
+        _UPDATES[key] = statement
+    return statement
+
+
+_RUN_ID = (RUNS.c.id == sa.bindparam("b_run_id"),)
 
 
 def run_update(names: tuple[str, ...]) -> sa.Update:
-    """UPDATE runs SET <names> WHERE id = :b_run_id RETURNING <every column>,
-    built once per set of columns (binds ``v_<name>``)."""
-    statement = _RUN_UPDATES.get(names)
-    if statement is None:
-        statement = (sa.update(RUNS).where(RUNS.c.id == sa.bindparam("b_run_id"))
-                     .values({name: sa.bindparam(f"v_{name}") for name in names})
-                     .returning(*ALL_RUN_COLUMNS))
-        _RUN_UPDATES[names] = statement
-    return statement
+    """UPDATE runs SET <names> WHERE id = :b_run_id RETURNING <every column>."""
+    return _update(("run", names), RUNS, _RUN_ID, names, ALL_RUN_COLUMNS)
 
 
 # --- creation -----------------------------------------------------------------------
@@ -110,21 +120,14 @@ _HELD_GUARD = (RUNS.c.id == sa.bindparam("g_run_id"),
                RUNS.c.lease_owner == sa.bindparam("g_runner_id"),
                RUNS.c.fencing_token == sa.bindparam("g_token"),
                RUNS.c.status == RunStatus.RUNNING)
-_HELD_UPDATES: dict[tuple, sa.Update] = {}
 
 
 def held_update(names: tuple[str, ...], returning: tuple) -> sa.Update:
-    """UPDATE runs SET <names> WHERE <the caller holds the lease> RETURNING ...,
-    built once per shape (binds ``v_<name>``, ``g_run_id``, ``g_runner_id``, ``g_token``)."""
-    key = (names, "*" if returning is ALL_RUN_COLUMNS
+    """UPDATE runs SET <names> WHERE <the caller holds the lease> RETURNING ...
+    (binds ``g_run_id``, ``g_runner_id``, ``g_token``)."""
+    key = ("held", names, "*" if returning is ALL_RUN_COLUMNS
            else tuple(column.key for column in returning))
-    statement = _HELD_UPDATES.get(key)
-    if statement is None:
-        statement = (sa.update(RUNS).where(*_HELD_GUARD)
-                     .values({name: sa.bindparam(f"v_{name}") for name in names})
-                     .returning(*returning))
-        _HELD_UPDATES[key] = statement
-    return statement
+    return _update(key, RUNS, _HELD_GUARD, names, returning)
 
 
 # The reaper: RUNNING runs whose lease expired, oldest expiry first
@@ -159,17 +162,12 @@ INSERT_EVENT = RUN_EVENTS.insert()
 SCHEDULE_STREAK = sa.select(
     SCHEDULES.c.id, SCHEDULES.c.profile, SCHEDULES.c.spec, SCHEDULES.c.paused,
     SCHEDULES.c.consecutive_failures).where(SCHEDULES.c.id == sa.bindparam("id"))
-_SCHEDULE_UPDATES: dict[tuple[str, ...], sa.Update] = {}
+_SCHEDULE_ID = (SCHEDULES.c.id == sa.bindparam("b_id"),)
 
 
 def schedule_update(names: tuple[str, ...]) -> sa.Update:
-    """UPDATE schedules SET <names> WHERE id = :b_id (binds ``v_<name>``)."""
-    statement = _SCHEDULE_UPDATES.get(names)
-    if statement is None:
-        statement = (sa.update(SCHEDULES).where(SCHEDULES.c.id == sa.bindparam("b_id"))
-                     .values({name: sa.bindparam(f"v_{name}") for name in names}))
-        _SCHEDULE_UPDATES[names] = statement
-    return statement
+    """UPDATE schedules SET <names> WHERE id = :b_id."""
+    return _update(("schedule", names), SCHEDULES, _SCHEDULE_ID, names)
 
 
 # --- the outbox ------------------------------------------------------------------------

@@ -55,9 +55,7 @@ class RunTransitions:
         record_status_change(session, proto, when, sequence)
         if self._metrics is not None:
             self._count(session, run)
-        fields = {"run_id": run.id, "profile": run.profile,
-                  "status": RunStatus(status).name, "attempt": run.attempt, **log_fields}
-        session.after_commit(lambda: log.log(level, log_message, extra={"fields": fields}))
+        log_after_commit(session, log_message, run, level=level, **log_fields)
         self._notes.run_changed(session)
         if status == RunStatus.QUEUED:
             self._notes.run_queued(session, proto)
@@ -101,6 +99,15 @@ class RunTransitions:
         if step.outcome is not AfterAttempt.REQUEUE:
             auto_pause.apply(session, run, when)
         return proto
+
+
+def log_after_commit(session, message: str, run, *, level: int = logging.INFO,
+                     **fields: object) -> None:
+    """The structured log line of a run (``run_id``, ``profile``, ``status``,
+    ``attempt`` and ``fields``), written once the transaction committed."""
+    values = {"run_id": run.id, "profile": run.profile, "status": RunStatus(run.status).name,
+              "attempt": run.attempt, **fields}
+    session.after_commit(lambda: log.log(level, message, extra={"fields": values}))
 
 
 def update_run(session, run_id: str, values: dict[str, object]):
