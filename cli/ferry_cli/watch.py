@@ -10,6 +10,7 @@ import click
 import grpc
 from ferry.retry import RetrySettings, is_transient_rpc_error
 from ferry.v1 import run_pb2, run_service_pb2
+from ferry_domain.runs.states import TERMINAL
 from rich.console import Console, Group
 from rich.live import Live
 from rich.progress_bar import ProgressBar
@@ -17,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ferry_cli.client import CliContext
-from ferry_cli.exit_codes import exit_code_for, is_terminal
+from ferry_cli.exit_codes import exit_code_for
 from ferry_cli.output import console, format_count, print_json, to_datetime
 from ferry_cli.runs import counts_text, status_style, status_text
 from ferry_cli.timeline import event_line
@@ -169,7 +170,7 @@ def follow(client, run_id: str, view) -> run_pb2.Run:  # type: ignore[no-untyped
                     seen = new[-1].sequence
                 last = reply.run
                 view.update(reply.run, new)
-                if is_terminal(reply.run.status):
+                if reply.run.status in TERMINAL:
                     return reply.run
         except grpc.RpcError as exc:
             if not is_transient_rpc_error(exc):

@@ -41,14 +41,18 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from ferry.config import ConfigError, Env
+from ferry.v1 import profile_pb2, run_pb2
 
 log = logging.getLogger(__name__)
 
 METRICS_ADDRESS_VAR = "FERRY_METRICS_ADDRESS"
 
-RUN_STATUSES = ("queued", "running", "completed", "warning", "failed", "cancelled",
-                "unchanged")
-TERMINAL_STATUSES = ("completed", "warning", "failed", "cancelled", "unchanged")
+# Label of each ferry.v1.RunStatus number (queued, running, completed, ...):
+# the label set follows the proto enum. Which statuses are terminal is the
+# run state machine's business (ferry_domain.runs.states), not the metrics'.
+_STATUS_LABELS = {number: name.removeprefix("RUN_STATUS_").lower()
+                  for name, number in run_pb2.RunStatus.items()}
+RUN_STATUSES = tuple(label for number, label in _STATUS_LABELS.items() if number)
 OPERATIONS = ("import", "export")
 ROW_OUTCOMES = ("created", "updated", "unchanged", "written", "skipped", "error")
 CONSUME_RESULTS = ("claimed", "duplicate", "deferred", "dead_lettered")
@@ -85,18 +89,13 @@ def _label(value: object, allowed: tuple[str, ...], what: str, *prefixes: str) -
 def status_label(status: object) -> str:
     """``RUN_STATUS_COMPLETED``, ``"completed"`` or a RunStatus number -> ``completed``."""
     if isinstance(status, int):
-        from ferry.v1 import run_pb2
-        try:
-            status = run_pb2.RunStatus.Name(status)
-        except ValueError:
-            status = str(status)
+        status = _STATUS_LABELS.get(status, status)
     return _label(status, RUN_STATUSES, "status", "run_status_")
 
 
 def operation_label(operation: object) -> str:
     """``OPERATION_IMPORT``, ``"import"`` or an Operation number -> ``import``."""
     if isinstance(operation, int):
-        from ferry.v1 import profile_pb2
         try:
             operation = profile_pb2.Operation.Name(operation)
         except ValueError:

@@ -12,13 +12,15 @@ from ferry import errors
 from ferry.config import ConfigError, Env
 from ferry.grpc_server import create_server
 from ferry.metrics import (
+    RUN_STATUSES,
     FerryMetrics,
     GrpcMetricsInterceptor,
     metrics_address_from_env,
     parse_metrics_address,
     start_metrics_server,
+    status_label,
 )
-from ferry.v1 import run_service_pb2, run_service_pb2_grpc
+from ferry.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -98,6 +100,17 @@ def test_run_status_numbers_and_names_map_to_the_same_label(metrics) -> None:
     metrics.run_entered(3)  # RUN_STATUS_COMPLETED
     metrics.run_entered("completed")
     assert metrics.registry.get_sample_value("ferry_runs_total", {"status": "completed"}) == 2
+
+
+def test_status_labels_follow_the_proto_enum(metrics) -> None:
+    assert RUN_STATUSES == tuple(name.removeprefix("RUN_STATUS_").lower()
+                                 for name, number in run_pb2.RunStatus.items() if number)
+    for name, number in run_pb2.RunStatus.items():
+        if number:
+            assert status_label(number) == status_label(name) == name[11:].lower()
+    assert status_label(run_pb2.RUN_STATUS_UNSPECIFIED) == "other"
+    for status in RUN_STATUSES:  # a series per status from start-up
+        assert metrics.registry.get_sample_value("ferry_runs_total", {"status": status}) == 0
 
 
 @pytest.mark.parametrize(("address", "parsed"), [

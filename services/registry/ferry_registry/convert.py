@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from ferry.v1 import profile_pb2, run_pb2, schedule_pb2
+from ferry.v1 import profile_pb2, run_pb2, run_service_pb2, schedule_pb2
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from ferry_registry.db.models import (
@@ -17,22 +17,10 @@ from ferry_registry.db.models import (
     ScheduleRow,
 )
 
-TERMINAL = frozenset({run_pb2.RUN_STATUS_COMPLETED, run_pb2.RUN_STATUS_WARNING,
-                      run_pb2.RUN_STATUS_FAILED, run_pb2.RUN_STATUS_CANCELLED,
-                      run_pb2.RUN_STATUS_UNCHANGED})
-LIVE = frozenset({run_pb2.RUN_STATUS_QUEUED, run_pb2.RUN_STATUS_RUNNING})
-
 PROFILE_OUTPUT_ONLY = ("mapping_digest", "dry_run_required", "create_time", "update_time",
                        "revision")
 SCHEDULE_OUTPUT_ONLY = ("id", "pause_reason", "next_fire_time", "last_fire_time",
                         "consecutive_failures", "create_time", "update_time", "paused")
-# Run fields kept in RunRow.details (serialized).
-RUN_DETAIL_FIELDS = ("first_error", "first_skip_reason", "warnings", "freshness",
-                     "retention_actions", "sample_location", "rejected_rows_location")
-
-
-def status_name(status: int) -> str:
-    return run_pb2.RunStatus.Name(status).removeprefix("RUN_STATUS_")
 
 
 def to_timestamp(when: datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -170,19 +158,6 @@ def counts_values(counts: run_pb2.RunCounts) -> dict[str, int]:
             "skipped": counts.skipped, "errors": counts.errors, "written": counts.written}
 
 
-def details_bytes(source: run_pb2.Run) -> bytes:
-    details = run_pb2.Run()
-    for name in RUN_DETAIL_FIELDS:
-        value = getattr(source, name)
-        if name in ("first_skip_reason", "sample_location", "rejected_rows_location"):
-            setattr(details, name, value)
-        elif name in ("warnings", "retention_actions"):
-            getattr(details, name).extend(value)
-        elif source.HasField(name):
-            getattr(details, name).CopyFrom(value)
-    return serialize(details)
-
-
 def event_to_proto(row: RunEventRow) -> run_pb2.RunEvent:
     event = run_pb2.RunEvent(run_id=row.run_id, sequence=row.id, type=row.type,
                              status=row.status, attempt=row.attempt, message=row.message or "",
@@ -191,9 +166,7 @@ def event_to_proto(row: RunEventRow) -> run_pb2.RunEvent:
     return event
 
 
-def rejected_to_proto(row: RejectedRowRow):  # -> run_service_pb2.RejectedRow
-    from ferry.v1 import run_service_pb2
-
+def rejected_to_proto(row: RejectedRowRow) -> run_service_pb2.RejectedRow:
     return run_service_pb2.RejectedRow(row=row.row, outcome=row.outcome, field=row.field or "",
                                        message=row.message or "",
                                        values={str(k): str(v)

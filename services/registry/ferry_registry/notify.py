@@ -7,12 +7,11 @@
 - ``QueuedRunFanout``: each newly queued or re-queued run is handed to ONE
   connected ``StreamQueuedRuns`` subscriber, round robin. With no subscriber
   the run waits for the scheduler's outbox sweep.
-- Run lifecycle events: ``record_status_change`` (called by
-  ``store.events.status_changed``) notes each status change in the write
-  session; once the transaction commits, the changes go, in order, to the
-  ``RunEventSink`` (``lifecycle.LifecycleRelay``, which publishes them to
-  RabbitMQ). The hand-over is registered by ``run_changed``/``run_queued``,
-  which every write that changes a run's status calls.
+- Run lifecycle events: ``record_status_change`` notes each status change in
+  the write session; once the transaction commits, the changes go, in order,
+  to the ``RunEventSink`` (``lifecycle.LifecycleRelay``, which publishes them
+  to RabbitMQ). The hand-over is registered by ``run_changed``/``run_queued``.
+  ``store.transitions.RunTransitions`` calls all three for every status change.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import itertools
 import logging
 import queue
 import threading
-from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -139,9 +137,9 @@ class RunEventSink(Protocol):
 
 
 def record_status_change(session: Session, run: run_pb2.Run, when: datetime,
-                         sequence: Callable[[], int] = lambda: 0) -> None:
+                         sequence: int) -> None:
     """Note that ``run`` (a snapshot) entered its status at ``when`` in this
-    transaction; ``sequence()`` gives its timeline sequence once committed."""
+    transaction, with timeline sequence ``sequence``."""
     session.info.setdefault(_PENDING_STATUS_CHANGES, []).append((run, when, sequence))
 
 
@@ -172,7 +170,7 @@ class Notifications:
 
         def announce() -> None:
             for run, when, sequence in session.info.pop(_PENDING_STATUS_CHANGES, []):
-                sink.submit(run, when, sequence())
+                sink.submit(run, when, sequence)
 
         session.after_commit(announce)
 

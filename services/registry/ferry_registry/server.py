@@ -41,11 +41,15 @@ from ferry_registry.servicers.execution import ExecutionServicer
 from ferry_registry.servicers.profiles import ProfileServicer
 from ferry_registry.servicers.runs import RunServicer
 from ferry_registry.servicers.schedules import ScheduleServicer
+from ferry_registry.store.claims import ClaimStore
+from ferry_registry.store.expiry import LeaseExpiry
+from ferry_registry.store.freshness import FreshnessStore
 from ferry_registry.store.history import HistoryStore, KeepRuns
-from ferry_registry.store.leases import LeaseStore
 from ferry_registry.store.profiles import ProfileStore
 from ferry_registry.store.runs import RunStore
+from ferry_registry.store.schedule_leases import ScheduleLeaseStore
 from ferry_registry.store.schedules import ScheduleStore
+from ferry_registry.store.transitions import RunTransitions
 
 log = logging.getLogger(__name__)
 SYSTEM_CLOCK = SystemClock()
@@ -71,7 +75,9 @@ class Registry:
     profiles: ProfileStore
     schedules: ScheduleStore
     runs: RunStore
-    leases: LeaseStore
+    claims: ClaimStore
+    schedule_leases: ScheduleLeaseStore
+    freshness: FreshnessStore
     reaper: LeaseReaper
     history: HistoryStore
     janitor: Janitor
@@ -95,13 +101,17 @@ def build_registry(config: RegistryConfig, clock: Clock,
     db = open_database(config.database_url)
     run_events = run_event_relay(config) if config.run_events else None
     notes = Notifications(run_events)
-    leases = LeaseStore(db, clock, notes, metrics)
+    transitions = RunTransitions(notes, metrics)
     history = HistoryStore(db, clock, KeepRuns(config.keep_runs_days, config.keep_min_runs))
     return Registry(
         db=db, notes=notes, profiles=ProfileStore(db, clock),
         schedules=ScheduleStore(db, clock),
-        runs=RunStore(db, clock, notes, config.default_max_attempts, metrics), leases=leases,
-        reaper=LeaseReaper(leases, config.reaper_interval), history=history,
+        runs=RunStore(db, clock, notes, transitions, config.default_max_attempts),
+        claims=ClaimStore(db, clock, notes, transitions),
+        schedule_leases=ScheduleLeaseStore(db, clock), freshness=FreshnessStore(db),
+        reaper=LeaseReaper(LeaseExpiry(db, clock, transitions, metrics),
+                           config.reaper_interval),
+        history=history,
         janitor=Janitor(history, clock, config.janitor_interval, config.file_roots),
         run_events=run_events)
 
@@ -147,10 +157,10 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
             RunServicer(registry.runs, registry.notes.changes, stopping), server)
         dispatch_service_pb2_grpc.add_DispatchServiceServicer_to_server(
-            DispatchServicer(registry.runs, registry.leases, registry.notes.fanout, stopping),
-            server)
+            DispatchServicer(registry.runs, registry.schedule_leases, registry.notes.fanout,
+                             stopping), server)
         execution_service_pb2_grpc.add_ExecutionServiceServicer_to_server(
-            ExecutionServicer(registry.leases), server)
+            ExecutionServicer(registry.claims, registry.freshness), server)
 
     try:
         server = create_server(config.address, register, SERVICE_NAMES, max_workers=MAX_WORKERS,

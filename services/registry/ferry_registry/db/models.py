@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from ferry_domain.runs.states import RunStatus
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -95,6 +96,11 @@ class MissedFireRow(Base):
     record_time: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+# At most one RUNNING run per profile (invariant 6, one live run per profile):
+# claims check it with their compare-and-set, the database refuses a second.
+ONE_RUNNING_PER_PROFILE = sa.text(f"status = {int(RunStatus.RUNNING)}")
+
+
 class RunRow(Base):
     __tablename__ = "runs"
     __table_args__ = (
@@ -102,6 +108,9 @@ class RunRow(Base):
         sa.Index("ix_runs_queue_time", "queue_time", "id"),
         sa.Index("ix_runs_status", "status"),
         sa.Index("ix_runs_profile_status", "profile", "status"),
+        sa.Index("uq_runs_running_profile", "profile", unique=True,
+                 sqlite_where=ONE_RUNNING_PER_PROFILE,
+                 postgresql_where=ONE_RUNNING_PER_PROFILE),
     )
 
     id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)

@@ -11,15 +11,19 @@ from ferry.v1 import dispatch_service_pb2_grpc, run_pb2
 from ferry_registry import convert
 from ferry_registry.notify import QueuedRunFanout
 from ferry_registry.servicers.common import StreamSlots, require
-from ferry_registry.store.leases import DEFAULT_SCHEDULE_LEASE, LeaseStore
 from ferry_registry.store.runs import NewRun, RunStore
+from ferry_registry.store.schedule_leases import (
+    DEFAULT_SCHEDULE_LEASE,
+    MissedFire,
+    ScheduleLeaseStore,
+)
 
 STREAM_POLL_SECONDS = 1.0
 MAX_QUEUED_RUN_STREAMS = 16
 
 
 class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
-    def __init__(self, runs: RunStore, leases: LeaseStore, fanout: QueuedRunFanout,
+    def __init__(self, runs: RunStore, leases: ScheduleLeaseStore, fanout: QueuedRunFanout,
                  stopping: threading.Event) -> None:
         self._runs = runs
         self._leases = leases
@@ -31,18 +35,22 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         lease = convert.from_duration(
             request.lease_duration if request.HasField("lease_duration") else None,
             DEFAULT_SCHEDULE_LEASE)
-        schedules = self._leases.acquire_schedules(request.scheduler_id, request.limit, lease)
+        schedules = self._leases.acquire(request.scheduler_id, request.limit, lease)
         return pb.AcquireDueSchedulesResponse(schedules=schedules)
 
     def ReleaseSchedule(self, request, context):
         require(schedule_id=request.schedule_id, scheduler_id=request.scheduler_id)
-        released = self._leases.release_schedule(
+        missed = [MissedFire(convert.from_timestamp(fire.fire_time), fire.reason,
+                             convert.from_timestamp(fire.record_time)
+                             if fire.HasField("record_time") else None)
+                  for fire in request.missed_fires]
+        released = self._leases.release(
             request.schedule_id, request.scheduler_id,
             convert.from_timestamp(request.next_fire_time)
             if request.HasField("next_fire_time") else None,
             convert.from_timestamp(request.last_fire_time)
             if request.HasField("last_fire_time") else None,
-            list(request.missed_fires))
+            missed)
         return pb.ReleaseScheduleResponse(released=released)
 
     def CreateRun(self, request, context):

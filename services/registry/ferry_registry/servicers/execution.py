@@ -1,14 +1,27 @@
 """ExecutionService (internal, for runners): claim, heartbeat, progress,
-finish, release, freshness token."""
+finish, release, freshness token. Each call: validate, turn the request into
+the store's dataclasses (``store/reports.py``), call the store, map the result."""
 
 from __future__ import annotations
 
+from ferry.errors import InvalidArgumentError, Violation
 from ferry.v1 import execution_service_pb2 as pb
-from ferry.v1 import execution_service_pb2_grpc
+from ferry.v1 import execution_service_pb2_grpc, run_pb2
+from ferry_domain.runs.states import ErrorClass, RunStatus, check_finish
 
 from ferry_registry import convert
 from ferry_registry.servicers.common import require
-from ferry_registry.store.leases import DEFAULT_RUN_LEASE, Holder, LeaseStore
+from ferry_registry.store.claims import DEFAULT_RUN_LEASE, ClaimStore
+from ferry_registry.store.freshness import FreshnessStore
+from ferry_registry.store.reports import (
+    MAX_REJECTED_ROWS,
+    Finish,
+    Holder,
+    Progress,
+    RejectedRow,
+    Release,
+    ReportedEvent,
+)
 
 
 def _holder(request) -> Holder:
@@ -16,16 +29,64 @@ def _holder(request) -> Holder:
     return Holder(request.run_id, request.runner_id, request.fencing_token)
 
 
+def _error_class(value: int) -> ErrorClass:
+    try:
+        return ErrorClass(value)
+    except ValueError:
+        raise InvalidArgumentError(f"unknown error_class {value}",
+                                   [Violation("error_class", "is not a known ErrorClass")]
+                                   ) from None
+
+
+def _events(events) -> tuple[ReportedEvent, ...]:
+    return tuple(ReportedEvent(
+        message=event.message, type=event.type,
+        event_time=convert.from_timestamp(event.event_time)
+        if event.HasField("event_time") else None,
+        status=event.status, attempt=event.attempt, attributes=dict(event.attributes))
+        for event in events)
+
+
+def _finish(request: pb.FinishRunRequest) -> Finish:
+    try:
+        check_finish(request.status)
+    except ValueError as exc:
+        raise InvalidArgumentError(str(exc), [Violation("status", "must be a terminal status")]
+                                   ) from None
+    details = run_pb2.Run(first_skip_reason=request.first_skip_reason,
+                          warnings=list(request.warnings),
+                          retention_actions=list(request.retention_actions),
+                          sample_location=request.sample_location)
+    if request.HasField("first_error"):
+        details.first_error.CopyFrom(request.first_error)
+    freshness_method = 0
+    if request.HasField("freshness"):
+        details.freshness.CopyFrom(request.freshness)
+        freshness_method = request.freshness.method
+    rejected = tuple(RejectedRow(row=item.row, outcome=item.outcome, field=item.field,
+                                 message=item.message, values=dict(item.values))
+                     for item in request.rejected_rows[:MAX_REJECTED_ROWS])
+    if rejected:
+        details.rejected_rows_location = f"registry:runs/{request.run_id}/rejected-rows"
+    return Finish(
+        status=RunStatus(request.status), counts=convert.counts_values(request.counts),
+        details=convert.serialize(details), error_class=_error_class(request.error_class),
+        error_message=request.error_message, hint=request.hint, rejected_rows=rejected,
+        rejected_columns=tuple(request.rejected_columns), events=_events(request.events),
+        new_freshness_token=request.new_freshness_token, freshness_method=freshness_method)
+
+
 class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
-    def __init__(self, leases: LeaseStore) -> None:
-        self._leases = leases
+    def __init__(self, claims: ClaimStore, freshness: FreshnessStore) -> None:
+        self._claims = claims
+        self._freshness = freshness
 
     def ClaimRun(self, request, context):
         require(run_id=request.run_id, runner_id=request.runner_id)
         lease = convert.from_duration(
             request.lease_duration if request.HasField("lease_duration") else None,
             DEFAULT_RUN_LEASE)
-        claim = self._leases.claim(request.run_id, request.runner_id, lease, request.attempt)
+        claim = self._claims.claim(request.run_id, request.runner_id, lease, request.attempt)
         response = pb.ClaimRunResponse(outcome=claim.outcome, fencing_token=claim.fencing_token)
         if claim.run is not None:
             response.run.CopyFrom(claim.run)
@@ -39,27 +100,32 @@ class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
         holder = _holder(request)
         lease = convert.from_duration(request.lease_duration, DEFAULT_RUN_LEASE) \
             if request.HasField("lease_duration") else None
-        expires, cancel = self._leases.heartbeat(holder, lease)
+        expires, cancel = self._claims.heartbeat(holder, lease)
         return pb.HeartbeatRunResponse(lease_expire_time=convert.to_timestamp(expires),
                                        cancel_requested=cancel)
 
     def ReportProgress(self, request, context):
-        cancel = self._leases.progress(_holder(request), request.counts, request.rows_total,
-                                       list(request.events))
+        holder = _holder(request)
+        cancel = self._claims.progress(holder, Progress(
+            counts=convert.counts_values(request.counts), rows_total=request.rows_total,
+            events=_events(request.events)))
         return pb.ReportProgressResponse(cancel_requested=cancel)
 
     def FinishRun(self, request, context):
-        return pb.FinishRunResponse(run=self._leases.finish(_holder(request), request))
+        holder = _holder(request)
+        return pb.FinishRunResponse(run=self._claims.finish(holder, _finish(request)))
 
     def ReleaseRun(self, request, context):
-        run = self._leases.release(_holder(request), request.reason, request.error_class,
-                                   request.attempt_used)
+        holder = _holder(request)
+        run = self._claims.release(holder, Release(
+            reason=request.reason, error_class=_error_class(request.error_class),
+            attempt_used=request.attempt_used))
         return pb.ReleaseRunResponse(run=run)
 
     def GetFreshnessToken(self, request, context):
         require(profile=request.profile)
-        token, method, updated = self._leases.freshness_token(request.profile)
-        response = pb.GetFreshnessTokenResponse(token=token, method=method)
-        if updated is not None:
-            response.update_time.CopyFrom(convert.to_timestamp(updated))
+        stored = self._freshness.token(request.profile)
+        response = pb.GetFreshnessTokenResponse(token=stored.token, method=stored.method)
+        if stored.update_time is not None:
+            response.update_time.CopyFrom(convert.to_timestamp(stored.update_time))
         return response

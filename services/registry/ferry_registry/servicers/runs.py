@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from ferry.v1 import run_pb2, run_service_pb2_grpc
 from ferry.v1 import run_service_pb2 as pb
+from ferry_domain.runs.states import TERMINAL
 
 from ferry_registry import convert
 from ferry_registry.notify import RunChanges
@@ -74,7 +75,7 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
                 last_sent = encoded
                 if new_events:
                     last_sequence = new_events[-1].sequence
-            if run.status in convert.TERMINAL:
+            if run.status in TERMINAL:
                 return
             if self._stopping.is_set() or self._changes.closed or not context.is_active():
                 return

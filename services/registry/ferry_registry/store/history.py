@@ -24,15 +24,15 @@ from datetime import timedelta
 import sqlalchemy as sa
 from ferry.clock import Clock
 from ferry.v1 import profile_pb2
+from ferry_domain.runs.states import TERMINAL
 
-from ferry_registry import convert
 from ferry_registry.db.engine import Database
 from ferry_registry.db.models import ProfileRow, RejectedRowRow, RunEventRow, RunRow
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 500
-FINAL = list(convert.TERMINAL)
+FINAL = sorted(TERMINAL)
 
 
 @dataclass(frozen=True)

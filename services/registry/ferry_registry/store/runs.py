@@ -3,6 +3,7 @@ cancel, the outbox and summaries."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -10,25 +11,19 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from ferry.clock import Clock
 from ferry.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError, Violation
-from ferry.metrics import FerryMetrics
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2, schedule_pb2
-from sqlalchemy.dialects import postgresql, sqlite
+from ferry_domain.runs.states import RETRYABLE, CancelVerdict, RunStatus, cancel_verdict
 from sqlalchemy.exc import IntegrityError
 
 from ferry_registry import convert, dry_run_gate
 from ferry_registry.db.engine import Database
-from ferry_registry.db.models import (
-    MissedFireRow,
-    ProfileRow,
-    RejectedRowRow,
-    RunEventRow,
-    RunRow,
-    ScheduleRow,
-)
+from ferry_registry.db.models import MissedFireRow, RejectedRowRow, RunEventRow, RunRow
 from ferry_registry.ids import new_id
 from ferry_registry.notify import Notifications
 from ferry_registry.store import events, filters, pagination
+from ferry_registry.store import statements as sql
 from ferry_registry.store.schedules import overlap_policy
+from ferry_registry.store.transitions import RunTransitions, log_after_commit, update_run
 
 FILTER_FIELDS = {
     "status": filters.Field(RunRow.status, "enum", run_pb2.RunStatus, "RUN_STATUS_"),
@@ -43,27 +38,8 @@ FILTER_FIELDS = {
 NEWEST_FIRST = pagination.Order(((RunRow.queue_time, True), (RunRow.id, True)))
 EVENTS_ORDER = pagination.Order(((RunEventRow.id, False),))
 REJECTED_ORDER = pagination.Order(((RejectedRowRow.id, False),))
-RETRYABLE = frozenset({run_pb2.RUN_STATUS_FAILED, run_pb2.RUN_STATUS_CANCELLED,
-                       run_pb2.RUN_STATUS_WARNING})
-# Core statements of the creation path (no ORM unit of work).
-RUNS = RunRow.__table__
-INSERT_RUN = RUNS.insert()
-RUN_BY_REQUEST = sa.select(RUNS).where(RUNS.c.request_id == sa.bindparam("request_id"))
-RUN_BY_FIRE = sa.select(RUNS).where(RUNS.c.schedule_id == sa.bindparam("schedule_id"),
-                                    RUNS.c.fire_time == sa.bindparam("fire_time"))
-PROFILE_BY_NAME = sa.select(ProfileRow.__table__).where(
-    ProfileRow.__table__.c.name == sa.bindparam("name"))
-# Built once: a statement made per call (even when cached by SQLAlchemy) has its
-# result metadata adapted on every execution.
-PROFILE_BY_NAME_LOCKED = PROFILE_BY_NAME.with_for_update()
-SCHEDULE_SPEC = sa.select(ScheduleRow.__table__.c.spec).where(
-    ScheduleRow.__table__.c.id == sa.bindparam("id"))
-LIVE_RUN_OF_PROFILE = sa.select(RUNS.c.id).where(
-    RUNS.c.profile == sa.bindparam("profile"), RUNS.c.status.in_(sorted(convert.LIVE))).limit(1)
-RUN_BY_ID = sa.select(RUNS).where(RUNS.c.id == sa.bindparam("run_id"))
-MARK_PUBLISHED = (sa.update(RUNS).where(RUNS.c.id.in_(sa.bindparam("ids", expanding=True)))
-                  .values(published_time=sa.bindparam("b_now"),
-                          publish_count=RUNS.c.publish_count + 1))
+log = logging.getLogger("ferry_registry.runs")
+
 DEFAULT_PUBLISH_LIMIT = 100
 MAX_PUBLISH_LIMIT = 1000
 
@@ -92,8 +68,8 @@ def trigger_name(trigger: int) -> str:
     return run_pb2.RunTrigger.Name(trigger).removeprefix("RUN_TRIGGER_").lower()
 
 
-def get_row(session, run_id: str, *, for_update: bool = False) -> RunRow:
-    row = session.get(RunRow, run_id, with_for_update=for_update) if run_id else None
+def get_row(session, run_id: str) -> RunRow:
+    row = session.get(RunRow, run_id) if run_id else None
     if row is None:
         raise NotFoundError(f'run "{run_id}" not found')
     return row
@@ -101,15 +77,14 @@ def get_row(session, run_id: str, *, for_update: bool = False) -> RunRow:
 
 class RunStore:
     def __init__(self, db: Database, clock: Clock, notes: Notifications,
-                 default_max_attempts: int = 3, metrics: FerryMetrics | None = None) -> None:
+                 transitions: RunTransitions, default_max_attempts: int = 3) -> None:
         self._db = db
         self._clock = clock
         self._notes = notes
+        self._transitions = transitions
         self._default_max_attempts = default_max_attempts
-        self._metrics = metrics
         self._attempts: dict[tuple[str, int], int] = {}
-        insert = postgresql.insert if db.is_postgres else sqlite.insert
-        self._insert_if_new = insert(RUNS).on_conflict_do_nothing().returning(RUNS.c.id)
+        self._insert_if_new = sql.INSERT_RUN_IF_NEW[db.dialect]
 
     # --- creation ---------------------------------------------------------
 
@@ -134,11 +109,11 @@ class RunStore:
     @staticmethod
     def _find_existing(conn, new: NewRun):
         if new.request_id:
-            row = conn.execute(RUN_BY_REQUEST, {"request_id": new.request_id}).first()
+            row = conn.execute(sql.RUN_BY_REQUEST, {"request_id": new.request_id}).first()
             if row is not None:
                 return row
         if new.schedule_id and new.fire_time is not None:
-            return conn.execute(RUN_BY_FIRE, {"schedule_id": new.schedule_id,
+            return conn.execute(sql.RUN_BY_FIRE, {"schedule_id": new.schedule_id,
                                               "fire_time": new.fire_time}).first()
         return None
 
@@ -166,7 +141,7 @@ class RunStore:
             row = self._find_existing(conn, new)
             if row is not None:
                 return Created(convert.run_to_proto(row), False)
-        statement = PROFILE_BY_NAME_LOCKED if self._db.is_postgres else PROFILE_BY_NAME
+        statement = sql.PROFILE_BY_NAME_LOCKED if self._db.is_postgres else sql.PROFILE_BY_NAME
         profile_row = conn.execute(statement, {"name": new.profile}).first()
         gated = profile_row is not None and new.trigger != run_pb2.RUN_TRIGGER_SCHEDULE and \
             dry_run_gate.blocks(dry_run=new.dry_run, force=new.force,
@@ -179,17 +154,17 @@ class RunStore:
                 raise NotFoundError(f'profile "{new.profile}" not found')
             raise FailedPreconditionError(dry_run_gate.refusal(new.profile))
         if new.schedule_id:
-            schedule_spec = conn.execute(SCHEDULE_SPEC, {"id": new.schedule_id}).scalar()
+            schedule_spec = conn.execute(sql.SCHEDULE_SPEC, {"id": new.schedule_id}).scalar()
             if schedule_spec is None and new.trigger == run_pb2.RUN_TRIGGER_SCHEDULE:
                 raise NotFoundError(f'schedule "{new.schedule_id}" not found')
             if new.trigger == run_pb2.RUN_TRIGGER_SCHEDULE and overlap_policy(
                     profile_pb2.Profile.FromString(profile_row.spec),
                     schedule_pb2.Schedule.FromString(schedule_spec)
             ) == profile_pb2.OVERLAP_POLICY_SKIP:
-                live = conn.execute(LIVE_RUN_OF_PROFILE, {"profile": new.profile}).scalar()
+                live = conn.execute(sql.LIVE_RUN_OF_PROFILE, {"profile": new.profile}).scalar()
                 if live is not None:
                     self._record_overlap(session, new, now)
-                    session.after_commit(lambda: events.log.info(
+                    session.after_commit(lambda: log.info(
                         "scheduled run skipped: a run of the profile is live (overlap skip)",
                         extra={"fields": {"profile": new.profile,
                                           "schedule_id": new.schedule_id,
@@ -197,7 +172,7 @@ class RunStore:
                     return Created(None, False)
         values = dict(
             id=new_id(), profile=new.profile, schedule_id=new.schedule_id or None,
-            fire_time=new.fire_time, status=run_pb2.RUN_STATUS_QUEUED,
+            fire_time=new.fire_time, status=RunStatus.QUEUED,
             entity_type=profile_row.entity_type, operation=profile_row.operation,
             trigger=new.trigger, dry_run=new.dry_run, force=new.force, attempt=1,
             max_attempts=self._max_attempts(profile_row.name, profile_row.revision,
@@ -217,18 +192,15 @@ class RunStore:
                     raise RuntimeError(f"run {values['id']} could not be inserted")
                 return Created(convert.run_to_proto(row), False)
         else:
-            conn.execute(INSERT_RUN, values)
+            conn.execute(sql.INSERT_RUN, values)
         row = SimpleNamespace(**values)
         kind = "dry run" if new.dry_run else "run"
         detail = f" (retry of {new.retry_of})" if new.retry_of else ""
-        run = events.status_changed_core(
-            session, conn, row, now, f"queued {trigger_name(new.trigger)} {kind}{detail}, "
-                                     f"attempt 1 of {row.max_attempts}")
-        events.log_after_commit(session, "run queued", row, trigger=trigger_name(new.trigger),
-                                dry_run=new.dry_run)
-        events.count_entered(session, self._metrics, run_pb2.RUN_STATUS_QUEUED)
-        self._notes.run_changed(session)
-        self._notes.run_queued(session, run)
+        trigger = trigger_name(new.trigger)
+        run = self._transitions.record(
+            session, row, now, f"queued {trigger} {kind}{detail}, attempt 1 of "
+                               f"{row.max_attempts}",
+            "run queued", trigger=trigger, dry_run=new.dry_run)
         return Created(run, True)
 
     @staticmethod
@@ -250,7 +222,7 @@ class RunStore:
         original = self.get(run_id)
         if original.status not in RETRYABLE:
             raise FailedPreconditionError(
-                f"run {run_id} is {convert.status_name(original.status)}; only FAILED, "
+                f"run {run_id} is {RunStatus(original.status).name}; only FAILED, "
                 "CANCELLED or WARNING runs can be retried")
         created = self.create(NewRun(
             profile=original.profile, trigger=run_pb2.RUN_TRIGGER_RETRY,
@@ -263,7 +235,7 @@ class RunStore:
 
     def get(self, run_id: str) -> run_pb2.Run:
         with self._db.read() as session:
-            row = session.connection().execute(RUN_BY_ID, {"run_id": run_id}).first() \
+            row = session.connection().execute(sql.RUN_BY_ID, {"run_id": run_id}).first() \
                 if run_id else None
             if row is None:
                 raise NotFoundError(f'run "{run_id}" not found')
@@ -325,30 +297,35 @@ class RunStore:
     # --- control ------------------------------------------------------------
 
     def cancel(self, run_id: str, reason: str) -> run_pb2.Run:
+        """``states.cancel_verdict``: a QUEUED run ends CANCELLED at once; a
+        RUNNING one gets ``cancel_requested`` (its runner stops at its next batch
+        boundary); a finished one is refused."""
         now = self._clock.now()
         why = reason or "cancelled by an operator"
+        statement = sql.RUN_BY_ID_LOCKED if self._db.is_postgres else sql.RUN_BY_ID
         with self._db.write() as session:
-            row = get_row(session, run_id, for_update=self._db.is_postgres)
-            if row.status == run_pb2.RUN_STATUS_QUEUED:
-                row.status = run_pb2.RUN_STATUS_CANCELLED
-                row.end_time = now
-                row.error_message = why
-                row.update_time = now
-                events.status_changed(session, row, now, f"cancelled while queued: {why}")
-                events.count_finished(session, self._metrics, row)
-            elif row.status == run_pb2.RUN_STATUS_RUNNING:
-                if not row.cancel_requested:
-                    row.cancel_requested = True
-                    row.error_message = why
-                    row.update_time = now
-                    events.append(session, row, now,
-                                  f"cancel requested: {why}; the runner stops at its next "
-                                  "batch boundary", type=run_pb2.RUN_EVENT_TYPE_LOG)
-            else:
+            conn = session.connection()
+            row = conn.execute(statement, {"run_id": run_id}).first() if run_id else None
+            if row is None:
+                raise NotFoundError(f'run "{run_id}" not found')
+            verdict = cancel_verdict(RunStatus(row.status))
+            if verdict is CancelVerdict.REFUSE:
                 raise FailedPreconditionError(
-                    f"run {run_id} is already {convert.status_name(row.status)}; "
+                    f"run {run_id} is already {RunStatus(row.status).name}; "
                     "only QUEUED or RUNNING runs can be cancelled")
-            events.log_after_commit(session, "run cancel asked", row, reason=why)
+            if verdict is CancelVerdict.CANCEL_NOW:
+                row = update_run(session, run_id, {
+                    "status": RunStatus.CANCELLED, "end_time": now, "error_message": why,
+                    "update_time": now})
+                return self._transitions.record(session, row, now,
+                                                f"cancelled while queued: {why}",
+                                                "run cancel asked", reason=why)
+            if not row.cancel_requested:
+                row = update_run(session, run_id, {"cancel_requested": True,
+                                                   "error_message": why, "update_time": now})
+                events.insert(conn, row, now, f"cancel requested: {why}; the runner stops at "
+                              "its next batch boundary", type=run_pb2.RUN_EVENT_TYPE_LOG)
+            log_after_commit(session, "run cancel asked", row, reason=why)
             self._notes.run_changed(session)
             return convert.run_to_proto(row)
 
@@ -364,7 +341,7 @@ class RunStore:
             unpublished = sa.or_(unpublished, RunRow.published_time < published_before)
         with self._db.read() as session:
             rows = session.scalars(sa.select(RunRow).where(
-                RunRow.status == run_pb2.RUN_STATUS_QUEUED, unpublished
+                RunRow.status == RunStatus.QUEUED, unpublished
             ).order_by(RunRow.queue_time, RunRow.id).limit(limit))
             return [convert.run_to_proto(r) for r in rows]
 
@@ -373,4 +350,5 @@ class RunStore:
             return
         now = self._clock.now()
         params = {"ids": list(run_ids), "b_now": now}
-        self._db.run_write(lambda session: session.connection().execute(MARK_PUBLISHED, params))
+        self._db.run_write(lambda session: session.connection().execute(sql.MARK_PUBLISHED,
+                                                                         params))

@@ -1,0 +1,80 @@
+"""What a runner reports about the run it holds, as the run stores take it.
+
+The ExecutionService servicer turns each request into one of these (frozen
+dataclasses, no gRPC messages), so the stores never read a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ferry_domain.runs.states import ErrorClass, RunStatus
+
+# Rejected rows kept per run (ListRejectedRows); the rest are only counted.
+MAX_REJECTED_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who calls: the runner and the fencing token it got from ClaimRun."""
+
+    run_id: str
+    runner_id: str
+    fencing_token: int
+
+
+@dataclass(frozen=True)
+class ReportedEvent:
+    """A timeline event sent by a runner; what it leaves out (zero, empty)
+    is taken from the run: now, LOG, the run's status and attempt."""
+
+    message: str
+    type: int = 0
+    event_time: datetime | None = None
+    status: int = 0
+    attempt: int = 0
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    row: int
+    outcome: str
+    field: str
+    message: str
+    values: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Progress:
+    counts: Mapping[str, int]  # runs column -> value (rows_read, created, ...)
+    rows_total: int = 0        # 0: not known
+    events: tuple[ReportedEvent, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finish:
+    """A run's result, written with its terminal status in one transaction."""
+
+    status: RunStatus
+    counts: Mapping[str, int]
+    details: bytes  # first error, skip reason, warnings, freshness evidence, ... (serialized)
+    error_class: ErrorClass = ErrorClass.UNSPECIFIED
+    error_message: str = ""
+    hint: str = ""
+    rejected_rows: tuple[RejectedRow, ...] = ()  # at most MAX_REJECTED_ROWS
+    rejected_columns: tuple[str, ...] = ()
+    events: tuple[ReportedEvent, ...] = ()
+    new_freshness_token: str = ""
+    freshness_method: int = 0
+
+
+@dataclass(frozen=True)
+class Release:
+    """A run handed back by its runner (ReleaseRun)."""
+
+    reason: str
+    error_class: ErrorClass = ErrorClass.UNSPECIFIED
+    attempt_used: bool = True
