@@ -2,6 +2,10 @@
 database) while runs execute: runners ride it out — heartbeats and progress
 try again on the next tick, FinishRun is retried with backoff on UNAVAILABLE —
 and every run completes in its first attempt.
+
+The runs read their files at a throttled pace and hold part-way
+(``PacedSource``) until the registry is back, so they provably run while it
+is down; then the sources open and the runs finish at full speed.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from ferry.grpc_client import RegistryClient
 from ferry.v1 import profile_pb2, run_pb2
 
 from tests.integration.runner import stack
+from tests.support.paced_source import PacedSource
 from tests.support.processes import ServiceProcess, registry_process
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow,
@@ -36,13 +41,13 @@ def test_runs_complete_across_a_registry_restart(tmp_path: Path) -> None:
         procs += [scheduler, *runners]
         for proc in procs[1:]:
             proc.start()
+        paced = PacedSource(tmp_path, rate=20_000, hold_at=ROWS // 3)
         with RegistryClient(registry.address) as client:
             run_ids = []
             for i in range(RUNS):
                 csv_path = stack.write_products_csv(tmp_path / f"p{i}.csv", ROWS)
-                # Twenty-row batches: each import takes about a second, so runs
-                # are still going while the registry is down.
-                profile = stack.products_profile(f"restart-{i}", csv_path, batch_size=20)
+                profile = paced.profile(stack.products_profile(f"restart-{i}", csv_path,
+                                                               batch_size=2000))
                 profile.target.CopyFrom(profile_pb2.Target(kind=profile_pb2.TARGET_KIND_SQL,
                                                            table=f"products_{i}"))
                 stack.apply_profile(client, profile)
@@ -59,6 +64,7 @@ def test_runs_complete_across_a_registry_restart(tmp_path: Path) -> None:
             time.sleep(2.0)
             registry.start()
             downtime = time.monotonic() - down_since
+            paced.open()
 
             for run_id in run_ids:
                 done = stack.wait_terminal(client, run_id, 120, stack.assert_alive(*runners))

@@ -1,5 +1,9 @@
 """SIGKILL a runner in the middle of a 500,000-row import.
 
+The first attempt reads the file at a throttled pace and holds at a quarter
+of it (``PacedSource``), so the kill lands while it provably runs; the source
+opens right after the kill, so the second attempt imports at full speed.
+
 The lease stops being renewed, the registry's reaper re-queues the run as
 attempt 2, the scheduler republishes it and the second runner completes it.
 The target then holds exactly the rows of the file (upserts by sku make the
@@ -19,9 +23,11 @@ from ferry.v1 import run_pb2
 
 from tests.integration.runner import stack
 from tests.support import databases
+from tests.support.paced_source import PacedSource
 from tests.support.processes import ServiceProcess, registry_process
 
 ROWS = 500_000
+KILL_FROM = 20_000  # rows read by attempt 1 before the kill
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow,
               pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
@@ -58,11 +64,10 @@ def test_killed_runner_run_completes_on_another_runner(
         procs += [scheduler, *runners.values()]
         for proc in procs[1:]:
             proc.start()
+        paced = PacedSource(tmp_path, rate=20_000, hold_at=ROWS // 4)
         with RegistryClient(registry.address) as client:
-            # Ten-row batches: the import takes a few seconds (about one at
-            # the default batch size), so the kill lands part-way.
-            stack.apply_profile(client, stack.products_profile("big", csv_path,
-                                                               batch_size=10))
+            stack.apply_profile(client, paced.profile(
+                stack.products_profile("big", csv_path, batch_size=5000)))
             run = stack.start_run(client, "big")
             alive = stack.assert_alive(registry, scheduler)
 
@@ -72,12 +77,13 @@ def test_killed_runner_run_completes_on_another_runner(
                 assert current.status in (run_pb2.RUN_STATUS_QUEUED, run_pb2.RUN_STATUS_RUNNING), \
                     current
                 return (current.status == run_pb2.RUN_STATUS_RUNNING
-                        and 20_000 <= current.counts.rows_read < ROWS // 2)
+                        and KILL_FROM <= current.counts.rows_read < ROWS // 2)
 
             stack.wait_for(mid_run, 60, "the import to be part-way")
             victim_name = stack.get_run(client, run.id).runner_id
             victim = runners[victim_name]
             victim.kill()
+            paced.open()
             survivor = next(p for n, p in runners.items() if n != victim_name)
 
             done = stack.wait_terminal(client, run.id, 120, stack.assert_alive(survivor))
