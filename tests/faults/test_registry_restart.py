@@ -21,8 +21,7 @@ from tests.integration.runner import stack
 from tests.support.paced_source import PacedSource
 from tests.support.processes import ServiceProcess, registry_process
 
-pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
 RUNS = 4
 ROWS = 150_000

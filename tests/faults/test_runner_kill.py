@@ -29,17 +29,15 @@ from tests.support.processes import ServiceProcess, registry_process
 ROWS = 500_000
 KILL_FROM = 20_000  # rows read by attempt 1 before the kill
 
-pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(registry database URL, target URL)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'registry.db'}", f"sqlite:///{tmp_path / 'target.db'}"
         return
-    request.applymarker(pytest.mark.postgres)
     registry_db, target_db = databases.create_database(), databases.create_database()
     try:
         yield registry_db, target_db

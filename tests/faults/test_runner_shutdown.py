@@ -25,8 +25,7 @@ from tests.integration.runner import stack
 from tests.support.paced_source import PacedSource
 from tests.support.processes import ServiceProcess
 
-pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
 
 def _running(client: RegistryClient, run_id: str, min_rows: int) -> bool:
