@@ -23,8 +23,7 @@ from tests.integration.runner import stack
 from tests.support.paced_source import PacedSource
 from tests.support.processes import BIN, ServiceProcess, base_env
 
-pytestmark = [pytest.mark.rabbitmq,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq]
 
 HEADER = ["sku", "name", "price", "quantity"]
 

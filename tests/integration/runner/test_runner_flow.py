@@ -23,8 +23,7 @@ from tests.support.net import free_port
 from tests.support.paced_source import PacedSource
 from tests.support.processes import ServiceProcess
 
-pytestmark = [pytest.mark.rabbitmq,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq]
 
 
 @pytest.fixture
