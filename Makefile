@@ -48,7 +48,7 @@ tools: $(STAMP) $(BUF) ## Install the dev tools (Python venv and buf)
 
 .PHONY: test-setup
 test-setup: ## Install the Debian packages the tests need; start PostgreSQL, MariaDB, RabbitMQ
-	TEST_DEBIAN_PACKAGES="$(TEST_DEBIAN_PACKAGES)" tools/test-setup.sh
+	TEST_DEBIAN_PACKAGES="$(TEST_DEBIAN_PACKAGES)" bash tools/test-setup.sh
 
 .PHONY: test
 test: test-setup tools ## Set up, then run the whole test suite (unit, contract, integration, faults)
