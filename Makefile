@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 PROTO_FILES := $(wildcard protos/ferry/v1/*.proto)
 GEN_DIR := common
 STAMP := $(VENV)/.installed
+# Debian packages the tests need (tmux: the dashboard test; npm: buf; python3-venv: the venv).
+TEST_DEBIAN_PACKAGES := tmux npm python3-venv
 
 .PHONY: help
 help: ## Show this help
@@ -44,8 +46,12 @@ run: $(STAMP) ## Start Ferry (registry, scheduler, runners) in the foreground; C
 .PHONY: tools
 tools: $(STAMP) $(BUF) ## Install the dev tools (Python venv and buf)
 
+.PHONY: test-setup
+test-setup: ## Install the Debian packages the tests need; start PostgreSQL, MariaDB, RabbitMQ
+	TEST_DEBIAN_PACKAGES="$(TEST_DEBIAN_PACKAGES)" bash tools/test-setup.sh
+
 .PHONY: test
-test: $(STAMP) $(BUF) ## Run the whole test suite (unit, contract, integration, faults)
+test: test-setup tools ## Set up, then run the whole test suite (unit, contract, integration, faults)
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests
 
 .PHONY: test-unit

@@ -7,6 +7,10 @@
 - ``services``: a real scheduler and runner on ``registry`` and ``queues``.
 - ``queues``: a run-request topology under a unique prefix on the shared
   RabbitMQ, deleted after the test.
+
+Before each test, the servers and commands its markers name are checked
+(``tests.support.needs``): missing, the test is skipped with the reason,
+or fails under CI.
 """
 
 from __future__ import annotations
@@ -19,8 +23,18 @@ import pytest
 from ferry.grpc_client import RegistryClient
 
 from tests.integration.runner import stack
-from tests.support import databases
+from tests.support import databases, needs
 from tests.support.processes import BIN, ServiceProcess, base_env, registry_process
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in needs.SERVERS:
+        if item.get_closest_marker(marker) is not None:
+            needs.require_server(marker)
+    for marker in item.iter_markers("tool"):
+        for command in marker.args:
+            needs.require_command(command)
 
 
 @pytest.fixture
@@ -49,6 +63,7 @@ def client(registry: ServiceProcess) -> Iterator[RegistryClient]:
 
 @pytest.fixture
 def queues() -> Iterator[stack.Queues]:
+    needs.require_server("rabbitmq")
     queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
     try:
         yield queues

@@ -19,6 +19,7 @@ from ferry.v1 import run_pb2, run_service_pb2
 
 from tests.faults.support_broker import PrivateBroker, private_broker_unavailable
 from tests.integration.runner import stack
+from tests.support.needs import unavailable
 from tests.support.processes import ServiceProcess, registry_process
 
 pytestmark = [pytest.mark.slow]
@@ -31,12 +32,12 @@ ROWS_PER_RUN = 5
 def broker(tmp_path: Path) -> Iterator[PrivateBroker]:
     reason = private_broker_unavailable()
     if reason:
-        pytest.skip(f"cannot run a private RabbitMQ node: {reason}")
+        unavailable(f"cannot run a private RabbitMQ node: {reason}")
     node = PrivateBroker(tmp_path / "rabbit")
     try:
         node.start()
     except RuntimeError as exc:
-        pytest.skip(f"cannot start a private RabbitMQ node on this machine: {exc}")
+        unavailable(f"cannot start a private RabbitMQ node on this machine: {exc}")
     try:
         yield node
     finally:

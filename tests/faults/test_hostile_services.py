@@ -32,7 +32,6 @@ HOSTILE = ["gzip_bomb", "single_line_100mb", "json_deep", "binary_garbage", "fif
 
 
 @pytest.mark.rabbitmq
-@pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")
 def test_runner_survives_hostile_files_and_keeps_serving(
         tmp_path: Path, registry: ServiceProcess, queues: stack.Queues) -> None:
     runner = stack.runner_process(tmp_path, registry.address, queues, FERRY_RUN_LEASE="5s")

@@ -17,8 +17,7 @@ from ferry.v1 import run_request_pb2
 from tests.integration.runner import stack
 from tests.support.processes import ServiceProcess
 
-pytestmark = [pytest.mark.rabbitmq,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq]
 
 
 def test_poison_messages_are_dead_lettered_and_consuming_goes_on(

@@ -1,7 +1,12 @@
 """SIGKILL a runner in the middle of a 500,000-row import.
 
+The first attempt reads the file at a throttled pace and holds at a quarter
+of it (``PacedSource``), so the kill lands while it provably runs; the source
+opens right after the kill, so the second attempt imports at full speed.
+
 The lease stops being renewed, the registry's reaper re-queues the run as
-attempt 2, the scheduler republishes it and the second runner completes it.
+attempt 2, the scheduler republishes it and a second runner, started after
+the kill, completes it.
 The target then holds exactly the rows of the file (upserts by sku make the
 retried attempt idempotent). Registry and target on SQLite in one case and
 on PostgreSQL in the other.
@@ -19,21 +24,21 @@ from ferry.v1 import run_pb2
 
 from tests.integration.runner import stack
 from tests.support import databases
+from tests.support.paced_source import PacedSource
 from tests.support.processes import ServiceProcess, registry_process
 
 ROWS = 500_000
+KILL_FROM = 20_000  # rows read by attempt 1 before the kill
 
-pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(registry database URL, target URL)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'registry.db'}", f"sqlite:///{tmp_path / 'target.db'}"
         return
-    request.applymarker(pytest.mark.postgres)
     registry_db, target_db = databases.create_database(), databases.create_database()
     try:
         yield registry_db, target_db
@@ -52,19 +57,22 @@ def test_killed_runner_run_completes_on_another_runner(
     try:
         registry.start()
         scheduler = stack.scheduler_process(tmp_path, registry.address, queues)
-        runners = {name: stack.runner_process(tmp_path, registry.address, queues, name,
-                                              FERRY_RUN_LEASE="3s", FERRY_TARGET_URL=target_url)
-                   for name in ("runner-a", "runner-b")}
-        procs += [scheduler, *runners.values()]
-        for proc in procs[1:]:
-            proc.start()
+        # The victim alone takes attempt 1, with a short lease that expires
+        # soon after the kill; the survivor starts after the kill, with the
+        # default lease, so nothing but the kill costs an attempt.
+        victim = stack.runner_process(tmp_path, registry.address, queues, "runner-a",
+                                      FERRY_RUN_LEASE="3s", FERRY_TARGET_URL=target_url)
+        survivor = stack.runner_process(tmp_path, registry.address, queues, "runner-b",
+                                        FERRY_TARGET_URL=target_url)
+        procs += [scheduler, victim, survivor]
+        scheduler.start()
+        victim.start()
+        paced = PacedSource(tmp_path, rate=20_000, hold_at=ROWS // 4)
         with RegistryClient(registry.address) as client:
-            # Ten-row batches: the import takes a few seconds (about one at
-            # the default batch size), so the kill lands part-way.
-            stack.apply_profile(client, stack.products_profile("big", csv_path,
-                                                               batch_size=10))
+            stack.apply_profile(client, paced.profile(
+                stack.products_profile("big", csv_path, batch_size=5000)))
             run = stack.start_run(client, "big")
-            alive = stack.assert_alive(registry, scheduler)
+            alive = stack.assert_alive(registry, scheduler, victim)
 
             def mid_run() -> bool:
                 alive()
@@ -72,13 +80,13 @@ def test_killed_runner_run_completes_on_another_runner(
                 assert current.status in (run_pb2.RUN_STATUS_QUEUED, run_pb2.RUN_STATUS_RUNNING), \
                     current
                 return (current.status == run_pb2.RUN_STATUS_RUNNING
-                        and 20_000 <= current.counts.rows_read < ROWS // 2)
+                        and KILL_FROM <= current.counts.rows_read < ROWS // 2)
 
             stack.wait_for(mid_run, 60, "the import to be part-way")
-            victim_name = stack.get_run(client, run.id).runner_id
-            victim = runners[victim_name]
+            assert stack.get_run(client, run.id).runner_id == victim.name
             victim.kill()
-            survivor = next(p for n, p in runners.items() if n != victim_name)
+            paced.open()
+            survivor.start()
 
             done = stack.wait_terminal(client, run.id, 120, stack.assert_alive(survivor))
             assert stack.status_name(done) == "RUN_STATUS_COMPLETED", done

@@ -44,13 +44,13 @@ from google.protobuf.json_format import MessageToJson
 from tests.faults import hostile_files as hf
 from tests.integration.runner import stack
 from tests.support import databases
+from tests.support.needs import unavailable
 from tests.support.net import free_port
 from tests.support.processes import registry_process
 
 RABBITMQCTL = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
 
-pytestmark = [pytest.mark.rabbitmq,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq]
 
 
 def _secret(label: str) -> str:
@@ -64,12 +64,12 @@ def _rabbitmqctl(*args: str) -> None:
 @pytest.fixture
 def amqp_user() -> Iterator[tuple[str, str]]:
     if not Path(RABBITMQCTL).exists():
-        pytest.skip("rabbitmqctl is not installed")
+        unavailable("rabbitmqctl is not installed")
     user, password = f"ferry-secret-{uuid.uuid4().hex[:8]}", _secret("AmqpPw")
     try:
         _rabbitmqctl("add_user", user, password)
     except subprocess.CalledProcessError as exc:
-        pytest.skip(f"cannot add a RabbitMQ user: {exc.stderr!r}")
+        unavailable(f"cannot add a RabbitMQ user: {exc.stderr!r}")
     try:
         _rabbitmqctl("set_permissions", "-p", "/", user, ".*", ".*", ".*")
         yield user, password
@@ -88,7 +88,7 @@ def pg_registry_url() -> Iterator[tuple[str, str]]:
             conn.exec_driver_sql(f'CREATE DATABASE "{role}" OWNER {role}')
     except sa.exc.SQLAlchemyError as exc:
         admin.dispose()
-        pytest.skip(f"PostgreSQL is not available: {exc}")
+        unavailable(f"PostgreSQL is not available: {exc}")
     url = sa.make_url(databases.ADMIN_URL).set(username=role, password=password,
                                                 database=role)
     try:
@@ -161,6 +161,7 @@ def _bad_rows_profile(path: Path) -> profile_pb2.Profile:
     return profile
 
 
+@pytest.mark.postgres
 def test_planted_secrets_never_appear_anywhere(tmp_path: Path, amqp_user: tuple[str, str],
                                                pg_registry_url: tuple[str, str]) -> None:
     user, amqp_password = amqp_user

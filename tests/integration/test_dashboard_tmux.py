@@ -9,7 +9,6 @@ colours) as an SVG, e.g. for docs/images/dashboard.png.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -20,16 +19,13 @@ import pytest
 from ferry.grpc_client import RegistryClient
 from ferry.v1 import schedule_pb2, schedule_service_pb2
 
-from tests.integration.runner import stack
 from tests.integration.test_cli_operator import apply_profiles, run_id_of
 from tests.support.net import wait_until
 from tests.support.processes import BIN
 
 pytestmark = [
     pytest.mark.rabbitmq,
-    pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable"),
-    pytest.mark.skipif(shutil.which("tmux") is None,
-                       reason="tmux is not installed (apt-get install -y tmux)"),
+    pytest.mark.tool("tmux"),
 ]
 
 WIDTH, HEIGHT = 160, 45

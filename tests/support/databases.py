@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import sqlalchemy as sa
 
-ADMIN_URL = os.environ.get("FERRY_TEST_POSTGRES_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.support.needs import POSTGRES_URL, require_server
+
+ADMIN_URL = POSTGRES_URL
 
 
 def _admin_engine() -> sa.Engine:
@@ -16,7 +16,9 @@ def _admin_engine() -> sa.Engine:
 
 
 def create_database(prefix: str = "ferry_test") -> str:
-    """Create a fresh database and return its SQLAlchemy URL."""
+    """Create a fresh database and return its SQLAlchemy URL (the test is
+    skipped, or failed under CI, when PostgreSQL is not there)."""
+    require_server("postgres")
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     engine = _admin_engine()
     try:

@@ -14,11 +14,17 @@ from ferry.grpc_client import is_serving
 from tests.support.net import free_port, wait_until
 
 BIN = Path(sys.executable).parent
+PLUGINS = Path(__file__).resolve().parent / "plugins"
 
 
 def base_env(**overrides: str) -> dict[str, str]:
+    """The environment of a service or CLI process: no FERRY_ settings of the
+    caller, JSON logs, and the test plugins (``tests/support/plugins``, such as
+    the ``paced-csv`` connector) importable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FERRY_")}
-    env.update({"FERRY_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"})
+    path = [str(PLUGINS), *filter(None, [env.get("PYTHONPATH")])]
+    env.update({"FERRY_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": os.pathsep.join(path)})
     env.update(overrides)
     return env
 

@@ -42,14 +42,6 @@ TERMINAL = {run_pb2.RUN_STATUS_COMPLETED, run_pb2.RUN_STATUS_WARNING, run_pb2.RU
             run_pb2.RUN_STATUS_CANCELLED, run_pb2.RUN_STATUS_UNCHANGED}
 
 
-def broker_reachable(url: str = SHARED_AMQP_URL) -> bool:
-    try:
-        pika.BlockingConnection(connection_parameters(url)).close()
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
 @dataclass
 class Queues:
     """A test's private topology on a broker."""

@@ -17,8 +17,7 @@ from ferry.amqp.consumer import Delivery, MessageConsumer
 
 from tests.integration.runner import stack
 
-pytestmark = [pytest.mark.rabbitmq,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq]
 
 
 def consume(queues: stack.Queues, handler, prefetch: int) -> tuple[MessageConsumer,

@@ -22,8 +22,7 @@ from google.protobuf import timestamp_pb2
 from tests.integration.runner import stack
 from tests.support.processes import ServiceProcess
 
-pytestmark = [pytest.mark.rabbitmq,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq]
 
 
 def scheduled_run(client: RegistryClient, schedule_id: str, hour: int) -> run_pb2.Run:

@@ -23,8 +23,7 @@ from google.protobuf import duration_pb2
 from tests.integration.runner import stack
 from tests.support.processes import ServiceProcess
 
-pytestmark = [pytest.mark.rabbitmq,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq]
 
 FEED = "sku,name,price,quantity\n" + "".join(f"H-{i},Item {i},{i}.00,{i}\n" for i in range(30))
 

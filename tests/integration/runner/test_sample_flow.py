@@ -23,8 +23,7 @@ from ferry.v1 import profile_pb2, run_pb2
 from tests.integration.runner import stack
 from tests.support.processes import ServiceProcess
 
-pytestmark = [pytest.mark.rabbitmq,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq]
 
 SAMPLE_ROWS = 4
 COLUMNS = ["email", "first_name", "last_name", "phone", "city", "postcode"]

@@ -10,11 +10,13 @@ import pytest
 from ferry.grpc_client import RegistryClient
 
 from tests.integration.scheduler.support import Broker, private_broker, scheduler_process
+from tests.support.needs import require_server
 from tests.support.processes import ServiceProcess
 
 
 @pytest.fixture
 def broker() -> Iterator[Broker]:
+    require_server("rabbitmq")
     with private_broker() as found:
         yield found
 

@@ -31,8 +31,7 @@ from tests.integration.runner import stack
 from tests.support.net import free_port, wait_until
 from tests.support.processes import BIN, ServiceProcess, base_env, registry_process
 
-pytestmark = [pytest.mark.rabbitmq,
-              pytest.mark.skipif(not stack.broker_reachable(), reason="RabbitMQ not reachable")]
+pytestmark = [pytest.mark.rabbitmq]
 
 
 def _token() -> str:
