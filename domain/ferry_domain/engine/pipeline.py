@@ -42,6 +42,7 @@ from ferry_domain.engine.sources import open_parts
 from ferry_domain.engine.sources.credentials import secret
 from ferry_domain.engine.targets.writer import classify_db_error
 from ferry_domain.engine.vector import canonical_column, row_hashes
+from ferry_domain.runs.states import ErrorClass, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def _export(profile, schema, url, dry_run, on_progress, should_cancel) -> RunRes
         engine.dispose()
     if on_progress:
         on_progress(counts.copy())
-    status = "CANCELLED" if cancelled else "COMPLETED"
+    status = RunStatus.CANCELLED if cancelled else RunStatus.COMPLETED
     return RunResult(status=status, counts=counts, output_path=path, rows_total=counts.rows_read)
 
 
@@ -174,7 +175,7 @@ class ImportRun:
         self.outcomes = Outcomes(sample_size)
         self.batch_size = profile.batch_size or DEFAULT_BATCH_SIZE
         self.chunk_size = min(self.batch_size, CHUNK_ROWS)
-        self.result = RunResult(status="COMPLETED")
+        self.result = RunResult(status=RunStatus.COMPLETED)
         self.writer = None
         self.engine = None
         self.file_roots: Sequence[Path] | None = None
@@ -230,11 +231,11 @@ class ImportRun:
         for i in range(3):
             self._pending[i] += counts[i]
 
-    def _end_batch(self) -> str:
+    def _end_batch(self) -> RunStatus | None:
         """At a batch boundary: stop (the open batch is rolled back and not
-        counted) or commit it; "" to go on, else the status to end with."""
+        counted) or commit it; None to go on, else the status to end with."""
         stop = self._stop()
-        if stop:
+        if stop is not None:
             self._discard()
             return stop
         writer = self.writer
@@ -250,7 +251,7 @@ class ImportRun:
         self.outcomes.add_written(*self._pending)
         self._pending = [0, 0, 0]
         self._progress(self.outcomes.counts)
-        return ""
+        return None
 
     def _progress(self, counts: Counts) -> None:
         """Report a copy of ``counts``, with the rows_total estimate."""
@@ -288,19 +289,19 @@ class ImportRun:
         classify read the same; other targets classify in their own read."""
         return type(self.writer).__name__ == "SqliteWriter"
 
-    def _stop(self) -> str:
-        """ "" to go on, else the status to end with at this batch boundary."""
+    def _stop(self) -> RunStatus | None:
+        """None to go on, else the status to end with at this batch boundary."""
         if self.threshold.count_exceeded(self.outcomes.counts.errors):
-            return "FAILED"
+            return RunStatus.FAILED
         if self.should_cancel is not None and self.should_cancel():
-            return "CANCELLED"
-        return ""
+            return RunStatus.CANCELLED
+        return None
 
     # -- the run -------------------------------------------------------------
     def run(self) -> RunResult:
         result = self.result
         try:
-            stop = ""
+            stop: RunStatus | None = None
             for part in open_parts(self.profile.source, self.file_roots):
                 try:
                     result.source_paths.append(part.name)
@@ -309,10 +310,10 @@ class ImportRun:
                     part.close()
                 if self.writer is not None:
                     self.writer.end_part()
-                if stop:
+                if stop is not None:
                     break
-            if not stop and self.should_cancel is not None and self.should_cancel():
-                stop = "CANCELLED"
+            if stop is None and self.should_cancel is not None and self.should_cancel():
+                stop = RunStatus.CANCELLED
         except EngineError as exc:
             exc.counts = self.outcomes.counts.copy()
             exc.source_paths = list(result.source_paths)
@@ -329,28 +330,28 @@ class ImportRun:
                 self.engine.dispose()
         return self._finish(stop)
 
-    def _finish(self, stop: str) -> RunResult:
+    def _finish(self, stop: RunStatus | None) -> RunResult:
         r = self.result
         o = self.outcomes
         r.counts = o.counts.copy()
         r.first_error = o.first_error
         r.first_skip_reason = o.first_skip_reason
         r.rejected_rows = list(o.rejected)
-        if stop == "CANCELLED":
-            r.status = "CANCELLED"
+        if stop is RunStatus.CANCELLED:
+            r.status = RunStatus.CANCELLED
             r.error_message = "cancelled at a batch boundary; committed batches stay"
         else:
             r.status = o.status(self.threshold)
-            if stop == "FAILED" or r.status == "FAILED":
-                r.status = "FAILED"
-                r.error_class = "PERMANENT"
+            if stop is RunStatus.FAILED or r.status is RunStatus.FAILED:
+                r.status = RunStatus.FAILED
+                r.error_class = ErrorClass.PERMANENT
                 r.error_message = "too many rows in error: " + self.threshold.describe(
                     o.counts.errors, o.counts.rows_read
                 )
         self._progress(r.counts)
         return r
 
-    def _part(self, part) -> str:
+    def _part(self, part) -> RunStatus | None:
         plan = self.plan
         mode = self.profile.source.options.get("shape_check", "fail").lower()
         fp, warnings = check_shape(
@@ -380,10 +381,10 @@ class ImportRun:
             batch_open = not ends_batch
             if ends_batch:
                 stop = self._end_batch()
-                if stop:
+                if stop is not None:
                     return stop
         self._read_all = True
-        return self._end_batch() if batch_open else ""
+        return self._end_batch() if batch_open else None
 
     def _chunks(self, part) -> Iterator[tuple[list, bool]]:
         """The part's rows in chunks that never straddle a batch boundary,

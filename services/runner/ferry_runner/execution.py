@@ -24,9 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from ferry.retry import RetrySettings, RetryStopped
+from ferry.retry import RetryNotice, RetrySettings, RetryStopped
+from ferry_domain.engine.errors import EngineError
+from ferry_domain.engine.limits import SourceLimits
+from ferry_domain.engine.results import Counts, RunResult
+from ferry_domain.runs.states import ErrorClass, RunStatus
 
-from ferry_runner.classify import TRANSIENT, Classification, classify
+from ferry_runner.classify import Classification, classify
 from ferry_runner.freshness_gate import FreshnessGate, GateVerdict
 from ferry_runner.heartbeat import LeaseKeeper
 from ferry_runner.metrics import RunnerMetrics
@@ -48,7 +52,7 @@ from ferry_runner.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
 
-EngineFn = Callable[..., Any]
+EngineFn = Callable[..., RunResult]
 
 
 def load_engine() -> EngineFn:
@@ -61,16 +65,28 @@ def load_engine() -> EngineFn:
 class TransientResultError(Exception):
     """The engine returned FAILED with error class TRANSIENT."""
 
-    error_class = TRANSIENT
+    error_class = ErrorClass.TRANSIENT
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__(result.error_message or "transient failure")
+        self.counts: Counts | None = result.counts
+        self.source_paths: list[str] = list(result.source_paths)
+
+
+class EngineContractError(Exception):
+    """The engine returned something that is not a ``RunResult``: a bug, handed
+    back like any runner error."""
 
 
 class _LeaseLost(Exception):  # noqa: N818 - control flow inside the executor
     pass
 
 
-def _progress_args(counts: Any) -> tuple[dict[str, int], int]:
-    """Counts of an engine progress report, and its ``rows_total`` estimate."""
-    return counts_dict(counts), int(getattr(counts, "rows_total", 0) or 0)
+def _partial(exc: Exception) -> tuple[Counts | None, Sequence[str]]:
+    """What a failed run did before it failed: its counts and the files it read."""
+    if isinstance(exc, EngineError | TransientResultError):
+        return exc.counts, exc.source_paths
+    return None, ()
 
 
 class RunExecutor:
@@ -79,7 +95,7 @@ class RunExecutor:
                  engine: EngineFn | None = None, progress_interval: float = 0.5,
                  gate: FreshnessGate | None = None,
                  file_roots: Sequence[Path] | None = None,
-                 limits: Any = None, sampler: Sampler | None = None) -> None:
+                 limits: SourceLimits | None = None, sampler: Sampler | None = None) -> None:
         self._registry = registry
         self._target_url = target_url
         self._heartbeat_interval = heartbeat_interval
@@ -128,20 +144,19 @@ class RunExecutor:
             return (keeper.cancel_requested.is_set() or keeper.lost.is_set()
                     or self._shutdown.abandon.is_set())
 
-        def on_progress(counts: Any) -> None:
-            values, total = _progress_args(counts)
-            keeper.update(values, total)
+        def on_progress(counts: Counts) -> None:
+            keeper.update(counts_dict(counts), counts.rows_total)
 
-        def on_retry(notice: Any) -> None:
+        def on_retry(notice: RetryNotice) -> None:
             self._metrics.inc("transient_retries")
             keeper.add_event(run_event(
                 claim, "RETRY", notice.describe(), retry_attempt=str(notice.attempt),
                 max_attempts=str(notice.max_attempts), wait_seconds=f"{notice.wait:.1f}",
-                error_class=TRANSIENT))
+                error_class=ErrorClass.TRANSIENT.name))
 
         gate_verdicts: list[GateVerdict] = []
 
-        def attempt_once() -> Any:
+        def attempt_once() -> RunResult | None:
             if keeper.lost.is_set():
                 raise _LeaseLost()
             verdict = self._gate.check(claim) if self._gate is not None else None
@@ -154,10 +169,11 @@ class RunExecutor:
                             default_target_url=self._target_url,
                             on_progress=on_progress, should_cancel=should_cancel,
                             **self._engine_options)
+            if not isinstance(result, RunResult):
+                raise EngineContractError(f"the engine returned {type(result).__name__}, "
+                                          "not a RunResult")
             if result_is_transient_failure(result):
-                error = TransientResultError(result.error_message or "transient failure")
-                error.counts = getattr(result, "counts", None)  # type: ignore[attr-defined]
-                raise error
+                raise TransientResultError(result)
             return result
 
         retrying = self._settings(claim).retrying(
@@ -170,6 +186,8 @@ class RunExecutor:
         except RetryStopped:
             return Ending.released("runner shutting down (grace period over)",
                                    attempt_used=False)
+        except EngineContractError:
+            raise
         except Exception as exc:  # noqa: BLE001 - every failure ends the run somehow
             if keeper.lost.is_set():
                 return Ending.abandoned("lease lost")
@@ -179,11 +197,12 @@ class RunExecutor:
                                        attempt_used=False)
             if failure.transient:
                 return Ending.released(f"transient error, retries exhausted: {failure.message}",
-                                       attempt_used=True, error_class=TRANSIENT)
-            if failure.error_class == "PERMANENT" and not hasattr(exc, "error_class"):
+                                       attempt_used=True, error_class=ErrorClass.TRANSIENT)
+            if failure.error_class is ErrorClass.PERMANENT and not hasattr(exc, "error_class"):
                 log.exception("unexpected error while executing the run")
+            counts, source_paths = _partial(exc)
             return Ending.finished(self._keep(claim, finish_from_failure(
-                failure, getattr(exc, "counts", None), getattr(exc, "source_paths", ()))))
+                failure, counts, source_paths)))
         if keeper.lost.is_set():
             return Ending.abandoned("lease lost")
         verdict = gate_verdicts[0] if gate_verdicts else None
@@ -193,7 +212,7 @@ class RunExecutor:
         if verdict is not None:
             plan = with_freshness(plan, verdict.evidence, verdict.current_token,
                                   dry_run=claim.run.dry_run)
-        if plan.status == "CANCELLED" and not keeper.cancel_requested.is_set():
+        if plan.status is RunStatus.CANCELLED and not keeper.cancel_requested.is_set():
             # Stopped because the shutdown grace ran out, not because anyone
             # asked: hand the run back untried.
             return Ending.released("runner shutting down (grace period over)",
@@ -216,9 +235,9 @@ class RunExecutor:
                 assert ending.finish is not None
                 plan = ending.finish
                 run = self._registry.finish(claim, plan, keeper.take_events())
-                self._metrics.inc("finished", status=plan.status)
-                log.info("run finished %s", plan.status, extra={"fields": {
-                    "status": plan.status, "error_class": plan.error_class,
+                self._metrics.inc("finished", status=plan.status.name)
+                log.info("run finished %s", plan.status.name, extra={"fields": {
+                    "status": plan.status.name, "error_class": plan.error_class.name,
                     **{f"count_{k}": v for k, v in plan.counts.items() if v},
                     "registry_status": run.status}})
             elif ending.kind is EndingKind.RELEASE:

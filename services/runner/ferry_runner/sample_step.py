@@ -41,8 +41,9 @@ from typing import Any
 from ferry.config import ConfigError
 from ferry.secrets import SecretError, resolve_secret
 from ferry.v1 import profile_pb2
+from ferry_domain.runs.states import RunStatus
 
-from ferry_runner.outcome import FinishPlan
+from ferry_runner.outcome import READ_THE_SOURCE, FinishPlan
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,6 @@ MASK_KEY_FILE = "mask.key"
 MIN_KEY_CHARS = 16
 SAMPLED_SOURCES = (profile_pb2.SOURCE_KIND_FILE, profile_pb2.SOURCE_KIND_UNSPECIFIED,
                    profile_pb2.SOURCE_KIND_HTTP, profile_pb2.SOURCE_KIND_SQL)
-SAMPLED_STATUSES = ("COMPLETED", "WARNING", "FAILED")
 
 
 # -- the key ------------------------------------------------------------------------
@@ -179,11 +179,11 @@ class Sampler:
     file_roots: tuple[Path, ...] | None = None
     limits: Any = None
 
-    def wanted(self, profile: profile_pb2.Profile, status: str) -> bool:
+    def wanted(self, profile: profile_pb2.Profile, status: RunStatus) -> bool:
         return (profile.retention.sample_rows > 0
                 and profile.operation != profile_pb2.OPERATION_EXPORT
                 and profile.source.kind in SAMPLED_SOURCES
-                and status in SAMPLED_STATUSES)
+                and status in READ_THE_SOURCE)
 
     def apply(self, profile: profile_pb2.Profile, plan: FinishPlan, *, run_id: str,
               now: datetime) -> FinishPlan:
