@@ -1,4 +1,5 @@
-"""Result types of a run: counts, row errors, rejected rows, the run result.
+"""Result types of a run: counts, row errors, rejected rows, the run result;
+and the CSV of rejected rows.
 
 ``RunResult.status`` is a ``RunStatus`` (COMPLETED, WARNING, FAILED or
 CANCELLED: the engine never returns UNCHANGED, which is the freshness gate's)
@@ -12,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from ferry_domain.engine.cells import neutralise_cell
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
 
@@ -80,8 +82,6 @@ def write_rejected_csv(rows: list[RejectedRow], columns: list[str], out: TextIO)
     """Write rejected rows as CSV: row, outcome, field, message, then the
     source columns. Cells that could run as spreadsheet formulas are
     neutralised, as in exports."""
-    from ferry_domain.engine.export import neutralise_cell
-
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["row", "outcome", "field", "message", *columns])
     for r in rows:

@@ -198,6 +198,28 @@ def test_forward_fill_and_filters(write, sqlite_target, eng):
     ]
 
 
+def test_a_chunk_whose_rows_are_all_filtered_out_is_skipped_not_a_crash(
+    write, sqlite_target, eng
+):
+    url, db = sqlite_target
+    # Batches of two: the middle batch holds only rows the filter drops.
+    body = HEADER.replace("\n", ",Type\n") + "A,n,1,1,keep\nB,n,1,1,keep\n"
+    body += "C,n,1,1,drop\nD,n,1,1,drop\nE,n,1,1,keep\n"
+    path = write("f.csv", body)
+    profile = eng.csv_profile(
+        path,
+        eng.PRODUCT_FIELDS,
+        batch_size=2,
+        filters=[{"column": "Type", "equals_any": ["drop"], "negate": True}],
+    )
+    for dry_run in (True, False):
+        result = run(profile, url, dry_run=dry_run)
+        assert result.status is RunStatus.WARNING
+        assert (result.counts.rows_read, result.counts.created, result.counts.skipped) == (5, 3, 2)
+        assert result.first_skip_reason == "row 3: filtered out by not (Type in [drop])"
+    assert eng.rows_of(db, "select sku from products order by sku") == [("A",), ("B",), ("E",)]
+
+
 def test_defaults_constants_concat_and_lists(write, sqlite_target, eng):
     url, db = sqlite_target
     path = write("c.csv", 'Email,First,Last,Tags,Opt\n Ada@Example.com ,Ada,Lovelace,"a, b",\n')
