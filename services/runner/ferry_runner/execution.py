@@ -25,7 +25,7 @@ from typing import Any
 
 import grpc
 from ferry.retry import RetryNotice, RetrySettings, RetryStopped
-from ferry_domain.engine.errors import EngineError
+from ferry_domain.engine import EngineError, run_profile
 from ferry_domain.engine.limits import SourceLimits
 from ferry_domain.engine.results import Counts, RunResult
 from ferry_domain.runs.states import ErrorClass, RunStatus
@@ -53,13 +53,6 @@ from ferry_runner.shutdown import Shutdown
 log = logging.getLogger(__name__)
 
 EngineFn = Callable[..., RunResult]
-
-
-def load_engine() -> EngineFn:
-    """``ferry_domain.engine.run_profile``, imported when the first run starts."""
-    from ferry_domain.engine import run_profile  # noqa: PLC0415 - the engine is optional at import
-
-    return run_profile
 
 
 class TransientResultError(Exception):
@@ -102,7 +95,7 @@ class RunExecutor:
         self._progress_interval = progress_interval
         self._metrics = metrics
         self._shutdown = shutdown
-        self._engine = engine
+        self._engine: EngineFn = engine or run_profile
         self._gate = gate
         self._sampler = sampler
         # Passed to the engine only when set (FERRY_FILE_ROOTS, FERRY_MAX_*).
@@ -119,7 +112,7 @@ class RunExecutor:
         try:
             try:
                 ending = self._run(claim, keeper)
-            except Exception as exc:  # noqa: BLE001 - a runner bug (or no engine installed)
+            except Exception as exc:  # noqa: BLE001 - a runner bug
                 log.exception("runner error while executing the run; handing it back")
                 ending = Ending.released(f"runner error: {type(exc).__name__}: {exc}",
                                          attempt_used=True)
@@ -137,8 +130,7 @@ class RunExecutor:
                                          retry_if=lambda e: classify(e).transient)
 
     def _run(self, claim: Claim, keeper: LeaseKeeper) -> Ending:
-        engine = self._engine or load_engine()
-        self._engine = engine
+        engine = self._engine
 
         def should_cancel() -> bool:
             return (keeper.cancel_requested.is_set() or keeper.lost.is_set()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ferry.v1 import profile_pb2
+from ferry_domain import retention
 from ferry_domain.runs.states import RunStatus
 
 from ferry_runner.outcome import READ_THE_SOURCE, FinishPlan
@@ -33,8 +34,6 @@ def apply_retention(profile: profile_pb2.Profile, plan: FinishPlan, *, dry_run: 
             or profile.source.kind != profile_pb2.SOURCE_KIND_FILE
             or plan.status not in READ_THE_SOURCE):
         return plan
-    from ferry_domain import retention  # noqa: PLC0415 - loaded when a run needs it
-
     policy = profile.retention
     paths = [Path(p) for p in plan.source_paths]
     actions: list[Any] = []
