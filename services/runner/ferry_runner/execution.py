@@ -7,12 +7,15 @@
    transient errors (``classify``) are retried in the attempt with backoff and
    jitter, each retry appended as a RETRY run event;
 3. ends the run: FinishRun (COMPLETED / WARNING / FAILED / CANCELLED), or
-   ReleaseRun (transient retries exhausted: attempt used; shutdown grace over:
-   attempt not used), or nothing at all when the lease was lost (another
-   runner may own the run).
+   ReleaseRun (transient retries exhausted: attempt used; shutdown: attempt
+   not used), or nothing at all when the lease was lost (another runner may
+   own the run).
 
-The engine stops at the next batch boundary when ``should_cancel()`` turns
-true: cancellation asked, lease lost, or shutdown grace over.
+Shutdown (``Shutdown``): a run that is executing gets the grace period to
+finish; the engine stops at the next batch boundary when ``should_cancel()``
+turns true (cancellation asked, lease lost, or shutdown grace over). A run
+waiting to retry is handed back at once when the shutdown begins: nothing
+of it is running, so there is nothing to wait for.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ from ferry_runner.shutdown import Shutdown
 log = logging.getLogger(__name__)
 
 EngineFn = Callable[..., RunResult]
+
+SHUTDOWN_GRACE_OVER = "runner shutting down (grace period over)"
+SHUTDOWN_IN_BACKOFF = "runner shutting down while the run waited to retry"
 
 
 class TransientResultError(Exception):
@@ -129,6 +135,12 @@ class RunExecutor:
         return RetrySettings.from_policy(policy, retry_on=(),
                                          retry_if=lambda e: classify(e).transient)
 
+    def _wait_to_retry(self, seconds: float) -> None:
+        """The backoff before the run's next try. The shutdown ends it at once
+        (``RetryStopped``): the run is handed back untried."""
+        if self._shutdown.stopping.wait(seconds):
+            raise RetryStopped("run: the runner is shutting down")
+
     def _run(self, claim: Claim, keeper: LeaseKeeper) -> Ending:
         engine = self._engine
 
@@ -168,16 +180,18 @@ class RunExecutor:
                 raise TransientResultError(result)
             return result
 
+        # The backoff between tries waits on the shutdown, not on its grace:
+        # tenacity's own stop conditions (attempts, time) still decide when
+        # retries are exhausted.
         retrying = self._settings(claim).retrying(
-            what="run", on_retry=on_retry, stop_event=self._shutdown.abandon, logger=log)
+            what="run", on_retry=on_retry, logger=log).copy(sleep=self._wait_to_retry)
         log.info("executing run (attempt %d, dry run %s)", claim.attempt, claim.run.dry_run)
         try:
             result = retrying(attempt_once)
         except _LeaseLost:
             return Ending.abandoned("lease lost")
         except RetryStopped:
-            return Ending.released("runner shutting down (grace period over)",
-                                   attempt_used=False)
+            return Ending.released(SHUTDOWN_IN_BACKOFF, attempt_used=False)
         except EngineContractError:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure ends the run somehow
@@ -185,8 +199,7 @@ class RunExecutor:
                 return Ending.abandoned("lease lost")
             failure: Classification = classify(exc)
             if self._shutdown.abandon.is_set():
-                return Ending.released("runner shutting down (grace period over)",
-                                       attempt_used=False)
+                return Ending.released(SHUTDOWN_GRACE_OVER, attempt_used=False)
             if failure.transient:
                 return Ending.released(f"transient error, retries exhausted: {failure.message}",
                                        attempt_used=True, error_class=ErrorClass.TRANSIENT)
@@ -207,8 +220,7 @@ class RunExecutor:
         if plan.status is RunStatus.CANCELLED and not keeper.cancel_requested.is_set():
             # Stopped because the shutdown grace ran out, not because anyone
             # asked: hand the run back untried.
-            return Ending.released("runner shutting down (grace period over)",
-                                   attempt_used=False)
+            return Ending.released(SHUTDOWN_GRACE_OVER, attempt_used=False)
         return Ending.finished(self._keep(claim, plan))
 
     def _keep(self, claim: Claim, plan: FinishPlan) -> FinishPlan:

@@ -209,6 +209,89 @@ def test_shutdown_grace_over_hands_the_run_back_unused() -> None:
     assert registry.released[0]["attempt_used"] is False and not registry.finished
 
 
+def slow_retry_claim(max_attempts: int = 3) -> Claim:
+    """A claim whose retries wait a minute: longer than any test may take."""
+    claim = make_claim(max_attempts)
+    claim.profile.retry.initial_backoff.CopyFrom(duration_pb2.Duration(seconds=60))
+    claim.profile.retry.max_backoff.CopyFrom(duration_pb2.Duration(seconds=60))
+    return claim
+
+
+def test_sigterm_during_retry_backoff_hands_the_run_back_at_once_unused() -> None:
+    calls: list[int] = []
+    failed = threading.Event()
+
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        calls.append(1)
+        failed.set()
+        raise Transient("HTTP 503")
+
+    registry = FakeRegistry()
+    metrics = RunnerMetrics()
+    shutdown = Shutdown(300)  # a grace far longer than the test
+    endings: list[Any] = []
+    worker = threading.Thread(target=lambda: endings.append(
+        executor(registry, engine, shutdown=shutdown, metrics=metrics).execute(
+            slow_retry_claim())))
+    worker.start()
+    assert failed.wait(5)
+    time.sleep(0.1)  # in the minute-long backoff now
+    started = time.monotonic()
+    shutdown.begin("SIGTERM")
+    worker.join(5)
+    assert not worker.is_alive() and time.monotonic() - started < 2
+    assert endings[0].kind is EndingKind.RELEASE and len(calls) == 1
+    assert registry.released == [{"reason": "runner shutting down while the run waited to retry",
+                                  "attempt_used": False, "error_class": ErrorClass.UNSPECIFIED}]
+    assert not registry.finished and not shutdown.abandon.is_set()
+    assert metrics.get("released_shutdown") == 1
+
+
+def test_transient_failure_after_sigterm_is_handed_back_without_waiting() -> None:
+    shutdown = Shutdown(300)
+
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        shutdown.begin("SIGTERM")  # arrives while the engine runs
+        raise Transient("connection reset")
+
+    registry = FakeRegistry()
+    started = time.monotonic()
+    ending = executor(registry, engine, shutdown=shutdown).execute(slow_retry_claim())
+    assert time.monotonic() - started < 5
+    assert ending.kind is EndingKind.RELEASE
+    assert registry.released[0]["attempt_used"] is False
+
+
+def test_last_try_failing_after_sigterm_uses_the_attempt() -> None:
+    shutdown = Shutdown(300)
+
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        shutdown.begin("SIGTERM")
+        raise Transient("connection reset")
+
+    registry = FakeRegistry()
+    ending = executor(registry, engine, shutdown=shutdown).execute(slow_retry_claim(1))
+    assert ending.kind is EndingKind.RELEASE
+    assert registry.released == [{"reason": "transient error, retries exhausted: "
+                                            "connection reset",
+                                  "attempt_used": True, "error_class": ErrorClass.TRANSIENT}]
+
+
+def test_a_run_executing_at_sigterm_finishes_within_the_grace() -> None:
+    shutdown = Shutdown(300)
+
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        shutdown.begin("SIGTERM")
+        time.sleep(0.2)
+        assert not kwargs["should_cancel"]()
+        return Result(RunStatus.COMPLETED, Counts(rows_read=2, created=2))
+
+    registry = FakeRegistry()
+    ending = executor(registry, engine, shutdown=shutdown).execute(make_claim())
+    assert ending.kind is EndingKind.FINISH and not registry.released
+    assert registry.finished[0][0].status is RunStatus.COMPLETED
+
+
 def test_progress_is_throttled() -> None:
     def engine(profile: Any, **kwargs: Any) -> Result:
         for i in range(300):
