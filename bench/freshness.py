@@ -169,7 +169,7 @@ def bench_hourly(rows: int) -> list[bool]:
     probe_s, verdict = time_probe(profile, 5)
     header()
     row("import into SQLite (run_profile)", f"{import_s:.2f} s", "", None)
-    row("  status, rows read", f"{result.status}, {result.counts.rows_read:,}", "", None)
+    row("  status, rows read", f"{result.status.name}, {result.counts.rows_read:,}", "", None)
     row("probe(): mtime+size and checksum (median)", f"{probe_s * 1000:.1f} ms", "", None)
     ratio = probe_s / import_s
     ok = ratio < 0.01 and verdict is Verdict.UNCHANGED

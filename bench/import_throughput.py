@@ -164,8 +164,8 @@ def ferry_run(csv_path: str, url: str, dry_run: bool) -> int:
 
     result = run_profile(ferry_profile(csv_path), dry_run=dry_run, default_target_url=url)
     c = result.counts
-    if result.status not in ("COMPLETED", "WARNING"):
-        raise SystemExit(f"ferry run ended {result.status}: {result.error_message}")
+    if result.status.name not in ("COMPLETED", "WARNING"):
+        raise SystemExit(f"ferry run ended {result.status.name}: {result.error_message}")
     return c.created + c.updated + c.unchanged
 
 

@@ -154,7 +154,7 @@ def fetch_rejected(client, run_id: str  # type: ignore[no-untyped-def]
 
 
 # Cells a spreadsheet would run as a formula get a leading quote, as in exports
-# (ferry_domain.engine.export; not imported here to keep the CLI quick to start).
+# (ferry_domain.engine.cells; not imported here to keep the CLI quick to start).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

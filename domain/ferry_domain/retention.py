@@ -35,6 +35,7 @@ from ferry.v1 import profile_pb2, run_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ferry_domain.masking import Masker
+from ferry_domain.runs.states import ErrorClass
 
 _MAX_SUFFIX = 10_000
 
@@ -44,7 +45,7 @@ class RetentionError(Exception):
     The file in question is left where it was; ``actions`` lists the steps
     already taken for the other files, so they can still be recorded."""
 
-    error_class = "PERMANENT"
+    error_class = ErrorClass.PERMANENT
 
     def __init__(self, message: str, actions: list[Action] | None = None) -> None:
         super().__init__(message)

@@ -416,12 +416,12 @@ def run_case(name: str, folder: Path, target_url: str) -> dict[str, Any]:
         result = run_profile(profile, dry_run=False, default_target_url=target_url)
     except EngineError as exc:
         counts = exc.counts
-        outcome.update(raised=type(exc).__name__, error_class=exc.error_class,
+        outcome.update(raised=type(exc).__name__, error_class=exc.error_class.name,
                        message=exc.message,
                        committed=(counts.created + counts.updated + counts.unchanged)
                        if counts is not None else 0)
     else:
-        outcome.update(status=result.status, rows_read=result.counts.rows_read,
+        outcome.update(status=result.status.name, rows_read=result.counts.rows_read,
                        created=result.counts.created, errors=result.counts.errors,
                        skipped=result.counts.skipped, warnings=list(result.warnings),
                        first_error=str(result.first_error.message) if result.first_error

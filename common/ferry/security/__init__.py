@@ -7,37 +7,36 @@
   roles, and the client interceptor that sends a token.
 - ``ferry.security.paths``: confining file sources to ``FERRY_FILE_ROOTS``.
 
+The names below are importable from the package itself; each submodule is
+loaded when one of its names is first used, so that the engine, which needs
+only ``paths``, does not load gRPC with the interceptors.
+
 See docs/security.md for configuration and the full method table.
 """
 
-from ferry.security.auth import (
-    AuthConfig,
-    AuthInterceptor,
-    BearerTokenInterceptor,
-    client_auth_interceptors,
-    load_token_table,
-    server_auth_interceptor,
-)
-from ferry.security.paths import (
-    PathNotAllowedError,
-    confine_glob,
-    confine_path,
-    file_roots_from_env,
-)
-from ferry.security.roles import METHOD_ROLES, Role, allows, required_role
-from ferry.security.tls import (
-    TlsConfig,
-    TlsConfigError,
-    channel_credentials,
-    channel_options,
-    server_credentials,
-)
-from ferry.security.tokens import Principal, TokenTable, TokenTableError
+from __future__ import annotations
 
-__all__ = [
-    "METHOD_ROLES", "AuthConfig", "AuthInterceptor", "BearerTokenInterceptor",
-    "PathNotAllowedError", "Principal", "Role", "TlsConfig", "TlsConfigError", "TokenTable",
-    "TokenTableError", "allows", "channel_credentials", "channel_options",
-    "client_auth_interceptors", "confine_glob", "confine_path", "file_roots_from_env",
-    "load_token_table", "required_role", "server_auth_interceptor", "server_credentials",
-]
+import importlib
+from typing import Any
+
+# Public name -> the submodule that defines it.
+_EXPORTS = {
+    "AuthConfig": "auth", "AuthInterceptor": "auth", "BearerTokenInterceptor": "auth",
+    "client_auth_interceptors": "auth", "load_token_table": "auth",
+    "server_auth_interceptor": "auth",
+    "PathNotAllowedError": "paths", "confine_glob": "paths", "confine_path": "paths",
+    "file_roots_from_env": "paths",
+    "METHOD_ROLES": "roles", "Role": "roles", "allows": "roles", "required_role": "roles",
+    "TlsConfig": "tls", "TlsConfigError": "tls", "channel_credentials": "tls",
+    "channel_options": "tls", "server_credentials": "tls",
+    "Principal": "tokens", "TokenTable": "tokens", "TokenTableError": "tokens",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -1,49 +1,50 @@
 """Errors the engine raises for conditions the runner classifies.
 
-Each carries ``error_class`` (one of the run's error classes) and a message
-written for the operator. Messages never contain secret values.
+Each carries ``error_class`` (an ``ErrorClass`` of the run state machine)
+and a message written for the operator. Messages never contain secret values.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from ferry_domain.engine.results import Counts
+from ferry_domain.runs.states import ErrorClass
 
 
 class EngineError(Exception):
     """Base class; ``error_class`` tells the runner how to treat it."""
 
-    error_class = "PERMANENT"
+    error_class: ErrorClass = ErrorClass.PERMANENT
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        # Filled by the pipeline when the error ends a run part-way.
-        self.counts: Any = None
+        # Filled by the import run when the error ends a run part-way.
+        self.counts: Counts | None = None
         self.source_paths: list[str] = []
 
 
 class TransientSourceError(EngineError):
     """Connection refused/reset, timeouts, HTTP 429/5xx, database gone: retry."""
 
-    error_class = "TRANSIENT"
+    error_class = ErrorClass.TRANSIENT
 
 
 class CredentialsError(EngineError):
     """HTTP 401/403 or a secret that cannot be resolved."""
 
-    error_class = "CREDENTIALS"
+    error_class = ErrorClass.CREDENTIALS
 
 
 class PermanentSourceError(EngineError):
     """404, unreadable or malformed source: retrying will not help."""
 
-    error_class = "PERMANENT"
+    error_class = ErrorClass.PERMANENT
 
 
 class SourceShapeError(EngineError):
     """Mapped source columns disappeared."""
 
-    error_class = "SOURCE_SHAPE"
+    error_class = ErrorClass.SOURCE_SHAPE
 
     def __init__(self, message: str, fingerprint: str = "") -> None:
         super().__init__(message)
@@ -53,7 +54,7 @@ class SourceShapeError(EngineError):
 class MappingError(EngineError):
     """The mapping cannot be applied (it should have been rejected earlier)."""
 
-    error_class = "MAPPING"
+    error_class = ErrorClass.MAPPING
 
 
 class RowValueError(ValueError):

@@ -1,13 +1,13 @@
 """Compiled mappings: source rows in, typed values of the target fields out.
 
-``MappingPlan.from_profile`` compiles a (checked) profile mapping once;
-``plan.bind(columns, kind)`` returns the ``BatchMapper`` (ferry_domain.engine.vector)
-that maps batches of rows of one source part.
+``MappingPlan.from_profile`` compiles a (checked) profile mapping once; a
+``ferry_domain.engine.vector.BatchMapper`` built from the plan maps batches
+of rows of one source part.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +30,6 @@ class FieldPlan:
     transforms: tuple[Callable[[Any], Any], ...]
     default: Any
     is_key: bool
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == []
 
 
 class MappingPlan:
@@ -125,8 +121,3 @@ class MappingPlan:
         body = self.mapping.SerializeToString(deterministic=True)
         types = ",".join(f"{f.target}:{f.type}" for f in self.fields)
         return f"{self.schema.name}:{types}:{body.hex()}"
-
-    def bind(self, columns: Sequence[str], kind: str, text_rows: bool = False):
-        from ferry_domain.engine.vector import BatchMapper
-
-        return BatchMapper(self, list(columns), kind, text_rows)

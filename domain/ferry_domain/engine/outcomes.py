@@ -9,6 +9,7 @@ from typing import Any
 from ferry.v1 import profile_pb2
 
 from ferry_domain.engine.results import Counts, RejectedRow, RowError
+from ferry_domain.runs.states import RunStatus
 
 DEFAULT_MAX_ERROR_PERCENT = 10.0
 
@@ -76,10 +77,12 @@ class Outcomes:
         self.counts.updated += updated
         self.counts.unchanged += unchanged
 
-    def status(self, threshold: Threshold) -> str:
+    def status(self, threshold: Threshold) -> RunStatus:
+        """FAILED above the error threshold, WARNING with rows skipped or in
+        error, else COMPLETED."""
         c = self.counts
         if threshold.exceeded(c.errors, c.rows_read):
-            return "FAILED"
+            return RunStatus.FAILED
         if c.errors or c.skipped:
-            return "WARNING"
-        return "COMPLETED"
+            return RunStatus.WARNING
+        return RunStatus.COMPLETED

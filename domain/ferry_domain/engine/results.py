@@ -1,4 +1,10 @@
-"""Result types of a run: counts, row errors, rejected rows, the run result."""
+"""Result types of a run: counts, row errors, rejected rows, the run result;
+and the CSV of rejected rows.
+
+``RunResult.status`` is a ``RunStatus`` (COMPLETED, WARNING, FAILED or
+CANCELLED: the engine never returns UNCHANGED, which is the freshness gate's)
+and ``error_class`` an ``ErrorClass`` (UNSPECIFIED unless the run FAILED).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-STATUSES = ("COMPLETED", "WARNING", "FAILED", "CANCELLED")
+from ferry_domain.engine.cells import neutralise_cell
+from ferry_domain.runs.states import ErrorClass, RunStatus
 
 
 @dataclass
@@ -48,14 +55,14 @@ class RejectedRow:
 
 @dataclass
 class RunResult:
-    status: str
+    status: RunStatus
     counts: Counts = field(default_factory=Counts)
     first_error: RowError | None = None
     first_skip_reason: str = ""
     warnings: list[str] = field(default_factory=list)
     rejected_rows: list[RejectedRow] = field(default_factory=list)
     rejected_columns: list[str] = field(default_factory=list)
-    error_class: str = ""
+    error_class: ErrorClass = ErrorClass.UNSPECIFIED
     error_message: str = ""
     source_paths: list[str] = field(default_factory=list)
     output_path: str = ""
@@ -75,8 +82,6 @@ def write_rejected_csv(rows: list[RejectedRow], columns: list[str], out: TextIO)
     """Write rejected rows as CSV: row, outcome, field, message, then the
     source columns. Cells that could run as spreadsheet formulas are
     neutralised, as in exports."""
-    from ferry_domain.engine.export import neutralise_cell
-
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["row", "outcome", "field", "message", *columns])
     for r in rows:

@@ -17,6 +17,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NUM_SPACES = str.maketrans("", "", " \u00a0\u202f'")
 
 
+def is_empty(value: Any) -> bool:
+    """No value: None, empty text or an empty list (a field's default applies)."""
+    return value is None or value == "" or value == []
+
+
 def _show(value: Any) -> str:
     text = str(value)
     return repr(text if len(text) <= 40 else text[:37] + "...")

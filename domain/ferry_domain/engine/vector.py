@@ -1,10 +1,12 @@
 """Column-at-a-time mapping of a batch of rows.
 
-Each field is computed for the whole batch with C-level loops where the
-transform allows it (str.strip, Decimal, int, dict lookups); any value that
-does not fit the fast path sends that field of that batch through the
-value-by-value path, which records the error of each bad row. The result
-is identical to mapping row by row; only the speed differs.
+``BatchMapper(plan, columns, kind, text_rows)`` maps the rows of one source
+part with a compiled ``mapping.MappingPlan``. Each field is computed for the
+whole batch with C-level loops where the transform allows it (str.strip,
+Decimal, int, dict lookups); any value that does not fit the fast path sends
+that field of that batch through the value-by-value path, which records the
+error of each bad row. The result is identical to mapping row by row; only
+the speed differs.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import xxhash
 
 from ferry_domain.engine import values as v
 from ferry_domain.engine.errors import RowValueError
-from ferry_domain.engine.mapping import FieldPlan, MappingPlan, _is_empty
+from ferry_domain.engine.mapping import FieldPlan, MappingPlan
 
 _ERR = object()  # marks a value that failed
 _h = xxhash.xxh3_64_intdigest
@@ -75,9 +77,10 @@ def _fast_transform(name: str, args: dict[str, str]) -> Callable[[list], list] |
 def _finalizer(plan: FieldPlan) -> Callable[[Any], Any]:
     default, type_, strip = plan.default, plan.type, plan.is_key
     coerce = v.coerce
+    is_empty = v.is_empty
 
     def fin(value: Any) -> Any:
-        if _is_empty(value):
+        if is_empty(value):
             return default
         if type_ != "string" or value.__class__ is not str:
             value = coerce(type_, value)

@@ -1,7 +1,9 @@
 """Classifying failures of a run (pure: no grpc, pika or database imports).
 
-Engine errors carry their class (``error.error_class``). Anything else is
-recognised by type name and, for HTTP errors, by status code:
+Engine, freshness and retention errors carry their ``ErrorClass``
+(``error.error_class``). A gRPC error from a service call is TRANSIENT when
+``ferry.retry.is_transient_rpc_error`` says so. Anything else is recognised
+by type name and, for HTTP errors, by status code:
 
 - TRANSIENT: connection refused/reset, timeouts, HTTP 429 and 5xx, database
   disconnects, broker or registry unreachable. Retried inside the attempt with
@@ -15,26 +17,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TRANSIENT = "TRANSIENT"
-PERMANENT = "PERMANENT"
-CREDENTIALS = "CREDENTIALS"
-SOURCE_SHAPE = "SOURCE_SHAPE"
-MAPPING = "MAPPING"
-ATTEMPTS_EXHAUSTED = "ATTEMPTS_EXHAUSTED"
-ERROR_CLASSES = (TRANSIENT, PERMANENT, CREDENTIALS, SOURCE_SHAPE, MAPPING, ATTEMPTS_EXHAUSTED)
+from ferry.retry import is_transient_rpc_error
+from ferry_domain.runs.states import ErrorClass
 
-HINTS: dict[str, str] = {
-    TRANSIENT: "the source or a service was unreachable; the run is retried automatically — "
-               "check the source's availability if it keeps failing",
-    PERMANENT: "the source cannot be read as configured (missing file or URL, unreadable "
-               "data); check source.location and the file, then retry the run",
-    CREDENTIALS: "the source refused the credentials; check the secret referenced by "
-                 "source.credentials (env:NAME or file:/path) and the account's access",
-    SOURCE_SHAPE: "columns the mapping reads are missing from the source; compare the file's "
-                  "header with mapping.fields, fix the mapping or the export, and dry-run",
-    MAPPING: "the mapping cannot be applied; run `ferry validate` on the profile, fix "
-             "mapping.fields and dry-run before the next live run",
-    ATTEMPTS_EXHAUSTED: "every attempt failed; look at the run's RETRY events for the cause",
+# What the operator reads with a run that failed in each class.
+HINTS: dict[ErrorClass, str] = {
+    ErrorClass.TRANSIENT: "the source or a service was unreachable; the run is retried "
+                          "automatically — check the source's availability if it keeps failing",
+    ErrorClass.PERMANENT: "the source cannot be read as configured (missing file or URL, "
+                          "unreadable data); check source.location and the file, then retry "
+                          "the run",
+    ErrorClass.CREDENTIALS: "the source refused the credentials; check the secret referenced "
+                            "by source.credentials (env:NAME or file:/path) and the account's "
+                            "access",
+    ErrorClass.SOURCE_SHAPE: "columns the mapping reads are missing from the source; compare "
+                             "the file's header with mapping.fields, fix the mapping or the "
+                             "export, and dry-run",
+    ErrorClass.MAPPING: "the mapping cannot be applied; run `ferry validate` on the profile, "
+                        "fix mapping.fields and dry-run before the next live run",
+    ErrorClass.ATTEMPTS_EXHAUSTED: "every attempt failed; look at the run's RETRY events for "
+                                   "the cause",
 }
 
 # Exception type names (anywhere in the MRO) that mean "try again later".
@@ -53,24 +55,24 @@ _TRANSIENT_TYPE_NAMES = frozenset({
 
 @dataclass(frozen=True)
 class Classification:
-    error_class: str
+    error_class: ErrorClass
     message: str
 
     @property
     def transient(self) -> bool:
-        return self.error_class == TRANSIENT
+        return self.error_class is ErrorClass.TRANSIENT
 
     @property
     def hint(self) -> str:
         return HINTS.get(self.error_class, "")
 
 
-def class_for_http_status(status: int) -> str:
+def class_for_http_status(status: int) -> ErrorClass:
     if status in (401, 403, 407):
-        return CREDENTIALS
+        return ErrorClass.CREDENTIALS
     if status in (408, 425, 429) or status >= 500:
-        return TRANSIENT
-    return PERMANENT
+        return ErrorClass.TRANSIENT
+    return ErrorClass.PERMANENT
 
 
 def _http_status(error: BaseException) -> int | None:
@@ -83,21 +85,16 @@ def classify(error: BaseException) -> Classification:
     """The error class of a failure and a one-line message."""
     message = str(getattr(error, "message", "") or error) or type(error).__name__
     declared = getattr(error, "error_class", None)
-    if isinstance(declared, str) and declared in ERROR_CLASSES:
+    if isinstance(declared, ErrorClass) and declared is not ErrorClass.UNSPECIFIED:
         return Classification(declared, message)
-    if callable(getattr(error, "code", None)):  # a gRPC error from a service call
-        try:
-            name = getattr(error.code(), "name", "")  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001
-            name = ""
-        if name in ("UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED"):
-            return Classification(TRANSIENT, message)
+    if is_transient_rpc_error(error):
+        return Classification(ErrorClass.TRANSIENT, message)
     status = _http_status(error)
     if status is not None:
         return Classification(class_for_http_status(status), f"HTTP {status}: {message}")
     names = {klass.__name__ for klass in type(error).__mro__}
     if names & _TRANSIENT_TYPE_NAMES:
-        return Classification(TRANSIENT, message)
+        return Classification(ErrorClass.TRANSIENT, message)
     if "FileNotFoundError" in names or "PermissionError" in names:
-        return Classification(PERMANENT, message)
-    return Classification(PERMANENT, f"{type(error).__name__}: {message}")
+        return Classification(ErrorClass.PERMANENT, message)
+    return Classification(ErrorClass.PERMANENT, f"{type(error).__name__}: {message}")

@@ -7,12 +7,15 @@
    transient errors (``classify``) are retried in the attempt with backoff and
    jitter, each retry appended as a RETRY run event;
 3. ends the run: FinishRun (COMPLETED / WARNING / FAILED / CANCELLED), or
-   ReleaseRun (transient retries exhausted: attempt used; shutdown grace over:
-   attempt not used), or nothing at all when the lease was lost (another
-   runner may own the run).
+   ReleaseRun (transient retries exhausted: attempt used; shutdown: attempt
+   not used), or nothing at all when the lease was lost (another runner may
+   own the run).
 
-The engine stops at the next batch boundary when ``should_cancel()`` turns
-true: cancellation asked, lease lost, or shutdown grace over.
+Shutdown (``Shutdown``): a run that is executing gets the grace period to
+finish; the engine stops at the next batch boundary when ``should_cancel()``
+turns true (cancellation asked, lease lost, or shutdown grace over). A run
+waiting to retry is handed back at once when the shutdown begins: nothing
+of it is running, so there is nothing to wait for.
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from ferry.retry import RetrySettings, RetryStopped
+from ferry.retry import RetryNotice, RetrySettings, RetryStopped
+from ferry_domain.engine import EngineError, run_profile
+from ferry_domain.engine.limits import SourceLimits
+from ferry_domain.engine.results import Counts, RunResult
+from ferry_domain.runs.states import ErrorClass, RunStatus
 
-from ferry_runner.classify import TRANSIENT, Classification, classify
+from ferry_runner.classify import Classification, classify
 from ferry_runner.freshness_gate import FreshnessGate, GateVerdict
 from ferry_runner.heartbeat import LeaseKeeper
 from ferry_runner.metrics import RunnerMetrics
@@ -48,29 +55,37 @@ from ferry_runner.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
 
-EngineFn = Callable[..., Any]
+EngineFn = Callable[..., RunResult]
 
-
-def load_engine() -> EngineFn:
-    """``ferry_domain.engine.run_profile``, imported when the first run starts."""
-    from ferry_domain.engine import run_profile  # noqa: PLC0415 - the engine is optional at import
-
-    return run_profile
+SHUTDOWN_GRACE_OVER = "runner shutting down (grace period over)"
+SHUTDOWN_IN_BACKOFF = "runner shutting down while the run waited to retry"
 
 
 class TransientResultError(Exception):
     """The engine returned FAILED with error class TRANSIENT."""
 
-    error_class = TRANSIENT
+    error_class = ErrorClass.TRANSIENT
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__(result.error_message or "transient failure")
+        self.counts: Counts | None = result.counts
+        self.source_paths: list[str] = list(result.source_paths)
+
+
+class EngineContractError(Exception):
+    """The engine returned something that is not a ``RunResult``: a bug, handed
+    back like any runner error."""
 
 
 class _LeaseLost(Exception):  # noqa: N818 - control flow inside the executor
     pass
 
 
-def _progress_args(counts: Any) -> tuple[dict[str, int], int]:
-    """Counts of an engine progress report, and its ``rows_total`` estimate."""
-    return counts_dict(counts), int(getattr(counts, "rows_total", 0) or 0)
+def _partial(exc: Exception) -> tuple[Counts | None, Sequence[str]]:
+    """What a failed run did before it failed: its counts and the files it read."""
+    if isinstance(exc, EngineError | TransientResultError):
+        return exc.counts, exc.source_paths
+    return None, ()
 
 
 class RunExecutor:
@@ -79,14 +94,14 @@ class RunExecutor:
                  engine: EngineFn | None = None, progress_interval: float = 0.5,
                  gate: FreshnessGate | None = None,
                  file_roots: Sequence[Path] | None = None,
-                 limits: Any = None, sampler: Sampler | None = None) -> None:
+                 limits: SourceLimits | None = None, sampler: Sampler | None = None) -> None:
         self._registry = registry
         self._target_url = target_url
         self._heartbeat_interval = heartbeat_interval
         self._progress_interval = progress_interval
         self._metrics = metrics
         self._shutdown = shutdown
-        self._engine = engine
+        self._engine: EngineFn = engine or run_profile
         self._gate = gate
         self._sampler = sampler
         # Passed to the engine only when set (FERRY_FILE_ROOTS, FERRY_MAX_*).
@@ -103,7 +118,7 @@ class RunExecutor:
         try:
             try:
                 ending = self._run(claim, keeper)
-            except Exception as exc:  # noqa: BLE001 - a runner bug (or no engine installed)
+            except Exception as exc:  # noqa: BLE001 - a runner bug
                 log.exception("runner error while executing the run; handing it back")
                 ending = Ending.released(f"runner error: {type(exc).__name__}: {exc}",
                                          attempt_used=True)
@@ -120,28 +135,32 @@ class RunExecutor:
         return RetrySettings.from_policy(policy, retry_on=(),
                                          retry_if=lambda e: classify(e).transient)
 
+    def _wait_to_retry(self, seconds: float) -> None:
+        """The backoff before the run's next try. The shutdown ends it at once
+        (``RetryStopped``): the run is handed back untried."""
+        if self._shutdown.stopping.wait(seconds):
+            raise RetryStopped("run: the runner is shutting down")
+
     def _run(self, claim: Claim, keeper: LeaseKeeper) -> Ending:
-        engine = self._engine or load_engine()
-        self._engine = engine
+        engine = self._engine
 
         def should_cancel() -> bool:
             return (keeper.cancel_requested.is_set() or keeper.lost.is_set()
                     or self._shutdown.abandon.is_set())
 
-        def on_progress(counts: Any) -> None:
-            values, total = _progress_args(counts)
-            keeper.update(values, total)
+        def on_progress(counts: Counts) -> None:
+            keeper.update(counts_dict(counts), counts.rows_total)
 
-        def on_retry(notice: Any) -> None:
+        def on_retry(notice: RetryNotice) -> None:
             self._metrics.inc("transient_retries")
             keeper.add_event(run_event(
                 claim, "RETRY", notice.describe(), retry_attempt=str(notice.attempt),
                 max_attempts=str(notice.max_attempts), wait_seconds=f"{notice.wait:.1f}",
-                error_class=TRANSIENT))
+                error_class=ErrorClass.TRANSIENT.name))
 
         gate_verdicts: list[GateVerdict] = []
 
-        def attempt_once() -> Any:
+        def attempt_once() -> RunResult | None:
             if keeper.lost.is_set():
                 raise _LeaseLost()
             verdict = self._gate.check(claim) if self._gate is not None else None
@@ -154,36 +173,41 @@ class RunExecutor:
                             default_target_url=self._target_url,
                             on_progress=on_progress, should_cancel=should_cancel,
                             **self._engine_options)
+            if not isinstance(result, RunResult):
+                raise EngineContractError(f"the engine returned {type(result).__name__}, "
+                                          "not a RunResult")
             if result_is_transient_failure(result):
-                error = TransientResultError(result.error_message or "transient failure")
-                error.counts = getattr(result, "counts", None)  # type: ignore[attr-defined]
-                raise error
+                raise TransientResultError(result)
             return result
 
+        # The backoff between tries waits on the shutdown, not on its grace:
+        # tenacity's own stop conditions (attempts, time) still decide when
+        # retries are exhausted.
         retrying = self._settings(claim).retrying(
-            what="run", on_retry=on_retry, stop_event=self._shutdown.abandon, logger=log)
+            what="run", on_retry=on_retry, logger=log).copy(sleep=self._wait_to_retry)
         log.info("executing run (attempt %d, dry run %s)", claim.attempt, claim.run.dry_run)
         try:
             result = retrying(attempt_once)
         except _LeaseLost:
             return Ending.abandoned("lease lost")
         except RetryStopped:
-            return Ending.released("runner shutting down (grace period over)",
-                                   attempt_used=False)
+            return Ending.released(SHUTDOWN_IN_BACKOFF, attempt_used=False)
+        except EngineContractError:
+            raise
         except Exception as exc:  # noqa: BLE001 - every failure ends the run somehow
             if keeper.lost.is_set():
                 return Ending.abandoned("lease lost")
             failure: Classification = classify(exc)
             if self._shutdown.abandon.is_set():
-                return Ending.released("runner shutting down (grace period over)",
-                                       attempt_used=False)
+                return Ending.released(SHUTDOWN_GRACE_OVER, attempt_used=False)
             if failure.transient:
                 return Ending.released(f"transient error, retries exhausted: {failure.message}",
-                                       attempt_used=True, error_class=TRANSIENT)
-            if failure.error_class == "PERMANENT" and not hasattr(exc, "error_class"):
+                                       attempt_used=True, error_class=ErrorClass.TRANSIENT)
+            if failure.error_class is ErrorClass.PERMANENT and not hasattr(exc, "error_class"):
                 log.exception("unexpected error while executing the run")
+            counts, source_paths = _partial(exc)
             return Ending.finished(self._keep(claim, finish_from_failure(
-                failure, getattr(exc, "counts", None), getattr(exc, "source_paths", ()))))
+                failure, counts, source_paths)))
         if keeper.lost.is_set():
             return Ending.abandoned("lease lost")
         verdict = gate_verdicts[0] if gate_verdicts else None
@@ -193,11 +217,10 @@ class RunExecutor:
         if verdict is not None:
             plan = with_freshness(plan, verdict.evidence, verdict.current_token,
                                   dry_run=claim.run.dry_run)
-        if plan.status == "CANCELLED" and not keeper.cancel_requested.is_set():
+        if plan.status is RunStatus.CANCELLED and not keeper.cancel_requested.is_set():
             # Stopped because the shutdown grace ran out, not because anyone
             # asked: hand the run back untried.
-            return Ending.released("runner shutting down (grace period over)",
-                                   attempt_used=False)
+            return Ending.released(SHUTDOWN_GRACE_OVER, attempt_used=False)
         return Ending.finished(self._keep(claim, plan))
 
     def _keep(self, claim: Claim, plan: FinishPlan) -> FinishPlan:
@@ -216,9 +239,9 @@ class RunExecutor:
                 assert ending.finish is not None
                 plan = ending.finish
                 run = self._registry.finish(claim, plan, keeper.take_events())
-                self._metrics.inc("finished", status=plan.status)
-                log.info("run finished %s", plan.status, extra={"fields": {
-                    "status": plan.status, "error_class": plan.error_class,
+                self._metrics.inc("finished", status=plan.status.name)
+                log.info("run finished %s", plan.status.name, extra={"fields": {
+                    "status": plan.status.name, "error_class": plan.error_class.name,
                     **{f"count_{k}": v for k, v in plan.counts.items() if v},
                     "registry_status": run.status}})
             elif ending.kind is EndingKind.RELEASE:

@@ -27,6 +27,8 @@ from typing import Any
 from ferry.retry import call_registry
 from ferry.v1 import execution_service_pb2 as ex
 from ferry.v1 import profile_pb2
+from ferry_domain.engine.sources.files import resolve_files
+from ferry_domain.freshness import Verdict, probe
 
 from ferry_runner.registry import Claim
 
@@ -52,16 +54,12 @@ class FreshnessGate:
         profile = claim.profile
         if not list(profile.freshness):
             return None
-        from ferry_domain.freshness import Verdict, probe  # noqa: PLC0415 - optional until used
-
         previous = call_registry(self._stub.GetFreshnessToken,
                                  ex.GetFreshnessTokenRequest(profile=profile.name),
                                  what="GetFreshnessToken").token
         paths = None
         if (profile.operation != profile_pb2.OPERATION_EXPORT
                 and profile.source.kind == profile_pb2.SOURCE_KIND_FILE):
-            from ferry_domain.engine.sources.files import resolve_files  # noqa: PLC0415
-
             # Confined like the engine's reads: nothing outside the roots is
             # even stat'ed or hashed (PermanentSourceError "path not allowed").
             paths = resolve_files(profile.source.location, profile.source.selection,

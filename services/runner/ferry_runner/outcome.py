@@ -4,18 +4,26 @@
 - ``finish_from_result``: an engine ``RunResult`` -> the FinishRun fields.
 - ``finish_from_failure``: a classified permanent failure -> the FinishRun fields.
 - ``Ending``: the one way a run ends here: finish, release (hand back), or abandon.
+
+Statuses and error classes are the run state machine's enums
+(``ferry_domain.runs.states``) from the engine's result to the registry call.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ferry_runner.classify import HINTS, TRANSIENT, Classification
+from ferry_domain.engine.results import Counts, RunResult
+from ferry_domain.runs.states import ErrorClass, RunStatus, advances_freshness, check_finish
 
-TERMINAL_STATUSES = ("COMPLETED", "WARNING", "FAILED", "CANCELLED", "UNCHANGED")
-COUNT_FIELDS = ("rows_read", "created", "updated", "unchanged", "skipped", "errors", "written")
+from ferry_runner.classify import HINTS, Classification
+
+# A run that ended in one of these read its source (to the end, or until it
+# failed on it): the masked sample and retention act on its source.
+READ_THE_SOURCE = frozenset({RunStatus.COMPLETED, RunStatus.WARNING, RunStatus.FAILED})
 
 
 class ClaimDecision(enum.Enum):
@@ -38,13 +46,12 @@ def decide_claim(outcome_name: str) -> ClaimDecision:
     return _CLAIM_DECISIONS.get(outcome_name, ClaimDecision.INVALID)
 
 
-def counts_dict(counts: Any) -> dict[str, int]:
-    """Counts from an engine ``Counts`` (or None) as a plain dict."""
-    if counts is None:
-        return dict.fromkeys(COUNT_FIELDS, 0)
-    if isinstance(counts, dict):
-        return {name: int(counts.get(name, 0) or 0) for name in COUNT_FIELDS}
-    return {name: int(getattr(counts, name, 0) or 0) for name in COUNT_FIELDS}
+def counts_dict(counts: Counts | None) -> dict[str, int]:
+    """The fields of ``ferry.v1.RunCounts`` from an engine ``Counts`` (None: zeros)."""
+    c = counts if counts is not None else Counts()
+    return {"rows_read": c.rows_read, "created": c.created, "updated": c.updated,
+            "unchanged": c.unchanged, "skipped": c.skipped, "errors": c.errors,
+            "written": c.written}
 
 
 @dataclass(frozen=True)
@@ -67,12 +74,12 @@ class Rejected:
 class FinishPlan:
     """The fields of FinishRun, by name."""
 
-    status: str
+    status: RunStatus
     counts: dict[str, int]
     first_error: RowProblem | None = None
     first_skip_reason: str = ""
     warnings: tuple[str, ...] = ()
-    error_class: str = ""
+    error_class: ErrorClass = ErrorClass.UNSPECIFIED
     error_message: str = ""
     hint: str = ""
     rejected_rows: tuple[Rejected, ...] = ()
@@ -101,7 +108,7 @@ class Ending:
     kind: EndingKind
     finish: FinishPlan | None = None
     reason: str = ""
-    error_class: str = ""
+    error_class: ErrorClass = ErrorClass.UNSPECIFIED
     attempt_used: bool = False
     events: tuple[str, ...] = field(default=())
 
@@ -110,7 +117,8 @@ class Ending:
         return cls(EndingKind.FINISH, finish=plan)
 
     @classmethod
-    def released(cls, reason: str, *, attempt_used: bool, error_class: str = "") -> Ending:
+    def released(cls, reason: str, *, attempt_used: bool,
+                 error_class: ErrorClass = ErrorClass.UNSPECIFIED) -> Ending:
         return cls(EndingKind.RELEASE, reason=reason, attempt_used=attempt_used,
                    error_class=error_class)
 
@@ -123,67 +131,64 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def finish_from_result(result: Any) -> FinishPlan:
-    """FinishRun fields from an engine ``RunResult``."""
-    status = str(result.status).upper()
-    if status not in TERMINAL_STATUSES:
-        raise ValueError(f"engine returned unknown status {result.status!r}")
-    first = getattr(result, "first_error", None)
-    error_class = _text(getattr(result, "error_class", "")).upper()
-    hint = HINTS.get(error_class, "") if status == "FAILED" else ""
-    if status == "FAILED" and first is not None:
+def finish_from_result(result: RunResult) -> FinishPlan:
+    """FinishRun fields from an engine ``RunResult`` (ValueError for a status
+    a run cannot finish with)."""
+    status = result.status
+    check_finish(status)
+    first = result.first_error
+    failed = status is RunStatus.FAILED
+    hint = HINTS.get(result.error_class, "") if failed else ""
+    if failed and first is not None:
         # Failed on the error threshold: the rows are the problem, not the source.
         hint = (f"rows were rejected above the profile's error threshold (first: row "
-                f"{first.row}, field {_text(first.field) or '-'}); list them with `ferry runs "
+                f"{first.row}, field {first.field or '-'}); list them with `ferry runs "
                 f"errors RUN_ID`, fix the source data or the mapping, or raise error_threshold")
     return FinishPlan(
         status=status,
-        counts=counts_dict(getattr(result, "counts", None)),
-        first_error=RowProblem(int(first.row), _text(first.field), _text(first.message))
+        counts=counts_dict(result.counts),
+        first_error=RowProblem(first.row, first.field, first.message)
         if first is not None else None,
-        first_skip_reason=_text(getattr(result, "first_skip_reason", "")),
-        warnings=tuple(_text(w) for w in getattr(result, "warnings", []) or []),
-        error_class=error_class,
-        error_message=_text(getattr(result, "error_message", "")),
+        first_skip_reason=result.first_skip_reason,
+        warnings=tuple(result.warnings),
+        error_class=result.error_class,
+        error_message=result.error_message,
         hint=hint,
+        # Source values may be numbers, lists or None: the wire carries text.
         rejected_rows=tuple(
-            Rejected(int(r.row), _text(r.outcome), _text(r.field), _text(r.message),
-                     {str(k): _text(v) for k, v in (r.values or {}).items()})
-            for r in getattr(result, "rejected_rows", []) or []),
-        rejected_columns=tuple(_text(c) for c in getattr(result, "rejected_columns", []) or []),
-        rows_total=int(getattr(result, "rows_total", 0) or 0),
-        source_paths=tuple(str(p) for p in getattr(result, "source_paths", []) or []),
+            Rejected(r.row, r.outcome, r.field, r.message,
+                     {str(k): _text(v) for k, v in r.values.items()})
+            for r in result.rejected_rows),
+        rejected_columns=tuple(result.rejected_columns),
+        rows_total=result.rows_total,
+        source_paths=tuple(result.source_paths),
     )
 
 
-def finish_from_failure(failure: Classification, counts: Any = None,
-                        source_paths: Any = ()) -> FinishPlan:
+def finish_from_failure(failure: Classification, counts: Counts | None = None,
+                        source_paths: Sequence[str] = ()) -> FinishPlan:
     """FinishRun fields for a run that failed for good (not transient)."""
-    if failure.error_class == TRANSIENT:
+    if failure.transient:
         raise ValueError("transient failures are released, not finished")
-    return FinishPlan(status="FAILED", counts=counts_dict(counts),
+    return FinishPlan(status=RunStatus.FAILED, counts=counts_dict(counts),
                       error_class=failure.error_class, error_message=failure.message,
-                      hint=failure.hint,
-                      source_paths=tuple(str(p) for p in source_paths or ()))
-
-
-ADVANCES_FRESHNESS = ("COMPLETED", "WARNING")
+                      hint=failure.hint, source_paths=tuple(str(p) for p in source_paths))
 
 
 def with_freshness(plan: FinishPlan, evidence: Any, current_token: str, *,
                    dry_run: bool) -> FinishPlan:
-    """Attach the gate's evidence; the token only for a live COMPLETED/WARNING run."""
-    advance = plan.status in ADVANCES_FRESHNESS and not dry_run
+    """Attach the gate's evidence; the token only when the run's end advances
+    the source's freshness (``states.advances_freshness``)."""
+    advance = advances_freshness(plan.status, dry_run=dry_run)
     return replace(plan, freshness=evidence,
                    new_freshness_token=current_token if advance else "")
 
 
 def unchanged_plan(evidence: Any) -> FinishPlan:
     """The run ends UNCHANGED: the gate found the source as it was; nothing read."""
-    return FinishPlan(status="UNCHANGED", counts=counts_dict(None), freshness=evidence)
+    return FinishPlan(status=RunStatus.UNCHANGED, counts=counts_dict(None), freshness=evidence)
 
 
-def result_is_transient_failure(result: Any) -> bool:
+def result_is_transient_failure(result: RunResult) -> bool:
     """An engine result that reports a transient failure instead of raising it."""
-    return str(getattr(result, "status", "")).upper() == "FAILED" and \
-        _text(getattr(result, "error_class", "")).upper() == TRANSIENT
+    return result.status is RunStatus.FAILED and result.error_class is ErrorClass.TRANSIENT

@@ -1,9 +1,11 @@
 """The runner's side of the registry's ExecutionService (the gRPC adapter).
 
 Every call carries the fencing token from the claim and is retried on
-UNAVAILABLE / DEADLINE_EXCEEDED (``ferry.retry.call_registry``). A
+transient gRPC failures (``ferry.retry.call_registry``). A
 FAILED_PRECONDITION or NOT_FOUND after the claim means the lease is gone
-(expired and reaped, or taken over): ``LeaseLostError``.
+(expired and reaped, or taken over): ``LeaseLostError``. Statuses and error
+classes go on the wire as they are: ``RunStatus`` and ``ErrorClass`` values
+are the ferry.v1 enum numbers.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ferry.v1 import (
     run_request_pb2,
     run_service_pb2,
 )
+from ferry_domain.runs.states import ErrorClass
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from ferry_runner.outcome import FinishPlan
@@ -132,7 +135,7 @@ class RunnerRegistry:
                events: list[run_pb2.RunEvent]) -> run_pb2.Run:
         request = ex.FinishRunRequest(
             run_id=claim.run_id, runner_id=self.runner_id, fencing_token=claim.fencing_token,
-            status=run_pb2.RunStatus.Value(f"RUN_STATUS_{plan.status}"),
+            status=plan.status, error_class=plan.error_class,
             counts=counts_message(plan.counts),
             first_skip_reason=plan.first_skip_reason, warnings=list(plan.warnings),
             error_message=plan.error_message, hint=plan.hint,
@@ -148,8 +151,6 @@ class RunnerRegistry:
             request.first_error.CopyFrom(run_pb2.RowError(
                 row=plan.first_error.row, field=plan.first_error.field,
                 message=plan.first_error.message))
-        if plan.error_class:
-            request.error_class = run_pb2.ErrorClass.Value(f"ERROR_CLASS_{plan.error_class}")
         for r in plan.rejected_rows:
             request.rejected_rows.append(run_service_pb2.RejectedRow(
                 row=r.row, outcome=r.outcome, field=r.field, message=r.message,
@@ -164,12 +165,10 @@ class RunnerRegistry:
             raise
 
     def release(self, claim: Claim, reason: str, *, attempt_used: bool,
-                error_class: str = "") -> run_pb2.Run:
+                error_class: ErrorClass = ErrorClass.UNSPECIFIED) -> run_pb2.Run:
         request = ex.ReleaseRunRequest(
             run_id=claim.run_id, runner_id=self.runner_id, fencing_token=claim.fencing_token,
-            reason=reason, attempt_used=attempt_used)
-        if error_class:
-            request.error_class = run_pb2.ErrorClass.Value(f"ERROR_CLASS_{error_class}")
+            reason=reason, attempt_used=attempt_used, error_class=error_class)
         try:
             return self._call(self._stub.ReleaseRun, request, "ReleaseRun",
                               interruptible=False).run

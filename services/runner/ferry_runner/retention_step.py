@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ferry.v1 import profile_pb2
+from ferry_domain import retention
+from ferry_domain.runs.states import RunStatus
 
-from ferry_runner.outcome import FinishPlan
+from ferry_runner.outcome import READ_THE_SOURCE, FinishPlan
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +32,14 @@ def apply_retention(profile: profile_pb2.Profile, plan: FinishPlan, *, dry_run: 
                     now: datetime) -> FinishPlan:
     if (dry_run or profile.operation == profile_pb2.OPERATION_EXPORT
             or profile.source.kind != profile_pb2.SOURCE_KIND_FILE
-            or plan.status not in ("COMPLETED", "WARNING", "FAILED")):
+            or plan.status not in READ_THE_SOURCE):
         return plan
-    from ferry_domain import retention  # noqa: PLC0415 - loaded when a run needs it
-
     policy = profile.retention
     paths = [Path(p) for p in plan.source_paths]
     actions: list[Any] = []
     warnings = list(plan.warnings)
     try:
-        if plan.status == "FAILED":
+        if plan.status is RunStatus.FAILED:
             actions += retention.apply_failure(paths, policy, now)
             if policy.failed_dir and policy.keep_failed_days > 0:
                 actions += retention.purge_failed(policy.failed_dir, policy.keep_failed_days,

@@ -41,8 +41,16 @@ from typing import Any
 from ferry.config import ConfigError
 from ferry.secrets import SecretError, resolve_secret
 from ferry.v1 import profile_pb2
+from ferry_domain import retention
+from ferry_domain.engine.formats.stream import RecordStream
+from ferry_domain.engine.limits import SourceLimits
+from ferry_domain.engine.limits import using as using_limits
+from ferry_domain.engine.sources import open_parts
+from ferry_domain.engine.sources.files import is_glob
+from ferry_domain.masking import Masker
+from ferry_domain.runs.states import RunStatus
 
-from ferry_runner.outcome import FinishPlan
+from ferry_runner.outcome import READ_THE_SOURCE, FinishPlan
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +58,6 @@ MASK_KEY_FILE = "mask.key"
 MIN_KEY_CHARS = 16
 SAMPLED_SOURCES = (profile_pb2.SOURCE_KIND_FILE, profile_pb2.SOURCE_KIND_UNSPECIFIED,
                    profile_pb2.SOURCE_KIND_HTTP, profile_pb2.SOURCE_KIND_SQL)
-SAMPLED_STATUSES = ("COMPLETED", "WARNING", "FAILED")
 
 
 # -- the key ------------------------------------------------------------------------
@@ -106,14 +113,13 @@ def _create_key_file(path: Path) -> None:
 # -- reading the first records -------------------------------------------------------
 
 def read_first_records(source: profile_pb2.Source, limit: int,
-                       file_roots: Sequence[Path] | None = None, limits: Any = None,
+                       file_roots: Sequence[Path] | None = None,
+                       limits: SourceLimits | None = None,
                        paths: Sequence[str] = ()) -> list[dict[str, Any]]:
     """The first ``limit`` records of the source as ``{source column: value}``,
     read with the engine's readers; stops reading once it has them. ``paths``:
     the files the run read (a file source then reads those, not whatever its
     glob matches now)."""
-    from ferry_domain.engine.limits import using as using_limits  # noqa: PLC0415 - engine on demand
-
     rows: list[dict[str, Any]] = []
     with using_limits(limits):
         for each in _sources(source, paths):
@@ -127,8 +133,6 @@ def _sources(source: profile_pb2.Source, paths: Sequence[str]) -> list[profile_p
     if not paths or source.kind not in (profile_pb2.SOURCE_KIND_FILE,
                                         profile_pb2.SOURCE_KIND_UNSPECIFIED):
         return [source]
-    from ferry_domain.engine.sources.files import is_glob  # noqa: PLC0415
-
     found = []
     for path in paths:
         one = profile_pb2.Source()
@@ -142,8 +146,6 @@ def _sources(source: profile_pb2.Source, paths: Sequence[str]) -> list[profile_p
 
 def _read_into(rows: list[dict[str, Any]], source: profile_pb2.Source, limit: int,
                file_roots: Sequence[Path] | None) -> None:
-    from ferry_domain.engine.sources import open_parts  # noqa: PLC0415 - engine on demand
-
     parts = open_parts(source, file_roots)
     try:
         for part in parts:
@@ -162,7 +164,7 @@ def _read_into(rows: list[dict[str, Any]], source: profile_pb2.Source, limit: in
             close()
 
 
-def _record(part: Any, raw: Any) -> dict[str, Any]:
+def _record(part: RecordStream, raw: Any) -> dict[str, Any]:
     if part.kind == "dict":
         return dict(raw)
     return dict(zip(part.columns, raw, strict=False))
@@ -177,13 +179,13 @@ class Sampler:
     directory: Path
     key: bytes
     file_roots: tuple[Path, ...] | None = None
-    limits: Any = None
+    limits: SourceLimits | None = None
 
-    def wanted(self, profile: profile_pb2.Profile, status: str) -> bool:
+    def wanted(self, profile: profile_pb2.Profile, status: RunStatus) -> bool:
         return (profile.retention.sample_rows > 0
                 and profile.operation != profile_pb2.OPERATION_EXPORT
                 and profile.source.kind in SAMPLED_SOURCES
-                and status in SAMPLED_STATUSES)
+                and status in READ_THE_SOURCE)
 
     def apply(self, profile: profile_pb2.Profile, plan: FinishPlan, *, run_id: str,
               now: datetime) -> FinishPlan:
@@ -193,9 +195,6 @@ class Sampler:
             return plan
         limit = profile.retention.sample_rows
         try:
-            from ferry_domain import retention  # noqa: PLC0415 - loaded when a run needs it
-            from ferry_domain.masking import Masker  # noqa: PLC0415
-
             rows = read_first_records(profile.source, limit, self.file_roots, self.limits,
                                       plan.source_paths)
             if not rows:

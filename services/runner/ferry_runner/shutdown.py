@@ -2,11 +2,12 @@
 grace period, otherwise hand it back.
 
 On SIGTERM (or SIGINT) ``Shutdown.begin()`` sets ``stopping``: the consumer
-stops taking requests. Runs in progress keep going; when
-``FERRY_SHUTDOWN_GRACE`` has passed and a run is still going, ``abandon`` is
-set: the engine is asked to stop at its next batch boundary and the run is
-released with ``attempt_used=False`` so another runner takes it as the same
-attempt. The process then exits 0.
+stops taking requests, and a run waiting in retry backoff is released at
+once with ``attempt_used=False`` (nothing of it is running). Runs executing
+keep going; when ``FERRY_SHUTDOWN_GRACE`` has passed and a run is still
+going, ``abandon`` is set: the engine is asked to stop at its next batch
+boundary and the run is released with ``attempt_used=False``. Either way
+another runner takes it as the same attempt. The process then exits 0.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from ferry_domain.engine import (
     TransientSourceError,
     run_profile,
 )
+from ferry_domain.runs.states import ErrorClass
 
 TOKEN = "s3cr3t-token-value"
 CSV_BODY = b"sku,name\nA,Shirt\nB,Hat\n"
@@ -126,7 +127,7 @@ def test_wrong_token_is_a_credentials_error_without_the_secret(server, target, m
         run_profile(profile, dry_run=False, default_target_url=target)
     assert "HTTP 401" in str(info.value)
     assert TOKEN not in str(info.value) and "hidden" not in str(info.value)
-    assert info.value.error_class == "CREDENTIALS"
+    assert info.value.error_class == ErrorClass.CREDENTIALS
 
 
 def test_missing_secret_is_a_credentials_error(server, target, monkeypatch):

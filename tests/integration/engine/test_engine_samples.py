@@ -9,15 +9,16 @@ import json
 
 import pytest
 from ferry_domain.engine import check_profile, run_profile
+from ferry_domain.runs.states import RunStatus
 
 from tests.integration.engine.conftest import load_sample_profile as load_profile
 
 EXPECTED = {
     # file: (rows read, created, skipped, status)
-    "woocommerce_products.yaml": (25, 25, 0, "COMPLETED"),
-    "shopify_products.yaml": (17, 16, 1, "WARNING"),
-    "magento_products.yaml": (9, 9, 0, "COMPLETED"),
-    "google_merchant_products.yaml": (2, 2, 0, "COMPLETED"),
+    "woocommerce_products.yaml": (25, 25, 0, RunStatus.COMPLETED),
+    "shopify_products.yaml": (17, 16, 1, RunStatus.WARNING),
+    "magento_products.yaml": (9, 9, 0, RunStatus.COMPLETED),
+    "google_merchant_products.yaml": (2, 2, 0, RunStatus.COMPLETED),
 }
 
 

@@ -6,11 +6,15 @@
   attempt fails the same way, and the run ends FAILED / ATTEMPTS_EXHAUSTED —
   nothing stays running.
 - 401: fails at once, class CREDENTIALS, with a hint about the secret.
+- SIGTERM while the run waits a minute to retry: the runner hands it back
+  at once, QUEUED again as the same attempt, and exits long before its
+  shutdown grace is over.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -142,3 +146,39 @@ def test_credentials_error_fails_at_once_with_a_hint(
         assert "source.credentials" in done.hint
         assert done.attempt == 1
     assert state.requests == 1
+
+
+def test_sigterm_during_retry_backoff_hands_the_run_back_at_once(
+        tmp_path: Path, registry: ServiceProcess, feed: tuple[Feed, str]) -> None:
+    state, url = feed
+    state.failures = -1  # for ever
+    queues = stack.Queues(stack.SHARED_AMQP_URL).declare()
+    procs = [stack.scheduler_process(tmp_path, registry.address, queues),
+             stack.runner_process(tmp_path, registry.address, queues,
+                                  FERRY_SHUTDOWN_GRACE="120s")]
+    try:
+        for proc in procs:
+            proc.start()
+        runner = procs[1]
+        profile = http_profile("backoff", url, max_attempts=3)
+        profile.retry.initial_backoff.CopyFrom(duration_pb2.Duration(seconds=60))
+        profile.retry.max_backoff.CopyFrom(duration_pb2.Duration(seconds=60))
+        profile.retry.max_elapsed.CopyFrom(duration_pb2.Duration(seconds=600))
+        with RegistryClient(registry.address) as client:
+            stack.apply_profile(client, profile)
+            run = stack.start_run(client, "backoff")
+            stack.wait_for(lambda: any(e.type == run_pb2.RUN_EVENT_TYPE_RETRY
+                                       for e in stack.run_events(client, run.id)),
+                           60, "the run's first RETRY event")
+            started = time.monotonic()
+            assert runner.stop(timeout=60) == 0, runner.output()[-3000:]
+            assert time.monotonic() - started < 15  # not the minute, nor the grace
+            back = stack.get_run(client, run.id)
+            assert stack.status_name(back) == "RUN_STATUS_QUEUED", back
+            assert back.attempt == 1
+            assert "handed back" in runner.output()
+        assert state.requests == 1
+    finally:
+        for proc in reversed(procs):
+            proc.stop()
+        queues.delete()

@@ -22,6 +22,7 @@ from ferry_domain.engine import (
 )
 from ferry_domain.engine import entities as entities_module
 from ferry_domain.engine.sources import connectors
+from ferry_domain.runs.states import RunStatus
 from openpyxl import load_workbook
 
 
@@ -254,7 +255,7 @@ def test_export_csv_neutralises_formulas_and_is_atomic(stocked, tmp_path, eng):
         dry_run=False,
         default_target_url=stocked,
     )
-    assert result.status == "COMPLETED" and result.counts.written == 3
+    assert result.status == RunStatus.COMPLETED and result.counts.written == 3
     out = Path(result.output_path)
     assert out.parent == tmp_path / "out"
     assert out.name.startswith("catalog_") and out.name.endswith("Z.csv")

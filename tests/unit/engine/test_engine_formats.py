@@ -12,6 +12,7 @@ from ferry.v1 import profile_pb2
 from ferry_domain.engine import PermanentSourceError, run_profile
 from ferry_domain.engine.formats.dispatch import open_records
 from ferry_domain.engine.formats.encoding import detect_encoding
+from ferry_domain.runs.states import ErrorClass
 from openpyxl import Workbook
 
 from tests.support import SAMPLES
@@ -204,7 +205,7 @@ def test_malformed_file_mid_run_keeps_only_committed_batches(write, sqlite_targe
         run_profile(profile, dry_run=False, default_target_url=url)
     assert info.value.counts.created == 20  # two committed batches of 10
     assert eng.rows_of(db, "select count(*) from products") == [(20,)]
-    assert info.value.error_class == "PERMANENT"
+    assert info.value.error_class == ErrorClass.PERMANENT
 
 
 def test_unknown_format_is_a_clear_error(write, sqlite_target, eng):

@@ -13,6 +13,7 @@ from ferry_domain.engine import (
     run_profile,
     write_rejected_csv,
 )
+from ferry_domain.runs.states import ErrorClass, RunStatus
 
 HEADER = "sku,name,price,qty\n"
 
@@ -26,7 +27,8 @@ def test_created_updated_unchanged_and_idempotent(write, sqlite_target, eng):
     path = write("p.csv", HEADER + "A,Shirt,10.50,3\nB,Hat,.5,1\n")
     profile = eng.csv_profile(path, eng.PRODUCT_FIELDS)
     first = run(profile, url)
-    assert (first.status, first.counts.created, first.counts.updated) == ("COMPLETED", 2, 0)
+    assert (first.status, first.counts.created, first.counts.updated) == (RunStatus.COMPLETED, 2, 0)
+    assert first.status is RunStatus.COMPLETED and first.error_class is ErrorClass.UNSPECIFIED
     again = run(profile, url)
     assert (again.counts.created, again.counts.updated, again.counts.unchanged) == (0, 0, 2)
     write("p.csv", HEADER + "A,Shirt,11.00,3\nB,Hat,.5,1\nC,Cap,2,0\n")
@@ -52,7 +54,7 @@ def test_skips_and_errors_with_reasons(write, sqlite_target, eng):
     result = run(eng.csv_profile(path, eng.PRODUCT_FIELDS), url)
     c = result.counts
     assert (c.rows_read, c.created, c.skipped, c.errors) == (6, 1, 2, 3)
-    assert result.status == "FAILED"  # 3 of 6 rows in error > 10 % by default
+    assert result.status == RunStatus.FAILED  # 3 of 6 rows in error > 10 % by default
     assert result.first_skip_reason == "row 2: missing key: sku"
     assert (result.first_error.row, result.first_error.field) == (4, "price")
     assert "'ten' is not a decimal number" in result.first_error.message
@@ -78,18 +80,18 @@ def test_threshold_decides_warning_or_failed(write, sqlite_target, eng):
     body = HEADER + "".join(f"S{i},n,1,1\n" for i in range(18)) + "X,n,bad,1\nY,n,1,bad\n"
     path = write("p.csv", body)
     lenient = eng.csv_profile(path, eng.PRODUCT_FIELDS, error_threshold={"max_errors": 2})
-    assert run(lenient, url, dry_run=True).status == "WARNING"
+    assert run(lenient, url, dry_run=True).status == RunStatus.WARNING
     strict = eng.csv_profile(path, eng.PRODUCT_FIELDS, error_threshold={"max_errors": 1})
     failed = run(strict, url, dry_run=True)
-    assert failed.status == "FAILED" and failed.error_class == "PERMANENT"
+    assert failed.status == RunStatus.FAILED and failed.error_class == ErrorClass.PERMANENT
     assert "more than the limit of 1" in failed.error_message
     pct = eng.csv_profile(path, eng.PRODUCT_FIELDS, error_threshold={"max_error_percent": 5})
-    assert run(pct, url, dry_run=True).status == "FAILED"  # 10 % > 5 %
+    assert run(pct, url, dry_run=True).status == RunStatus.FAILED  # 10 % > 5 %
     pct = eng.csv_profile(path, eng.PRODUCT_FIELDS, error_threshold={"max_error_percent": 15})
-    assert run(pct, url, dry_run=True).status == "WARNING"
+    assert run(pct, url, dry_run=True).status == RunStatus.WARNING
     # Skips alone never fail a run, but they make it a WARNING.
     skip_only = write("s.csv", HEADER + "A,n,1,1\n,n,1,1\n")
-    assert run(eng.csv_profile(skip_only, eng.PRODUCT_FIELDS), url).status == "WARNING"
+    assert run(eng.csv_profile(skip_only, eng.PRODUCT_FIELDS), url).status == RunStatus.WARNING
 
 
 def test_count_limit_stops_before_writing_the_batch(write, sqlite_target, eng):
@@ -101,7 +103,7 @@ def test_count_limit_stops_before_writing_the_batch(write, sqlite_target, eng):
         path, eng.PRODUCT_FIELDS, batch_size=10, error_threshold={"max_errors": 0}
     )
     result = run(profile, url)
-    assert result.status == "FAILED"
+    assert result.status == RunStatus.FAILED
     assert eng.rows_of(db, "select count(*) from products") == [(10,)]
 
 
@@ -129,7 +131,7 @@ def test_dry_run_counts_like_live_and_writes_nothing(write, sqlite_target, eng):
     assert not db.exists()  # no table, not even the file
     live = run(profile, url)
     assert dry.counts == live.counts
-    assert dry.status == live.status == "WARNING"
+    assert dry.status == live.status == RunStatus.WARNING
     write("p.csv", HEADER + "A,Shirt,11,1\nB,Hat,2,1\nC,new,1,1\n")
     before = eng.rows_of(db, "select sku, price, _ferry_hash from products order by sku")
     dry = run(profile, url, dry_run=True)
@@ -156,7 +158,7 @@ def test_progress_after_each_batch_and_cancel(write, sqlite_target, eng):
         path, eng.PRODUCT_FIELDS, batch_size=10, target={"table": "products_cancel"}
     )
     result = run(other, url, should_cancel=cancel_after_two)
-    assert result.status == "CANCELLED"
+    assert result.status == RunStatus.CANCELLED
     assert result.counts.created == 20
     assert eng.rows_of(db, "select count(*) from products_cancel") == [(20,)]
 
@@ -194,6 +196,28 @@ def test_forward_fill_and_filters(write, sqlite_target, eng):
         ("S-1", "Shirt"),
         ("S-2", "Shirt"),
     ]
+
+
+def test_a_chunk_whose_rows_are_all_filtered_out_is_skipped_not_a_crash(
+    write, sqlite_target, eng
+):
+    url, db = sqlite_target
+    # Batches of two: the middle batch holds only rows the filter drops.
+    body = HEADER.replace("\n", ",Type\n") + "A,n,1,1,keep\nB,n,1,1,keep\n"
+    body += "C,n,1,1,drop\nD,n,1,1,drop\nE,n,1,1,keep\n"
+    path = write("f.csv", body)
+    profile = eng.csv_profile(
+        path,
+        eng.PRODUCT_FIELDS,
+        batch_size=2,
+        filters=[{"column": "Type", "equals_any": ["drop"], "negate": True}],
+    )
+    for dry_run in (True, False):
+        result = run(profile, url, dry_run=dry_run)
+        assert result.status is RunStatus.WARNING
+        assert (result.counts.rows_read, result.counts.created, result.counts.skipped) == (5, 3, 2)
+        assert result.first_skip_reason == "row 3: filtered out by not (Type in [drop])"
+    assert eng.rows_of(db, "select sku from products order by sku") == [("A",), ("B",), ("E",)]
 
 
 def test_defaults_constants_concat_and_lists(write, sqlite_target, eng):
@@ -234,12 +258,12 @@ def test_shape_check_missing_and_new_columns(write, sqlite_target, eng):
     with pytest.raises(SourceShapeError) as info:
         run(eng.csv_profile(path, eng.PRODUCT_FIELDS), url)
     assert str(info.value).endswith("source changed shape: missing 'price', new 'cost', 'colour'")
-    assert info.value.error_class == "SOURCE_SHAPE"
+    assert info.value.error_class == ErrorClass.SOURCE_SHAPE
     assert info.value.fingerprint.startswith("cols1:")
     assert not db.exists()
     path = write("q.csv", "sku,name,price,qty,colour\nA,n,1,1,red\n")
     result = run(eng.csv_profile(path, eng.PRODUCT_FIELDS), url)
-    assert result.status == "COMPLETED"
+    assert result.status == RunStatus.COMPLETED
     assert result.warnings == [f"{path}: 1 source columns are not mapped: 'colour'"]
     reordered = write("r.csv", "qty,colour,price,name,sku\n1,red,1,n,A\n")
     again = run(eng.csv_profile(reordered, eng.PRODUCT_FIELDS), url)
@@ -310,7 +334,7 @@ def test_json_xlsx_and_ndjson_import_the_same_records(tmp_path, sqlite_target, e
             target={"table": name.replace(".", "_")},
         )
         result = run(profile, url)
-        assert result.status == "COMPLETED", result.first_error
+        assert result.status == RunStatus.COMPLETED, result.first_error
         results[name] = eng.rows_of(
             db, f"select sku, name, price, quantity from {name.replace('.', '_')} order by sku"
         )
@@ -399,7 +423,7 @@ def test_a_batch_larger_than_a_chunk_is_one_transaction(write, sqlite_target, en
     seen = []
     profile = eng.csv_profile(path, eng.PRODUCT_FIELDS, batch_size=2500)
     result = run(profile, url, on_progress=lambda c: seen.append(c.created))
-    assert result.status == "COMPLETED"
+    assert result.status == RunStatus.COMPLETED
     assert seen == [2500, 5000, 5000]
 
     # A database error in the second chunk of the second batch.
@@ -428,12 +452,12 @@ def test_threshold_crossed_in_a_later_chunk_rolls_back_the_whole_batch(
         path, eng.PRODUCT_FIELDS, batch_size=2500, error_threshold={"max_errors": 0}
     )
     result = run(profile, url)
-    assert result.status == "FAILED"
+    assert result.status == RunStatus.FAILED
     assert result.counts.created == 2500
     assert eng.rows_of(db, "select count(*) from products") == [(2500,)]
     # The dry run stops at the same batch with the same counts.
     dry = run(profile, "sqlite:///" + str(db.with_name("empty.db")), dry_run=True)
-    assert (dry.status, dry.counts.created, dry.counts.errors) == ("FAILED", 2500, 1)
+    assert (dry.status, dry.counts.created, dry.counts.errors) == (RunStatus.FAILED, 2500, 1)
 
 
 def test_many_rows_are_stored_exactly_whatever_the_statement_grouping(
@@ -480,7 +504,7 @@ def test_progress_estimates_the_rows_a_file_holds(write, sqlite_target, eng):
     totals: list[tuple[int, int]] = []
     profile = eng.csv_profile(path, eng.PRODUCT_FIELDS, batch_size=5000)
     result = run(profile, url, on_progress=lambda c: totals.append((c.rows_read, c.rows_total)))
-    assert result.status == "COMPLETED"
+    assert result.status == RunStatus.COMPLETED
     assert [read for read, _ in totals[:6]] == [5000, 10000, 15000, 20000, 25000, 30000]
     for read, total in totals:
         assert 0.9 * 30000 <= total <= 1.1 * 30000, (read, total)

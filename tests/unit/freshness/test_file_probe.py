@@ -11,6 +11,7 @@ from ferry.v1 import profile_pb2 as pb
 from ferry_domain.freshness import FreshnessPermanentError, Verdict, probe
 from ferry_domain.freshness.files import BLOCK_SIZE, checksum_token, mtime_size_token
 from ferry_domain.freshness.tokens import decode
+from ferry_domain.runs.states import ErrorClass
 
 
 def file_profile(location: str, *methods: int) -> pb.Profile:
@@ -108,7 +109,7 @@ def test_missing_file_is_a_permanent_error(tmp_path: Path) -> None:
     profile = file_profile(str(tmp_path / "gone.csv"), pb.FRESHNESS_METHOD_MTIME_SIZE)
     with pytest.raises(FreshnessPermanentError, match="does not exist") as caught:
         probe(profile)
-    assert caught.value.error_class == "PERMANENT"
+    assert caught.value.error_class == ErrorClass.PERMANENT
 
 
 def test_glob_location_needs_resolved_paths(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from ferry_domain.freshness import (
     probe,
 )
 from ferry_domain.freshness.tokens import decode
+from ferry_domain.runs.states import ErrorClass
 
 URL = "https://feeds.example.com/products.csv?api_key=topsecretkey"
 BODY = b"sku,price\nA,1\n"
@@ -136,8 +137,9 @@ def test_status_codes_are_classified_without_leaking_secrets(
     profile = http_profile(auth=pb.AUTH_KIND_BEARER, credentials_ref="env:FEED_TOKEN")
     with pytest.raises(error) as caught:
         probe(profile, http_client=client(lambda request: httpx.Response(status)))
-    assert caught.value.error_class == {401: "CREDENTIALS", 403: "CREDENTIALS",
-                                        404: "PERMANENT"}.get(status, "TRANSIENT")
+    expected = {401: ErrorClass.CREDENTIALS, 403: ErrorClass.CREDENTIALS,
+                404: ErrorClass.PERMANENT}
+    assert caught.value.error_class == expected.get(status, ErrorClass.TRANSIENT)
     assert str(status) in str(caught.value)
     assert "s3cr3t-token" not in str(caught.value)
     assert "topsecretkey" not in str(caught.value)

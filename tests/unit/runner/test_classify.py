@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
+from ferry_domain.engine import errors as engine_errors
+from ferry_domain.freshness import errors as freshness_errors
+from ferry_domain.runs.states import ErrorClass
 from ferry_runner import classify as c
 
 
@@ -21,49 +25,65 @@ class ConnectError(Exception):
 
 
 class Declared(Exception):
-    error_class = "SOURCE_SHAPE"
+    error_class = ErrorClass.SOURCE_SHAPE
+
+
+class RpcError(grpc.RpcError):
+    """Like the error of a gRPC call to a service."""
+
+    def __init__(self, code: grpc.StatusCode) -> None:
+        super().__init__(code.name)
+        self._code = code
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
 
 
 @pytest.mark.parametrize(("error", "expected"), [
-    (ConnectionRefusedError("refused"), c.TRANSIENT),
-    (ConnectionResetError("reset"), c.TRANSIENT),
-    (TimeoutError("slow"), c.TRANSIENT),
-    (OperationalError("server closed the connection"), c.TRANSIENT),
-    (ConnectError("dns"), c.TRANSIENT),
-    (HttpError(429), c.TRANSIENT),
-    (HttpError(503), c.TRANSIENT),
-    (HttpError(500), c.TRANSIENT),
-    (HttpError(401), c.CREDENTIALS),
-    (HttpError(403), c.CREDENTIALS),
-    (HttpError(404), c.PERMANENT),
-    (HttpError(400), c.PERMANENT),
-    (FileNotFoundError("gone.csv"), c.PERMANENT),
-    (Declared("column sku missing"), c.SOURCE_SHAPE),
-    (KeyError("bug"), c.PERMANENT),
+    (ConnectionRefusedError("refused"), ErrorClass.TRANSIENT),
+    (ConnectionResetError("reset"), ErrorClass.TRANSIENT),
+    (TimeoutError("slow"), ErrorClass.TRANSIENT),
+    (OperationalError("server closed the connection"), ErrorClass.TRANSIENT),
+    (ConnectError("dns"), ErrorClass.TRANSIENT),
+    (HttpError(429), ErrorClass.TRANSIENT),
+    (HttpError(503), ErrorClass.TRANSIENT),
+    (HttpError(500), ErrorClass.TRANSIENT),
+    (HttpError(401), ErrorClass.CREDENTIALS),
+    (HttpError(403), ErrorClass.CREDENTIALS),
+    (HttpError(404), ErrorClass.PERMANENT),
+    (HttpError(400), ErrorClass.PERMANENT),
+    (FileNotFoundError("gone.csv"), ErrorClass.PERMANENT),
+    (Declared("column sku missing"), ErrorClass.SOURCE_SHAPE),
+    (KeyError("bug"), ErrorClass.PERMANENT),
+    (RpcError(grpc.StatusCode.UNAVAILABLE), ErrorClass.TRANSIENT),
+    (RpcError(grpc.StatusCode.DEADLINE_EXCEEDED), ErrorClass.TRANSIENT),
+    (RpcError(grpc.StatusCode.FAILED_PRECONDITION), ErrorClass.PERMANENT),
 ])
-def test_classify(error: BaseException, expected: str) -> None:
+def test_classify(error: BaseException, expected: ErrorClass) -> None:
     assert c.classify(error).error_class == expected
 
 
-def test_engine_errors_keep_their_class_and_message() -> None:
-    engine_errors = pytest.importorskip("ferry_domain.engine.errors")
+def test_engine_and_freshness_errors_keep_their_class_and_message() -> None:
     cases = {
-        engine_errors.TransientSourceError("HTTP 503"): c.TRANSIENT,
-        engine_errors.CredentialsError("HTTP 401"): c.CREDENTIALS,
-        engine_errors.PermanentSourceError("HTTP 404"): c.PERMANENT,
-        engine_errors.SourceShapeError("sku missing"): c.SOURCE_SHAPE,
-        engine_errors.MappingError("bad transform"): c.MAPPING,
+        engine_errors.TransientSourceError("HTTP 503"): ErrorClass.TRANSIENT,
+        engine_errors.CredentialsError("HTTP 401"): ErrorClass.CREDENTIALS,
+        engine_errors.PermanentSourceError("HTTP 404"): ErrorClass.PERMANENT,
+        engine_errors.SourceShapeError("sku missing"): ErrorClass.SOURCE_SHAPE,
+        engine_errors.MappingError("bad transform"): ErrorClass.MAPPING,
+        freshness_errors.FreshnessTransientError("HTTP 503"): ErrorClass.TRANSIENT,
+        freshness_errors.FreshnessCredentialsError("HTTP 403"): ErrorClass.CREDENTIALS,
     }
     for error, expected in cases.items():
         found = c.classify(error)
-        assert found.error_class == expected
+        assert found.error_class is expected
         assert found.message == error.message
-        assert found.transient == (expected == c.TRANSIENT)
+        assert found.transient == (expected is ErrorClass.TRANSIENT)
 
 
 def test_every_failing_class_has_an_operator_hint() -> None:
-    for klass in c.ERROR_CLASSES:
-        assert c.HINTS[klass]
+    for klass in ErrorClass:
+        if klass is not ErrorClass.UNSPECIFIED:
+            assert c.HINTS[klass]
     assert "source.credentials" in c.classify(HttpError(401)).hint
 
 

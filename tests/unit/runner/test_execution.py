@@ -14,6 +14,7 @@ from typing import Any
 from ferry.v1 import profile_pb2, run_pb2
 from ferry_domain.engine.results import Counts
 from ferry_domain.engine.results import RunResult as Result
+from ferry_domain.runs.states import ErrorClass, RunStatus
 from ferry_runner.execution import RunExecutor
 from ferry_runner.metrics import RunnerMetrics
 from ferry_runner.outcome import EndingKind
@@ -23,11 +24,11 @@ from google.protobuf import duration_pb2
 
 
 class Transient(Exception):
-    error_class = "TRANSIENT"
+    error_class = ErrorClass.TRANSIENT
 
 
 class Credentials(Exception):
-    error_class = "CREDENTIALS"
+    error_class = ErrorClass.CREDENTIALS
 
 
 class FakeRegistry:
@@ -60,7 +61,7 @@ class FakeRegistry:
         return run_pb2.Run(id=claim.run_id)
 
     def release(self, claim: Claim, reason: str, *, attempt_used: bool,
-                error_class: str = "") -> run_pb2.Run:
+                error_class: ErrorClass = ErrorClass.UNSPECIFIED) -> run_pb2.Run:
         self.released.append({"reason": reason, "attempt_used": attempt_used,
                               "error_class": error_class})
         return run_pb2.Run(id=claim.run_id)
@@ -94,13 +95,13 @@ def test_completed_run_is_finished_with_counts_and_engine_arguments() -> None:
         seen.update(kwargs, profile=profile.name)
         kwargs["on_progress"](Counts(rows_read=5, created=5, rows_total=10))
         time.sleep(0.1)
-        return Result("COMPLETED", Counts(rows_read=10, created=10))
+        return Result(RunStatus.COMPLETED, Counts(rows_read=10, created=10))
 
     registry = FakeRegistry()
     ending = executor(registry, engine).execute(make_claim())
     assert ending.kind is EndingKind.FINISH
     plan, _ = registry.finished[0]
-    assert plan.status == "COMPLETED" and plan.counts["created"] == 10
+    assert plan.status == RunStatus.COMPLETED and plan.counts["created"] == 10
     assert seen["profile"] == "p" and seen["dry_run"] is False
     assert seen["default_target_url"] == "sqlite://"
     assert not seen["should_cancel"]()
@@ -115,13 +116,13 @@ def test_transient_errors_are_retried_with_retry_events() -> None:
         calls.append(1)
         if len(calls) < 3:
             raise Transient(f"HTTP 503 (call {len(calls)})")
-        return Result("COMPLETED")
+        return Result(RunStatus.COMPLETED)
 
     registry = FakeRegistry()
     metrics = RunnerMetrics()
     executor(registry, engine, metrics=metrics).execute(make_claim(max_attempts=3))
     assert len(calls) == 3
-    assert registry.finished[0][0].status == "COMPLETED"
+    assert registry.finished[0][0].status == RunStatus.COMPLETED
     retries = [e for e in registry.events() if e.type == run_pb2.RUN_EVENT_TYPE_RETRY]
     assert len(retries) == 2
     assert "HTTP 503 (call 1)" in retries[0].message and retries[0].attempt == 1
@@ -137,15 +138,15 @@ def test_transient_retries_exhausted_release_the_attempt_as_used() -> None:
     assert ending.kind is EndingKind.RELEASE and not registry.finished
     assert registry.released == [{"reason": "transient error, retries exhausted: "
                                             "connection reset",
-                                  "attempt_used": True, "error_class": "TRANSIENT"}]
+                                  "attempt_used": True, "error_class": ErrorClass.TRANSIENT}]
 
 
 def test_engine_reporting_a_transient_failure_is_retried_too() -> None:
-    results = [Result("FAILED", error_class="TRANSIENT", error_message="429"),
-               Result("COMPLETED")]
+    results = [Result(RunStatus.FAILED, error_class=ErrorClass.TRANSIENT, error_message="429"),
+               Result(RunStatus.COMPLETED)]
     registry = FakeRegistry()
     executor(registry, lambda p, **k: results.pop(0)).execute(make_claim())
-    assert registry.finished[0][0].status == "COMPLETED"
+    assert registry.finished[0][0].status == RunStatus.COMPLETED
 
 
 def test_permanent_errors_fail_at_once_with_class_and_hint() -> None:
@@ -159,7 +160,7 @@ def test_permanent_errors_fail_at_once_with_class_and_hint() -> None:
     executor(registry, engine).execute(make_claim())
     assert len(calls) == 1
     plan, _ = registry.finished[0]
-    assert (plan.status, plan.error_class) == ("FAILED", "CREDENTIALS")
+    assert (plan.status, plan.error_class) == (RunStatus.FAILED, ErrorClass.CREDENTIALS)
     assert "source.credentials" in plan.hint
     assert "HTTP 401" in plan.error_message
 
@@ -168,16 +169,16 @@ def _until_cancelled(profile: Any, **kwargs: Any) -> Result:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         if kwargs["should_cancel"]():
-            return Result("CANCELLED", Counts(rows_read=3))
+            return Result(RunStatus.CANCELLED, Counts(rows_read=3))
         time.sleep(0.01)
-    return Result("COMPLETED")
+    return Result(RunStatus.COMPLETED)
 
 
 def test_cancel_requested_by_heartbeat_ends_the_run_cancelled() -> None:
     registry = FakeRegistry()
     registry.cancel = True
     executor(registry, _until_cancelled).execute(make_claim())
-    assert registry.finished[0][0].status == "CANCELLED"
+    assert registry.finished[0][0].status == RunStatus.CANCELLED
 
 
 def test_lost_lease_stops_the_run_and_writes_nothing() -> None:
@@ -208,12 +209,95 @@ def test_shutdown_grace_over_hands_the_run_back_unused() -> None:
     assert registry.released[0]["attempt_used"] is False and not registry.finished
 
 
+def slow_retry_claim(max_attempts: int = 3) -> Claim:
+    """A claim whose retries wait a minute: longer than any test may take."""
+    claim = make_claim(max_attempts)
+    claim.profile.retry.initial_backoff.CopyFrom(duration_pb2.Duration(seconds=60))
+    claim.profile.retry.max_backoff.CopyFrom(duration_pb2.Duration(seconds=60))
+    return claim
+
+
+def test_sigterm_during_retry_backoff_hands_the_run_back_at_once_unused() -> None:
+    calls: list[int] = []
+    failed = threading.Event()
+
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        calls.append(1)
+        failed.set()
+        raise Transient("HTTP 503")
+
+    registry = FakeRegistry()
+    metrics = RunnerMetrics()
+    shutdown = Shutdown(300)  # a grace far longer than the test
+    endings: list[Any] = []
+    worker = threading.Thread(target=lambda: endings.append(
+        executor(registry, engine, shutdown=shutdown, metrics=metrics).execute(
+            slow_retry_claim())))
+    worker.start()
+    assert failed.wait(5)
+    time.sleep(0.1)  # in the minute-long backoff now
+    started = time.monotonic()
+    shutdown.begin("SIGTERM")
+    worker.join(5)
+    assert not worker.is_alive() and time.monotonic() - started < 2
+    assert endings[0].kind is EndingKind.RELEASE and len(calls) == 1
+    assert registry.released == [{"reason": "runner shutting down while the run waited to retry",
+                                  "attempt_used": False, "error_class": ErrorClass.UNSPECIFIED}]
+    assert not registry.finished and not shutdown.abandon.is_set()
+    assert metrics.get("released_shutdown") == 1
+
+
+def test_transient_failure_after_sigterm_is_handed_back_without_waiting() -> None:
+    shutdown = Shutdown(300)
+
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        shutdown.begin("SIGTERM")  # arrives while the engine runs
+        raise Transient("connection reset")
+
+    registry = FakeRegistry()
+    started = time.monotonic()
+    ending = executor(registry, engine, shutdown=shutdown).execute(slow_retry_claim())
+    assert time.monotonic() - started < 5
+    assert ending.kind is EndingKind.RELEASE
+    assert registry.released[0]["attempt_used"] is False
+
+
+def test_last_try_failing_after_sigterm_uses_the_attempt() -> None:
+    shutdown = Shutdown(300)
+
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        shutdown.begin("SIGTERM")
+        raise Transient("connection reset")
+
+    registry = FakeRegistry()
+    ending = executor(registry, engine, shutdown=shutdown).execute(slow_retry_claim(1))
+    assert ending.kind is EndingKind.RELEASE
+    assert registry.released == [{"reason": "transient error, retries exhausted: "
+                                            "connection reset",
+                                  "attempt_used": True, "error_class": ErrorClass.TRANSIENT}]
+
+
+def test_a_run_executing_at_sigterm_finishes_within_the_grace() -> None:
+    shutdown = Shutdown(300)
+
+    def engine(profile: Any, **kwargs: Any) -> Result:
+        shutdown.begin("SIGTERM")
+        time.sleep(0.2)
+        assert not kwargs["should_cancel"]()
+        return Result(RunStatus.COMPLETED, Counts(rows_read=2, created=2))
+
+    registry = FakeRegistry()
+    ending = executor(registry, engine, shutdown=shutdown).execute(make_claim())
+    assert ending.kind is EndingKind.FINISH and not registry.released
+    assert registry.finished[0][0].status is RunStatus.COMPLETED
+
+
 def test_progress_is_throttled() -> None:
     def engine(profile: Any, **kwargs: Any) -> Result:
         for i in range(300):
             kwargs["on_progress"](Counts(rows_read=i))
             time.sleep(0.001)
-        return Result("COMPLETED")
+        return Result(RunStatus.COMPLETED)
 
     registry = FakeRegistry()
     executor(registry, engine).execute(make_claim())
@@ -254,7 +338,7 @@ def test_unchanged_source_finishes_unchanged_without_running_the_engine() -> Non
     _gated(registry, FakeGate(unchanged=True),
            lambda p, **k: calls.append(1)).execute(make_claim())
     plan, _ = registry.finished[0]
-    assert plan.status == "UNCHANGED" and not calls
+    assert plan.status == RunStatus.UNCHANGED and not calls
     assert plan.freshness.verdict == run_pb2.FRESHNESS_VERDICT_UNCHANGED
     assert plan.new_freshness_token == ""
 
@@ -262,20 +346,22 @@ def test_unchanged_source_finishes_unchanged_without_running_the_engine() -> Non
 def test_changed_source_sends_the_token_only_for_live_successes() -> None:
     registry = FakeRegistry()
     _gated(registry, FakeGate(unchanged=False),
-           lambda p, **k: Result("WARNING")).execute(make_claim())
+           lambda p, **k: Result(RunStatus.WARNING)).execute(make_claim())
     assert registry.finished[0][0].new_freshness_token == "tok-2"
 
     dry = make_claim()
     dry.run.dry_run = True
     registry = FakeRegistry()
-    _gated(registry, FakeGate(unchanged=False), lambda p, **k: Result("COMPLETED")).execute(dry)
+    _gated(registry, FakeGate(unchanged=False),
+           lambda p, **k: Result(RunStatus.COMPLETED)).execute(dry)
     assert registry.finished[0][0].new_freshness_token == ""
 
     registry = FakeRegistry()
     _gated(registry, FakeGate(unchanged=False),
-           lambda p, **k: Result("FAILED", error_class="PERMANENT")).execute(make_claim())
+           lambda p, **k: Result(RunStatus.FAILED, error_class=ErrorClass.PERMANENT)
+           ).execute(make_claim())
     plan = registry.finished[0][0]
-    assert plan.status == "FAILED" and plan.new_freshness_token == ""
+    assert plan.status == RunStatus.FAILED and plan.new_freshness_token == ""
     assert plan.freshness.verdict == run_pb2.FRESHNESS_VERDICT_CHANGED
 
 
@@ -295,7 +381,7 @@ def test_a_run_that_ends_before_the_first_tick_makes_no_lease_call_and_no_thread
 
     def engine(profile: Any, **kwargs: Any) -> Result:
         kwargs["on_progress"](Counts(rows_read=1, created=1, rows_total=1))
-        return Result("COMPLETED", Counts(rows_read=1, created=1))
+        return Result(RunStatus.COMPLETED, Counts(rows_read=1, created=1))
 
     registry = FakeRegistry()
     runner = RunExecutor(registry, target_url="sqlite://", heartbeat_interval=5.0,  # type: ignore[arg-type]

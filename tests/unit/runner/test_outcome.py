@@ -6,7 +6,8 @@ import pytest
 from ferry_domain.engine.results import Counts, RowError
 from ferry_domain.engine.results import RejectedRow as Rejected
 from ferry_domain.engine.results import RunResult as Result
-from ferry_runner.classify import CREDENTIALS, TRANSIENT, Classification
+from ferry_domain.runs.states import ErrorClass, RunStatus
+from ferry_runner.classify import Classification
 from ferry_runner.outcome import (
     ClaimDecision,
     decide_claim,
@@ -30,14 +31,14 @@ def test_decide_claim(outcome: str, decision: ClaimDecision) -> None:
 
 
 def test_warning_result_keeps_counts_first_error_and_rejects() -> None:
-    result = Result("WARNING", Counts(rows_read=10, created=8, errors=1, skipped=1),
+    result = Result(RunStatus.WARNING, Counts(rows_read=10, created=8, errors=1, skipped=1),
                     first_error=RowError(3, "price", "not a number"),
                     first_skip_reason="row 7: sku is empty", warnings=["2 rows rejected"],
                     rejected_rows=[Rejected(3, "error", "price", "not a number",
                                             {"sku": "A", "price": "x", "qty": None})],
                     rejected_columns=["sku", "price", "qty"], rows_total=10)
     plan = finish_from_result(result)
-    assert plan.status == "WARNING"
+    assert plan.status == RunStatus.WARNING
     assert plan.counts == {"rows_read": 10, "created": 8, "updated": 0, "unchanged": 0,
                            "skipped": 1, "errors": 1, "written": 0}
     assert (plan.first_error.row, plan.first_error.field) == (3, "price")
@@ -47,37 +48,40 @@ def test_warning_result_keeps_counts_first_error_and_rejects() -> None:
 
 
 def test_failed_result_gets_the_hint_of_its_class() -> None:
-    plan = finish_from_result(Result("FAILED", error_class="credentials",
+    plan = finish_from_result(Result(RunStatus.FAILED, error_class=ErrorClass.CREDENTIALS,
                                      error_message="HTTP 401"))
     assert (plan.status, plan.error_class, plan.error_message) == \
-        ("FAILED", "CREDENTIALS", "HTTP 401")
+        (RunStatus.FAILED, ErrorClass.CREDENTIALS, "HTTP 401")
     assert "source.credentials" in plan.hint
 
 
 def test_run_failed_on_the_error_threshold_points_at_the_rejected_rows() -> None:
-    plan = finish_from_result(Result("FAILED", Counts(rows_read=20, errors=5),
+    plan = finish_from_result(Result(RunStatus.FAILED, Counts(rows_read=20, errors=5),
                                      first_error=RowError(4, "price", "not a number"),
-                                     error_class="PERMANENT",
+                                     error_class=ErrorClass.PERMANENT,
                                      error_message="too many rows in error: 5 of 20"))
     assert "error threshold" in plan.hint and "ferry runs errors" in plan.hint
     assert "row 4, field price" in plan.hint
     assert "source.location" not in plan.hint
 
 
-def test_unknown_status_is_refused() -> None:
-    with pytest.raises(ValueError):
-        finish_from_result(Result("DONE"))
+def test_a_status_a_run_cannot_finish_with_is_refused() -> None:
+    for status in (RunStatus.UNSPECIFIED, RunStatus.QUEUED, RunStatus.RUNNING):
+        with pytest.raises(ValueError):
+            finish_from_result(Result(status))
 
 
 def test_failures() -> None:
-    plan = finish_from_failure(Classification(CREDENTIALS, "HTTP 403"), Counts(rows_read=2))
+    plan = finish_from_failure(Classification(ErrorClass.CREDENTIALS, "HTTP 403"),
+                               Counts(rows_read=2))
     assert (plan.status, plan.error_class, plan.counts["rows_read"]) == \
-        ("FAILED", "CREDENTIALS", 2)
+        (RunStatus.FAILED, ErrorClass.CREDENTIALS, 2)
     assert plan.hint
     with pytest.raises(ValueError):
-        finish_from_failure(Classification(TRANSIENT, "reset"))
-    assert result_is_transient_failure(Result("FAILED", error_class="TRANSIENT"))
-    assert not result_is_transient_failure(Result("FAILED", error_class="PERMANENT"))
+        finish_from_failure(Classification(ErrorClass.TRANSIENT, "reset"))
+    assert result_is_transient_failure(Result(RunStatus.FAILED, error_class=ErrorClass.TRANSIENT))
+    assert not result_is_transient_failure(Result(RunStatus.FAILED,
+                                                  error_class=ErrorClass.PERMANENT))
 
 
 def test_retention_after_success_and_failure(tmp_path) -> None:  # noqa: ANN001
@@ -95,10 +99,10 @@ def test_retention_after_success_and_failure(tmp_path) -> None:  # noqa: ANN001
         retention=profile_pb2.RetentionPolicy(
             on_success=profile_pb2.SUCCESS_ACTION_MOVE_TO_BACKUP,
             backup_dir=str(tmp_path / "backup"), failed_dir=str(tmp_path / "failed")))
-    plan = FinishPlan(status="COMPLETED", counts={}, source_paths=(str(source),))
+    plan = FinishPlan(status=RunStatus.COMPLETED, counts={}, source_paths=(str(source),))
 
     assert apply_retention(profile, plan, dry_run=True, now=now) is plan  # dry runs: no-op
-    assert apply_retention(profile, FinishPlan(status="CANCELLED", counts={},
+    assert apply_retention(profile, FinishPlan(status=RunStatus.CANCELLED, counts={},
                                                source_paths=(str(source),)),
                            dry_run=False, now=now).retention_actions == ()
     done = apply_retention(profile, plan, dry_run=False, now=now)
@@ -106,7 +110,7 @@ def test_retention_after_success_and_failure(tmp_path) -> None:  # noqa: ANN001
     assert len(done.retention_actions) == 1 and not source.exists()
 
     source.write_text("sku\nB\n")
-    failed = apply_retention(profile, FinishPlan(status="FAILED", counts={},
+    failed = apply_retention(profile, FinishPlan(status=RunStatus.FAILED, counts={},
                                                  source_paths=(str(source),)),
                              dry_run=False, now=now)
     assert (tmp_path / "failed" / "2026" / "03" / "04" / "feed.csv").exists()
@@ -115,5 +119,5 @@ def test_retention_after_success_and_failure(tmp_path) -> None:  # noqa: ANN001
     profile.retention.backup_dir = ""  # a bad policy: a warning, not a failed run
     source.write_text("sku\nC\n")
     warned = apply_retention(profile, plan, dry_run=False, now=now)
-    assert warned.status == "COMPLETED" and source.exists()
+    assert warned.status == RunStatus.COMPLETED and source.exists()
     assert any("retention" in w for w in warned.warnings)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from ferry.config import ConfigError
 from ferry.v1 import profile_pb2, run_pb2
+from ferry_domain.runs.states import ErrorClass, RunStatus
 from ferry_runner.config import RunnerConfig
 from ferry_runner.outcome import FinishPlan, counts_dict
 from ferry_runner.retention_step import apply_retention
@@ -61,7 +62,7 @@ def customers_profile(location: Path | str, sample_rows: int = 3,
                                               masked_fields=["first_name"]))
 
 
-def plan(status: str = "COMPLETED", **fields: Any) -> FinishPlan:
+def plan(status: RunStatus = RunStatus.COMPLETED, **fields: Any) -> FinishPlan:
     return FinishPlan(status=status, counts=counts_dict(None), **fields)
 
 
@@ -95,7 +96,7 @@ def test_a_file_source_samples_the_files_the_run_read(tmp_path: Path) -> None:
     assert len(rows) == 2 and rows[0]["email"] == "user1@example.com"
 
 
-@pytest.mark.parametrize("status", ["COMPLETED", "WARNING", "FAILED"])
+@pytest.mark.parametrize("status", [RunStatus.COMPLETED, RunStatus.WARNING, RunStatus.FAILED])
 def test_sample_is_saved_masked_for_completed_warning_and_failed_runs(
         tmp_path: Path, status: str) -> None:
     profile = customers_profile(write_customers(tmp_path / "c.csv", 20), sample_rows=5)
@@ -128,7 +129,8 @@ def test_same_value_masks_the_same_way_across_runs_under_one_key(tmp_path: Path)
 def test_runs_that_are_not_sampled(tmp_path: Path, case: str) -> None:
     profile = customers_profile(write_customers(tmp_path / "c.csv", 3),
                                 sample_rows=0 if case == "no rows" else 3)
-    status = {"unchanged": "UNCHANGED", "cancelled": "CANCELLED"}.get(case, "COMPLETED")
+    status = {"unchanged": RunStatus.UNCHANGED,
+              "cancelled": RunStatus.CANCELLED}.get(case, RunStatus.COMPLETED)
     if case == "export":
         profile.operation = profile_pb2.OPERATION_EXPORT
     if case == "connector":
@@ -142,9 +144,10 @@ def test_runs_that_are_not_sampled(tmp_path: Path, case: str) -> None:
 def test_a_sampling_error_is_a_warning_not_a_failed_run(tmp_path: Path,
                                                         caplog: pytest.LogCaptureFixture) -> None:
     profile = customers_profile(tmp_path / "gone.csv")
-    done = Sampler(tmp_path / "samples", KEY).apply(profile, plan("FAILED", warnings=("w",)),
+    done = Sampler(tmp_path / "samples", KEY).apply(profile,
+                                                    plan(RunStatus.FAILED, warnings=("w",)),
                                                     run_id="r", now=NOW)
-    assert done.status == "FAILED" and not done.sample_location
+    assert done.status == RunStatus.FAILED and not done.sample_location
     assert done.warnings[0] == "w" and done.warnings[1].startswith("sample not saved: ")
     assert "gone.csv" in done.warnings[1]
     assert "could not save the masked sample" in caplog.text
@@ -154,7 +157,7 @@ def test_an_unwritable_samples_folder_is_a_warning(tmp_path: Path) -> None:
     profile = customers_profile(write_customers(tmp_path / "c.csv", 3))
     (tmp_path / "taken").write_text("a file, not a folder")
     done = Sampler(tmp_path / "taken", KEY).apply(profile, plan(), run_id="r", now=NOW)
-    assert done.status == "COMPLETED" and not done.sample_location
+    assert done.status == RunStatus.COMPLETED and not done.sample_location
     assert len(done.warnings) == 1 and "sample not saved" in done.warnings[0]
 
 
@@ -186,7 +189,8 @@ def test_executor_saves_the_sample_before_finishing(tmp_path: Path) -> None:
     claim.profile.retry.max_attempts = 1
 
     def engine(profile: Any, **kwargs: Any) -> Result:
-        return Result("FAILED", Counts(rows_read=10, errors=10), error_class="PERMANENT",
+        return Result(RunStatus.FAILED, Counts(rows_read=10, errors=10),
+                      error_class=ErrorClass.PERMANENT,
                       error_message="too many rows in error")
 
     registry = FakeRegistry()
@@ -194,7 +198,7 @@ def test_executor_saves_the_sample_before_finishing(tmp_path: Path) -> None:
     run._sampler = Sampler(tmp_path / "samples", KEY)
     run.execute(claim)
     finished, _ = registry.finished[0]
-    assert finished.status == "FAILED"
+    assert finished.status == RunStatus.FAILED
     assert finished.sample_location == str(tmp_path / "samples" / "run-1.sample.csv")
     assert len(read_sample(finished.sample_location)) == 2
     assert [a.kind for a in finished.retention_actions] == [
@@ -309,7 +313,7 @@ def test_http_source_is_sampled(tmp_path: Path) -> None:
         profile = customers_profile(f"http://127.0.0.1:{server.server_port}/feed",
                                     sample_rows=2, kind=profile_pb2.SOURCE_KIND_HTTP)
         profile.source.format.kind = profile_pb2.FORMAT_KIND_NDJSON
-        done = Sampler(tmp_path / "s", KEY).apply(profile, plan("WARNING"), run_id="r",
+        done = Sampler(tmp_path / "s", KEY).apply(profile, plan(RunStatus.WARNING), run_id="r",
                                                  now=NOW)
     finally:
         server.shutdown()

@@ -11,6 +11,9 @@ from ferry.v1 import profile_pb2
 
 from ferry_domain.engine.errors import PermanentSourceError
 from ferry_domain.engine.formats.stream import RecordStream
+from ferry_domain.engine.sources.connectors import open_connector
+from ferry_domain.engine.sources.files import open_files
+from ferry_domain.engine.sources.sql import open_sql
 
 
 def open_parts(
@@ -19,19 +22,14 @@ def open_parts(
     """``file_roots``: confine file sources to these folders (None: not confined)."""
     kind = source.kind
     if kind in (profile_pb2.SOURCE_KIND_FILE, profile_pb2.SOURCE_KIND_UNSPECIFIED):
-        from ferry_domain.engine.sources.files import open_files
-
         return open_files(source, file_roots)
     if kind == profile_pb2.SOURCE_KIND_HTTP:
+        # httpx (a quarter second of CPU) loads with the first HTTP source.
         from ferry_domain.engine.sources.http import open_http
 
         return open_http(source)
     if kind == profile_pb2.SOURCE_KIND_SQL:
-        from ferry_domain.engine.sources.sql import open_sql
-
         return open_sql(source)
     if kind == profile_pb2.SOURCE_KIND_CONNECTOR:
-        from ferry_domain.engine.sources.connectors import open_connector
-
         return open_connector(source)
     raise PermanentSourceError(f"unknown source kind {kind}")

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from ferry.v1 import profile_pb2
 
-from ferry_domain.engine.errors import EngineError, PermanentSourceError
+from ferry_domain.engine.errors import EngineError, PermanentSourceError, TransientSourceError
 from ferry_domain.engine.formats.stream import RecordStream, dict_stream, flatten
 from ferry_domain.engine.sources.credentials import secret
 
@@ -82,6 +82,4 @@ def _records(connector: Connector, name: str) -> Iterator[dict[str, Any]]:
     except EngineError:
         raise
     except (ConnectionError, TimeoutError) as exc:
-        from ferry_domain.engine.errors import TransientSourceError
-
         raise TransientSourceError(f"connector {name}: {type(exc).__name__}: {exc}") from None

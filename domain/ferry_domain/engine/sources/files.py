@@ -14,6 +14,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from ferry.security.paths import PathNotAllowedError, confine_glob, confine_path
 from ferry.v1 import profile_pb2
 
 from ferry_domain.engine import limits as source_limits
@@ -30,8 +31,6 @@ def is_glob(location: str) -> bool:
 
 def _confined(location: str, roots: Sequence[Path]) -> tuple[Path | None, list[Path] | None]:
     """(the one file, None) or (None, the matches) for ``location`` inside ``roots``."""
-    from ferry.security.paths import PathNotAllowedError, confine_glob, confine_path
-
     try:
         if is_glob(location):
             return None, [p for p in confine_glob(location, roots) if p.is_file()]

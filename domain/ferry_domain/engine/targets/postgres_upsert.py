@@ -17,7 +17,7 @@ from psycopg import sql
 from ferry_domain.engine.batch import Batch, classify
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
 from ferry_domain.engine.targets.tables import HASH_COLUMN, UPDATED_COLUMN
-from ferry_domain.engine.targets.writer import TargetWriter
+from ferry_domain.engine.targets.writer import Capability, TargetWriter
 
 PG_TYPES = {
     "string": "text",
@@ -31,6 +31,8 @@ PG_TYPES = {
 
 
 class PostgresWriter(TargetWriter):
+    capabilities = Capability.BULK_LOAD
+
     def __init__(
         self,
         engine: sa.Engine,

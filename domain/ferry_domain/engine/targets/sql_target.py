@@ -24,6 +24,7 @@ from sqlalchemy.pool import NullPool
 
 from ferry_domain.engine.entities import EntitySchema
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
+from ferry_domain.engine.targets.sqlite_upsert import SqliteWriter
 from ferry_domain.engine.targets.tables import build_table, ensure_table, table_exists
 from ferry_domain.engine.targets.writer import AbsentTargetWriter, TargetWriter
 
@@ -86,8 +87,6 @@ def _open_sqlite(
     key: tuple[str, ...],
     dry_run: bool,
 ) -> TargetWriter:
-    from ferry_domain.engine.targets.sqlite_upsert import SqliteWriter
-
     ensured = (url, table_name, _signature(schema), tuple(key))
     raw = engine.raw_connection()
     try:
@@ -140,6 +139,8 @@ def open_writer(
             exists = True
         types = [schema.field_map[c].type for c in columns]
         if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+            # psycopg (a quarter second of CPU to import) loads with the first
+            # PostgreSQL target, not in every process that imports the engine.
             from ferry_domain.engine.targets.postgres_upsert import PostgresWriter
 
             writer: TargetWriter = PostgresWriter(

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from ferry_domain.engine.batch import Batch, classify
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
 from ferry_domain.engine.targets.tables import HASH_COLUMN, UPDATED_COLUMN
-from ferry_domain.engine.targets.writer import TargetWriter, sqlite_param
+from ferry_domain.engine.targets.writer import Capability, TargetWriter, sqlite_param
 
 MAX_VARIABLES = 30000
 # Rows per INSERT statement, fewer for wide rows: SQLite before 3.32 takes
@@ -34,7 +34,9 @@ def _q(name: str) -> str:
 
 
 class SqliteWriter(TargetWriter):
-    streams = True
+    # Reads in a dry run happen outside a transaction on the run's one
+    # connection, so a chunk's lookup is what classify would read.
+    capabilities = Capability.MULTI_ROW_UPSERT | Capability.REUSABLE_LOOKUP
 
     def __init__(
         self,

@@ -1,6 +1,7 @@
-"""Exports: an entity from the target to CSV, JSON or XLSX in a folder, with
-a dated file name, written atomically (temporary file, then rename). CSV and
-XLSX cells that a spreadsheet would run as formulas are neutralised."""
+"""Export files: an entity from the target to CSV, JSON or XLSX in a folder,
+with a dated file name, written atomically (temporary file, then rename). CSV
+and XLSX cells that a spreadsheet would run as formulas are neutralised
+(``cells``). The export run around it is ``export_run``."""
 
 from __future__ import annotations
 
@@ -18,21 +19,14 @@ import sqlalchemy as sa
 from ferry.v1 import profile_pb2
 from sqlalchemy import exc as sa_exc
 
+from ferry_domain.engine.cells import neutralise_cell
 from ferry_domain.engine.entities import EntitySchema
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
 from ferry_domain.engine.results import Counts
 from ferry_domain.engine.targets.tables import build_table
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FETCH_ROWS = 2000
 _EXT = {"csv": "csv", "json": "json", "xlsx": "xlsx"}
-
-
-def neutralise_cell(text: str) -> str:
-    """Prefix a quote to text a spreadsheet would run as a formula."""
-    if text and text[0] in _FORMULA_START:
-        return "'" + text
-    return text
 
 
 def export_format(fmt: profile_pb2.Format) -> str:
@@ -68,7 +62,7 @@ def _rows(engine: sa.Engine, table: sa.Table, key: tuple[str, ...]) -> Iterator[
         yield from result
 
 
-def run_export(
+def write_export(
     profile: profile_pb2.Profile,
     schema: EntitySchema,
     engine: sa.Engine,
@@ -146,6 +140,8 @@ def _write(fmt, tmp, columns, rows, counts: Counts, should_cancel) -> bool:
                     return True
             out.write("\n]\n")
     else:
+        # openpyxl loads with the first XLSX export (a fifth of a second of
+        # CPU), as with the XLSX reader (formats.dispatch).
         from openpyxl import Workbook
 
         book = Workbook(write_only=True)

@@ -1,0 +1,64 @@
+"""The export run: the export directory confined to the allowed folders, the
+target opened, the file written (``export_files``), the run's result.
+
+An export reads the target table in key order and writes one file; it is
+cancelled between rows (checked every 10,000) and a cancelled export leaves
+no file behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ferry.security.paths import PathNotAllowedError, confine_path
+from ferry.v1 import profile_pb2
+from sqlalchemy import exc as sa_exc
+
+from ferry_domain.engine.entities import EntitySchema
+from ferry_domain.engine.errors import PermanentSourceError
+from ferry_domain.engine.export_files import write_export
+from ferry_domain.engine.results import Counts, RunResult
+from ferry_domain.engine.targets.sql_target import make_engine
+from ferry_domain.engine.targets.writer import classify_db_error
+from ferry_domain.runs.states import RunStatus
+
+
+def run_export(
+    profile: profile_pb2.Profile,
+    schema: EntitySchema,
+    url: str,
+    *,
+    dry_run: bool,
+    on_progress: Callable[[Counts], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    file_roots: Sequence[Path] | None = None,
+) -> RunResult:
+    """Export the profile's entity from the target at ``url``. A dry run
+    counts the rows and writes no file. ``file_roots``: folders the export
+    directory must stay within (None: not confined)."""
+    if file_roots is not None:
+        profile = _confined(profile, file_roots)
+    engine = make_engine(url)
+    try:
+        counts, path, cancelled = write_export(profile, schema, engine, dry_run, should_cancel)
+    except sa_exc.SQLAlchemyError as exc:
+        raise classify_db_error(getattr(exc, "orig", None) or exc, "export target") from None
+    finally:
+        engine.dispose()
+    if on_progress:
+        on_progress(counts.copy())
+    status = RunStatus.CANCELLED if cancelled else RunStatus.COMPLETED
+    return RunResult(status=status, counts=counts, output_path=path, rows_total=counts.rows_read)
+
+
+def _confined(profile: profile_pb2.Profile, roots: Sequence[Path]) -> profile_pb2.Profile:
+    """The profile with its export directory resolved inside ``roots``."""
+    try:
+        directory = confine_path(profile.export.directory, roots, must_exist=False)
+    except PathNotAllowedError as exc:
+        raise PermanentSourceError(f"path not allowed: export directory: {exc}") from None
+    confined = profile_pb2.Profile()
+    confined.CopyFrom(profile)
+    confined.export.directory = str(directory)
+    return confined
