@@ -5,10 +5,17 @@ A child dies with the supervisor, whatever ends the supervisor:
 - an orderly stop (Ctrl-C, SIGTERM, SIGHUP, an error) sends SIGTERM, waits
   ``STOP_TIMEOUT``, then SIGKILLs the child's process group;
 - when the supervisor itself is killed (SIGKILL, a crash) nobody is left to
-  stop anything, so on Linux each child asks the kernel to SIGKILL it when its
-  parent dies (``prctl(PR_SET_PDEATHSIG)``). SIGKILL, not SIGTERM, because no
-  one remains to escalate if a child hangs in its shutdown; what the stack
-  keeps (the registry's SQLite file, leased runs) is crash-safe by design.
+  stop anything, so on Linux each child is started through util-linux's
+  ``setpriv --pdeathsig KILL``, which asks the kernel to SIGKILL it when its
+  parent dies (``prctl(PR_SET_PDEATHSIG)``, kept across ``execve``). SIGKILL,
+  not SIGTERM, because no one remains to escalate if a child hangs in its
+  shutdown; what the stack keeps (the registry's SQLite file, leased runs) is
+  crash-safe by design.
+
+The setting is made by ``setpriv`` after the fork, not by a Python
+``preexec_fn``: the supervisor has gRPC threads running (it waits on the
+registry's health), and Python code run in a child forked from a threaded
+process can deadlock or crash before ``exec``.
 
 Each child runs in its own session, so a Ctrl-C reaches only the supervisor,
 which then stops the children in order. The output pump keeps reading a
@@ -18,8 +25,8 @@ stop.
 
 from __future__ import annotations
 
-import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,30 +36,19 @@ from collections.abc import Callable
 from tools.devstack.console import SUPERVISOR
 
 STOP_TIMEOUT = 10.0
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 Say = Callable[[str, str], None]
 
 
-def die_with_parent_hook() -> Callable[[], None] | None:
-    """A ``preexec_fn`` that makes the child receive SIGKILL when this process dies,
-    or None where the kernel has no parent-death signal (not Linux).
+def die_with_parent_prefix() -> list[str]:
+    """The argv prefix that makes the child receive SIGKILL when this process dies,
+    or ``[]`` where there is no ``setpriv`` (not Linux).
 
     The kernel sends the signal when the *thread* that started the child ends,
     so children are started from the main thread only (``ChildProcess.start``).
     """
-    if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork, not in the child
-    parent = os.getpid()
-
-    def die_with_parent() -> None:
-        if prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-        if os.getppid() != parent:  # the supervisor died before the call above
-            os._exit(1)
-
-    return die_with_parent
+    setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
 
 
 class ChildProcess:
@@ -70,10 +66,9 @@ class ChildProcess:
         if threading.current_thread() is not threading.main_thread():
             raise RuntimeError(f"start {self.name} from the main thread: the parent-death "
                                "signal fires when the starting thread ends")
-        self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True,
-                                        preexec_fn=die_with_parent_hook())
+        self.process = subprocess.Popen([*die_with_parent_prefix(), *self.argv], env=self.env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
         self._pump = threading.Thread(target=self._pump_output, name=f"pump-{self.name}",
                                       daemon=True)
         self._pump.start()
