@@ -29,9 +29,10 @@ from ferry_registry.config import RegistryConfig
 from ferry_registry.server import create_registry_server
 
 from tests.contract.helpers import apply, claim, finish, profile
+from tests.support.needs import AMQP_URL
 from tests.support.net import TcpProxy, free_port, wait_until
 
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+pytestmark = pytest.mark.rabbitmq
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "run_events_subscriber.py"
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 S = run_pb2

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,10 +33,11 @@ from ferry.v1 import (
 )
 from google.protobuf import duration_pb2
 
+from tests.support.needs import AMQP_URL
 from tests.support.net import free_port, wait_until
 from tests.support.processes import BIN, ServiceProcess, base_env
 
-SHARED_AMQP_URL = os.environ.get("FERRY_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+SHARED_AMQP_URL = AMQP_URL
 TERMINAL = {run_pb2.RUN_STATUS_COMPLETED, run_pb2.RUN_STATUS_WARNING, run_pb2.RUN_STATUS_FAILED,
             run_pb2.RUN_STATUS_CANCELLED, run_pb2.RUN_STATUS_UNCHANGED}
 

@@ -25,10 +25,9 @@ from ferry.v1 import (
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from tests.support.needs import AMQP_URL
 from tests.support.net import free_port
 from tests.support.processes import BIN, ServiceProcess, base_env
-
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
 @dataclass
