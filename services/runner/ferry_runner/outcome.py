@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ferry_domain.engine.results import Counts, RunResult
+from ferry_domain.engine.results import Counts, RejectedRow, RowError, RunResult
 from ferry_domain.runs.states import ErrorClass, RunStatus, advances_freshness, check_finish
 
 from ferry_runner.classify import HINTS, Classification
@@ -55,34 +55,18 @@ def counts_dict(counts: Counts | None) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class RowProblem:
-    row: int
-    field: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Rejected:
-    row: int
-    outcome: str
-    field: str
-    message: str
-    values: dict[str, str]
-
-
-@dataclass(frozen=True)
 class FinishPlan:
     """The fields of FinishRun, by name."""
 
     status: RunStatus
     counts: dict[str, int]
-    first_error: RowProblem | None = None
+    first_error: RowError | None = None
     first_skip_reason: str = ""
     warnings: tuple[str, ...] = ()
     error_class: ErrorClass = ErrorClass.UNSPECIFIED
     error_message: str = ""
     hint: str = ""
-    rejected_rows: tuple[Rejected, ...] = ()
+    rejected_rows: tuple[RejectedRow, ...] = ()
     rejected_columns: tuple[str, ...] = ()
     rows_total: int = 0
     # Freshness evidence (a ferry.v1.FreshnessEvidence) and the token the
@@ -147,8 +131,7 @@ def finish_from_result(result: RunResult) -> FinishPlan:
     return FinishPlan(
         status=status,
         counts=counts_dict(result.counts),
-        first_error=RowProblem(first.row, first.field, first.message)
-        if first is not None else None,
+        first_error=first,
         first_skip_reason=result.first_skip_reason,
         warnings=tuple(result.warnings),
         error_class=result.error_class,
@@ -156,8 +139,7 @@ def finish_from_result(result: RunResult) -> FinishPlan:
         hint=hint,
         # Source values may be numbers, lists or None: the wire carries text.
         rejected_rows=tuple(
-            Rejected(r.row, r.outcome, r.field, r.message,
-                     {str(k): _text(v) for k, v in r.values.items()})
+            replace(r, values={str(k): _text(v) for k, v in r.values.items()})
             for r in result.rejected_rows),
         rejected_columns=tuple(result.rejected_columns),
         rows_total=result.rows_total,
