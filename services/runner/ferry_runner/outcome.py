@@ -1,6 +1,6 @@
 """What to do with a claim outcome and how a run ends (pure: no grpc or pika).
 
-- ``decide_claim``: the registry's ClaimOutcome name -> what the delivery handler does.
+- ``decide_claim``: the registry's ClaimOutcome -> what the delivery handler does.
 - ``finish_from_result``: an engine ``RunResult`` -> the FinishRun fields.
 - ``finish_from_failure``: a classified permanent failure -> the FinishRun fields.
 - ``Ending``: the one way a run ends here: finish, release (hand back), or abandon.
@@ -17,7 +17,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ferry_domain.engine.results import Counts, RejectedRow, RowError, RunResult
-from ferry_domain.runs.states import ErrorClass, RunStatus, advances_freshness, check_finish
+from ferry_domain.runs.states import (
+    ClaimVerdict,
+    ErrorClass,
+    RunStatus,
+    advances_freshness,
+    check_finish,
+)
 
 from ferry_runner.classify import HINTS, Classification
 
@@ -34,16 +40,20 @@ class ClaimDecision(enum.Enum):
 
 
 _CLAIM_DECISIONS = {
-    "CLAIM_OUTCOME_CLAIMED": ClaimDecision.RUN,
-    "CLAIM_OUTCOME_ALREADY_CLAIMED": ClaimDecision.DUPLICATE,
-    "CLAIM_OUTCOME_FINISHED": ClaimDecision.DUPLICATE,
-    "CLAIM_OUTCOME_STALE": ClaimDecision.DUPLICATE,
-    "CLAIM_OUTCOME_DEFERRED": ClaimDecision.DEFERRED,
+    ClaimVerdict.CLAIMED: ClaimDecision.RUN,
+    ClaimVerdict.ALREADY_CLAIMED: ClaimDecision.DUPLICATE,
+    ClaimVerdict.FINISHED: ClaimDecision.DUPLICATE,
+    ClaimVerdict.STALE: ClaimDecision.DUPLICATE,
+    ClaimVerdict.DEFERRED: ClaimDecision.DEFERRED,
 }
 
 
-def decide_claim(outcome_name: str) -> ClaimDecision:
-    return _CLAIM_DECISIONS.get(outcome_name, ClaimDecision.INVALID)
+def decide_claim(outcome: int) -> ClaimDecision:
+    """What to do with the ``ferry.v1.ClaimOutcome`` number the registry answered."""
+    try:
+        return _CLAIM_DECISIONS[ClaimVerdict(outcome)]
+    except ValueError:  # UNSPECIFIED, or a number this runner does not know
+        return ClaimDecision.INVALID
 
 
 def counts_dict(counts: Counts | None) -> dict[str, int]:
