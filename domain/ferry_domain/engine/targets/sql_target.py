@@ -6,8 +6,8 @@ A long-lived process (a runner) opens the same target for every run, so the
 expensive, run-independent parts are kept per process: one engine per URL
 (``NullPool``: no connection stays open between runs), one ``Table`` per
 (entity schema, table name), and which tables were already created or widened
-here. A SQLite table is then checked with one ``PRAGMA table_info`` on the
-run's own connection instead of SQLAlchemy reflection; a table that was
+here. Each run checks a SQLite table with one ``PRAGMA table_info`` on the
+run's own connection (cheaper than SQLAlchemy reflection); a table that was
 dropped or lost a column since is created or widened again.
 """
 
