@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 
 import click
 from ferry.durations import format_duration, parse_duration_proto
@@ -173,6 +174,17 @@ def schedules() -> None:
     """Schedules: when profiles run."""
 
 
+def _on_one_schedule(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """Register ``ferry schedules NAME ID``; the function gets the CLI context
+    and ``schedule_id`` (then its own options)."""
+
+    def register(function: Callable[..., None]) -> click.Command:
+        command = click.argument("schedule_id", metavar="ID")(pass_cli(function))
+        return schedules.command(name)(command)
+
+    return register
+
+
 @schedules.command("create")
 @click.argument("profile")
 @click.option("--hourly", is_flag=True, help="Every hour (at --minute, default 0).")
@@ -225,9 +237,7 @@ def _preview(obj: CliContext, schedule_id: str, count: int) -> list[Timestamp]:
     return list(reply.fire_times)
 
 
-@schedules.command("get")
-@click.argument("schedule_id", metavar="ID")
-@pass_cli
+@_on_one_schedule("get")
 def get_schedule(obj: CliContext, schedule_id: str) -> None:
     """Show a schedule and its next 5 fire times."""
     reply = obj.client.schedules.GetSchedule(
@@ -243,11 +253,9 @@ def get_schedule(obj: CliContext, schedule_id: str) -> None:
         click.echo(f"  {full_time(stamp)}")
 
 
-@schedules.command("preview")
-@click.argument("schedule_id", metavar="ID")
+@_on_one_schedule("preview")
 @click.option("-n", "--count", type=click.IntRange(1, 100), default=5, show_default=True,
               help="How many fire times.")
-@pass_cli
 def preview_schedule(obj: CliContext, schedule_id: str, count: int) -> None:
     """Show the next fire times of a schedule."""
     times = _preview(obj, schedule_id, count)
@@ -260,10 +268,8 @@ def preview_schedule(obj: CliContext, schedule_id: str, count: int) -> None:
             click.echo(full_time(stamp))
 
 
-@schedules.command("pause")
-@click.argument("schedule_id", metavar="ID")
+@_on_one_schedule("pause")
 @click.option("--reason", default="", help="Why; shown in 'schedules list'.")
-@pass_cli
 def pause_schedule(obj: CliContext, schedule_id: str, reason: str) -> None:
     """Pause a schedule: it stops firing until resumed."""
     reply = obj.client.schedules.PauseSchedule(
@@ -274,9 +280,7 @@ def pause_schedule(obj: CliContext, schedule_id: str, reason: str) -> None:
         click.echo(f"schedule {schedule_id}: paused")
 
 
-@schedules.command("resume")
-@click.argument("schedule_id", metavar="ID")
-@pass_cli
+@_on_one_schedule("resume")
 def resume_schedule(obj: CliContext, schedule_id: str) -> None:
     """Resume a paused schedule from now (fires missed while paused are not run)."""
     reply = obj.client.schedules.ResumeSchedule(
@@ -288,9 +292,7 @@ def resume_schedule(obj: CliContext, schedule_id: str) -> None:
                    f"{full_time(reply.schedule.next_fire_time)}")
 
 
-@schedules.command("delete")
-@click.argument("schedule_id", metavar="ID")
-@pass_cli
+@_on_one_schedule("delete")
 def delete_schedule(obj: CliContext, schedule_id: str) -> None:
     """Delete a schedule."""
     obj.client.schedules.DeleteSchedule(schedule_service_pb2.DeleteScheduleRequest(id=schedule_id))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -96,20 +97,28 @@ def _decoder(deserializer: Callable[[bytes], Any] | None, method: str
     return decode
 
 
+@contextmanager
+def _service_boundary(context: grpc.ServicerContext, method: str) -> Iterator[None]:
+    """Abort with the status of a Ferry error, or INTERNAL for an unexpected
+    exception (a status the handler already set passes through)."""
+    try:
+        yield
+    except errors.FerryError as exc:
+        context.abort_with_status(status_for(exc))
+    except Exception:  # noqa: BLE001 - the boundary of the service
+        if context.code() is not None and context.code() != grpc.StatusCode.OK:
+            raise
+        _abort_internal(context, method)
+
+
 def _wrap_unary(behavior: Callable[..., Any], method: str,
                 deserializer: Callable[[bytes], Any] | None = None) -> Callable[..., Any]:
     decode = _decoder(deserializer, method)
 
     def wrapper(request: Any, context: grpc.ServicerContext) -> Any:
         request = decode(request, context)
-        try:
+        with _service_boundary(context, method):
             return behavior(request, context)
-        except errors.FerryError as exc:
-            context.abort_with_status(status_for(exc))
-        except Exception:  # noqa: BLE001 - the boundary of the service
-            if context.code() is not None and context.code() != grpc.StatusCode.OK:
-                raise
-            _abort_internal(context, method)
     return wrapper
 
 
@@ -119,14 +128,8 @@ def _wrap_stream(behavior: Callable[..., Iterator[Any]], method: str,
 
     def wrapper(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         request = decode(request, context)
-        try:
+        with _service_boundary(context, method):
             yield from behavior(request, context)
-        except errors.FerryError as exc:
-            context.abort_with_status(status_for(exc))
-        except Exception:  # noqa: BLE001 - the boundary of the service
-            if context.code() is not None and context.code() != grpc.StatusCode.OK:
-                raise
-            _abort_internal(context, method)
     return wrapper
 
 

@@ -8,46 +8,39 @@ no file behind.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from ferry.security.paths import PathNotAllowedError, confine_path
 from ferry.v1 import profile_pb2
 from sqlalchemy import exc as sa_exc
 
-from ferry_domain.engine.entities import EntitySchema
 from ferry_domain.engine.errors import PermanentSourceError
 from ferry_domain.engine.export_files import write_export
-from ferry_domain.engine.results import Counts, RunResult
+from ferry_domain.engine.job import RunJob
+from ferry_domain.engine.results import RunResult
 from ferry_domain.engine.targets.sql_target import make_engine
 from ferry_domain.engine.targets.writer import classify_db_error
 from ferry_domain.runs.states import RunStatus
 
 
-def run_export(
-    profile: profile_pb2.Profile,
-    schema: EntitySchema,
-    url: str,
-    *,
-    dry_run: bool,
-    on_progress: Callable[[Counts], None] | None = None,
-    should_cancel: Callable[[], bool] | None = None,
-    file_roots: Sequence[Path] | None = None,
-) -> RunResult:
-    """Export the profile's entity from the target at ``url``. A dry run
-    counts the rows and writes no file. ``file_roots``: folders the export
-    directory must stay within (None: not confined)."""
-    if file_roots is not None:
-        profile = _confined(profile, file_roots)
-    engine = make_engine(url)
+def run_export(job: RunJob) -> RunResult:
+    """Export the profile's entity from the target at ``job.url``. A dry run
+    counts the rows and writes no file."""
+    profile = job.profile
+    if job.file_roots is not None:
+        profile = _confined(profile, job.file_roots)
+    engine = make_engine(job.url)
     try:
-        counts, path, cancelled = write_export(profile, schema, engine, dry_run, should_cancel)
+        counts, path, cancelled = write_export(
+            profile, job.schema, engine, job.dry_run, job.should_cancel
+        )
     except sa_exc.SQLAlchemyError as exc:
         raise classify_db_error(getattr(exc, "orig", None) or exc, "export target") from None
     finally:
         engine.dispose()
-    if on_progress:
-        on_progress(counts.copy())
+    if job.on_progress:
+        job.on_progress(counts.copy())
     status = RunStatus.CANCELLED if cancelled else RunStatus.COMPLETED
     return RunResult(status=status, counts=counts, output_path=path, rows_total=counts.rows_read)
 

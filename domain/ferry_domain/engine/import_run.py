@@ -20,19 +20,17 @@ batches took 1.7x the CPU time of 1,000-row chunks.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from ferry.v1 import profile_pb2
 
 from ferry_domain.engine.batch import Batch, classify
 from ferry_domain.engine.chunk_mapper import ChunkMapper
-from ferry_domain.engine.entities import EntitySchema
 from ferry_domain.engine.errors import EngineError, PermanentSourceError
 from ferry_domain.engine.formats.stream import RecordStream
+from ferry_domain.engine.job import RunJob
 from ferry_domain.engine.mapping import MappingPlan
 from ferry_domain.engine.outcomes import Outcomes, Threshold
 from ferry_domain.engine.results import Counts, RunResult
@@ -134,25 +132,9 @@ class OpenBatch:
 
 
 class ImportRun:
-    def __init__(
-        self,
-        profile: profile_pb2.Profile,
-        schema: EntitySchema,
-        url: str,
-        *,
-        dry_run: bool,
-        on_progress: Callable[[Counts], None] | None = None,
-        should_cancel: Callable[[], bool] | None = None,
-        sample_size: int = 100,
-        file_roots: Sequence[Path] | None = None,
-    ) -> None:
-        self.profile = profile
-        self.schema = schema
-        self.url = url
-        self.dry_run = dry_run
-        self.on_progress = on_progress
-        self.should_cancel = should_cancel
-        self.file_roots = file_roots
+    def __init__(self, job: RunJob, *, sample_size: int = 100) -> None:
+        self.job = job
+        profile, schema = job.profile, job.schema
         self.plan = MappingPlan.from_profile(profile.mapping, schema)
         self.threshold = Threshold.from_profile(profile)
         self.outcomes = Outcomes(sample_size)
@@ -174,7 +156,7 @@ class ImportRun:
         result = self.result
         try:
             stop: RunStatus | None = None
-            for part in open_parts(self.profile.source, self.file_roots):
+            for part in open_parts(self.job.profile.source, self.job.file_roots):
                 try:
                     result.source_paths.append(part.name)
                     stop = self._part(part)
@@ -205,7 +187,7 @@ class ImportRun:
     def _part(self, part: RecordStream) -> RunStatus | None:
         """Read one source part; the status to end the run with, or None to go on."""
         plan = self.plan
-        mode = self.profile.source.options.get("shape_check", "fail").lower()
+        mode = self.job.profile.source.options.get("shape_check", "fail").lower()
         fp, warnings = check_shape(
             part.name, part.columns, plan.source_columns, plan.optional_columns, mode
         )
@@ -216,7 +198,7 @@ class ImportRun:
         self.result.rows_total += part.rows_total
         self._rows_before += self._part_rows
         self._reading, self._part_rows, self._read_all = part, 0, False
-        mapping = self.profile.mapping
+        mapping = self.job.profile.mapping
         mapper = ChunkMapper(
             plan,
             BatchMapper(plan, list(part.columns), part.kind, part.text_rows),
@@ -282,12 +264,12 @@ class ImportRun:
     def _open_batch(self) -> OpenBatch:
         """The batch writer, opening the target on first use."""
         if self._batch is None:
-            table = self.profile.target.table or self.schema.name
+            table = self.job.profile.target.table or self.job.schema.name
             plan = self.plan
             self._engine, writer = open_writer(
-                self.url, self.schema, table, plan.targets, plan.key, self.dry_run
+                self.job.url, self.job.schema, table, plan.targets, plan.key, self.job.dry_run
             )
-            self._batch = OpenBatch(writer, plan.key_index, self.dry_run)
+            self._batch = OpenBatch(writer, plan.key_index, self.job.dry_run)
         return self._batch
 
     def _lookup(self, keys: list[Any]) -> dict[Any, int]:
@@ -317,15 +299,15 @@ class ImportRun:
         return None
 
     def _cancel_asked(self) -> bool:
-        return self.should_cancel is not None and self.should_cancel()
+        return self.job.should_cancel is not None and self.job.should_cancel()
 
     # -- progress ----------------------------------------------------------------
     def _progress(self, counts: Counts) -> None:
         """Report a copy of ``counts``, with the rows_total estimate."""
-        if self.on_progress:
+        if self.job.on_progress:
             report = counts.copy()
             report.rows_total = self._rows_total_estimate()
-            self.on_progress(report)
+            self.job.on_progress(report)
 
     def _rows_total_estimate(self) -> int:
         """Rows the source is expected to hold, for progress and ETA: those

@@ -17,6 +17,7 @@ from ferry_domain.engine.entities import get_entity
 from ferry_domain.engine.errors import MappingError
 from ferry_domain.engine.export_run import run_export
 from ferry_domain.engine.import_run import ImportRun, bulk_gc
+from ferry_domain.engine.job import RunJob
 from ferry_domain.engine.limits import SourceLimits
 from ferry_domain.engine.limits import using as using_limits
 from ferry_domain.engine.profile_check import check_profile
@@ -58,25 +59,16 @@ def run_profile(
             )
         schema = get_entity(profile.entity_type)
         url = target_url(profile, default_target_url)
+        job = RunJob(
+            profile,
+            schema,
+            url,
+            dry_run=dry_run,
+            on_progress=on_progress,
+            should_cancel=should_cancel,
+            file_roots=file_roots,
+        )
         if profile.operation == profile_pb2.OPERATION_EXPORT:
-            return run_export(
-                profile,
-                schema,
-                url,
-                dry_run=dry_run,
-                on_progress=on_progress,
-                should_cancel=should_cancel,
-                file_roots=file_roots,
-            )
+            return run_export(job)
         with bulk_gc():
-            run = ImportRun(
-                profile,
-                schema,
-                url,
-                dry_run=dry_run,
-                on_progress=on_progress,
-                should_cancel=should_cancel,
-                sample_size=rejected_sample_size,
-                file_roots=file_roots,
-            )
-            return run.run()
+            return ImportRun(job, sample_size=rejected_sample_size).run()

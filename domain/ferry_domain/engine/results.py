@@ -1,6 +1,10 @@
 """Result types of a run: counts, row errors, rejected rows, the run result;
 and the CSV of rejected rows.
 
+``RowError`` and ``RejectedRow`` are the one definition of a row's problem
+and of a rejected row: the runner reports them and the registry stores them
+as they are (each converts them to and from ``ferry.v1`` messages).
+
 ``RunResult.status`` is a ``RunStatus`` (COMPLETED, WARNING, FAILED or
 CANCELLED: the engine never returns UNCHANGED, which is the freshness gate's)
 and ``error_class`` an ``ErrorClass`` (UNSPECIFIED unless the run FAILED).
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -46,11 +51,14 @@ class RowError:
 
 @dataclass(frozen=True)
 class RejectedRow:
+    """A row that was not written, with its source values (the engine's own
+    values; text once the runner reports them)."""
+
     row: int
     outcome: str  # "error" or "skipped"
     field: str
     message: str
-    values: dict[str, Any]
+    values: Mapping[str, Any]
 
 
 @dataclass

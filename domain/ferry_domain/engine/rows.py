@@ -20,6 +20,17 @@ def forward_filler(
     fill = [c for c in (ff.columns or columns) if c != group]
     state: dict[str, Any] = {"key": None, "parent": None}
 
+    def parent_of(key: Any, row: Any) -> Any:
+        """The first row of the group `row` continues, or None when `row`
+        starts a group (it becomes the parent) or has a blank group value."""
+        if key in ("", None):
+            state["key"] = None
+            return None
+        if key != state["key"]:
+            state["key"], state["parent"] = key, row
+            return None
+        return state["parent"]
+
     if kind == "list":
         if group not in columns:
             return None
@@ -27,14 +38,9 @@ def forward_filler(
         idx = [columns.index(c) for c in fill if c in columns]
 
         def fill_list(row: list) -> list:
-            key = row[gi]
-            if key in ("", None):
-                state["key"] = None
+            parent = parent_of(row[gi], row)
+            if parent is None:
                 return row
-            if key != state["key"]:
-                state["key"], state["parent"] = key, row
-                return row
-            parent = state["parent"]
             row = list(row)
             for i in idx:
                 if row[i] in ("", None):
@@ -44,14 +50,9 @@ def forward_filler(
         return fill_list
 
     def fill_dict(row: dict) -> dict:
-        key = row.get(group)
-        if key in ("", None):
-            state["key"] = None
+        parent = parent_of(row.get(group), row)
+        if parent is None:
             return row
-        if key != state["key"]:
-            state["key"], state["parent"] = key, row
-            return row
-        parent = state["parent"]
         row = dict(row)
         for c in ff.columns or list(parent):
             if c != group and row.get(c) in ("", None) and parent.get(c) not in ("", None):

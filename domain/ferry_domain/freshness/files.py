@@ -8,7 +8,8 @@ several GB/s, well above sha256.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,15 +21,22 @@ BLOCK_SIZE = 4 * 1024 * 1024
 CHECKSUM_PREFIX = "xxh3_128:"
 
 
-def _stat(path: Path) -> os.stat_result:
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """A missing or unreadable source file is a permanent freshness error."""
     try:
-        return path.stat()
+        yield
     except FileNotFoundError:
         raise FreshnessPermanentError(f"source file {path} does not exist") from None
     except OSError as exc:
         raise FreshnessPermanentError(
             f"source file {path} cannot be read ({exc.strerror})"
         ) from None
+
+
+def _stat(path: Path) -> os.stat_result:
+    with _reading(path):
+        return path.stat()
 
 
 def _iso_ns(mtime_ns: int) -> str:
@@ -59,19 +67,12 @@ def hash_file(path: Path, hasher: xxhash.xxh3_128 | None = None,
     hasher = hasher if hasher is not None else xxhash.xxh3_128()
     buffer = buffer if buffer is not None else bytearray(BLOCK_SIZE)
     view = memoryview(buffer)
-    try:
-        with open(path, "rb", buffering=0) as handle:
-            while True:
-                count = handle.readinto(buffer)
-                if not count:
-                    break
-                hasher.update(view[:count])
-    except FileNotFoundError:
-        raise FreshnessPermanentError(f"source file {path} does not exist") from None
-    except OSError as exc:
-        raise FreshnessPermanentError(
-            f"source file {path} cannot be read ({exc.strerror})"
-        ) from None
+    with _reading(path), open(path, "rb", buffering=0) as handle:
+        while True:
+            count = handle.readinto(buffer)
+            if not count:
+                break
+            hasher.update(view[:count])
     return hasher
 
 

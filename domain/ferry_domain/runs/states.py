@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ferry.v1 import execution_service_pb2, run_pb2
+
+E = TypeVar("E", bound=enum.IntEnum)
 
 
 class RunStatus(enum.IntEnum):
@@ -48,15 +51,7 @@ class RunStatus(enum.IntEnum):
     def parse(cls, value: object) -> RunStatus:
         """A status from its number, its name (``COMPLETED``, ``completed``) or its
         proto name (``RUN_STATUS_COMPLETED``); ValueError for anything else."""
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, int):
-            return cls(value)
-        name = str(value).strip().upper().removeprefix("RUN_STATUS_")
-        try:
-            return cls[name]
-        except KeyError:
-            raise ValueError(f"unknown run status {value!r}") from None
+        return _parse(cls, value, "RUN_STATUS_", "run status")
 
 
 class ErrorClass(enum.IntEnum):
@@ -80,17 +75,23 @@ class ErrorClass(enum.IntEnum):
     @classmethod
     def parse(cls, value: object) -> ErrorClass:
         """An error class from its number or name; empty means UNSPECIFIED."""
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, int):
-            return cls(value)
-        name = str(value or "").strip().upper().removeprefix("ERROR_CLASS_")
-        if not name:
-            return cls.UNSPECIFIED
-        try:
-            return cls[name]
-        except KeyError:
-            raise ValueError(f"unknown error class {value!r}") from None
+        return _parse(cls, value, "ERROR_CLASS_", "error class", empty=cls.UNSPECIFIED)
+
+
+def _parse(cls: type[E], value: object, prefix: str, what: str, *, empty: E | None = None) -> E:
+    """A member of ``cls`` from itself, its number, its name in any case, or its
+    proto name (``prefix`` + name); ``empty`` for no value, when given."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, int):
+        return cls(value)
+    name = str(value or "").strip().upper().removeprefix(prefix)
+    if not name and empty is not None:
+        return empty
+    try:
+        return cls[name]
+    except KeyError:
+        raise ValueError(f"unknown {what} {value!r}") from None
 
 
 # --- the status sets ------------------------------------------------------------

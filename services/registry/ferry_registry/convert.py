@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2, schedule_pb2
 from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf.message import Message
 
 from ferry_registry.db.models import (
     MissedFireRow,
@@ -21,6 +23,8 @@ PROFILE_OUTPUT_ONLY = ("mapping_digest", "dry_run_required", "create_time", "upd
                        "revision")
 SCHEDULE_OUTPUT_ONLY = ("id", "pause_reason", "next_fire_time", "last_fire_time",
                         "consecutive_failures", "create_time", "update_time", "paused")
+
+M = TypeVar("M", bound=Message)
 
 
 def to_timestamp(when: datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -54,15 +58,20 @@ def _set_time(message: object, field: str, when: datetime | None) -> None:
         getattr(message, field).CopyFrom(stamp)
 
 
+def _cleared(message: M, fields: tuple[str, ...]) -> M:
+    """A copy of ``message`` with ``fields`` cleared."""
+    copy = type(message)()
+    copy.CopyFrom(message)
+    for name in fields:
+        copy.ClearField(name)
+    return copy
+
+
 # --- profiles -------------------------------------------------------------
 
 def profile_spec(profile: profile_pb2.Profile) -> profile_pb2.Profile:
     """The user-owned part of a profile (output-only fields cleared)."""
-    spec = profile_pb2.Profile()
-    spec.CopyFrom(profile)
-    for name in PROFILE_OUTPUT_ONLY:
-        spec.ClearField(name)
-    return spec
+    return _cleared(profile, PROFILE_OUTPUT_ONLY)
 
 
 def serialize(message: object) -> bytes:
@@ -88,11 +97,8 @@ def profile_to_proto(row: ProfileRow) -> profile_pb2.Profile:
 # --- schedules ------------------------------------------------------------
 
 def schedule_spec(schedule: schedule_pb2.Schedule) -> schedule_pb2.Schedule:
-    spec = schedule_pb2.Schedule()
-    spec.CopyFrom(schedule)
-    for name in SCHEDULE_OUTPUT_ONLY:
-        spec.ClearField(name)
-    return spec
+    """The user-owned part of a schedule (output-only fields cleared)."""
+    return _cleared(schedule, SCHEDULE_OUTPUT_ONLY)
 
 
 def schedule_to_proto(row: ScheduleRow) -> schedule_pb2.Schedule:

@@ -89,8 +89,11 @@ class RunRequestHandler:
             else:
                 self._requeue(delivery, f"claim failed: {exc.code().name}: {exc.details()}")
             return
-        outcome = ex.ClaimOutcome.Name(reply.outcome)
-        decision = decide_claim(outcome)
+        decision = decide_claim(reply.outcome)
+        # The proto name labels logs and metrics; a number this runner does
+        # not know has none.
+        outcome = (ex.ClaimOutcome.Name(reply.outcome)
+                   if reply.outcome in ex.ClaimOutcome.values() else str(reply.outcome))
         if decision is ClaimDecision.DUPLICATE:
             delivery.ack()
             self._metrics.inc("duplicates", outcome=outcome)

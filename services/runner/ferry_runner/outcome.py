@@ -1,6 +1,6 @@
 """What to do with a claim outcome and how a run ends (pure: no grpc or pika).
 
-- ``decide_claim``: the registry's ClaimOutcome name -> what the delivery handler does.
+- ``decide_claim``: the registry's ClaimOutcome -> what the delivery handler does.
 - ``finish_from_result``: an engine ``RunResult`` -> the FinishRun fields.
 - ``finish_from_failure``: a classified permanent failure -> the FinishRun fields.
 - ``Ending``: the one way a run ends here: finish, release (hand back), or abandon.
@@ -16,8 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ferry_domain.engine.results import Counts, RunResult
-from ferry_domain.runs.states import ErrorClass, RunStatus, advances_freshness, check_finish
+from ferry_domain.engine.results import Counts, RejectedRow, RowError, RunResult
+from ferry_domain.runs.states import (
+    ClaimVerdict,
+    ErrorClass,
+    RunStatus,
+    advances_freshness,
+    check_finish,
+)
 
 from ferry_runner.classify import HINTS, Classification
 
@@ -34,16 +40,20 @@ class ClaimDecision(enum.Enum):
 
 
 _CLAIM_DECISIONS = {
-    "CLAIM_OUTCOME_CLAIMED": ClaimDecision.RUN,
-    "CLAIM_OUTCOME_ALREADY_CLAIMED": ClaimDecision.DUPLICATE,
-    "CLAIM_OUTCOME_FINISHED": ClaimDecision.DUPLICATE,
-    "CLAIM_OUTCOME_STALE": ClaimDecision.DUPLICATE,
-    "CLAIM_OUTCOME_DEFERRED": ClaimDecision.DEFERRED,
+    ClaimVerdict.CLAIMED: ClaimDecision.RUN,
+    ClaimVerdict.ALREADY_CLAIMED: ClaimDecision.DUPLICATE,
+    ClaimVerdict.FINISHED: ClaimDecision.DUPLICATE,
+    ClaimVerdict.STALE: ClaimDecision.DUPLICATE,
+    ClaimVerdict.DEFERRED: ClaimDecision.DEFERRED,
 }
 
 
-def decide_claim(outcome_name: str) -> ClaimDecision:
-    return _CLAIM_DECISIONS.get(outcome_name, ClaimDecision.INVALID)
+def decide_claim(outcome: int) -> ClaimDecision:
+    """What to do with the ``ferry.v1.ClaimOutcome`` number the registry answered."""
+    try:
+        return _CLAIM_DECISIONS[ClaimVerdict(outcome)]
+    except ValueError:  # UNSPECIFIED, or a number this runner does not know
+        return ClaimDecision.INVALID
 
 
 def counts_dict(counts: Counts | None) -> dict[str, int]:
@@ -55,34 +65,18 @@ def counts_dict(counts: Counts | None) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class RowProblem:
-    row: int
-    field: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Rejected:
-    row: int
-    outcome: str
-    field: str
-    message: str
-    values: dict[str, str]
-
-
-@dataclass(frozen=True)
 class FinishPlan:
     """The fields of FinishRun, by name."""
 
     status: RunStatus
     counts: dict[str, int]
-    first_error: RowProblem | None = None
+    first_error: RowError | None = None
     first_skip_reason: str = ""
     warnings: tuple[str, ...] = ()
     error_class: ErrorClass = ErrorClass.UNSPECIFIED
     error_message: str = ""
     hint: str = ""
-    rejected_rows: tuple[Rejected, ...] = ()
+    rejected_rows: tuple[RejectedRow, ...] = ()
     rejected_columns: tuple[str, ...] = ()
     rows_total: int = 0
     # Freshness evidence (a ferry.v1.FreshnessEvidence) and the token the
@@ -147,8 +141,7 @@ def finish_from_result(result: RunResult) -> FinishPlan:
     return FinishPlan(
         status=status,
         counts=counts_dict(result.counts),
-        first_error=RowProblem(first.row, first.field, first.message)
-        if first is not None else None,
+        first_error=first,
         first_skip_reason=result.first_skip_reason,
         warnings=tuple(result.warnings),
         error_class=result.error_class,
@@ -156,8 +149,7 @@ def finish_from_result(result: RunResult) -> FinishPlan:
         hint=hint,
         # Source values may be numbers, lists or None: the wire carries text.
         rejected_rows=tuple(
-            Rejected(r.row, r.outcome, r.field, r.message,
-                     {str(k): _text(v) for k, v in r.values.items()})
+            replace(r, values={str(k): _text(v) for k, v in r.values.items()})
             for r in result.rejected_rows),
         rejected_columns=tuple(result.rejected_columns),
         rows_total=result.rows_total,

@@ -117,6 +117,11 @@ def test_unspecified_outcome_requeues() -> None:
     assert delivery.settled == ["requeue"]
 
 
+def test_an_outcome_this_runner_does_not_know_requeues() -> None:
+    delivery, _, executor, _ = handle(ex.ClaimRunResponse(outcome=99))
+    assert delivery.settled == ["requeue"] and not executor.executed
+
+
 def test_unknown_run_is_dead_lettered() -> None:
     delivery, _, _, metrics = handle(RpcError(grpc.StatusCode.NOT_FOUND))
     assert delivery.settled == ["dead-letter"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ferry.v1 import execution_service_pb2 as ex
 from ferry_domain.engine.results import Counts, RowError
 from ferry_domain.engine.results import RejectedRow as Rejected
 from ferry_domain.engine.results import RunResult as Result
@@ -18,15 +19,15 @@ from ferry_runner.outcome import (
 
 
 @pytest.mark.parametrize(("outcome", "decision"), [
-    ("CLAIM_OUTCOME_CLAIMED", ClaimDecision.RUN),
-    ("CLAIM_OUTCOME_ALREADY_CLAIMED", ClaimDecision.DUPLICATE),
-    ("CLAIM_OUTCOME_FINISHED", ClaimDecision.DUPLICATE),
-    ("CLAIM_OUTCOME_STALE", ClaimDecision.DUPLICATE),
-    ("CLAIM_OUTCOME_DEFERRED", ClaimDecision.DEFERRED),
-    ("CLAIM_OUTCOME_UNSPECIFIED", ClaimDecision.INVALID),
-    ("SOMETHING_NEW", ClaimDecision.INVALID),
+    (ex.CLAIM_OUTCOME_CLAIMED, ClaimDecision.RUN),
+    (ex.CLAIM_OUTCOME_ALREADY_CLAIMED, ClaimDecision.DUPLICATE),
+    (ex.CLAIM_OUTCOME_FINISHED, ClaimDecision.DUPLICATE),
+    (ex.CLAIM_OUTCOME_STALE, ClaimDecision.DUPLICATE),
+    (ex.CLAIM_OUTCOME_DEFERRED, ClaimDecision.DEFERRED),
+    (ex.CLAIM_OUTCOME_UNSPECIFIED, ClaimDecision.INVALID),
+    (99, ClaimDecision.INVALID),  # a number this runner does not know
 ])
-def test_decide_claim(outcome: str, decision: ClaimDecision) -> None:
+def test_decide_claim(outcome: int, decision: ClaimDecision) -> None:
     assert decide_claim(outcome) is decision
 
 

@@ -17,7 +17,7 @@ from psycopg import sql
 from ferry_domain.engine.batch import Batch, classify
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
 from ferry_domain.engine.targets.tables import HASH_COLUMN, UPDATED_COLUMN
-from ferry_domain.engine.targets.writer import Capability, TargetWriter
+from ferry_domain.engine.targets.writer import Capability, TargetTable, TargetWriter
 
 PG_TYPES = {
     "string": "text",
@@ -33,23 +33,16 @@ PG_TYPES = {
 class PostgresWriter(TargetWriter):
     capabilities = Capability.BULK_LOAD
 
-    def __init__(
-        self,
-        engine: sa.Engine,
-        table: str,
-        columns: list[str],
-        key: tuple[str, ...],
-        exists: bool,
-        json_columns: list[bool],
-        key_types: list[str],
-    ) -> None:
+    def __init__(self, engine: sa.Engine, target: TargetTable) -> None:
         self._raw = engine.raw_connection()
         self._con: psycopg.Connection = self._raw.driver_connection  # type: ignore[assignment]
         self._con.autocommit = False
+        table, columns, key, exists = target.name, target.columns, target.key, target.exists
         self._exists = exists
         self._key = key
-        self._key_index = tuple(columns.index(k) for k in key)
-        self._json = [i for i, j in enumerate(json_columns) if j]
+        self._key_index = target.key_index
+        self._json = [i for i, t in enumerate(target.types) if t == "list"]
+        key_types = [target.types[i] for i in self._key_index]
         ident = sql.Identifier
         STAGE = f"_ferry_stage_{uuid.uuid4().hex[:12]}"  # noqa: N806 - per writer
         self._drop_stage = sql.SQL("DROP TABLE IF EXISTS {s}").format(s=ident(STAGE))

@@ -6,8 +6,8 @@ A long-lived process (a runner) opens the same target for every run, so the
 expensive, run-independent parts are kept per process: one engine per URL
 (``NullPool``: no connection stays open between runs), one ``Table`` per
 (entity schema, table name), and which tables were already created or widened
-here. A SQLite table is then checked with one ``PRAGMA table_info`` on the
-run's own connection instead of SQLAlchemy reflection; a table that was
+here. Each run checks a SQLite table with one ``PRAGMA table_info`` on the
+run's own connection (cheaper than SQLAlchemy reflection); a table that was
 dropped or lost a column since is created or widened again.
 """
 
@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,7 @@ from ferry_domain.engine.entities import EntitySchema
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
 from ferry_domain.engine.targets.sqlite_upsert import SqliteWriter
 from ferry_domain.engine.targets.tables import build_table, ensure_table, table_exists
-from ferry_domain.engine.targets.writer import AbsentTargetWriter, TargetWriter
+from ferry_domain.engine.targets.writer import AbsentTargetWriter, TargetTable, TargetWriter
 
 MAX_CACHED_ENGINES = 32
 
@@ -82,37 +85,48 @@ def _open_sqlite(
     engine: sa.Engine,
     url: str,
     schema: EntitySchema,
-    table_name: str,
-    columns: list[str],
-    key: tuple[str, ...],
+    target: TargetTable,
     dry_run: bool,
 ) -> TargetWriter:
-    ensured = (url, table_name, _signature(schema), tuple(key))
+    ensured = (url, target.name, _signature(schema), tuple(target.key))
     raw = engine.raw_connection()
-    try:
-        present = _sqlite_columns(raw, table_name)
+    with _released_on_error(raw.close, sqlite3.OperationalError, sqlite3.Error):
+        present = _sqlite_columns(raw, target.name)
         exists = bool(present)
         if not dry_run:
-            table = _table(schema, table_name)
+            table = _table(schema, target.name)
             with _lock:
                 known = ensured in _ensured
             if not known or not {c.name for c in table.columns} <= present:
-                ensure_table(engine, table, key)
+                ensure_table(engine, table, target.key)
                 with _lock:
                     _ensured.add(ensured)
             exists = True
-        types = [schema.field_map[c].type for c in columns]
-        return SqliteWriter(
-            engine, table_name, columns, key, exists, types, live=not dry_run, raw=raw
-        )
-    except sqlite3.OperationalError as exc:
-        raw.close()
-        raise TransientSourceError(f"target database unreachable: {exc}") from None
-    except sqlite3.Error as exc:
-        raw.close()
+        return SqliteWriter(engine, replace(target, exists=exists), live=not dry_run, raw=raw)
+
+
+@contextmanager
+def _released_on_error(
+    release: Callable[[], object],
+    unreachable: type[Exception],
+    failed: type[Exception],
+) -> Iterator[None]:
+    """Opening a target: on any error ``release`` the connection or engine;
+    ``unreachable`` errors are transient, other ``failed`` ones permanent."""
+    try:
+        yield
+    except unreachable as exc:
+        release()
+        orig = getattr(exc, "orig", exc)  # SQLAlchemy wraps the driver's error
+        text = str(orig).splitlines()[0] if orig is not None and str(orig) else ""
+        raise TransientSourceError(
+            f"target database unreachable: {text or type(exc).__name__}"
+        ) from None
+    except failed as exc:
+        release()
         raise PermanentSourceError(f"target database: {type(exc).__name__}") from None
     except BaseException:
-        raw.close()
+        release()
         raise
 
 
@@ -130,41 +144,22 @@ def open_writer(
         if database and database != ":memory:" and not Path(database).exists():
             # Connecting would create the file; a dry run creates nothing.
             return engine, AbsentTargetWriter()
-    try:
+    with _released_on_error(engine.dispose, sa_exc.OperationalError, sa_exc.SQLAlchemyError):
+        types = [schema.field_map[c].type for c in columns]
+        target = TargetTable(table_name, columns, types, key, exists=False)
         if engine.dialect.name == "sqlite":
-            return engine, _open_sqlite(engine, url, schema, table_name, columns, key, dry_run)
+            return engine, _open_sqlite(engine, url, schema, target, dry_run)
         exists = table_exists(engine, table_name)
         if not dry_run:
             ensure_table(engine, _table(schema, table_name), key)
             exists = True
-        types = [schema.field_map[c].type for c in columns]
         if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
             # psycopg (a quarter second of CPU to import) loads with the first
             # PostgreSQL target, not in every process that imports the engine.
             from ferry_domain.engine.targets.postgres_upsert import PostgresWriter
 
-            writer: TargetWriter = PostgresWriter(
-                engine,
-                table_name,
-                columns,
-                key,
-                exists,
-                [t == "list" for t in types],
-                [schema.field_map[k].type for k in key],
-            )
-        else:
-            raise PermanentSourceError(
-                f"target database {engine.dialect.name}+{engine.dialect.driver} is not supported;"
-                " use sqlite or postgresql+psycopg"
-            )
-    except sa_exc.OperationalError as exc:
-        engine.dispose()
-        text = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-        raise TransientSourceError(f"target database unreachable: {text}") from None
-    except sa_exc.SQLAlchemyError as exc:
-        engine.dispose()
-        raise PermanentSourceError(f"target database: {type(exc).__name__}") from None
-    except BaseException:
-        engine.dispose()
-        raise
-    return engine, writer
+            return engine, PostgresWriter(engine, replace(target, exists=exists))
+        raise PermanentSourceError(
+            f"target database {engine.dialect.name}+{engine.dialect.driver} is not supported;"
+            " use sqlite or postgresql+psycopg"
+        )

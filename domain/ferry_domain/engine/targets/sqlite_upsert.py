@@ -18,7 +18,12 @@ import sqlalchemy as sa
 from ferry_domain.engine.batch import Batch, classify
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
 from ferry_domain.engine.targets.tables import HASH_COLUMN, UPDATED_COLUMN
-from ferry_domain.engine.targets.writer import Capability, TargetWriter, sqlite_param
+from ferry_domain.engine.targets.writer import (
+    Capability,
+    TargetTable,
+    TargetWriter,
+    sqlite_param,
+)
 
 MAX_VARIABLES = 30000
 # Rows per INSERT statement, fewer for wide rows: SQLite before 3.32 takes
@@ -39,16 +44,10 @@ class SqliteWriter(TargetWriter):
     capabilities = Capability.MULTI_ROW_UPSERT | Capability.REUSABLE_LOOKUP
 
     def __init__(
-        self,
-        engine: sa.Engine,
-        table: str,
-        columns: list[str],
-        key: tuple[str, ...],
-        exists: bool,
-        types: list[str],
-        live: bool = True,
-        raw: Any = None,
+        self, engine: sa.Engine, target: TargetTable, live: bool = True, raw: Any = None
     ) -> None:
+        table, columns, key, exists = target.name, target.columns, target.key, target.exists
+        types = target.types
         self._raw = raw if raw is not None else engine.raw_connection()
         self._con: sqlite3.Connection = self._raw.driver_connection  # type: ignore[assignment]
         self._con.isolation_level = None  # explicit BEGIN/COMMIT
@@ -67,7 +66,7 @@ class SqliteWriter(TargetWriter):
             not exists or self._con.execute(f"SELECT 1 FROM {_q(table)} LIMIT 1").fetchone() is None
         )
         self._key = key
-        self._key_index = tuple(columns.index(k) for k in key)
+        self._key_index = target.key_index
         self._convert = [(i, t) for i, t in enumerate(types) if t not in _NATIVE]
         self._key_convert = any(types[i] not in _NATIVE for i in self._key_index)
         t = _q(table)

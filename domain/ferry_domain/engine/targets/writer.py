@@ -27,6 +27,7 @@ from __future__ import annotations
 import abc
 import enum
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -44,6 +45,23 @@ class Capability(enum.Flag):
     MULTI_ROW_UPSERT = enum.auto()
     BULK_LOAD = enum.auto()
     REUSABLE_LOOKUP = enum.auto()
+
+
+@dataclass(frozen=True)
+class TargetTable:
+    """The table a writer upserts into: value columns in batch order, their
+    field types, the key columns, and whether the table existed when opened."""
+
+    name: str
+    columns: list[str]
+    types: list[str]
+    key: tuple[str, ...]
+    exists: bool
+
+    @property
+    def key_index(self) -> tuple[int, ...]:
+        """Position of each key column among ``columns``."""
+        return tuple(self.columns.index(k) for k in self.key)
 
 
 class TargetWriter(abc.ABC):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from ferry.errors import InvalidArgumentError, UnavailableError, Violation
 
@@ -15,6 +16,13 @@ def require(**fields: object) -> None:
     if missing:
         raise InvalidArgumentError(
             f"missing required field(s): {', '.join(v.field for v in missing)}", missing)
+
+
+def list_query(request: Any) -> dict[str, Any]:
+    """Paging, filter and order of an AIP-132 List request, as the keyword
+    arguments of a store's ``list``."""
+    return {"page_size": request.page_size, "page_token": request.page_token,
+            "filter": request.filter, "order_by": request.order_by}
 
 
 class StreamSlots:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ferry.errors import InvalidArgumentError, Violation
 from ferry.v1 import execution_service_pb2 as pb
 from ferry.v1 import execution_service_pb2_grpc, run_pb2
+from ferry_domain.engine.results import RejectedRow
 from ferry_domain.runs.states import ErrorClass, RunStatus, check_finish
 
 from ferry_registry import convert
@@ -18,7 +19,6 @@ from ferry_registry.store.reports import (
     Finish,
     Holder,
     Progress,
-    RejectedRow,
     Release,
     ReportedEvent,
 )

@@ -6,7 +6,7 @@ from ferry.v1 import profile_service_pb2 as pb
 from ferry.v1 import profile_service_pb2_grpc
 
 from ferry_registry.profile_report import ProfileReport
-from ferry_registry.servicers.common import require
+from ferry_registry.servicers.common import list_query, require
 from ferry_registry.store.profiles import ProfileStore
 
 
@@ -25,9 +25,7 @@ class ProfileServicer(profile_service_pb2_grpc.ProfileServiceServicer):
         return pb.GetProfileResponse(profile=self._store.get(request.name))
 
     def ListProfiles(self, request, context):
-        profiles, token = self._store.list(page_size=request.page_size,
-                                           page_token=request.page_token,
-                                           filter=request.filter, order_by=request.order_by)
+        profiles, token = self._store.list(**list_query(request))
         return pb.ListProfilesResponse(profiles=profiles, next_page_token=token)
 
     def DeleteProfile(self, request, context):

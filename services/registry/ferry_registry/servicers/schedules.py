@@ -6,7 +6,7 @@ from ferry.v1 import schedule_service_pb2 as pb
 from ferry.v1 import schedule_service_pb2_grpc
 
 from ferry_registry import convert
-from ferry_registry.servicers.common import require
+from ferry_registry.servicers.common import list_query, require
 from ferry_registry.store.schedules import ScheduleStore
 
 
@@ -23,9 +23,7 @@ class ScheduleServicer(schedule_service_pb2_grpc.ScheduleServiceServicer):
         return pb.GetScheduleResponse(schedule=self._store.get(request.id))
 
     def ListSchedules(self, request, context):
-        schedules, token = self._store.list(page_size=request.page_size,
-                                            page_token=request.page_token,
-                                            filter=request.filter, order_by=request.order_by)
+        schedules, token = self._store.list(**list_query(request))
         return pb.ListSchedulesResponse(schedules=schedules, next_page_token=token)
 
     def UpdateSchedule(self, request, context):

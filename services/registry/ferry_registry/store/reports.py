@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ferry_domain.engine.results import RejectedRow
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
 # Rejected rows kept per run (ListRejectedRows); the rest are only counted.
@@ -36,15 +37,6 @@ class ReportedEvent:
     status: int = 0
     attempt: int = 0
     attributes: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RejectedRow:
-    row: int
-    outcome: str
-    field: str
-    message: str
-    values: Mapping[str, str]
 
 
 @dataclass(frozen=True)
