@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
-from typing import TextIO
 
 import click
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2
+from ferry_domain.cells import write_rejected_csv
 
 from ferry_cli.client import CliContext
 from ferry_cli.output import (
@@ -153,25 +152,6 @@ def fetch_rejected(client, run_id: str  # type: ignore[no-untyped-def]
             return rows, columns
 
 
-# Cells a spreadsheet would run as a formula get a leading quote, as in exports
-# (ferry_domain.engine.cells; not imported here to keep the CLI quick to start).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(text: str) -> str:
-    return "'" + text if text and text[0] in _FORMULA_START else text
-
-
-def write_rejected(rows: list[run_service_pb2.RejectedRow], columns: list[str],
-                   out: TextIO) -> None:
-    """CSV: row, outcome, field, message, then the source columns in order."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["row", "outcome", "field", "message", *columns])
-    for r in rows:
-        writer.writerow([r.row, r.outcome, r.field, safe_cell(r.message)]
-                        + [safe_cell(r.values.get(c, "")) for c in columns])
-
-
 @click.command("errors")
 @click.argument("run_id", metavar="ID")
 @click.option("--output-file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -184,10 +164,10 @@ def run_errors(obj: CliContext, run_id: str, output_file: Path | None) -> None:
         print_json({"columns": columns, "rows": [message_dict(r) for r in rows]})
         return
     if output_file is None:
-        write_rejected(rows, columns, sys.stdout)
+        write_rejected_csv(rows, columns, sys.stdout)
     else:
         with output_file.open("w", newline="", encoding="utf-8") as out:
-            write_rejected(rows, columns, out)
+            write_rejected_csv(rows, columns, out)
         click.echo(f"{len(rows)} rejected rows of run {run_id} written to {output_file}",
                    err=True)
     if not rows:

@@ -5,6 +5,7 @@ them into entity records, the SQL target upserts them in batches, exports
 write files. See docs/engine.md.
 """
 
+from ferry_domain.cells import write_rejected_csv
 from ferry_domain.engine.entities import (
     EntitySchema,
     FieldSpec,
@@ -22,7 +23,7 @@ from ferry_domain.engine.errors import (
 )
 from ferry_domain.engine.pipeline import run_profile
 from ferry_domain.engine.profile_check import check_profile
-from ferry_domain.engine.results import Counts, RejectedRow, RowError, RunResult, write_rejected_csv
+from ferry_domain.engine.results import Counts, RejectedRow, RowError, RunResult
 
 __all__ = [
     "CredentialsError",

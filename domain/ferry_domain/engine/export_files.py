@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from ferry.v1 import profile_pb2
 from sqlalchemy import exc as sa_exc
 
-from ferry_domain.engine.cells import neutralise_cell
+from ferry_domain.cells import neutralise_cell
 from ferry_domain.engine.entities import EntitySchema
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
 from ferry_domain.engine.results import Counts

@@ -1,5 +1,4 @@
-"""Result types of a run: counts, row errors, rejected rows, the run result;
-and the CSV of rejected rows.
+"""Result types of a run: counts, row errors, rejected rows, the run result.
 
 ``RowError`` and ``RejectedRow`` are the one definition of a row's problem
 and of a rejected row: the runner reports them and the registry stores them
@@ -12,13 +11,10 @@ and ``error_class`` an ``ErrorClass`` (UNSPECIFIED unless the run FAILED).
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
-from ferry_domain.engine.cells import neutralise_cell
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
 
@@ -76,24 +72,3 @@ class RunResult:
     output_path: str = ""
     shape_fingerprint: str = ""
     rows_total: int = 0
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
-
-
-def write_rejected_csv(rows: list[RejectedRow], columns: list[str], out: TextIO) -> None:
-    """Write rejected rows as CSV: row, outcome, field, message, then the
-    source columns. Cells that could run as spreadsheet formulas are
-    neutralised, as in exports."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["row", "outcome", "field", "message", *columns])
-    for r in rows:
-        writer.writerow(
-            [r.row, r.outcome, r.field, neutralise_cell(r.message)]
-            + [neutralise_cell(_cell(r.values.get(c))) for c in columns]
-        )
