@@ -12,6 +12,7 @@ from ferry.errors import FerryError
 from ferry_cli.client import DEFAULT_REGISTRY, DEFAULT_TIMEOUT, CliContext
 from ferry_cli.dashboard import dashboard
 from ferry_cli.errors import CliError, describe_error
+from ferry_cli.options import CommandGroup, output_option
 from ferry_cli.profiles import profiles
 from ferry_cli.run_actions import cancel_run, retry_run, start_run
 from ferry_cli.run_details import get_run, run_errors, run_logs
@@ -20,7 +21,7 @@ from ferry_cli.schedules import schedules
 from ferry_cli.watch import watch_run
 
 
-class FerryGroup(click.Group):
+class FerryGroup(CommandGroup):
     """Turns gRPC and domain errors raised by any command into ``error:`` lines."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
@@ -37,17 +38,21 @@ class FerryGroup(click.Group):
 @click.option("--registry", "address", envvar="FERRY_REGISTRY", default=DEFAULT_REGISTRY,
               show_default=True, metavar="HOST:PORT",
               help="Registry address (env FERRY_REGISTRY).")
-@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people, json (protobuf JSON) for scripts.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT,
               show_default=True, metavar="SECONDS", help="Deadline of each registry call.")
 @click.version_option(package_name="ferry", prog_name="ferry")
 @click.pass_context
-def cli(ctx: click.Context, address: str, output: str, timeout: float) -> None:
-    """Operate Ferry: profiles, schedules and runs in the registry."""
-    obj = CliContext(address=address, timeout=timeout, output=output)
-    ctx.obj = obj
+def cli(ctx: click.Context, address: str, timeout: float) -> None:
+    """Operate Ferry: profiles, schedules and runs in the registry.
+
+    -o/--output also goes after the command: ferry runs list -o json."""
+    obj = ctx.ensure_object(CliContext)
+    obj.address, obj.timeout = address, timeout
     ctx.call_on_close(obj.close)
+
+
+# The global -o/--output, second in the help after --registry.
+cli.params.insert(1, output_option(default="table"))
 
 
 cli.add_command(profiles)

@@ -12,12 +12,13 @@ from ferry_domain.profiles.yaml_codec import dump_profile, load_profiles
 
 from ferry_cli.client import CliContext
 from ferry_cli.errors import CliError
+from ferry_cli.options import CommandGroup, output_option
 from ferry_cli.output import local_time, message_dict, print_json, print_table, short_enum
 
 pass_cli = click.make_pass_decorator(CliContext)
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def profiles() -> None:
     """Profiles: what to import or export, and how."""
 
@@ -128,15 +129,14 @@ def profile_yaml(profile: profile_pb2.Profile) -> str:
     return "\n".join(header) + "\n" + dump_profile(profile)
 
 
-@profiles.command("get")
+@profiles.command("get", params=[output_option(
+    ("yaml", "json"), help="yaml (default; the file format of 'apply') or json.")])
 @click.argument("name")
-@click.option("-o", "--output", "fmt", type=click.Choice(["yaml", "json"]), default=None,
-              help="yaml (default; the file format of 'apply') or json.")
 @pass_cli
-def get_profile(obj: CliContext, name: str, fmt: str | None) -> None:
+def get_profile(obj: CliContext, name: str) -> None:
     """Show one profile."""
     reply = obj.client.profiles.GetProfile(profile_service_pb2.GetProfileRequest(name=name))
-    if (fmt or ("json" if obj.output == "json" else "yaml")) == "json":
+    if obj.output == "json":
         print_json(reply.profile)
     else:
         click.echo(profile_yaml(reply.profile), nl=False)

@@ -10,6 +10,7 @@ from ferry.v1 import profile_pb2, run_pb2, run_service_pb2
 
 from ferry_cli.client import CliContext
 from ferry_cli.filters import build_run_filter
+from ferry_cli.options import CommandGroup
 from ferry_cli.output import (
     elapsed,
     full_time,
@@ -117,7 +118,7 @@ def run_details(run: run_pb2.Run) -> list[tuple[str, str]]:
     ]
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def runs() -> None:
     """Runs: executions of profiles."""
 

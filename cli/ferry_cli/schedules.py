@@ -1,20 +1,20 @@
-"""``ferry schedules``: create, list, show, pause, resume, delete and preview."""
+"""``ferry schedules``: create, update, list, show, pause, resume, delete, preview
+and the missed fires."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 
 import click
-from ferry.durations import format_duration, parse_duration_proto
+from ferry.durations import format_duration
 from ferry.grpc_client import all_pages
 from ferry.v1 import profile_pb2, schedule_pb2, schedule_service_pb2
-from ferry_domain.schedules import DEFAULT_MISFIRE_GRACE
-from google.protobuf.duration_pb2 import Duration
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ferry_cli.client import CliContext
+from ferry_cli.options import CommandGroup
 from ferry_cli.output import (
     full_time,
     local_time,
@@ -24,75 +24,9 @@ from ferry_cli.output import (
     print_table,
     short_enum,
 )
+from ferry_cli.schedule_flags import build_schedule, schedule_options, set_timing, set_trigger
 
 pass_cli = click.make_pass_decorator(CliContext)
-
-WEEKDAYS = {name[len("WEEKDAY_"):].lower(): value
-            for name, value in schedule_pb2.Weekday.items() if value}
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-def parse_time_of_day(text: str) -> schedule_pb2.TimeOfDay:
-    match = _TIME.match(text.strip())
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise click.BadParameter(f'"{text}" is not a time of day HH:MM (00:00 to 23:59)')
-    return schedule_pb2.TimeOfDay(hours=int(match[1]), minutes=int(match[2]))
-
-
-def parse_weekday(text: str) -> int:
-    key = text.strip().lower()
-    for name, value in WEEKDAYS.items():
-        if key in (name, name[:3]):
-            return value
-    raise click.BadParameter(f'"{text}" is not a weekday (mon, tue, ..., sun)')
-
-
-def _duration(text: str, option: str) -> Duration:
-    try:
-        return parse_duration_proto(text)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
-
-
-def build_schedule(profile: str, *, hourly: bool = False, minute: int | None = None,
-                   daily: str | None = None, weekly: tuple[str, str] | None = None,
-                   cron: str | None = None, every: str | None = None, manual: bool = False,
-                   timezone: str | None = None, misfire_grace: str | None = None,
-                   catch_up: str | None = None, jitter: str | None = None,
-                   description: str = "") -> schedule_pb2.Schedule:
-    """The Schedule the create flags describe; click.UsageError when they clash."""
-    chosen = [name for name, given in (("--hourly", hourly), ("--daily", daily),
-                                       ("--weekly", weekly), ("--cron", cron),
-                                       ("--every", every), ("--manual", manual)) if given]
-    if len(chosen) != 1:
-        raise click.UsageError("give exactly one trigger: --hourly, --daily HH:MM, "
-                               "--weekly DAY HH:MM, --cron EXPR, --every DURATION or --manual"
-                               + (f" (got {', '.join(chosen)})" if chosen else ""))
-    if minute is not None and not hourly:
-        raise click.UsageError("--minute goes with --hourly")
-    schedule = schedule_pb2.Schedule(profile=profile, description=description)
-    if hourly:
-        schedule.hourly.minute = minute or 0
-    elif daily:
-        schedule.daily.time.CopyFrom(parse_time_of_day(daily))
-    elif weekly:
-        schedule.weekly.day = parse_weekday(weekly[0])
-        schedule.weekly.time.CopyFrom(parse_time_of_day(weekly[1]))
-    elif cron:
-        schedule.cron.expression = cron
-    elif every:
-        schedule.interval.every.CopyFrom(_duration(every, "--every"))
-    else:
-        schedule.manual.SetInParent()
-    if timezone:
-        schedule.time_zone = timezone
-    if misfire_grace:
-        schedule.misfire_grace.CopyFrom(_duration(misfire_grace, "--misfire-grace"))
-    if jitter:
-        schedule.jitter.CopyFrom(_duration(jitter, "--jitter"))
-    if catch_up:
-        schedule.catch_up = schedule_pb2.CatchUpPolicy.Value(f"CATCH_UP_POLICY_{catch_up.upper()}")
-    return schedule
 
 
 def describe_trigger(schedule: schedule_pb2.Schedule) -> str:
@@ -169,7 +103,7 @@ def _print_schedule(obj: CliContext, schedule: schedule_pb2.Schedule) -> None:
         print_details(schedule_details(schedule))
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def schedules() -> None:
     """Schedules: when profiles run."""
 
@@ -187,21 +121,7 @@ def _on_one_schedule(name: str) -> Callable[[Callable[..., None]], click.Command
 
 @schedules.command("create")
 @click.argument("profile")
-@click.option("--hourly", is_flag=True, help="Every hour (at --minute, default 0).")
-@click.option("--minute", type=click.IntRange(0, 59), help="Minute of the hour for --hourly.")
-@click.option("--daily", metavar="HH:MM", help="Every day at a local time.")
-@click.option("--weekly", nargs=2, metavar="DAY HH:MM", help="Every week, e.g. --weekly mon 06:00.")
-@click.option("--cron", metavar="EXPR", help='Five-field cron expression, e.g. "*/15 * * * *".')
-@click.option("--every", metavar="DURATION", help="Fixed interval, e.g. 15m, 2h, 1h30m.")
-@click.option("--manual", is_flag=True, help="Never fires; runs are started by hand.")
-@click.option("--timezone", metavar="TZ", help="IANA time zone (default UTC).")
-@click.option("--misfire-grace", metavar="DURATION",
-              help="A fire later than this is missed "
-                   f"(default {format_duration(DEFAULT_MISFIRE_GRACE)}).")
-@click.option("--catch-up", type=click.Choice(["latest", "all", "skip"]),
-              help="What to do with missed fires.")
-@click.option("--jitter", metavar="DURATION", help="Random delay up to this much per fire.")
-@click.option("--description", default="", help="Free text.")
+@schedule_options
 @pass_cli
 def create_schedule(obj: CliContext, profile: str, **flags) -> None:  # type: ignore[no-untyped-def]
     """Create a schedule for PROFILE."""
@@ -210,6 +130,99 @@ def create_schedule(obj: CliContext, profile: str, **flags) -> None:  # type: ig
     reply = obj.client.schedules.CreateSchedule(schedule_service_pb2.CreateScheduleRequest(
         schedule=schedule, request_id=str(uuid.uuid4())))
     _print_schedule(obj, reply.schedule)
+
+
+OVERLAP_CHOICES = {"queue": profile_pb2.OVERLAP_POLICY_QUEUE,
+                   "skip": profile_pb2.OVERLAP_POLICY_SKIP}
+
+
+def schedule_update(schedule_id: str, *, profile: str | None = None,
+                    auto_pause_after: int | None = None, overlap: str | None = None,
+                    description: str | None = None, **flags
+                    ) -> schedule_service_pb2.UpdateScheduleRequest:  # type: ignore[no-untyped-def]
+    """The UpdateScheduleRequest the update flags describe: only the fields given
+    are in the update mask, so every other field keeps its value."""
+    schedule = schedule_pb2.Schedule(id=schedule_id)
+    paths = [kind] if (kind := set_trigger(schedule, **{
+        name: flags.get(name) for name in ("hourly", "minute", "daily", "weekly", "cron",
+                                           "every", "manual")})) else []
+    paths += set_timing(schedule, **{name: flags.get(name) for name in (
+        "timezone", "misfire_grace", "catch_up", "jitter")})
+    if profile is not None:
+        schedule.profile = profile
+        paths.append("profile")
+    if description is not None:
+        schedule.description = description
+        paths.append("description")
+    if auto_pause_after is not None:
+        schedule.auto_pause_after = auto_pause_after
+        paths.append("auto_pause_after")
+    if overlap is not None:
+        schedule.overlap_policy = OVERLAP_CHOICES[overlap]
+        paths.append("overlap_policy")
+    if not paths:
+        raise click.UsageError("nothing to update: give a trigger or at least one option "
+                               "(see ferry schedules update --help)")
+    return schedule_service_pb2.UpdateScheduleRequest(schedule=schedule,
+                                                      update_mask=FieldMask(paths=paths))
+
+
+@schedules.command("update")
+@click.argument("schedule_id", metavar="ID")
+@schedule_options
+@click.option("--profile", help="Run this profile instead.")
+@click.option("--auto-pause-after", type=click.IntRange(min=1), metavar="N",
+              help="Auto-pause after N consecutive failed scheduled runs.")
+@click.option("--overlap", type=click.Choice(sorted(OVERLAP_CHOICES)),
+              help="When a live run of the profile exists at a fire: queue the new run or "
+                   "skip it (a missed fire); overrides the profile's overlap policy.")
+@pass_cli
+def update_schedule(obj: CliContext, schedule_id: str, **flags) -> None:  # type: ignore[no-untyped-def]
+    """Change a schedule: only the options given change, the others keep their values.
+
+    A new trigger replaces the old one; the next fire time is computed again."""
+    flags["weekly"] = flags["weekly"] or None
+    reply = obj.client.schedules.UpdateSchedule(schedule_update(schedule_id, **flags))
+    _print_schedule(obj, reply.schedule)
+
+
+MISSED_COLUMNS = ["SCHEDULE", "PROFILE", "FIRE TIME", "REASON", "RECORDED"]
+
+
+@schedules.command("missed")
+@click.argument("schedule_id", metavar="[ID]", required=False, default="")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="At most this many missed fires (newest first).")
+@pass_cli
+def missed_fires(obj: CliContext, schedule_id: str, limit: int) -> None:
+    """List fire times that did not become a run (all schedules without ID), newest first.
+
+    Reasons: misfire (later than the misfire grace), coalesced (catch-up latest),
+    overlap (a live run of the profile; overlap skip), paused."""
+    fires: list[schedule_pb2.MissedFire] = []
+    for fire in all_pages(obj.client.schedules.ListMissedFires,
+                          schedule_service_pb2.ListMissedFiresRequest(
+                              schedule_id=schedule_id, page_size=min(limit, 500)),
+                          "missed_fires"):
+        fires.append(fire)
+        if len(fires) >= limit:
+            break
+    if obj.output == "json":
+        print_json({"missedFires": [message_dict(f) for f in fires]})
+        return
+    profiles = _profiles_of(obj, {f.schedule_id for f in fires})
+    print_table(MISSED_COLUMNS, [[
+        f.schedule_id, profiles.get(f.schedule_id, "-"), full_time(f.fire_time),
+        short_enum(schedule_pb2.MissedFireReason.Name(f.reason), "MISSED_FIRE_REASON_").lower(),
+        local_time(f.record_time)] for f in fires], empty="no missed fires")
+
+
+def _profiles_of(obj: CliContext, schedule_ids: set[str]) -> dict[str, str]:
+    if not schedule_ids:
+        return {}
+    found = all_pages(obj.client.schedules.ListSchedules,
+                      schedule_service_pb2.ListSchedulesRequest(page_size=500), "schedules")
+    return {s.id: s.profile for s in found if s.id in schedule_ids}
 
 
 @schedules.command("list")

@@ -38,12 +38,14 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     address: str = ""
+    # Working directory; relative paths in profiles resolve against it.
+    cwd: Path | None = None
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self, *, wait_healthy: bool = True, timeout: float = 30.0) -> ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(self.argv, env=self.env, stdout=log,
+        self.process = subprocess.Popen(self.argv, env=self.env, stdout=log, cwd=self.cwd,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         if wait_healthy and self.address:

@@ -18,15 +18,16 @@ def port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def stock_feed_argv(data: Path, report: Callable[[str], None]) -> list[str] | None:
-    """The command that serves ``data/stock``; None when there is no such folder,
-    or when another program holds the port (reported)."""
+def stock_feed_argv(data: Path, report: Callable[[str], None], port: int = PORT
+                    ) -> list[str] | None:
+    """The command that serves ``data/stock`` on ``port``; None when there is no
+    such folder, or when another program holds the port (reported)."""
     folder = data / "stock"
     if not folder.is_dir():
         return None
-    if not port_free(PORT):
-        report(f"port {PORT} is taken by another program, so the stock-feed example's HTTP "
+    if not port_free(port):
+        report(f"port {port} is taken by another program, so the stock-feed example's HTTP "
                "source is not served; its runs will retry and fail until the port is free")
         return None
-    return [sys.executable, "-m", "http.server", str(PORT), "--bind", "127.0.0.1",
+    return [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
             "--directory", str(folder)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 from ferry.v1 import schedule_pb2 as pb
-from ferry_cli.schedules import build_schedule
+from ferry_cli.schedule_flags import build_schedule
 
 
 def test_each_trigger():
