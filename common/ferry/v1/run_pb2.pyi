@@ -29,6 +29,7 @@ class RunTrigger(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RUN_TRIGGER_MANUAL: _ClassVar[RunTrigger]
     RUN_TRIGGER_RETRY: _ClassVar[RunTrigger]
     RUN_TRIGGER_API: _ClassVar[RunTrigger]
+    RUN_TRIGGER_FOLLOW_UP: _ClassVar[RunTrigger]
 
 class ErrorClass(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -90,6 +91,7 @@ RUN_TRIGGER_SCHEDULE: RunTrigger
 RUN_TRIGGER_MANUAL: RunTrigger
 RUN_TRIGGER_RETRY: RunTrigger
 RUN_TRIGGER_API: RunTrigger
+RUN_TRIGGER_FOLLOW_UP: RunTrigger
 ERROR_CLASS_UNSPECIFIED: ErrorClass
 ERROR_CLASS_TRANSIENT: ErrorClass
 ERROR_CLASS_PERMANENT: ErrorClass

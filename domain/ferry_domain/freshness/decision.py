@@ -127,7 +127,9 @@ class FreshnessReport:
             f"{r.key}: {r.outcome.value.lower()}" + (f" ({r.note})" if r.note else "")
             for r in self.results
         )
-        line = f"{self.verdict.value} by {name}" + (f" [{parts}]" if parts else "")
+        by = "" if self.method == tokens.method_name(profile_pb2.FRESHNESS_METHOD_UNSPECIFIED) \
+            else f" by {name}"
+        line = f"{self.verdict.value}{by}" + (f" [{parts}]" if parts else "")
         return line + (f": {self.detail}" if self.detail else "")
 
 
@@ -168,6 +170,15 @@ def decide(
                               f"source changed since the last import ({result.key})")
     return report(Verdict.UNCHANGED, results[-1].method, Reason.SOURCE_UNCHANGED,
                   "source unchanged since the last import")
+
+
+def nothing_to_read(reason: Reason, detail: str, previous_token: str,
+                    profile_digest: str) -> FreshnessReport:
+    """UNCHANGED without probing: a drop folder gave nothing to read
+    (``NO_NEW_INPUT``, ``SAME_CONTENT``)."""
+    return FreshnessReport(Verdict.UNCHANGED,
+                           tokens.method_name(profile_pb2.FRESHNESS_METHOD_UNSPECIFIED),
+                           previous_token, "", (), reason, detail, profile_digest)
 
 
 def compare(method: int, previous: dict[str, Any], token: Any, note: str = "") -> MethodResult:
