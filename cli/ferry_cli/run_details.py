@@ -50,7 +50,8 @@ def operator_hint(run: run_pb2.Run) -> str:
 
 
 def freshness_text(run: run_pb2.Run) -> str:
-    """``changed by checksum (previous 1a2b, now 3c4d)``."""
+    """``changed by checksum: mapping changed since the last import (previous 1a2b,
+    now 3c4d)``."""
     if not run.HasField("freshness"):
         return ""
     evidence = run.freshness
@@ -59,6 +60,8 @@ def freshness_text(run: run_pb2.Run) -> str:
     method = short_enum(profile_pb2.FreshnessMethod.Name(evidence.method),
                         "FRESHNESS_METHOD_").lower().replace("_", " ")
     text = verdict if method == "-" else f"{verdict} by {method}"
+    if evidence.reason_detail:
+        text += f": {evidence.reason_detail}"
     tokens = []
     if evidence.previous_token:
         tokens.append(f"previous {evidence.previous_token}")

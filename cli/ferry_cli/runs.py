@@ -85,7 +85,9 @@ def run_details(run: run_pb2.Run) -> list[tuple[str, str]]:
                              "FRESHNESS_VERDICT_").lower()
         method = short_enum(profile_pb2.FreshnessMethod.Name(evidence.method),
                             "FRESHNESS_METHOD_").lower()
-        freshness = f"{verdict} by {method}"
+        freshness = verdict if method == "-" else f"{verdict} by {method}"
+        if evidence.reason_detail:
+            freshness += f": {evidence.reason_detail}"
         if evidence.current_token:
             freshness += f" (token {evidence.current_token})"
     error_class = short_enum(run_pb2.ErrorClass.Name(run.error_class), "ERROR_CLASS_").lower()

@@ -98,7 +98,7 @@ class ReportProgressResponse(_message.Message):
     def __init__(self, cancel_requested: _Optional[bool] = ...) -> None: ...
 
 class FinishRunRequest(_message.Message):
-    __slots__ = ("run_id", "runner_id", "fencing_token", "status", "counts", "first_error", "first_skip_reason", "warnings", "freshness", "new_freshness_token", "retention_actions", "sample_location", "error_class", "error_message", "hint", "rejected_rows", "rejected_columns", "events")
+    __slots__ = ("run_id", "runner_id", "fencing_token", "status", "counts", "first_error", "first_skip_reason", "warnings", "freshness", "new_freshness_token", "retention_actions", "sample_location", "error_class", "error_message", "hint", "rejected_rows", "rejected_columns", "events", "imported_files", "profile_digest", "more_input_waiting")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
     FENCING_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -117,6 +117,9 @@ class FinishRunRequest(_message.Message):
     REJECTED_ROWS_FIELD_NUMBER: _ClassVar[int]
     REJECTED_COLUMNS_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    IMPORTED_FILES_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    MORE_INPUT_WAITING_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     runner_id: str
     fencing_token: int
@@ -135,7 +138,22 @@ class FinishRunRequest(_message.Message):
     rejected_rows: _containers.RepeatedCompositeFieldContainer[_run_service_pb2.RejectedRow]
     rejected_columns: _containers.RepeatedScalarFieldContainer[str]
     events: _containers.RepeatedCompositeFieldContainer[_run_pb2.RunEvent]
-    def __init__(self, run_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., fencing_token: _Optional[int] = ..., status: _Optional[_Union[_run_pb2.RunStatus, str]] = ..., counts: _Optional[_Union[_run_pb2.RunCounts, _Mapping]] = ..., first_error: _Optional[_Union[_run_pb2.RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[_run_pb2.FreshnessEvidence, _Mapping]] = ..., new_freshness_token: _Optional[str] = ..., retention_actions: _Optional[_Iterable[_Union[_run_pb2.RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., error_class: _Optional[_Union[_run_pb2.ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rejected_rows: _Optional[_Iterable[_Union[_run_service_pb2.RejectedRow, _Mapping]]] = ..., rejected_columns: _Optional[_Iterable[str]] = ..., events: _Optional[_Iterable[_Union[_run_pb2.RunEvent, _Mapping]]] = ...) -> None: ...
+    imported_files: _containers.RepeatedCompositeFieldContainer[ImportedSourceFile]
+    profile_digest: str
+    more_input_waiting: bool
+    def __init__(self, run_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., fencing_token: _Optional[int] = ..., status: _Optional[_Union[_run_pb2.RunStatus, str]] = ..., counts: _Optional[_Union[_run_pb2.RunCounts, _Mapping]] = ..., first_error: _Optional[_Union[_run_pb2.RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[_run_pb2.FreshnessEvidence, _Mapping]] = ..., new_freshness_token: _Optional[str] = ..., retention_actions: _Optional[_Iterable[_Union[_run_pb2.RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., error_class: _Optional[_Union[_run_pb2.ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rejected_rows: _Optional[_Iterable[_Union[_run_service_pb2.RejectedRow, _Mapping]]] = ..., rejected_columns: _Optional[_Iterable[str]] = ..., events: _Optional[_Iterable[_Union[_run_pb2.RunEvent, _Mapping]]] = ..., imported_files: _Optional[_Iterable[_Union[ImportedSourceFile, _Mapping]]] = ..., profile_digest: _Optional[str] = ..., more_input_waiting: _Optional[bool] = ...) -> None: ...
+
+class ImportedSourceFile(_message.Message):
+    __slots__ = ("path", "checksum", "run_id", "import_time")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    IMPORT_TIME_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    checksum: str
+    run_id: str
+    import_time: _timestamp_pb2.Timestamp
+    def __init__(self, path: _Optional[str] = ..., checksum: _Optional[str] = ..., run_id: _Optional[str] = ..., import_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class FinishRunResponse(_message.Message):
     __slots__ = ("run",)
@@ -166,17 +184,23 @@ class ReleaseRunResponse(_message.Message):
     def __init__(self, run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ...) -> None: ...
 
 class GetFreshnessTokenRequest(_message.Message):
-    __slots__ = ("profile",)
+    __slots__ = ("profile", "profile_digest", "checksums")
     PROFILE_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUMS_FIELD_NUMBER: _ClassVar[int]
     profile: str
-    def __init__(self, profile: _Optional[str] = ...) -> None: ...
+    profile_digest: str
+    checksums: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, profile: _Optional[str] = ..., profile_digest: _Optional[str] = ..., checksums: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetFreshnessTokenResponse(_message.Message):
-    __slots__ = ("token", "method", "update_time")
+    __slots__ = ("token", "method", "update_time", "imported_files")
     TOKEN_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    IMPORTED_FILES_FIELD_NUMBER: _ClassVar[int]
     token: str
     method: _profile_pb2.FreshnessMethod
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, token: _Optional[str] = ..., method: _Optional[_Union[_profile_pb2.FreshnessMethod, str]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    imported_files: _containers.RepeatedCompositeFieldContainer[ImportedSourceFile]
+    def __init__(self, token: _Optional[str] = ..., method: _Optional[_Union[_profile_pb2.FreshnessMethod, str]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., imported_files: _Optional[_Iterable[_Union[ImportedSourceFile, _Mapping]]] = ...) -> None: ...

@@ -177,7 +177,7 @@ class Profile(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., mapping: _Optional[_Union[Mapping, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., export: _Optional[_Union[ExportSpec, _Mapping]] = ..., freshness: _Optional[_Iterable[_Union[FreshnessMethod, str]]] = ..., retention: _Optional[_Union[RetentionPolicy, _Mapping]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., error_threshold: _Optional[_Union[ErrorThreshold, _Mapping]] = ..., overlap_policy: _Optional[_Union[OverlapPolicy, str]] = ..., batch_size: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., mapping_digest: _Optional[str] = ..., dry_run_required: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class Source(_message.Message):
-    __slots__ = ("kind", "location", "selection", "format", "credentials_ref", "auth", "headers", "timeout", "dsn_ref", "connector", "options", "updated_column")
+    __slots__ = ("kind", "location", "selection", "format", "credentials_ref", "auth", "headers", "timeout", "dsn_ref", "connector", "options", "updated_column", "stable_for", "ready_marker")
     class HeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -204,6 +204,8 @@ class Source(_message.Message):
     CONNECTOR_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     UPDATED_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    STABLE_FOR_FIELD_NUMBER: _ClassVar[int]
+    READY_MARKER_FIELD_NUMBER: _ClassVar[int]
     kind: SourceKind
     location: str
     selection: FileSelection
@@ -216,7 +218,9 @@ class Source(_message.Message):
     connector: str
     options: _containers.ScalarMap[str, str]
     updated_column: str
-    def __init__(self, kind: _Optional[_Union[SourceKind, str]] = ..., location: _Optional[str] = ..., selection: _Optional[_Union[FileSelection, str]] = ..., format: _Optional[_Union[Format, _Mapping]] = ..., credentials_ref: _Optional[str] = ..., auth: _Optional[_Union[AuthKind, str]] = ..., headers: _Optional[_Mapping[str, str]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., dsn_ref: _Optional[str] = ..., connector: _Optional[str] = ..., options: _Optional[_Mapping[str, str]] = ..., updated_column: _Optional[str] = ...) -> None: ...
+    stable_for: _duration_pb2.Duration
+    ready_marker: str
+    def __init__(self, kind: _Optional[_Union[SourceKind, str]] = ..., location: _Optional[str] = ..., selection: _Optional[_Union[FileSelection, str]] = ..., format: _Optional[_Union[Format, _Mapping]] = ..., credentials_ref: _Optional[str] = ..., auth: _Optional[_Union[AuthKind, str]] = ..., headers: _Optional[_Mapping[str, str]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., dsn_ref: _Optional[str] = ..., connector: _Optional[str] = ..., options: _Optional[_Mapping[str, str]] = ..., updated_column: _Optional[str] = ..., stable_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ready_marker: _Optional[str] = ...) -> None: ...
 
 class Format(_message.Message):
     __slots__ = ("kind", "delimiter", "quote_char", "header", "encoding", "records_path", "sheet", "compression", "member")

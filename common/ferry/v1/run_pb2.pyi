@@ -29,6 +29,7 @@ class RunTrigger(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RUN_TRIGGER_MANUAL: _ClassVar[RunTrigger]
     RUN_TRIGGER_RETRY: _ClassVar[RunTrigger]
     RUN_TRIGGER_API: _ClassVar[RunTrigger]
+    RUN_TRIGGER_FOLLOW_UP: _ClassVar[RunTrigger]
 
 class ErrorClass(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -47,6 +48,16 @@ class FreshnessVerdict(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FRESHNESS_VERDICT_UNCHANGED: _ClassVar[FreshnessVerdict]
     FRESHNESS_VERDICT_FIRST_SEEN: _ClassVar[FreshnessVerdict]
     FRESHNESS_VERDICT_BYPASSED: _ClassVar[FreshnessVerdict]
+
+class FreshnessReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FRESHNESS_REASON_UNSPECIFIED: _ClassVar[FreshnessReason]
+    FRESHNESS_REASON_SOURCE_CHANGED: _ClassVar[FreshnessReason]
+    FRESHNESS_REASON_SOURCE_UNCHANGED: _ClassVar[FreshnessReason]
+    FRESHNESS_REASON_PROFILE_CHANGED: _ClassVar[FreshnessReason]
+    FRESHNESS_REASON_NO_NEW_INPUT: _ClassVar[FreshnessReason]
+    FRESHNESS_REASON_SAME_CONTENT: _ClassVar[FreshnessReason]
+    FRESHNESS_REASON_BYPASSED: _ClassVar[FreshnessReason]
 
 class RetentionActionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -80,6 +91,7 @@ RUN_TRIGGER_SCHEDULE: RunTrigger
 RUN_TRIGGER_MANUAL: RunTrigger
 RUN_TRIGGER_RETRY: RunTrigger
 RUN_TRIGGER_API: RunTrigger
+RUN_TRIGGER_FOLLOW_UP: RunTrigger
 ERROR_CLASS_UNSPECIFIED: ErrorClass
 ERROR_CLASS_TRANSIENT: ErrorClass
 ERROR_CLASS_PERMANENT: ErrorClass
@@ -92,6 +104,13 @@ FRESHNESS_VERDICT_CHANGED: FreshnessVerdict
 FRESHNESS_VERDICT_UNCHANGED: FreshnessVerdict
 FRESHNESS_VERDICT_FIRST_SEEN: FreshnessVerdict
 FRESHNESS_VERDICT_BYPASSED: FreshnessVerdict
+FRESHNESS_REASON_UNSPECIFIED: FreshnessReason
+FRESHNESS_REASON_SOURCE_CHANGED: FreshnessReason
+FRESHNESS_REASON_SOURCE_UNCHANGED: FreshnessReason
+FRESHNESS_REASON_PROFILE_CHANGED: FreshnessReason
+FRESHNESS_REASON_NO_NEW_INPUT: FreshnessReason
+FRESHNESS_REASON_SAME_CONTENT: FreshnessReason
+FRESHNESS_REASON_BYPASSED: FreshnessReason
 RETENTION_ACTION_KIND_UNSPECIFIED: RetentionActionKind
 RETENTION_ACTION_KIND_MOVED_TO_BACKUP: RetentionActionKind
 RETENTION_ACTION_KIND_DELETED: RetentionActionKind
@@ -136,16 +155,22 @@ class RowError(_message.Message):
     def __init__(self, row: _Optional[int] = ..., field: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class FreshnessEvidence(_message.Message):
-    __slots__ = ("method", "previous_token", "current_token", "verdict")
+    __slots__ = ("method", "previous_token", "current_token", "verdict", "reason", "reason_detail", "profile_digest")
     METHOD_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_TOKEN_FIELD_NUMBER: _ClassVar[int]
     CURRENT_TOKEN_FIELD_NUMBER: _ClassVar[int]
     VERDICT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REASON_DETAIL_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_DIGEST_FIELD_NUMBER: _ClassVar[int]
     method: _profile_pb2.FreshnessMethod
     previous_token: str
     current_token: str
     verdict: FreshnessVerdict
-    def __init__(self, method: _Optional[_Union[_profile_pb2.FreshnessMethod, str]] = ..., previous_token: _Optional[str] = ..., current_token: _Optional[str] = ..., verdict: _Optional[_Union[FreshnessVerdict, str]] = ...) -> None: ...
+    reason: FreshnessReason
+    reason_detail: str
+    profile_digest: str
+    def __init__(self, method: _Optional[_Union[_profile_pb2.FreshnessMethod, str]] = ..., previous_token: _Optional[str] = ..., current_token: _Optional[str] = ..., verdict: _Optional[_Union[FreshnessVerdict, str]] = ..., reason: _Optional[_Union[FreshnessReason, str]] = ..., reason_detail: _Optional[str] = ..., profile_digest: _Optional[str] = ...) -> None: ...
 
 class RetentionAction(_message.Message):
     __slots__ = ("kind", "path", "detail", "action_time")

@@ -47,6 +47,22 @@ class MethodResult:
         return tokens.method_key(self.method)
 
 
+class Reason(StrEnum):
+    """Why the gate decided so (``FreshnessReason`` without its prefix)."""
+
+    SOURCE_CHANGED = "SOURCE_CHANGED"
+    SOURCE_UNCHANGED = "SOURCE_UNCHANGED"
+    PROFILE_CHANGED = "PROFILE_CHANGED"
+    NO_NEW_INPUT = "NO_NEW_INPUT"
+    SAME_CONTENT = "SAME_CONTENT"
+    BYPASSED = "BYPASSED"
+
+
+PROFILE_CHANGED_DETAIL = "mapping changed since the last import"
+NO_DIGEST_DETAIL = "the last import stored no profile digest"
+NO_NEW_INPUT_DETAIL = "no new input"
+
+
 @dataclass(frozen=True)
 class Evidence:
     """What a run records about the gate (``Run.freshness``)."""
@@ -55,6 +71,9 @@ class Evidence:
     previous_token: str
     current_token: str
     verdict: Verdict
+    reason: Reason = Reason.SOURCE_CHANGED
+    detail: str = ""
+    profile_digest: str = ""
 
     def to_proto(self) -> run_pb2.FreshnessEvidence:
         return run_pb2.FreshnessEvidence(
@@ -62,6 +81,9 @@ class Evidence:
             previous_token=self.previous_token,
             current_token=self.current_token,
             verdict=run_pb2.FreshnessVerdict.Value(f"FRESHNESS_VERDICT_{self.verdict.value}"),
+            reason=run_pb2.FreshnessReason.Value(f"FRESHNESS_REASON_{self.reason.value}"),
+            reason_detail=self.detail,
+            profile_digest=self.profile_digest,
         )
 
 
@@ -73,7 +95,8 @@ class FreshnessReport:
     cheapest method that saw a change; for UNCHANGED the last, strongest
     method that confirmed it). ``current_token`` is what the registry stores
     when the run ends COMPLETED or WARNING; ``results`` keeps each method's
-    own outcome for logs.
+    own outcome for logs. ``reason`` and ``detail`` say why in a kind and in
+    words (``Run.freshness.reason``, ``reason_detail``).
     """
 
     verdict: Verdict
@@ -81,6 +104,9 @@ class FreshnessReport:
     previous_token: str
     current_token: str
     results: tuple[MethodResult, ...] = field(default=())
+    reason: Reason = Reason.SOURCE_CHANGED
+    detail: str = ""
+    profile_digest: str = ""
 
     @property
     def unchanged(self) -> bool:
@@ -88,7 +114,8 @@ class FreshnessReport:
 
     @property
     def evidence(self) -> Evidence:
-        return Evidence(self.method, self.previous_token, self.current_token, self.verdict)
+        return Evidence(self.method, self.previous_token, self.current_token, self.verdict,
+                        self.reason, self.detail, self.profile_digest)
 
     def to_proto(self) -> run_pb2.FreshnessEvidence:
         return self.evidence.to_proto()
@@ -100,34 +127,58 @@ class FreshnessReport:
             f"{r.key}: {r.outcome.value.lower()}" + (f" ({r.note})" if r.note else "")
             for r in self.results
         )
-        return f"{self.verdict.value} by {name}" + (f" [{parts}]" if parts else "")
+        by = "" if self.method == tokens.method_name(profile_pb2.FRESHNESS_METHOD_UNSPECIFIED) \
+            else f" by {name}"
+        line = f"{self.verdict.value}{by}" + (f" [{parts}]" if parts else "")
+        return line + (f": {self.detail}" if self.detail else "")
 
 
 def decide(
-    results: list[MethodResult], previous_token: str, *, force: bool = False
+    results: list[MethodResult], previous_token: str, *, force: bool = False,
+    profile_digest: str = "",
 ) -> FreshnessReport:
-    """Combine method results (in the order they were probed) into a report."""
-    current = tokens.encode({r.key: r.token for r in results})
-    unspecified = tokens.method_name(profile_pb2.FRESHNESS_METHOD_UNSPECIFIED)
+    """Combine method results (in the order they were probed) into a report.
+
+    ``profile_digest`` (``ferry_domain.profiles.digest``) is stored in the
+    token next to the methods' own tokens: when it differs from the stored
+    one, the verdict is CHANGED whatever the methods saw, because the same
+    source would now be written differently."""
+    parts: dict[str, Any] = {r.key: r.token for r in results}
+    if results and profile_digest:
+        parts[tokens.DIGEST_KEY] = profile_digest
+    current = tokens.encode(parts)
+
+    def report(verdict: Verdict, method: int, reason: Reason, detail: str) -> FreshnessReport:
+        return FreshnessReport(verdict, tokens.method_name(method), previous_token, current,
+                               tuple(results), reason, detail, profile_digest)
+
     if force or not results:
-        method = tokens.method_name(results[0].method) if results else unspecified
-        return FreshnessReport(Verdict.BYPASSED, method, previous_token, current, tuple(results))
-    if not tokens.decode(previous_token):
-        return FreshnessReport(
-            Verdict.FIRST_SEEN, tokens.method_name(results[0].method), previous_token, current,
-            tuple(results),
-        )
+        method = results[0].method if results else profile_pb2.FRESHNESS_METHOD_UNSPECIFIED
+        return report(Verdict.BYPASSED, method, Reason.BYPASSED, "")
+    previous = tokens.decode(previous_token)
+    if not previous:
+        return report(Verdict.FIRST_SEEN, results[0].method, Reason.SOURCE_CHANGED,
+                      "no import recorded yet")
+    stored_digest = previous.get(tokens.DIGEST_KEY)
+    if profile_digest and stored_digest != profile_digest:
+        detail = PROFILE_CHANGED_DETAIL if stored_digest else NO_DIGEST_DETAIL
+        return report(Verdict.CHANGED, results[0].method, Reason.PROFILE_CHANGED, detail)
     for wanted in (Outcome.CHANGED, Outcome.NO_BASELINE):
         for result in results:
             if result.outcome is wanted:
-                return FreshnessReport(
-                    Verdict.CHANGED, tokens.method_name(result.method), previous_token, current,
-                    tuple(results),
-                )
-    return FreshnessReport(
-        Verdict.UNCHANGED, tokens.method_name(results[-1].method), previous_token, current,
-        tuple(results),
-    )
+                return report(Verdict.CHANGED, result.method, Reason.SOURCE_CHANGED,
+                              f"source changed since the last import ({result.key})")
+    return report(Verdict.UNCHANGED, results[-1].method, Reason.SOURCE_UNCHANGED,
+                  "source unchanged since the last import")
+
+
+def nothing_to_read(reason: Reason, detail: str, previous_token: str,
+                    profile_digest: str) -> FreshnessReport:
+    """UNCHANGED without probing: a drop folder gave nothing to read
+    (``NO_NEW_INPUT``, ``SAME_CONTENT``)."""
+    return FreshnessReport(Verdict.UNCHANGED,
+                           tokens.method_name(profile_pb2.FRESHNESS_METHOD_UNSPECIFIED),
+                           previous_token, "", (), reason, detail, profile_digest)
 
 
 def compare(method: int, previous: dict[str, Any], token: Any, note: str = "") -> MethodResult:

@@ -29,6 +29,7 @@ from ferry.v1 import profile_pb2
 from ferry_domain.freshness import connectors, files, tokens
 from ferry_domain.freshness.decision import FreshnessReport, MethodResult, Outcome, compare, decide
 from ferry_domain.freshness.errors import FreshnessPermanentError
+from ferry_domain.profiles.digest import profile_digest
 
 M = profile_pb2
 
@@ -92,6 +93,8 @@ def probe(
     ``http_client``: an ``httpx.Client`` to reuse (tests, connection pooling).
     ``force``: the verdict is BYPASSED, but the current token is still
     computed so that the forced run, once it succeeds, stores a fresh baseline.
+    The token holds the profile digest: a profile that writes differently
+    (mapping, filters, target, ...) makes an unchanged source CHANGED.
     ``target_url``: the runner's default target URL, for exports whose
     ``target.dsn_ref`` is empty.
     ``connector_loader``: how to find a connector by name (default: the
@@ -118,7 +121,7 @@ def probe(
             profile.source, connector_loader or connectors.load_entry_point
         )
         results.append(compare(M.FRESHNESS_METHOD_CONNECTOR_TOKEN, previous, token))
-    return decide(results, previous_token, force=force)
+    return decide(results, previous_token, force=force, profile_digest=profile_digest(profile))
 
 
 def _file_paths(source: profile_pb2.Source, paths: Sequence[Path] | None) -> list[Path]:

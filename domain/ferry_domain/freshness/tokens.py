@@ -6,7 +6,9 @@ without ``FRESHNESS_METHOD_``, lower case), for example::
 
     {"checksum":"xxh3_128:9f0c…","mtime_size":"1048576@2026-11-28T14:58:08.123456789Z"}
 
-Values are strings, except ``http_validators`` which is an object with
+The key ``profile_digest`` holds the digest of what the run writes
+(``ferry_domain.profiles.digest``): a token is bound to the source *and* to
+the profile that imported it. Values are strings, except ``http_validators`` which is an object with
 ``etag``, ``last_modified`` and ``sha`` (each present only when known).
 An empty or unreadable token decodes to ``{}``: every method then has no
 baseline.
@@ -20,6 +22,7 @@ from typing import Any
 from ferry.v1 import profile_pb2
 
 _PREFIX = "FRESHNESS_METHOD_"
+DIGEST_KEY = "profile_digest"
 
 
 def method_key(method: int) -> str:

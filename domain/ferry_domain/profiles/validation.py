@@ -30,6 +30,7 @@ from ferry_domain.engine import check_profile
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 TABLE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 FILE_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9._-]{0,100}$")
+MARKER_PATTERN = re.compile(r"^(?:[^/\\{}]|\{name\}|\{stem\})+$")
 MAX_BATCH_SIZE = 100_000
 MAX_ATTEMPTS = 100
 MAX_SAMPLE_ROWS = 10_000
@@ -93,7 +94,28 @@ def _check_source(profile: pb.Profile) -> list[Violation]:
         violations.append(Violation("profile.source.dsn_ref", "is required for SQL sources"))
     violations += check_secret_ref(source.dsn_ref, "profile.source.dsn_ref")
     violations += check_duration(source.timeout, "profile.source.timeout")
+    violations += _check_drop_folder(source)
     violations += _check_format(source.format, "profile.source.format")
+    return violations
+
+
+def _check_drop_folder(source: pb.Source) -> list[Violation]:
+    """``stable_for`` and ``ready_marker`` hold back files of a drop folder."""
+    violations = check_duration(source.stable_for, "profile.source.stable_for")
+    used = (["stable_for"] if source.HasField("stable_for") else []) + \
+        (["ready_marker"] if source.ready_marker else [])
+    if used and (source.kind != pb.SOURCE_KIND_FILE
+                 or source.selection == pb.FILE_SELECTION_SINGLE):
+        violations += [Violation(f"profile.source.{name}",
+                                 "applies to drop folders only: a file source whose location "
+                                 "is a glob or folder, with selection newest or each")
+                       for name in used]
+    marker = source.ready_marker
+    if marker and (not MARKER_PATTERN.match(marker) or marker in (".", "..")):
+        violations.append(Violation(
+            "profile.source.ready_marker",
+            f'"{marker}" must be a file name or glob in the same folder (no "/"), '
+            'optionally with {name} or {stem}, e.g. "{name}.done" or "_SUCCESS"'))
     return violations
 
 

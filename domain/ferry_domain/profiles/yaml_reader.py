@@ -35,7 +35,8 @@ TOP_KEYS = ("kind", "name", "description", "entity", "operation", "source", "map
             "export", "freshness", "retention", "retry", "error_threshold", "overlap",
             "batch_size", "labels")
 SOURCE_KEYS = ("kind", "location", "selection", "format", "credentials", "auth", "headers",
-               "timeout", "dsn", "connector", "options", "updated_column")
+               "timeout", "dsn", "connector", "options", "updated_column", "stable_for",
+               "ready_marker")
 FORMAT_KEYS = ("kind", "delimiter", "quote_char", "header", "encoding", "records_path", "sheet",
                "compression", "member")
 MAPPING_KEYS = ("key", "required", "defaults", "forward_fill", "filters", "fields")
@@ -209,7 +210,8 @@ class ProfileReader:
     def _source(self, value: Any, path: str, source: pb.Source) -> None:
         spec = self.section(value, path, SOURCE_KEYS, source)
         simple = {"location": "location", "credentials": "credentials_ref", "dsn": "dsn_ref",
-                  "connector": "connector", "updated_column": "updated_column"}
+                  "connector": "connector", "updated_column": "updated_column",
+                  "ready_marker": "ready_marker"}
         for key, item in spec.items():
             where = f"{path}.{key}"
             if key in simple:
@@ -228,6 +230,8 @@ class ProfileReader:
                 source.options.update(self.text_map(item, where))
             elif key == "timeout":
                 self.duration(item, where, source.timeout)
+            elif key == "stable_for":
+                self.duration(item, where, source.stable_for)
 
     def _format(self, value: Any, path: str, fmt: pb.Format) -> None:
         spec = self.section(value, path, FORMAT_KEYS, fmt)

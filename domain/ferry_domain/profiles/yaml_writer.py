@@ -91,6 +91,8 @@ def _source(source: pb.Source) -> dict[str, Any]:
         "connector": source.connector,
         "options": dict(sorted(source.options.items())),
         "updated_column": source.updated_column,
+        "stable_for": format_duration(source.stable_for) if source.HasField("stable_for") else "",
+        "ready_marker": source.ready_marker,
     }
 
 

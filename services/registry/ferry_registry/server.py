@@ -160,7 +160,7 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
             DispatchServicer(registry.runs, registry.schedule_leases, registry.notes.fanout,
                              stopping), server)
         execution_service_pb2_grpc.add_ExecutionServiceServicer_to_server(
-            ExecutionServicer(registry.claims, registry.freshness), server)
+            ExecutionServicer(registry.claims, registry.freshness, registry.runs), server)
 
     try:
         server = create_server(config.address, register, SERVICE_NAMES, max_workers=MAX_WORKERS,

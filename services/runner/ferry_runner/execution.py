@@ -169,7 +169,8 @@ class RunExecutor:
                 keeper.add_event(run_event(claim, "LOG", f"freshness gate: {verdict.summary}"))
                 if verdict.unchanged:
                     return None
-            result = engine(claim.profile, dry_run=claim.run.dry_run,
+            profile = verdict.profile_to_run(claim.profile) if verdict else claim.profile
+            result = engine(profile, dry_run=claim.run.dry_run,
                             default_target_url=self._target_url,
                             on_progress=on_progress, should_cancel=should_cancel,
                             **self._engine_options)
@@ -216,7 +217,10 @@ class RunExecutor:
         plan = finish_from_result(result)
         if verdict is not None:
             plan = with_freshness(plan, verdict.evidence, verdict.current_token,
-                                  dry_run=claim.run.dry_run)
+                                  dry_run=claim.run.dry_run,
+                                  imported_files=verdict.imported_files,
+                                  profile_digest=verdict.profile_digest,
+                                  more_input_waiting=verdict.more_waiting)
         if plan.status is RunStatus.CANCELLED and not keeper.cancel_requested.is_set():
             # Stopped because the shutdown grace ran out, not because anyone
             # asked: hand the run back untried.

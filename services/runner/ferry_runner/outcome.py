@@ -83,6 +83,12 @@ class FinishPlan:
     # registry stores when a live run ends COMPLETED or WARNING.
     freshness: Any = None
     new_freshness_token: str = ""
+    # Drop folders: the files read with their checksums ((path, checksum)),
+    # recorded under profile_digest by a live run ending COMPLETED or WARNING;
+    # more_input_waiting asks the registry for a follow-up run then.
+    imported_files: tuple[tuple[str, str], ...] = ()
+    profile_digest: str = ""
+    more_input_waiting: bool = False
     # Files the run read (retention acts on them) and what retention did
     # (ferry.v1.RetentionAction messages).
     source_paths: tuple[str, ...] = ()
@@ -168,12 +174,17 @@ def finish_from_failure(failure: Classification, counts: Counts | None = None,
 
 
 def with_freshness(plan: FinishPlan, evidence: Any, current_token: str, *,
-                   dry_run: bool) -> FinishPlan:
-    """Attach the gate's evidence; the token only when the run's end advances
-    the source's freshness (``states.advances_freshness``)."""
+                   dry_run: bool, imported_files: tuple[tuple[str, str], ...] = (),
+                   profile_digest: str = "", more_input_waiting: bool = False) -> FinishPlan:
+    """Attach the gate's evidence; the token, the drop-folder files read and
+    the follow-up wish only when the run's end advances the source's
+    freshness (``states.advances_freshness``)."""
     advance = advances_freshness(plan.status, dry_run=dry_run)
-    return replace(plan, freshness=evidence,
-                   new_freshness_token=current_token if advance else "")
+    if not advance:
+        return replace(plan, freshness=evidence)
+    return replace(plan, freshness=evidence, new_freshness_token=current_token,
+                   imported_files=imported_files, profile_digest=profile_digest,
+                   more_input_waiting=more_input_waiting)
 
 
 def unchanged_plan(evidence: Any) -> FinishPlan:

@@ -147,6 +147,10 @@ class RunnerRegistry:
             request.freshness.CopyFrom(plan.freshness)
         if plan.new_freshness_token:
             request.new_freshness_token = plan.new_freshness_token
+        for path, checksum in plan.imported_files:
+            request.imported_files.add(path=path, checksum=checksum)
+        request.profile_digest = plan.profile_digest
+        request.more_input_waiting = plan.more_input_waiting
         if plan.first_error is not None:
             request.first_error.CopyFrom(run_pb2.RowError(
                 row=plan.first_error.row, field=plan.first_error.field,

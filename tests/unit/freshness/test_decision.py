@@ -77,3 +77,26 @@ def test_evidence_converts_to_the_run_proto() -> None:
     assert proto.previous_token == proto.current_token == '{"checksum":"xxh3_128:aa"}'
     assert report.evidence.to_proto() == proto
     assert report.summary().startswith("UNCHANGED by CHECKSUM")
+
+
+def test_a_new_profile_digest_makes_an_unchanged_source_changed() -> None:
+    stored = encode({"checksum": "xxh3_128:aa", "profile_digest": "sha256:old"})
+    same_source = [compare(SUM, decode(stored), "xxh3_128:aa")]
+    report = decide(same_source, stored, profile_digest="sha256:new")
+    assert report.verdict is Verdict.CHANGED
+    proto = report.to_proto()
+    assert proto.reason == run_pb2.FRESHNESS_REASON_PROFILE_CHANGED
+    assert proto.reason_detail == "mapping changed since the last import"
+    assert decode(report.current_token)["profile_digest"] == "sha256:new"
+    again = decide(same_source, report.current_token, profile_digest="sha256:new")
+    assert again.verdict is Verdict.UNCHANGED
+    assert again.to_proto().reason == run_pb2.FRESHNESS_REASON_SOURCE_UNCHANGED
+
+
+def test_a_source_change_keeps_its_own_evidence() -> None:
+    stored = encode({"checksum": "xxh3_128:aa", "profile_digest": "sha256:d"})
+    report = decide([compare(SUM, decode(stored), "xxh3_128:bb")], stored,
+                    profile_digest="sha256:d")
+    assert report.verdict is Verdict.CHANGED
+    assert report.to_proto().reason == run_pb2.FRESHNESS_REASON_SOURCE_CHANGED
+    assert report.method == "FRESHNESS_METHOD_CHECKSUM"

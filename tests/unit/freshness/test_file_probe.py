@@ -56,7 +56,7 @@ def test_unchanged_file_is_unchanged_by_both_methods(feed: Path) -> None:
     profile = file_profile(str(feed), pb.FRESHNESS_METHOD_CHECKSUM, pb.FRESHNESS_METHOD_MTIME_SIZE)
     first = probe(profile)
     assert first.verdict is Verdict.FIRST_SEEN
-    assert set(decode(first.current_token)) == {"checksum", "mtime_size"}
+    assert set(decode(first.current_token)) == {"checksum", "mtime_size", "profile_digest"}
     again = probe(profile, previous_token=first.current_token)
     assert again.verdict is Verdict.UNCHANGED
     assert again.current_token == first.current_token

@@ -14,7 +14,8 @@ from ferry_domain.freshness import (
     Verdict,
     probe,
 )
-from ferry_domain.freshness.tokens import decode
+from ferry_domain.freshness.tokens import decode, encode
+from ferry_domain.profiles.digest import profile_digest
 from ferry_domain.runs.states import ErrorClass
 
 URL = "https://feeds.example.com/products.csv?api_key=topsecretkey"
@@ -55,8 +56,9 @@ def test_304_is_unchanged_and_validators_are_sent() -> None:
         seen.append(request)
         return httpx.Response(304)
 
-    previous = '{"http_validators":{"etag":"\\"v1\\"","last_modified":"Mon, 02 Nov 2026 ' \
-               '10:00:00 GMT"}}'
+    previous = encode({"http_validators": {"etag": '"v1"',
+                                           "last_modified": "Mon, 02 Nov 2026 10:00:00 GMT"},
+                       "profile_digest": profile_digest(http_profile())})
     report = probe(http_profile(), previous_token=previous, http_client=client(handler))
     assert report.verdict is Verdict.UNCHANGED
     assert seen[0].headers["if-none-match"] == '"v1"'

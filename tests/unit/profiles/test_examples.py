@@ -40,8 +40,12 @@ def test_the_yaml_blocks_of_the_reference_load():
     [profile] = load_profiles(blocks[0], "docs/profiles.md")
     assert profile.name == "supplier-products"
     assert dict(profile.mapping.fields[5].transforms[0].args) == {"S": "small", "M": "medium"}
+    fields = next(b for b in blocks[1:] if b.startswith("price:"))
     snippet = "mapping:\n  fields:\n" + "".join(f"    {line}\n" for line in
-                                                blocks[1].splitlines())
+                                                fields.splitlines())
+    drop_folder = next(b for b in blocks[1:] if b.startswith("source:"))
+    [dropping] = load_profiles("name: drops\n" + drop_folder, "docs snippet")
+    assert dropping.source.ready_marker == "{name}.done"
     [fields_only] = load_profiles("name: snippet\n" + snippet, "docs snippet")
     assert [f.target for f in fields_only.mapping.fields] == [
         "price", "tags", "active", "created_at", "weight_unit"]

@@ -46,6 +46,57 @@ def _confined(location: str, roots: Sequence[Path]) -> tuple[Path | None, list[P
         raise PermanentSourceError(f"source file {location} does not exist") from None
 
 
+def folder_of(location: str) -> Path | None:
+    """The folder a drop-folder location lists: the folder itself, or a glob's
+    non-magic prefix (``/in/*.csv`` -> ``/in``); None when it names one file."""
+    path = Path(location).expanduser()
+    if is_glob(location):
+        fixed = list(_until_magic(path.parts))
+        return Path(*fixed) if fixed else Path(".")
+    return path if path.is_dir() else None
+
+
+def _until_magic(parts: Sequence[str]) -> Iterator[str]:
+    for part in parts:
+        if is_glob(part):
+            return
+        yield part
+
+
+def check_folder(folder: Path, roots: Sequence[Path] | None = None) -> None:
+    """Raise PermanentSourceError when a drop folder is missing or cannot be
+    listed (a lost mount): that is a failure, an empty folder is not."""
+    try:
+        where = confine_path(str(folder), roots) if roots is not None else folder
+        os.listdir(where)
+    except PathNotAllowedError as exc:
+        raise PermanentSourceError(f"path not allowed: {exc}") from None
+    except FileNotFoundError:
+        raise PermanentSourceError(f"source folder {folder} does not exist") from None
+    except NotADirectoryError:
+        raise PermanentSourceError(f"source folder {folder} is not a folder") from None
+    except OSError as exc:
+        raise PermanentSourceError(
+            f"source folder {folder} cannot be read ({exc.strerror})") from None
+
+
+def list_drop_folder(location: str, roots: Sequence[Path] | None = None) -> list[Path]:
+    """The files a drop folder (a glob or a folder) holds that match, oldest
+    first; empty when there are none. The folder must exist (``check_folder``)."""
+    folder = folder_of(location)
+    if folder is None:
+        raise PermanentSourceError(f"source.location {location!r} is not a glob or a folder")
+    check_folder(folder, roots)
+    if roots is not None:
+        _one, found = _confined(location, roots)
+        matches = found or []
+    else:
+        pattern = str(Path(location).expanduser() / "*") if not is_glob(location) \
+            else str(Path(location).expanduser())
+        matches = [Path(p) for p in glob.glob(pattern) if os.path.isfile(p)]
+    return sorted(matches, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
 def resolve_files(location: str, selection: int, roots: Sequence[Path] | None = None) -> list[Path]:
     """The files a source reads, in reading order (confined to ``roots`` when given)."""
     if not location:

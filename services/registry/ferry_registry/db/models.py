@@ -188,6 +188,24 @@ class RejectedRowRow(Base):
     values: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
 
 
+class ImportedFileRow(Base):
+    """A file a live run imported from a drop folder (purged with its run)."""
+
+    __tablename__ = "imported_files"
+    __table_args__ = (sa.Index("ix_imported_files_lookup", "profile", "profile_digest",
+                               "checksum"),
+                      sa.Index("ix_imported_files_run", "run_id"))
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    profile: Mapped[str] = mapped_column(sa.String(63))
+    profile_digest: Mapped[str] = mapped_column(sa.String(64))
+    checksum: Mapped[str] = mapped_column(sa.String(80))
+    path: Mapped[str] = mapped_column(sa.Text)
+    run_id: Mapped[str] = mapped_column(sa.String(40))
+    import_time: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class FreshnessTokenRow(Base):
     __tablename__ = "freshness_tokens"
 

@@ -8,12 +8,12 @@ from ferry.errors import InvalidArgumentError, Violation
 from ferry.v1 import execution_service_pb2 as pb
 from ferry.v1 import execution_service_pb2_grpc, run_pb2
 from ferry_domain.engine.results import RejectedRow
-from ferry_domain.runs.states import ErrorClass, RunStatus, check_finish
+from ferry_domain.runs.states import ErrorClass, RunStatus, advances_freshness, check_finish
 
 from ferry_registry import convert
 from ferry_registry.servicers.common import require
 from ferry_registry.store.claims import DEFAULT_RUN_LEASE, ClaimStore
-from ferry_registry.store.freshness import FreshnessStore
+from ferry_registry.store.freshness import FreshnessStore, ImportedFile
 from ferry_registry.store.reports import (
     MAX_REJECTED_ROWS,
     Finish,
@@ -22,6 +22,7 @@ from ferry_registry.store.reports import (
     Release,
     ReportedEvent,
 )
+from ferry_registry.store.runs import RunStore
 
 
 def _holder(request) -> Holder:
@@ -73,13 +74,18 @@ def _finish(request: pb.FinishRunRequest) -> Finish:
         details=convert.serialize(details), error_class=_error_class(request.error_class),
         error_message=request.error_message, hint=request.hint, rejected_rows=rejected,
         rejected_columns=tuple(request.rejected_columns), events=_events(request.events),
-        new_freshness_token=request.new_freshness_token, freshness_method=freshness_method)
+        new_freshness_token=request.new_freshness_token, freshness_method=freshness_method,
+        imported_files=tuple(ImportedFile(item.path, item.checksum)
+                             for item in request.imported_files if item.checksum),
+        profile_digest=request.profile_digest, more_input_waiting=request.more_input_waiting)
 
 
 class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
-    def __init__(self, claims: ClaimStore, freshness: FreshnessStore) -> None:
+    def __init__(self, claims: ClaimStore, freshness: FreshnessStore,
+                 runs: RunStore | None = None) -> None:
         self._claims = claims
         self._freshness = freshness
+        self._runs = runs
 
     def ClaimRun(self, request, context):
         require(run_id=request.run_id, runner_id=request.runner_id)
@@ -113,7 +119,12 @@ class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
 
     def FinishRun(self, request, context):
         holder = _holder(request)
-        return pb.FinishRunResponse(run=self._claims.finish(holder, _finish(request)))
+        finish = _finish(request)
+        run = self._claims.finish(holder, finish)
+        if (finish.more_input_waiting and self._runs is not None
+                and advances_freshness(finish.status, dry_run=run.dry_run)):
+            self._runs.follow_up(run)
+        return pb.FinishRunResponse(run=run)
 
     def ReleaseRun(self, request, context):
         holder = _holder(request)
@@ -124,8 +135,14 @@ class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
 
     def GetFreshnessToken(self, request, context):
         require(profile=request.profile)
-        stored = self._freshness.token(request.profile)
+        stored = self._freshness.token(request.profile, request.profile_digest,
+                                       tuple(request.checksums))
         response = pb.GetFreshnessTokenResponse(token=stored.token, method=stored.method)
+        for item in stored.imported:
+            found = response.imported_files.add(path=item.path, checksum=item.checksum,
+                                                run_id=item.run_id)
+            if item.import_time is not None:
+                found.import_time.CopyFrom(convert.to_timestamp(item.import_time))
         if stored.update_time is not None:
             response.update_time.CopyFrom(convert.to_timestamp(stored.update_time))
         return response

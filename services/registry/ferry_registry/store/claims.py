@@ -38,7 +38,7 @@ from ferry_registry.db.models import ProfileRow
 from ferry_registry.notify import Notifications
 from ferry_registry.store import auto_pause, events
 from ferry_registry.store import statements as sql
-from ferry_registry.store.freshness import store_token
+from ferry_registry.store.freshness import store_imported, store_token
 from ferry_registry.store.reports import Finish, Holder, Progress, Release
 from ferry_registry.store.transitions import RunTransitions, update_run
 
@@ -249,11 +249,15 @@ class ClaimStore:
             run = self._transitions.record(session, row, now, summary, "run finished",
                                            runner_id=holder.runner_id,
                                            error_class=run_pb2.ErrorClass.Name(row.error_class))
-            if finish.new_freshness_token and advances_freshness(finish.status,
-                                                                 dry_run=row.dry_run):
-                store_token(conn, profile=row.profile, run_id=row.id,
-                            token=finish.new_freshness_token, method=finish.freshness_method,
-                            now=now, lock_profile=lock_profile)
+            if advances_freshness(finish.status, dry_run=row.dry_run):
+                if finish.new_freshness_token:
+                    store_token(conn, profile=row.profile, run_id=row.id,
+                                token=finish.new_freshness_token,
+                                method=finish.freshness_method, now=now,
+                                lock_profile=lock_profile)
+                store_imported(conn, profile=row.profile, digest=finish.profile_digest,
+                               run_id=row.id, files=finish.imported_files, now=now,
+                               lock_profile=lock_profile)
             elif clears_dry_run_gate(finish.status, dry_run=row.dry_run):
                 conn.execute(sql.CLEAR_DRY_RUN_GATE, {"b_profile": row.profile,
                                                       "b_mapping_digest": row.mapping_digest})

@@ -1,5 +1,6 @@
-"""Run history retention: delete old terminal runs (with their events and
-rejected rows) beyond the newest runs of each profile, in bounded batches.
+"""Run history retention: delete old terminal runs (with their events,
+rejected rows and the drop-folder files they imported) beyond the newest
+runs of each profile, in bounded batches.
 
 A run is deleted when all of these hold:
 
@@ -27,7 +28,13 @@ from ferry.v1 import profile_pb2
 from ferry_domain.runs.states import TERMINAL
 
 from ferry_registry.db.engine import Database
-from ferry_registry.db.models import ProfileRow, RejectedRowRow, RunEventRow, RunRow
+from ferry_registry.db.models import (
+    ImportedFileRow,
+    ProfileRow,
+    RejectedRowRow,
+    RunEventRow,
+    RunRow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +120,8 @@ class HistoryStore:
             session.execute(sa.delete(RunEventRow).where(RunEventRow.run_id.in_(ids)),
                             execution_options={"synchronize_session": False})
             session.execute(sa.delete(RejectedRowRow).where(RejectedRowRow.run_id.in_(ids)),
+                            execution_options={"synchronize_session": False})
+            session.execute(sa.delete(ImportedFileRow).where(ImportedFileRow.run_id.in_(ids)),
                             execution_options={"synchronize_session": False})
             result = session.execute(
                 sa.delete(RunRow).where(RunRow.id.in_(ids), RunRow.status.in_(FINAL)),

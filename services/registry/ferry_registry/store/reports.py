@@ -13,6 +13,8 @@ from datetime import datetime
 from ferry_domain.engine.results import RejectedRow
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
+from ferry_registry.store.freshness import ImportedFile
+
 # Rejected rows kept per run (ListRejectedRows); the rest are only counted.
 MAX_REJECTED_ROWS = 1000
 
@@ -61,6 +63,9 @@ class Finish:
     events: tuple[ReportedEvent, ...] = ()
     new_freshness_token: str = ""
     freshness_method: int = 0
+    imported_files: tuple[ImportedFile, ...] = ()  # drop-folder files read, with checksums
+    profile_digest: str = ""
+    more_input_waiting: bool = False
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,21 @@ class RunStore:
         assert created.run is not None
         return created.run
 
+    def follow_up(self, finished: run_pb2.Run) -> run_pb2.Run | None:
+        """Queue the next run of a drop folder whose live run imported one file
+        while more new files waited (FinishRun's ``more_input_waiting``).
+        Idempotent: one follow-up per finished run. None when the profile is
+        gone or a mapping change wants a dry run first (the schedule's next
+        tick takes the files then)."""
+        try:
+            created = self.create(NewRun(
+                profile=finished.profile, trigger=run_pb2.RUN_TRIGGER_FOLLOW_UP,
+                schedule_id=finished.schedule_id, request_id=f"follow-up-{finished.id}"))
+        except (NotFoundError, FailedPreconditionError) as exc:
+            log.info("no follow-up run: %s", exc, extra={"fields": {"run_id": finished.id}})
+            return None
+        return created.run
+
     # --- reads --------------------------------------------------------------
 
     def get(self, run_id: str) -> run_pb2.Run:

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ferry_registry.db.models import (
     FreshnessTokenRow,
+    ImportedFileRow,
     ProfileRow,
     RejectedRowRow,
     RunEventRow,
@@ -29,6 +30,7 @@ RUNS = RunRow.__table__
 PROFILES = ProfileRow.__table__
 SCHEDULES = ScheduleRow.__table__
 TOKENS = FreshnessTokenRow.__table__
+IMPORTED = ImportedFileRow.__table__
 REJECTED = RejectedRowRow.__table__
 RUN_EVENTS = RunEventRow.__table__
 ALL_RUN_COLUMNS = tuple(RUNS.c)
@@ -155,6 +157,13 @@ TOKEN_UPDATE = (sa.update(TOKENS).where(TOKENS.c.profile == sa.bindparam("b_prof
                         run_id=sa.bindparam("b_run_id"),
                         update_time=sa.bindparam("b_now")))
 TOKEN_INSERT = TOKENS.insert()
+IMPORTED_INSERT = IMPORTED.insert()
+IMPORTED_LOOKUP = (sa.select(IMPORTED.c.path, IMPORTED.c.checksum, IMPORTED.c.run_id,
+                             IMPORTED.c.import_time)
+                   .where(IMPORTED.c.profile == sa.bindparam("profile"),
+                          IMPORTED.c.profile_digest == sa.bindparam("digest"),
+                          IMPORTED.c.checksum.in_(sa.bindparam("checksums", expanding=True)))
+                   .order_by(IMPORTED.c.import_time.desc(), IMPORTED.c.id.desc()))
 
 # --- run events and schedules -------------------------------------------------------
 
