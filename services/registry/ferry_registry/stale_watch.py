@@ -9,7 +9,7 @@ Every ``FERRY_STALE_CHECK_INTERVAL`` it judges each profile that declares
 - on the turn to stale, once (a compare-and-set on ``profiles.stale_since``,
   so replicas and restarts never announce it twice), in one transaction:
   records a STALE profile event and the profile's ``stale`` webhook notices
-  (``ProfileNotices``); after the commit it publishes ``profile.stale`` to
+  (``store.outbox``); after the commit it publishes ``profile.stale`` to
   ``<prefix>.run-events`` and logs a warning;
 - on the turn back (a live run imported changed input), records a FRESH
   profile event.
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -28,19 +27,16 @@ from ferry.clock import Clock
 from ferry.durations import format_duration
 from ferry.metrics import FerryMetrics
 from ferry.v1 import profile_pb2
+from ferry_domain.notifications import Notice
 
 from ferry_registry.db.engine import Database
 from ferry_registry.db.models import ProfileRow
 from ferry_registry.lifecycle import LifecycleRelay
 from ferry_registry.store import profile_events
+from ferry_registry.store.outbox import Outbox
 from ferry_registry.store.staleness import ProfileState, profile_states
 
 log = logging.getLogger(__name__)
-
-# Hook writing the webhook notices of a profile event in its transaction:
-# (session, profile message, NotificationEvent, message, when).
-NoticeHook = Callable[[object, profile_pb2.Profile, int, str, datetime], None]
-
 
 def _stamp(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M UTC")
@@ -49,13 +45,13 @@ def _stamp(when: datetime) -> str:
 class StaleWatch:
     def __init__(self, db: Database, clock: Clock, interval: timedelta, *,
                  relay: LifecycleRelay | None = None, metrics: FerryMetrics | None = None,
-                 notices: NoticeHook | None = None) -> None:
+                 outbox: Outbox | None = None) -> None:
         self._db = db
         self._clock = clock
         self._interval = interval.total_seconds()
         self._relay = relay
         self._metrics = metrics
-        self._notices = notices
+        self._outbox = outbox or Outbox()
         self._measured: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -109,9 +105,9 @@ class StaleWatch:
                                       "stale_since": state.due.isoformat(),
                                       "last_change_time": state.last_change.isoformat(),
                                       "expect_change_within": within})
-            if self._notices is not None:
-                self._notices(session, found.profile, profile_pb2.NOTIFICATION_EVENT_STALE,
-                              message, now)
+            self._outbox.for_profile(session, found.profile, Notice.STALE, message, now, {
+                "stale_since": state.due.isoformat(),
+                "last_change_time": state.last_change.isoformat()})
             event = profile_stale_event(found.name, now, stale_since=state.due,
                                         last_change=state.last_change,
                                         expect_change_within=state.expect_change_within)
