@@ -2,7 +2,8 @@
 the test-only ``FERRY_TEST_CLOCK_OFFSET``: the registry restarted 27 hours
 "later" publishes ``profile.stale`` on RabbitMQ, records a profile event,
 sets the gauge on ``/metrics``, and ``ferry profiles list`` / ``runs list``
-show it. No real waiting."""
+show it, and the profile's ``stale`` webhook gets a signed Slack-style notice.
+No real waiting."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ferry.v1 import profile_pb2
 from tests.integration.test_run_events import Subscriber
 from tests.support.net import free_port, wait_until
 from tests.support.processes import registry_process
+from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.rabbitmq]
 
@@ -27,6 +29,11 @@ source: {kind: file, location: /data/drop/*.csv, selection: newest}
 mapping:
   fields: {sku: SKU, name: Name}
 expect_change_within: 26h
+notifications:
+  - url: {url}
+    events: [stale]
+    format: slack
+    secret_ref: env:FERRY_TEST_HOOK_SECRET
 """
 
 
@@ -39,8 +46,9 @@ def test_a_quiet_profile_goes_stale_on_a_shifted_clock(tmp_path, run_cli):
     prefix = f"ferry-test-{uuid.uuid4().hex[:12]}"
     subscriber = Subscriber(prefix, binding_key="profile.#")
     common = {"FERRY_RUN_EVENTS": "on", "FERRY_AMQP_PREFIX": prefix,
-              "FERRY_STALE_CHECK_INTERVAL": "200ms"}
-    (tmp_path / "quiet.yaml").write_text(PROFILE)
+              "FERRY_STALE_CHECK_INTERVAL": "200ms", "FERRY_TEST_HOOK_SECRET": "k3y-for-hooks"}
+    receiver = WebhookReceiver().__enter__()
+    (tmp_path / "quiet.yaml").write_text(PROFILE.replace("{url}", receiver.url))
     today = registry_process(tmp_path, **common).start()
     try:
         assert run_cli("profiles", "apply", "-f", str(tmp_path / "quiet.yaml"),
@@ -68,6 +76,12 @@ def test_a_quiet_profile_goes_stale_on_a_shifted_clock(tmp_path, run_cli):
         listed = run_cli("profiles", "list", registry=later)
         row = next(line for line in listed.stdout.splitlines() if "quiet-feed" in line)
         assert "since" in row
+        [notice] = receiver.wait_for(1)
+        assert notice.signed_with("k3y-for-hooks")
+        assert notice.json["text"].startswith(":hourglass: Ferry: quiet-feed stale: no changed")
+        wait_until(lambda: "stale notice delivered" in run_cli(
+            "profiles", "events", "quiet-feed", registry=later).stdout, timeout=10,
+            what="the delivery on the profile's events")
         events = run_cli("profiles", "events", "quiet-feed", registry=later)
         assert events.returncode == 0, events.stderr
         assert "stale" in events.stdout and "expect_change_within 1d2h" in events.stdout
@@ -77,6 +91,7 @@ def test_a_quiet_profile_goes_stale_on_a_shifted_clock(tmp_path, run_cli):
     finally:
         assert later.stop() == 0, later.output()[-3000:]
         subscriber.close()
+        receiver.__exit__()
     assert "test clock: the registry's time is shifted by" in later.output()
 
 

@@ -95,7 +95,7 @@ class StaleWatch:
         state = found.state
         assert state.due is not None and state.expect_change_within is not None
         within = format_duration(state.expect_change_within)
-        message = (f"stale: no changed input since {_stamp(state.last_change)} "
+        message = (f"no changed input since {_stamp(state.last_change)} "
                    f"(expect_change_within {within})")
         with self._db.write() as session:
             if not self._mark(session, found.name, state.due):
