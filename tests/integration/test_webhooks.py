@@ -7,7 +7,6 @@ auto-pauses is notified and shows in ``ferry profiles events``."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,6 @@ from ferry.grpc_client import RegistryClient
 from ferry.v1 import schedule_pb2, schedule_service_pb2
 from google.protobuf.duration_pb2 import Duration
 
-from tests.integration.runner import stack
-from tests.support.processes import ServiceProcess, registry_process
 from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.rabbitmq]
@@ -35,7 +32,7 @@ retry: {{max_attempts: 1}}
 notifications:
   - url: {url}
     events: [failed, recovered, auto_paused]
-    secret_ref: env:FERRY_TEST_HOOK_SECRET
+    secret_ref: file:{secret}
 """
 
 
@@ -47,30 +44,19 @@ def write_products(path: Path, *, bad: bool) -> None:
             writer.writerow([f"SKU-{i}", f"Product {i}", "n/a" if bad and i == 3 else f"{i}.50"])
 
 
-@pytest.fixture
-def stack_up(tmp_path: Path, queues: stack.Queues) -> Iterator[ServiceProcess]:
-    registry = registry_process(tmp_path, FERRY_TEST_HOOK_SECRET=SECRET).start()
-    procs = [stack.scheduler_process(tmp_path, registry.address, queues),
-             stack.runner_process(tmp_path, registry.address, queues)]
-    try:
-        for proc in procs:
-            proc.start()
-        yield registry
-    finally:
-        for proc in [*procs, registry]:
-            proc.stop()
-
-
-def test_failed_recovered_and_auto_paused_notices(tmp_path, stack_up, run_cli):
+def test_failed_recovered_and_auto_paused_notices(tmp_path, registry, services, run_cli):
     def cli(*args: str):
-        result = run_cli(*args, registry=stack_up)
+        result = run_cli(*args, registry=registry)
         assert "Traceback" not in result.stderr, result.stderr
         return result
 
     source = tmp_path / "products.csv"
     write_products(source, bad=True)
+    secret = tmp_path / "hook.secret"
+    secret.write_text(SECRET + "\n")
     with WebhookReceiver(statuses=[500]) as receiver:
-        (tmp_path / "hooked.yaml").write_text(PROFILE.format(path=source, url=receiver.url))
+        (tmp_path / "hooked.yaml").write_text(PROFILE.format(path=source, url=receiver.url,
+                                                             secret=secret))
         assert cli("profiles", "apply", "-f", str(tmp_path / "hooked.yaml")).returncode == 0
 
         failed = cli("runs", "start", "hooked", "--wait")
@@ -94,7 +80,7 @@ def test_failed_recovered_and_auto_paused_notices(tmp_path, stack_up, run_cli):
         assert recovered.signed_with(SECRET)
 
         write_products(source, bad=True)
-        with RegistryClient(stack_up.address) as client:
+        with RegistryClient(registry.address) as client:
             client.schedules.CreateSchedule(schedule_service_pb2.CreateScheduleRequest(
                 schedule=schedule_pb2.Schedule(
                     profile="hooked", auto_pause_after=1,

@@ -31,6 +31,8 @@ from ferry.amqp.topology import (
 )
 from ferry.v1 import profile_pb2, run_pb2, run_request_pb2
 
+LifecycleEvent = run_pb2.RunLifecycleEvent | profile_pb2.ProfileLifecycleEvent
+
 
 def run_request(run_id: str, profile: str, attempt: int, *, publish_count: int = 1,
                 now: datetime | None = None) -> run_request_pb2.RunRequest:
@@ -64,17 +66,24 @@ def run_lifecycle_event(run: run_pb2.Run, event_time: datetime, *, sequence: int
     return message
 
 
-def run_event_properties(event: run_pb2.RunLifecycleEvent) -> pika.BasicProperties:
+def _event_properties(event: LifecycleEvent, content_type: str,
+                      **headers: object) -> pika.BasicProperties:
+    """Persistent, identified by ``event_id``, typed by the message's full name."""
     return pika.BasicProperties(
         delivery_mode=pika.DeliveryMode.Persistent,
-        content_type=RUN_EVENT_CONTENT_TYPE,
+        content_type=content_type,
         message_id=event.event_id,
-        type="ferry.v1.RunLifecycleEvent",
+        type=event.DESCRIPTOR.full_name,
         timestamp=int(event.event_time.seconds),
         headers={"schema_version": event.schema_version or RUN_EVENT_SCHEMA_VERSION,
-                 "run_id": event.run.id, "profile": event.run.profile,
-                 "attempt": event.run.attempt, "sequence": event.sequence},
+                 **headers},
     )
+
+
+def run_event_properties(event: run_pb2.RunLifecycleEvent) -> pika.BasicProperties:
+    return _event_properties(event, RUN_EVENT_CONTENT_TYPE, run_id=event.run.id,
+                             profile=event.run.profile, attempt=event.run.attempt,
+                             sequence=event.sequence)
 
 
 def profile_stale_event(profile: str, event_time: datetime, *, stale_since: datetime,
@@ -91,19 +100,8 @@ def profile_stale_event(profile: str, event_time: datetime, *, stale_since: date
     return message
 
 
-LifecycleEvent = run_pb2.RunLifecycleEvent | profile_pb2.ProfileLifecycleEvent
-
-
 def lifecycle_event_properties(event: LifecycleEvent) -> pika.BasicProperties:
     """The properties of a run or a profile lifecycle event."""
     if isinstance(event, run_pb2.RunLifecycleEvent):
         return run_event_properties(event)
-    return pika.BasicProperties(
-        delivery_mode=pika.DeliveryMode.Persistent,
-        content_type=PROFILE_EVENT_CONTENT_TYPE,
-        message_id=event.event_id,
-        type="ferry.v1.ProfileLifecycleEvent",
-        timestamp=int(event.event_time.seconds),
-        headers={"schema_version": event.schema_version or RUN_EVENT_SCHEMA_VERSION,
-                 "profile": event.profile},
-    )
+    return _event_properties(event, PROFILE_EVENT_CONTENT_TYPE, profile=event.profile)
