@@ -2,7 +2,8 @@
 
 Counts by status over a window (SummarizeRuns); failed and warning runs first,
 then running (progress, how long) and queued; schedules that are auto-paused,
-paused, late or failing. ``--watch`` redraws it in place; ``-o json`` prints
+paused, late or failing; stale profiles (no changed input for longer than
+their ``expect_change_within``). ``--watch`` redraws it in place; ``-o json`` prints
 the same data once for scripts.
 """
 
@@ -37,6 +38,7 @@ from ferry_cli.output import (
 )
 from ferry_cli.runs import status_style, status_text
 from ferry_cli.schedules import describe_trigger
+from ferry_cli.staleness import stale_line, stale_profiles
 
 pass_cli = click.make_pass_decorator(CliContext)
 
@@ -67,6 +69,7 @@ class Snapshot:
     counts: dict[int, int] = field(default_factory=dict)
     runs: list[run_pb2.Run] = field(default_factory=list)
     schedules: list[ScheduleAttention] = field(default_factory=list)
+    stale: list[profile_pb2.Profile] = field(default_factory=list)
 
 
 def schedule_state(schedule: schedule_pb2.Schedule, now: datetime) -> str:
@@ -110,6 +113,7 @@ def collect(client, window: timedelta, now: datetime | None = None) -> Snapshot:
     flagged = [ScheduleAttention(s, state) for s in _all_schedules(client)
                if (state := schedule_state(s, now))]
     snap.schedules = sorted(flagged, key=lambda a: (order[a.state], a.schedule.profile))
+    snap.stale = sorted(stale_profiles(client).values(), key=lambda p: p.name)
     return snap
 
 
@@ -222,6 +226,10 @@ def render(snap: Snapshot, address: str, problem: str = "", width: int = 160
     parts.append(Text(""))
     parts.append(schedules_table(snap) if snap.schedules else
                  Text("All schedules active and on time.", style="green"))
+    if snap.stale:
+        parts.append(Text(""))
+        parts.append(Text("Stale profiles", style="bold"))
+        parts += [Text(stale_line(p, snap.taken), style="bold yellow") for p in snap.stale]
     if any(r.status in (run_pb2.RUN_STATUS_FAILED, run_pb2.RUN_STATUS_WARNING)
            for r in snap.runs):
         parts.append(Text(""))
@@ -239,6 +247,7 @@ def snapshot_json(snap: Snapshot) -> dict:
         "runs": [message_dict(r) for r in snap.runs],
         "schedules": [{"state": a.state, "schedule": message_dict(a.schedule)}
                       for a in snap.schedules],
+        "staleProfiles": [message_dict(p) for p in snap.stale],
     }
 
 
@@ -279,7 +288,8 @@ def _watch(obj: CliContext, window: timedelta, interval: float) -> None:
               metavar="SECONDS", help="Refresh period of --watch.")
 @pass_cli
 def dashboard(obj: CliContext, since: str, watch: bool, interval: float) -> None:
-    """What needs attention: failed and warning runs, running and queued ones, schedules."""
+    """What needs attention: failed and warning runs, running and queued ones,
+    schedules, stale profiles."""
     window = _window(since)
     if watch and obj.output == "json":
         raise click.UsageError("--watch draws a terminal view; use -o json without --watch")

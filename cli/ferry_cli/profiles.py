@@ -1,4 +1,5 @@
-"""``ferry profiles``: apply YAML files, list, show and delete profiles."""
+"""``ferry profiles``: apply YAML files, list, show and delete profiles, and
+list a profile's events."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ from ferry_domain.profiles.yaml_codec import dump_profile, load_profiles
 from ferry_cli.client import CliContext
 from ferry_cli.errors import CliError
 from ferry_cli.options import CommandGroup, output_option
-from ferry_cli.output import local_time, message_dict, print_json, print_table, short_enum
+from ferry_cli.output import (
+    full_time,
+    local_time,
+    message_dict,
+    print_json,
+    print_table,
+    short_enum,
+)
+from ferry_cli.staleness import stale_cell
 
 pass_cli = click.make_pass_decorator(CliContext)
 
@@ -99,11 +108,13 @@ def profile_rows(items: list[profile_pb2.Profile]) -> list[list[str]]:
         _source_text(p),
         str(p.revision),
         "yes" if p.dry_run_required else "no",
+        stale_cell(p),
         local_time(p.update_time),
     ] for p in items]
 
 
-PROFILE_COLUMNS = ["NAME", "ENTITY", "OPERATION", "SOURCE", "REV", "DRY RUN NEEDED", "UPDATED"]
+PROFILE_COLUMNS = ["NAME", "ENTITY", "OPERATION", "SOURCE", "REV", "DRY RUN NEEDED", "STALE",
+                   "UPDATED"]
 
 
 @profiles.command("list")
@@ -126,6 +137,9 @@ def profile_yaml(profile: profile_pb2.Profile) -> str:
         header.append(f"# mapping digest {profile.mapping_digest}")
     if profile.dry_run_required:
         header.append("# a dry run is required before the next live run")
+    if profile.HasField("stale_since"):
+        header.append(f"# stale since {local_time(profile.stale_since)}: no changed input "
+                      f"since {local_time(profile.last_change_time)}")
     return "\n".join(header) + "\n" + dump_profile(profile)
 
 
@@ -191,3 +205,28 @@ def validate_profile(obj: CliContext, name: str) -> None:
                                           f"{failures} check(s) failed"))
     if not reply.ok:
         click.get_current_context().exit(1)
+
+
+EVENT_COLUMNS = ["SEQ", "TIME", "TYPE", "MESSAGE"]
+
+
+def event_rows(items: list[profile_pb2.ProfileEvent]) -> list[list[str]]:
+    return [[str(e.sequence), full_time(e.event_time),
+             short_enum(profile_pb2.ProfileEventType.Name(e.type),
+                        "PROFILE_EVENT_TYPE_").lower().replace("_", "-"),
+             e.message] for e in items]
+
+
+@profiles.command("events")
+@click.argument("name")
+@pass_cli
+def profile_events(obj: CliContext, name: str) -> None:
+    """A profile's events, oldest first: stale, fresh again, auto-paused, and each
+    webhook delivery attempt of a stale or auto-paused notice."""
+    items: list[profile_pb2.ProfileEvent] = list(all_pages(
+        obj.client.profiles.ListProfileEvents,
+        profile_service_pb2.ListProfileEventsRequest(name=name, page_size=500), "events"))
+    if obj.output == "json":
+        print_json({"events": [message_dict(e) for e in items]})
+    else:
+        print_table(EVENT_COLUMNS, event_rows(items), empty=f"no events for profile {name}")

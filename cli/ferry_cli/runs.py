@@ -12,6 +12,7 @@ from ferry_cli.client import CliContext
 from ferry_cli.filters import build_run_filter
 from ferry_cli.options import CommandGroup
 from ferry_cli.output import (
+    console,
     elapsed,
     full_time,
     local_time,
@@ -20,6 +21,7 @@ from ferry_cli.output import (
     print_table,
     short_enum,
 )
+from ferry_cli.staleness import stale_line, stale_profiles
 
 pass_cli = click.make_pass_decorator(CliContext)
 MAX_PAGE = 500
@@ -54,9 +56,11 @@ RUN_COLUMNS = ["ID", "PROFILE", "STATUS", "TRIGGER", "QUEUED", "TOOK", "READ", "
                "UPDATED", "SKIPPED", "ERRORS"]
 
 
-def run_rows(items: list[run_pb2.Run]) -> list[list[str]]:
+def run_rows(items: list[run_pb2.Run], stale: frozenset[str] = frozenset()
+             ) -> list[list[str]]:
+    """Table rows; runs of a profile in ``stale`` are marked ``(stale)``."""
     return [[
-        r.id, r.profile, status_text(r),
+        r.id, r.profile + (" (stale)" if r.profile in stale else ""), status_text(r),
         short_enum(run_pb2.RunTrigger.Name(r.trigger), "RUN_TRIGGER_").lower(),
         local_time(r.queue_time), elapsed(r.start_time, r.end_time),
         str(r.counts.rows_read), str(r.counts.created), str(r.counts.updated),
@@ -157,7 +161,13 @@ def list_runs(obj: CliContext, limit: int, since: str | None, **flags) -> None: 
         if not token or not reply.runs:
             break
     items = items[:limit]
+    stale = {name: p for name, p in stale_profiles(obj.client).items()
+             if name in {r.profile for r in items} or name == flags.get("profile")}
     if obj.output == "json":
-        print_json({"runs": [message_dict(r) for r in items]})
-    else:
-        print_table(RUN_COLUMNS, run_rows(items), empty="no runs")
+        print_json({"runs": [message_dict(r) for r in items],
+                    "staleProfiles": [message_dict(p) for p in stale.values()]})
+        return
+    for profile in stale.values():
+        console().print(f"! {stale_line(profile)}", style="bold yellow", markup=False,
+                        highlight=False)
+    print_table(RUN_COLUMNS, run_rows(items, frozenset(stale)), empty="no runs")

@@ -33,6 +33,7 @@ import grpc
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     start_http_server,
 )
@@ -58,6 +59,7 @@ ROW_OUTCOMES = ("created", "updated", "unchanged", "written", "skipped", "error"
 CONSUME_RESULTS = ("claimed", "duplicate", "deferred", "dead_lettered")
 RETRY_KINDS = ("attempt", "publish", "registry_call", "broker_reconnect", "target_write",
                "source_read")
+NOTIFICATION_RESULTS = ("delivered", "failed")
 OTHER = "other"
 
 # Field of ferry.v1.RunCounts -> row outcome.
@@ -138,6 +140,16 @@ class FerryMetrics:
             "ferry_grpc_server_handling_seconds", "Time a gRPC server spent on a call, until "
             "its status was sent (whole stream for streaming methods).", ["method", "code"],
             buckets=GRPC_BUCKETS, registry=registry)
+        self.profile_stale = Gauge(
+            "ferry_profile_stale", "1 while a profile with expect_change_within is stale "
+            "(no changed input for that long), else 0.", ["profile"], registry=registry)
+        self.profile_since_change = Gauge(
+            "ferry_profile_seconds_since_change", "Seconds since the last live run of a profile "
+            "with expect_change_within imported changed input (or since its creation).",
+            ["profile"], registry=registry)
+        self.notifications = Counter(
+            "ferry_notifications_total", "Webhook notices, by how their delivery ended.",
+            ["result"], registry=registry)
         # Series that exist before the first event, so rate() and absent() work.
         for status in RUN_STATUSES:
             self.runs.labels(status=status)
@@ -147,6 +159,8 @@ class FerryMetrics:
             self.requests_consumed.labels(result=result)
         for kind in RETRY_KINDS:
             self.retries.labels(kind=kind)
+        for result in NOTIFICATION_RESULTS:
+            self.notifications.labels(result=result)
 
     def run_entered(self, status: object) -> None:
         self.runs.labels(status=status_label(status)).inc()
@@ -175,6 +189,23 @@ class FerryMetrics:
             value = counts.get(field, 0) if isinstance(counts, dict) else getattr(
                 counts, field, 0)
             self.rows_processed(outcome, int(value or 0))
+
+    def profile_staleness(self, profile: str, *, stale: bool, seconds_since_change: float
+                          ) -> None:
+        """A stale-watch pass judged ``profile`` (one with expect_change_within)."""
+        self.profile_stale.labels(profile=profile).set(1 if stale else 0)
+        self.profile_since_change.labels(profile=profile).set(max(0.0, seconds_since_change))
+
+    def forget_profile(self, profile: str) -> None:
+        """Drop the series of a profile that is gone or expects no changes any more."""
+        for gauge in (self.profile_stale, self.profile_since_change):
+            try:
+                gauge.remove(profile)
+            except KeyError:
+                pass
+
+    def notification_finished(self, delivered: bool) -> None:
+        self.notifications.labels(result="delivered" if delivered else "failed").inc()
 
     def request_published(self, count: int = 1) -> None:
         self.requests_published.inc(count)
@@ -323,3 +354,4 @@ class GrpcMetricsInterceptor(grpc.ServerInterceptor):
                 self._unary(handler.stream_unary, method), **kwargs)
         return grpc.stream_stream_rpc_method_handler(
             self._stream(handler.stream_stream, method), **kwargs)
+

@@ -79,6 +79,19 @@ class Subscriber:
         assert len(got) == count, f"expected {count} events, got {[r.summary for r in got]}"
         return got
 
+    def take_raw(self, count: int, message_type, timeout: float = 10.0) -> list[Received]:
+        """Like ``take``, for events of another message type (``profile.*``)."""
+        got: list[Received] = []
+        deadline = time.monotonic() + timeout
+        while len(got) < count and time.monotonic() < deadline:
+            method, properties, body = self.channel.basic_get(self.queue, auto_ack=True)
+            if method is None:
+                time.sleep(0.02)
+                continue
+            got.append(Received(method.routing_key, properties, message_type.FromString(body)))
+        assert len(got) == count, f"expected {count} events, got {len(got)}"
+        return got
+
     def nothing_more(self, wait: float = 0.5) -> bool:
         time.sleep(wait)
         method, _, _ = self.channel.basic_get(self.queue, auto_ack=True)

@@ -15,11 +15,11 @@ bounded retry of ``TRANSIENT_AMQP_ERRORS``); when that runs out it raises
   failure the caller leaves the run QUEUED in the registry and the outbox
   sweep publishes it later.
 - ``RunEventPublisher.publish_many`` sends ``ferry.v1.RunLifecycleEvent``
-  messages to the run-events topic exchange, persistent, not mandatory (an
-  event nobody is bound for is dropped by the broker, which is what a topic is
-  for), and reports per event whether the broker took it. The registry's
-  relay thread paces its reconnects itself: it gives this publisher a single
-  try (``SINGLE_TRY``).
+  (and ``ferry.v1.ProfileLifecycleEvent``) messages to the run-events topic
+  exchange, persistent, not mandatory (an event nobody is bound for is dropped
+  by the broker, which is what a topic is for), and reports per event whether
+  the broker took it. The registry's relay thread paces its reconnects itself:
+  it gives this publisher a single try (``SINGLE_TRY``).
 
 pika's BlockingConnection is not thread-safe: give each publishing thread its
 own publisher. A lock still serialises calls made on one instance.
@@ -37,10 +37,10 @@ from pika.adapters.blocking_connection import BlockingConnection
 
 from ferry.amqp.confirms import Message, PipelinedConfirms, PublishOutcome
 from ferry.amqp.errors import TRANSIENT_AMQP_ERRORS, BrokerRefusedError, PublishError
-from ferry.amqp.messages import run_event_properties, run_request_properties
+from ferry.amqp.messages import LifecycleEvent, lifecycle_event_properties, run_request_properties
 from ferry.amqp.topology import Topology, connection_parameters
 from ferry.retry import RetrySettings
-from ferry.v1 import run_pb2, run_request_pb2
+from ferry.v1 import run_request_pb2
 
 log = logging.getLogger(__name__)
 
@@ -201,16 +201,17 @@ class RunPublisher(ConfirmingPublisher):
 
 
 class RunEventPublisher(ConfirmingPublisher):
-    """Publishes run lifecycle events to the run-events topic exchange."""
+    """Publishes run (and profile) lifecycle events to the run-events topic exchange."""
 
     default_retry = SINGLE_TRY
 
-    def publish_many(self, events: list[run_pb2.RunLifecycleEvent]) -> list[bool]:
+    def publish_many(self, events: list[LifecycleEvent]) -> list[bool]:
         """Publish events in order with pipelined confirms; per event, True when
         the broker confirmed it, False when it nacked it. Raises
         :class:`PublishError` when the connection fails first."""
         outcomes = self.send_many([(self.topology.events_exchange, event.routing_key,
-                                    event.SerializeToString(), run_event_properties(event))
+                                    event.SerializeToString(),
+                                    lifecycle_event_properties(event))
                                    for event in events],
                                   what=f"{len(events)} run events to "
                                        f"{self.topology.events_exchange}")

@@ -6,7 +6,10 @@
 - ``<prefix>.run-events`` (topic exchange) carries run lifecycle events
   (``ferry.v1.RunLifecycleEvent``) with routing keys ``run.<status>``:
   ``run.queued``, ``run.started`` (RUNNING), ``run.completed``, ``run.warning``,
-  ``run.failed``, ``run.unchanged``, ``run.cancelled`` (``run_event_routing_key``).
+  ``run.failed``, ``run.unchanged``, ``run.cancelled`` (``run_event_routing_key``),
+  and profile lifecycle events (``ferry.v1.ProfileLifecycleEvent``) with
+  ``profile.stale`` (``PROFILE_STALE_ROUTING_KEY``): a profile's input has not
+  changed for longer than its ``expect_change_within``.
 
 The prefix (``FERRY_AMQP_PREFIX``, default ``ferry``) lets several Ferry
 installations, or tests running side by side, share one broker.
@@ -25,6 +28,8 @@ RUN_REQUEST_SCHEMA_VERSION = 1
 RUN_REQUEST_CONTENT_TYPE = "application/x-protobuf; proto=ferry.v1.RunRequest"
 RUN_EVENT_SCHEMA_VERSION = 1
 RUN_EVENT_CONTENT_TYPE = "application/x-protobuf; proto=ferry.v1.RunLifecycleEvent"
+PROFILE_EVENT_CONTENT_TYPE = "application/x-protobuf; proto=ferry.v1.ProfileLifecycleEvent"
+PROFILE_STALE_ROUTING_KEY = "profile.stale"
 
 # RunStatus number -> routing key on the run-events exchange (RUNNING is "started").
 RUN_EVENT_ROUTING_KEYS = {

@@ -62,6 +62,7 @@ _BY_SERVICE: dict[str, dict[str, Role]] = {
         "ListProfiles": _R,
         "DeleteProfile": _O,
         "ValidateProfile": _O,
+        "ListProfileEvents": _R,
     },
     "ferry.v1.ScheduleService": {
         "CreateSchedule": _O,

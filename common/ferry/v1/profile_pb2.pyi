@@ -23,6 +23,28 @@ class OverlapPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OVERLAP_POLICY_QUEUE: _ClassVar[OverlapPolicy]
     OVERLAP_POLICY_SKIP: _ClassVar[OverlapPolicy]
 
+class NotificationEvent(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NOTIFICATION_EVENT_UNSPECIFIED: _ClassVar[NotificationEvent]
+    NOTIFICATION_EVENT_FAILED: _ClassVar[NotificationEvent]
+    NOTIFICATION_EVENT_RECOVERED: _ClassVar[NotificationEvent]
+    NOTIFICATION_EVENT_STALE: _ClassVar[NotificationEvent]
+    NOTIFICATION_EVENT_AUTO_PAUSED: _ClassVar[NotificationEvent]
+
+class NotificationFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NOTIFICATION_FORMAT_UNSPECIFIED: _ClassVar[NotificationFormat]
+    NOTIFICATION_FORMAT_JSON: _ClassVar[NotificationFormat]
+    NOTIFICATION_FORMAT_SLACK: _ClassVar[NotificationFormat]
+
+class ProfileEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROFILE_EVENT_TYPE_UNSPECIFIED: _ClassVar[ProfileEventType]
+    PROFILE_EVENT_TYPE_STALE: _ClassVar[ProfileEventType]
+    PROFILE_EVENT_TYPE_FRESH: _ClassVar[ProfileEventType]
+    PROFILE_EVENT_TYPE_AUTO_PAUSED: _ClassVar[ProfileEventType]
+    PROFILE_EVENT_TYPE_NOTIFICATION: _ClassVar[ProfileEventType]
+
 class SourceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     SOURCE_KIND_UNSPECIFIED: _ClassVar[SourceKind]
@@ -88,6 +110,19 @@ OPERATION_EXPORT: Operation
 OVERLAP_POLICY_UNSPECIFIED: OverlapPolicy
 OVERLAP_POLICY_QUEUE: OverlapPolicy
 OVERLAP_POLICY_SKIP: OverlapPolicy
+NOTIFICATION_EVENT_UNSPECIFIED: NotificationEvent
+NOTIFICATION_EVENT_FAILED: NotificationEvent
+NOTIFICATION_EVENT_RECOVERED: NotificationEvent
+NOTIFICATION_EVENT_STALE: NotificationEvent
+NOTIFICATION_EVENT_AUTO_PAUSED: NotificationEvent
+NOTIFICATION_FORMAT_UNSPECIFIED: NotificationFormat
+NOTIFICATION_FORMAT_JSON: NotificationFormat
+NOTIFICATION_FORMAT_SLACK: NotificationFormat
+PROFILE_EVENT_TYPE_UNSPECIFIED: ProfileEventType
+PROFILE_EVENT_TYPE_STALE: ProfileEventType
+PROFILE_EVENT_TYPE_FRESH: ProfileEventType
+PROFILE_EVENT_TYPE_AUTO_PAUSED: ProfileEventType
+PROFILE_EVENT_TYPE_NOTIFICATION: ProfileEventType
 SOURCE_KIND_UNSPECIFIED: SourceKind
 SOURCE_KIND_FILE: SourceKind
 SOURCE_KIND_HTTP: SourceKind
@@ -126,7 +161,7 @@ SUCCESS_ACTION_MOVE_TO_BACKUP: SuccessAction
 SUCCESS_ACTION_DELETE: SuccessAction
 
 class Profile(_message.Message):
-    __slots__ = ("name", "description", "entity_type", "operation", "source", "mapping", "target", "export", "freshness", "retention", "retry", "error_threshold", "overlap_policy", "batch_size", "labels", "mapping_digest", "dry_run_required", "create_time", "update_time", "revision")
+    __slots__ = ("name", "description", "entity_type", "operation", "source", "mapping", "target", "export", "freshness", "retention", "retry", "error_threshold", "overlap_policy", "batch_size", "labels", "mapping_digest", "dry_run_required", "create_time", "update_time", "revision", "expect_change_within", "notifications", "stale_since", "last_change_time")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +189,10 @@ class Profile(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    EXPECT_CHANGE_WITHIN_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    STALE_SINCE_FIELD_NUMBER: _ClassVar[int]
+    LAST_CHANGE_TIME_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
     entity_type: str
@@ -174,7 +213,66 @@ class Profile(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     revision: int
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., mapping: _Optional[_Union[Mapping, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., export: _Optional[_Union[ExportSpec, _Mapping]] = ..., freshness: _Optional[_Iterable[_Union[FreshnessMethod, str]]] = ..., retention: _Optional[_Union[RetentionPolicy, _Mapping]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., error_threshold: _Optional[_Union[ErrorThreshold, _Mapping]] = ..., overlap_policy: _Optional[_Union[OverlapPolicy, str]] = ..., batch_size: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., mapping_digest: _Optional[str] = ..., dry_run_required: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...
+    expect_change_within: _duration_pb2.Duration
+    notifications: _containers.RepeatedCompositeFieldContainer[ProfileNotification]
+    stale_since: _timestamp_pb2.Timestamp
+    last_change_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., mapping: _Optional[_Union[Mapping, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., export: _Optional[_Union[ExportSpec, _Mapping]] = ..., freshness: _Optional[_Iterable[_Union[FreshnessMethod, str]]] = ..., retention: _Optional[_Union[RetentionPolicy, _Mapping]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., error_threshold: _Optional[_Union[ErrorThreshold, _Mapping]] = ..., overlap_policy: _Optional[_Union[OverlapPolicy, str]] = ..., batch_size: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., mapping_digest: _Optional[str] = ..., dry_run_required: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., expect_change_within: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., notifications: _Optional[_Iterable[_Union[ProfileNotification, _Mapping]]] = ..., stale_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ProfileNotification(_message.Message):
+    __slots__ = ("url", "events", "format", "secret_ref")
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    events: _containers.RepeatedScalarFieldContainer[NotificationEvent]
+    format: NotificationFormat
+    secret_ref: str
+    def __init__(self, url: _Optional[str] = ..., events: _Optional[_Iterable[_Union[NotificationEvent, str]]] = ..., format: _Optional[_Union[NotificationFormat, str]] = ..., secret_ref: _Optional[str] = ...) -> None: ...
+
+class ProfileEvent(_message.Message):
+    __slots__ = ("profile", "sequence", "event_time", "type", "message", "attributes")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    profile: str
+    sequence: int
+    event_time: _timestamp_pb2.Timestamp
+    type: ProfileEventType
+    message: str
+    attributes: _containers.ScalarMap[str, str]
+    def __init__(self, profile: _Optional[str] = ..., sequence: _Optional[int] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[ProfileEventType, str]] = ..., message: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class ProfileLifecycleEvent(_message.Message):
+    __slots__ = ("schema_version", "event_id", "routing_key", "event_time", "profile", "stale_since", "last_change_time", "expect_change_within")
+    SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ROUTING_KEY_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    STALE_SINCE_FIELD_NUMBER: _ClassVar[int]
+    LAST_CHANGE_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXPECT_CHANGE_WITHIN_FIELD_NUMBER: _ClassVar[int]
+    schema_version: int
+    event_id: str
+    routing_key: str
+    event_time: _timestamp_pb2.Timestamp
+    profile: str
+    stale_since: _timestamp_pb2.Timestamp
+    last_change_time: _timestamp_pb2.Timestamp
+    expect_change_within: _duration_pb2.Duration
+    def __init__(self, schema_version: _Optional[int] = ..., event_id: _Optional[str] = ..., routing_key: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., profile: _Optional[str] = ..., stale_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expect_change_within: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Source(_message.Message):
     __slots__ = ("kind", "location", "selection", "format", "credentials_ref", "auth", "headers", "timeout", "dsn_ref", "connector", "options", "updated_column", "stable_for", "ready_marker")

@@ -92,3 +92,21 @@ class ValidateProfileResponse(_message.Message):
     checks: _containers.RepeatedCompositeFieldContainer[CheckResult]
     ok: bool
     def __init__(self, checks: _Optional[_Iterable[_Union[CheckResult, _Mapping]]] = ..., ok: _Optional[bool] = ...) -> None: ...
+
+class ListProfileEventsRequest(_message.Message):
+    __slots__ = ("name", "page_size", "page_token")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    page_size: int
+    page_token: str
+    def __init__(self, name: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListProfileEventsResponse(_message.Message):
+    __slots__ = ("events", "next_page_token")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[_profile_pb2.ProfileEvent]
+    next_page_token: str
+    def __init__(self, events: _Optional[_Iterable[_Union[_profile_pb2.ProfileEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

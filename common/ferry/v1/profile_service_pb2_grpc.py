@@ -60,6 +60,11 @@ class ProfileServiceStub:
                 request_serializer=ferry_dot_v1_dot_profile__service__pb2.ValidateProfileRequest.SerializeToString,
                 response_deserializer=ferry_dot_v1_dot_profile__service__pb2.ValidateProfileResponse.FromString,
                 _registered_method=True)
+        self.ListProfileEvents = channel.unary_unary(
+                '/ferry.v1.ProfileService/ListProfileEvents',
+                request_serializer=ferry_dot_v1_dot_profile__service__pb2.ListProfileEventsRequest.SerializeToString,
+                response_deserializer=ferry_dot_v1_dot_profile__service__pb2.ListProfileEventsResponse.FromString,
+                _registered_method=True)
 
 
 class ProfileServiceServicer:
@@ -99,6 +104,14 @@ class ProfileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListProfileEvents(self, request, context):
+        """Lists a profile's events (staleness, auto-pauses, webhook deliveries),
+        oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProfileServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +139,11 @@ def add_ProfileServiceServicer_to_server(servicer, server):
                     servicer.ValidateProfile,
                     request_deserializer=ferry_dot_v1_dot_profile__service__pb2.ValidateProfileRequest.FromString,
                     response_serializer=ferry_dot_v1_dot_profile__service__pb2.ValidateProfileResponse.SerializeToString,
+            ),
+            'ListProfileEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProfileEvents,
+                    request_deserializer=ferry_dot_v1_dot_profile__service__pb2.ListProfileEventsRequest.FromString,
+                    response_serializer=ferry_dot_v1_dot_profile__service__pb2.ListProfileEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -264,6 +282,33 @@ class ProfileService:
             '/ferry.v1.ProfileService/ValidateProfile',
             ferry_dot_v1_dot_profile__service__pb2.ValidateProfileRequest.SerializeToString,
             ferry_dot_v1_dot_profile__service__pb2.ValidateProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProfileEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ferry.v1.ProfileService/ListProfileEvents',
+            ferry_dot_v1_dot_profile__service__pb2.ListProfileEventsRequest.SerializeToString,
+            ferry_dot_v1_dot_profile__service__pb2.ListProfileEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

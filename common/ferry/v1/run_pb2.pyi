@@ -78,6 +78,7 @@ class RunEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RUN_EVENT_TYPE_LOG: _ClassVar[RunEventType]
     RUN_EVENT_TYPE_LEASE_EXPIRED: _ClassVar[RunEventType]
     RUN_EVENT_TYPE_RETENTION: _ClassVar[RunEventType]
+    RUN_EVENT_TYPE_NOTIFICATION: _ClassVar[RunEventType]
 RUN_STATUS_UNSPECIFIED: RunStatus
 RUN_STATUS_QUEUED: RunStatus
 RUN_STATUS_RUNNING: RunStatus
@@ -125,6 +126,7 @@ RUN_EVENT_TYPE_PROGRESS: RunEventType
 RUN_EVENT_TYPE_LOG: RunEventType
 RUN_EVENT_TYPE_LEASE_EXPIRED: RunEventType
 RUN_EVENT_TYPE_RETENTION: RunEventType
+RUN_EVENT_TYPE_NOTIFICATION: RunEventType
 
 class RunCounts(_message.Message):
     __slots__ = ("rows_read", "created", "updated", "unchanged", "skipped", "errors", "written")

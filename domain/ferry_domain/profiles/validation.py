@@ -4,7 +4,8 @@
 ``ValidateProfile``; it does no I/O. It checks every rule of a profile's
 definition here: identity (name, operation), the source or the export
 destination, secret references, names written to (target table, export
-file prefix), formats, durations and ranges. Then it adds the engine's own
+file prefix), formats, durations and ranges, ``expect_change_within`` and
+the webhooks (``notifications``). Then it adds the engine's own
 checks (``ferry_domain.engine.check_profile``): the rules only the engine can
 decide, against its catalogue of entity types, transforms and formats (see
 that module). Each rule lives in exactly one of the two.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from ferry.durations import check_duration
@@ -34,6 +36,7 @@ MARKER_PATTERN = re.compile(r"^(?:[^/\\{}]|\{name\}|\{stem\})+$")
 MAX_BATCH_SIZE = 100_000
 MAX_ATTEMPTS = 100
 MAX_SAMPLE_ROWS = 10_000
+MAX_NOTIFICATIONS = 10
 
 _LOCATION_KINDS = {pb.SOURCE_KIND_FILE: "a path or glob", pb.SOURCE_KIND_HTTP: "a URL",
                    pb.SOURCE_KIND_SQL: "a query"}
@@ -53,6 +56,7 @@ def validate_profile(profile: pb.Profile) -> list[Violation]:
     violations += _check_retry(profile.retry)
     violations += _check_threshold(profile.error_threshold)
     violations += _check_retention(profile.retention)
+    violations += _check_expectations(profile)
     if not 0 <= profile.batch_size <= MAX_BATCH_SIZE:
         violations.append(Violation("profile.batch_size",
                                     f"must be between 0 and {MAX_BATCH_SIZE}, "
@@ -210,4 +214,41 @@ def _check_retention(retention: pb.RetentionPolicy) -> list[Violation]:
     if retention.on_success == pb.SUCCESS_ACTION_MOVE_TO_BACKUP and not retention.backup_dir:
         violations.append(Violation("profile.retention.backup_dir",
                                     "is required when on_success is move_to_backup"))
+    return violations
+
+
+def _check_expectations(profile: pb.Profile) -> list[Violation]:
+    """``expect_change_within`` (positive when set) and the webhooks."""
+    violations = check_duration(profile.expect_change_within, "profile.expect_change_within")
+    if profile.HasField("expect_change_within") and not violations and \
+            profile.expect_change_within.ToTimedelta() <= timedelta(0):
+        violations.append(Violation("profile.expect_change_within",
+                                    "must be longer than 0s (leave it out to never go stale)"))
+    if len(profile.notifications) > MAX_NOTIFICATIONS:
+        violations.append(Violation("profile.notifications",
+                                    f"at most {MAX_NOTIFICATIONS} webhooks"))
+    for i, notification in enumerate(profile.notifications):
+        violations += _check_notification(notification, f"profile.notifications[{i}]")
+        if notification.events and pb.NOTIFICATION_EVENT_STALE in notification.events and \
+                not profile.HasField("expect_change_within"):
+            violations.append(Violation(f"profile.notifications[{i}].events",
+                                        "stale needs the profile's expect_change_within"))
+    return violations
+
+
+def _check_notification(notification: pb.ProfileNotification, field: str) -> list[Violation]:
+    violations: list[Violation] = []
+    url = urlsplit(notification.url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        violations.append(Violation(f"{field}.url", "must be an http:// or https:// URL"))
+    if not notification.events:
+        violations.append(Violation(f"{field}.events",
+                                    "name at least one of failed, recovered, stale, auto_paused"))
+    unknown = [e for e in notification.events
+               if e == pb.NOTIFICATION_EVENT_UNSPECIFIED or e not in pb.NotificationEvent.values()]
+    if unknown:
+        violations.append(Violation(f"{field}.events", f"unknown event {unknown[0]}"))
+    if notification.format not in pb.NotificationFormat.values():
+        violations.append(Violation(f"{field}.format", f"unknown value {notification.format}"))
+    violations += check_secret_ref(notification.secret_ref, f"{field}.secret_ref")
     return violations

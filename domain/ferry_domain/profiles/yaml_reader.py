@@ -17,6 +17,8 @@ from ferry.errors import Violation
 from ferry.v1 import profile_pb2 as pb
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
+from ferry_domain.profiles.yaml_notifications import read_notifications
+
 # Enum of each YAML enum value and the prefix its value names carry.
 ENUMS: dict[str, tuple[EnumTypeWrapper, str]] = {
     "operation": (pb.Operation, "OPERATION_"),
@@ -29,11 +31,13 @@ ENUMS: dict[str, tuple[EnumTypeWrapper, str]] = {
     "freshness": (pb.FreshnessMethod, "FRESHNESS_METHOD_"),
     "on_success": (pb.SuccessAction, "SUCCESS_ACTION_"),
     "overlap": (pb.OverlapPolicy, "OVERLAP_POLICY_"),
+    "notification_event": (pb.NotificationEvent, "NOTIFICATION_EVENT_"),
+    "notification_format": (pb.NotificationFormat, "NOTIFICATION_FORMAT_"),
 }
 
 TOP_KEYS = ("kind", "name", "description", "entity", "operation", "source", "mapping", "target",
             "export", "freshness", "retention", "retry", "error_threshold", "overlap",
-            "batch_size", "labels")
+            "batch_size", "labels", "expect_change_within", "notifications")
 SOURCE_KEYS = ("kind", "location", "selection", "format", "credentials", "auth", "headers",
                "timeout", "dsn", "connector", "options", "updated_column", "stable_for",
                "ready_marker")
@@ -198,6 +202,9 @@ class ProfileReader:
             "batch_size": lambda v: setattr(profile, "batch_size",
                                             self.integer(v, "batch_size")),
             "labels": lambda v: profile.labels.update(self.text_map(v, "labels")),
+            "expect_change_within": lambda v: self.duration(v, "expect_change_within",
+                                                            profile.expect_change_within),
+            "notifications": lambda v: read_notifications(self, v, profile),
         }
         for key, value in doc.items():
             readers[key](value)

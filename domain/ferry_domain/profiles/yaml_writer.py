@@ -12,6 +12,7 @@ from typing import Any
 from ferry.durations import format_duration
 from ferry.v1 import profile_pb2 as pb
 
+from ferry_domain.profiles.yaml_notifications import notification_documents
 from ferry_domain.profiles.yaml_reader import ENUMS
 
 _EMPTY = (None, "", [], {}, 0)
@@ -64,11 +65,14 @@ def profile_document(profile: pb.Profile) -> dict[str, Any]:
             "directory": e.directory, "format": _section(e, "format", _format),
             "prefix": e.file_prefix}),
         "freshness": [enum_text("freshness", m) for m in profile.freshness],
+        "expect_change_within": (format_duration(profile.expect_change_within)
+                                 if profile.HasField("expect_change_within") else ""),
         "retention": _section(profile, "retention", _retention),
         "retry": _section(profile, "retry", _retry),
         "error_threshold": _section(profile, "error_threshold", _threshold),
         "overlap": _enum("overlap", profile.overlap_policy),
         "batch_size": profile.batch_size,
+        "notifications": notification_documents(profile, enum_text),
         "labels": dict(sorted(profile.labels.items())),
     })
 

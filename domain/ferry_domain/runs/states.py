@@ -101,9 +101,12 @@ TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.WARNING, RunStatus.FAILED,
                       RunStatus.CANCELLED, RunStatus.UNCHANGED})
 # Nothing needs a person: the run did its job, or had nothing to do.
 SUCCEEDED = frozenset({RunStatus.COMPLETED, RunStatus.UNCHANGED})
+# A live run ending in one of these did work: it read changed input and wrote it.
+# Its end is the profile's last change (ferry_domain.profiles.staleness).
+DID_WORK = frozenset({RunStatus.COMPLETED, RunStatus.WARNING})
 # A live run ending in one of these stores the source's new freshness token
 # (in the same transaction as the terminal state; a dry run never does).
-ADVANCES_FRESHNESS = frozenset({RunStatus.COMPLETED, RunStatus.WARNING})
+ADVANCES_FRESHNESS = DID_WORK
 # A finished scheduled run in one of these ends its schedule's failure streak.
 ENDS_FAILURE_STREAK = frozenset({RunStatus.COMPLETED, RunStatus.WARNING, RunStatus.UNCHANGED})
 RETRYABLE = frozenset({RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.WARNING})

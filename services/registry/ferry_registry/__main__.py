@@ -6,6 +6,7 @@ import logging
 import sys
 from urllib.parse import unquote, urlsplit
 
+from ferry.clock import OffsetClock, clock_from_env
 from ferry.config import ConfigError
 from ferry.grpc_server import StopSignal, port_in_use, wait_for_stop_signal
 from ferry.logs import configure_logging, set_redactor
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         config = RegistryConfig.from_env()
+        clock = clock_from_env()
         metrics_address = metrics_address_from_env()
         tls = TlsConfig.from_env()
         auth = AuthConfig.from_env()
@@ -65,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     configure_logging("registry", fmt=config.log_format, level=config.log_level)
     _protect_amqp_logs(config.amqp_url, config.log_level)
+    if isinstance(clock, OffsetClock):
+        log.warning("test clock: the registry's time is shifted by %s", clock.offset)
     try:
         credentials = server_credentials(tls)
         guard = server_auth_interceptor(auth)
@@ -83,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         start_metrics_server(metrics_address)
         interceptors = [GrpcMetricsInterceptor(), *([guard] if guard else [])]
-        server, stop = create_registry_server(config, interceptors=interceptors,
+        server, stop = create_registry_server(config, clock, interceptors=interceptors,
                                               credentials=credentials, metrics=METRICS)
     except sqlalchemy.exc.ArgumentError as exc:
         return _fail(f"FERRY_DATABASE_URL is not a usable database URL: {_describe(exc)}")

@@ -31,6 +31,8 @@ class RegistryConfig:
       profile's ``retention.keep_min_runs`` is 0 (default 100).
     - ``FERRY_JANITOR_INTERVAL``: how often the janitor purges old runs and failed
       source files (default ``10m``).
+    - ``FERRY_STALE_CHECK_INTERVAL``: how often profiles with ``expect_change_within``
+      are checked for staleness (default ``1m``).
     - ``FERRY_TARGET_URL``: target store ValidateProfile checks for profiles without
       ``target.dsn_ref`` (default ``sqlite:///<FERRY_STATE_DIR>/target.db``, the
       runner's default; set it to the runners' value).
@@ -53,6 +55,7 @@ class RegistryConfig:
     keep_runs_days: int = 90
     keep_min_runs: int = 100
     janitor_interval: timedelta = timedelta(minutes=10)
+    stale_check_interval: timedelta = timedelta(minutes=1)
     target_url: str = ""
     file_roots: tuple[Path, ...] | None = None
     run_events: bool = False
@@ -80,6 +83,9 @@ class RegistryConfig:
         janitor_interval = env.duration("FERRY_JANITOR_INTERVAL", "10m")
         if janitor_interval <= timedelta(0):
             raise ConfigError("FERRY_JANITOR_INTERVAL must be greater than zero")
+        stale_check_interval = env.duration("FERRY_STALE_CHECK_INTERVAL", "1m")
+        if stale_check_interval <= timedelta(0):
+            raise ConfigError("FERRY_STALE_CHECK_INTERVAL must be greater than zero")
         roots = file_roots_from_env(env)
         target = env.str("FERRY_TARGET_URL", "") or \
             f"sqlite:///{state_dir.absolute() / 'target.db'}"
@@ -96,6 +102,7 @@ class RegistryConfig:
             keep_runs_days=env.int("FERRY_KEEP_RUNS_DAYS", 90, minimum=1, maximum=36500),
             keep_min_runs=env.int("FERRY_KEEP_MIN_RUNS", 100, minimum=0),
             janitor_interval=janitor_interval,
+            stale_check_interval=stale_check_interval,
             target_url=target,
             file_roots=tuple(roots) if roots is not None else None,
             run_events=env.bool("FERRY_RUN_EVENTS", True),

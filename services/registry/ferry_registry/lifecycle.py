@@ -1,4 +1,5 @@
-"""Run lifecycle events: committed status changes relayed to RabbitMQ.
+"""Run lifecycle events: committed status changes relayed to RabbitMQ (and,
+through the same buffer and thread, ``profile.stale`` events: ``submit_event``).
 
 ``LifecycleRelay.submit`` is called after a write transaction commits (see
 ``notify.Notifications``) and only appends a ``ferry.v1.RunLifecycleEvent`` to
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ferry.amqp.errors import PublishError
-from ferry.amqp.messages import run_lifecycle_event
+from ferry.amqp.messages import LifecycleEvent, run_lifecycle_event
 from ferry.amqp.publisher import RunEventPublisher
 from ferry.retry import RetryNotice, RetrySettings, keep_trying
 from ferry.v1 import run_pb2
@@ -77,7 +78,7 @@ class LifecycleRelay:
                  settings: RelaySettings | None = None) -> None:
         self._publisher = publisher
         self._settings = settings or RelaySettings()
-        self._buffer: collections.deque[run_pb2.RunLifecycleEvent] = collections.deque()
+        self._buffer: collections.deque[LifecycleEvent] = collections.deque()
         self._condition = threading.Condition()
         self._stopping = False
         # Set with _stopping: ends a wait to reconnect at once.
@@ -107,13 +108,17 @@ class LifecycleRelay:
             log.warning("no lifecycle event for a run without status",
                         extra={"fields": {"run_id": run.id}})
             return
+        self.submit_event(event)
+
+    def submit_event(self, event: LifecycleEvent) -> None:
+        """Queue a built event (a run's or a profile's; never waits for the broker)."""
         with self._condition:
             if len(self._buffer) >= self._settings.capacity:
                 lost = self._buffer.popleft()
                 self.dropped += 1
                 if self.dropped == 1 or self.dropped % 1000 == 0:
                     log.warning("run event buffer full: dropped the oldest event", extra={
-                        "fields": {"dropped_total": self.dropped, "run_id": lost.run.id,
+                        "fields": {"dropped_total": self.dropped, **_subject(lost),
                                    "routing_key": lost.routing_key,
                                    "capacity": self._settings.capacity}})
             self._buffer.append(event)
@@ -173,7 +178,7 @@ class LifecycleRelay:
             for event, confirmed in zip(head, outcomes, strict=True):
                 if not confirmed:
                     log.error("the broker refused a run event; dropped it", extra={"fields": {
-                        "run_id": event.run.id, "error": "the broker nacked the event",
+                        **_subject(event), "error": "the broker nacked the event",
                         "routing_key": event.routing_key}})
                 self._remove(event, published=confirmed)
 
@@ -198,7 +203,7 @@ class LifecycleRelay:
             self._outage_since = None
             self._announced = True
 
-    def _next(self, *, wait: bool) -> list[run_pb2.RunLifecycleEvent]:
+    def _next(self, *, wait: bool) -> list[LifecycleEvent]:
         """The oldest buffered events (left in place, up to ``batch``), or none:
         nothing came within the idle wait, or stopping with nothing left or past
         the stop deadline."""
@@ -219,7 +224,7 @@ class LifecycleRelay:
                 self._condition.wait(self._settings.linger)
             return list(itertools.islice(self._buffer, self._settings.batch))
 
-    def _remove(self, event: run_pb2.RunLifecycleEvent, *, published: bool) -> None:
+    def _remove(self, event: LifecycleEvent, *, published: bool) -> None:
         with self._condition:
             # The head may already be gone: an overflow dropped it meanwhile.
             if self._buffer and self._buffer[0] is event:
@@ -228,3 +233,10 @@ class LifecycleRelay:
                 self.published += 1
             else:
                 self.dropped += 1
+
+
+def _subject(event: LifecycleEvent) -> dict[str, str]:
+    """What a log line about ``event`` names: its run, or its profile."""
+    if isinstance(event, run_pb2.RunLifecycleEvent):
+        return {"run_id": event.run.id}
+    return {"profile": event.profile}

@@ -1,5 +1,6 @@
 """Build the registry: database (migrated), stores, servicers, gRPC server,
-lease reaper and run event relay. Used by ``__main__`` and, in-process, by tests."""
+lease reaper, janitor, stale watch, webhook sender and run event relay. Used by ``__main__``
+and, in-process, by tests."""
 
 from __future__ import annotations
 
@@ -41,15 +42,19 @@ from ferry_registry.servicers.execution import ExecutionServicer
 from ferry_registry.servicers.profiles import ProfileServicer
 from ferry_registry.servicers.runs import RunServicer
 from ferry_registry.servicers.schedules import ScheduleServicer
+from ferry_registry.stale_watch import StaleWatch
 from ferry_registry.store.claims import ClaimStore
 from ferry_registry.store.expiry import LeaseExpiry
 from ferry_registry.store.freshness import FreshnessStore
 from ferry_registry.store.history import HistoryStore, KeepRuns
+from ferry_registry.store.outbox import Outbox
+from ferry_registry.store.profile_events import ProfileEventStore
 from ferry_registry.store.profiles import ProfileStore
 from ferry_registry.store.runs import RunStore
 from ferry_registry.store.schedule_leases import ScheduleLeaseStore
 from ferry_registry.store.schedules import ScheduleStore
 from ferry_registry.store.transitions import RunTransitions
+from ferry_registry.webhook_sender import WebhookSender
 
 log = logging.getLogger(__name__)
 SYSTEM_CLOCK = SystemClock()
@@ -81,6 +86,9 @@ class Registry:
     reaper: LeaseReaper
     history: HistoryStore
     janitor: Janitor
+    profile_events: ProfileEventStore
+    stale_watch: StaleWatch
+    webhooks: WebhookSender
     run_events: LifecycleRelay | None = None
 
 
@@ -101,7 +109,9 @@ def build_registry(config: RegistryConfig, clock: Clock,
     db = open_database(config.database_url)
     run_events = run_event_relay(config) if config.run_events else None
     notes = Notifications(run_events)
-    transitions = RunTransitions(notes, metrics)
+    webhooks = WebhookSender(db, clock, metrics=metrics, run_changed=notes.run_changed)
+    outbox = Outbox(webhooks.wake)
+    transitions = RunTransitions(notes, metrics, outbox)
     history = HistoryStore(db, clock, KeepRuns(config.keep_runs_days, config.keep_min_runs))
     return Registry(
         db=db, notes=notes, profiles=ProfileStore(db, clock),
@@ -113,6 +123,10 @@ def build_registry(config: RegistryConfig, clock: Clock,
                            config.reaper_interval),
         history=history,
         janitor=Janitor(history, clock, config.janitor_interval, config.file_roots),
+        profile_events=ProfileEventStore(db),
+        stale_watch=StaleWatch(db, clock, config.stale_check_interval, relay=run_events,
+                               metrics=metrics, outbox=outbox),
+        webhooks=webhooks,
         run_events=run_events)
 
 
@@ -133,8 +147,9 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
     """Start the registry on ``config.address`` (``host:0`` picks a port).
 
     Opens and migrates the database, serves the five ``ferry.v1`` services
-    (plus health and reflection) and starts the lease reaper and the janitor
-    (``start_janitor`` defaults to ``start_reaper``). ``interceptors``
+    (plus health and reflection) and starts the lease reaper, the janitor and
+    the stale watch (``start_janitor``, for both, defaults to ``start_reaper``);
+    the webhook sender starts with the reaper. ``interceptors``
     (auth, metrics) and ``credentials`` (TLS) come from the composition root;
     ``metrics`` records run counters when given. With ``config.run_events`` a
     thread publishes run lifecycle events; RabbitMQ being down never holds up
@@ -151,7 +166,8 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
     def register(server: grpc.Server) -> None:
         profile_service_pb2_grpc.add_ProfileServiceServicer_to_server(
             ProfileServicer(registry.profiles, ProfileReport(
-                registry.profiles, LiveChecks(config.target_url, config.file_roots))), server)
+                registry.profiles, LiveChecks(config.target_url, config.file_roots)),
+                registry.profile_events), server)
         schedule_service_pb2_grpc.add_ScheduleServiceServicer_to_server(
             ScheduleServicer(registry.schedules), server)
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
@@ -175,6 +191,9 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
         registry.run_events.start()
     if start_reaper if start_janitor is None else start_janitor:
         registry.janitor.start()
+        registry.stale_watch.start()
+    if start_reaper:
+        registry.webhooks.start()
     log.info("registry serving", extra={"fields": {
         "address": f"{config.address.rsplit(':', 1)[0]}:{server.port}",
         "database": registry.db.url.render_as_string(hide_password=True)}})
@@ -191,6 +210,8 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
         registry.notes.close()
         registry.reaper.stop()
         registry.janitor.stop()
+        registry.stale_watch.stop()
+        registry.webhooks.stop()
         server.server.stop(config.grace if grace is None else grace).wait()
         if registry.run_events is not None:
             registry.run_events.stop()  # flushes the buffer for up to 2 s

@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 from ferry import errors
 from ferry.grpc_errors import status_for
+from ferry.v1 import profile_service_pb2
 
 
 class FakeRpcError(grpc.RpcError):
@@ -54,7 +55,8 @@ class FakeRegistry:
     """Stand-in for ``ferry.grpc_client.RegistryClient``."""
 
     def __init__(self) -> None:
-        self.replies: dict[str, Any] = {}
+        # Commands that look for stale profiles find none unless a test says so.
+        self.replies: dict[str, Any] = {"ListProfiles": profile_service_pb2.ListProfilesResponse()}
         self.calls: list[tuple[str, Any]] = []
         self.profiles = FakeStub(self.replies, self.calls)
         self.schedules = FakeStub(self.replies, self.calls)

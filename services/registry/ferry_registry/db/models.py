@@ -59,6 +59,10 @@ class ProfileRow(Base):
     revision: Mapped[int] = mapped_column(sa.BigInteger, default=1)
     create_time: Mapped[datetime] = mapped_column(UtcDateTime)
     update_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Since when the profile is stale, as the stale watch last recorded it
+    # (NULL: not stale); the watch moves it with a compare-and-set, so each
+    # turn to stale is announced once.
+    stale_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class ScheduleRow(Base):
@@ -213,4 +217,46 @@ class FreshnessTokenRow(Base):
     token: Mapped[str] = mapped_column(sa.Text)
     method: Mapped[int] = mapped_column(sa.Integer, default=0)
     run_id: Mapped[str] = mapped_column(sa.String(40), default="")
+    update_time: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ProfileEventRow(Base):
+    """A profile's history: stale, fresh again, auto-paused, webhook deliveries."""
+
+    __tablename__ = "profile_events"
+    __table_args__ = (sa.Index("ix_profile_events_profile", "profile", "id"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    profile: Mapped[str] = mapped_column(sa.String(63))
+    event_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    type: Mapped[int] = mapped_column(sa.Integer)
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    attributes: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+
+
+class NotificationRow(Base):
+    """The webhook outbox: one row per notice and URL, written in the transaction
+    of the change it tells about, delivered (and retried) by the registry's
+    webhook thread; ``state`` is a ``notifications.DeliveryState``."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (sa.Index("ix_notification_outbox_due", "state", "next_attempt_time"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    profile: Mapped[str] = mapped_column(sa.String(63))
+    run_id: Mapped[str] = mapped_column(sa.String(40), default="")
+    event: Mapped[str] = mapped_column(sa.String(20))
+    url: Mapped[str] = mapped_column(sa.Text)
+    format: Mapped[int] = mapped_column(sa.Integer, default=0)
+    secret_ref: Mapped[str] = mapped_column(sa.String(500), default="")
+    body: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    state: Mapped[int] = mapped_column(sa.Integer, default=0)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    next_attempt_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    create_time: Mapped[datetime] = mapped_column(UtcDateTime)
     update_time: Mapped[datetime] = mapped_column(UtcDateTime)

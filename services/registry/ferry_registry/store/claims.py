@@ -36,7 +36,7 @@ from ferry_registry import convert, dry_run_gate
 from ferry_registry.db.engine import Database
 from ferry_registry.db.models import ProfileRow
 from ferry_registry.notify import Notifications
-from ferry_registry.store import auto_pause, events
+from ferry_registry.store import events
 from ferry_registry.store import statements as sql
 from ferry_registry.store.freshness import store_imported, store_token
 from ferry_registry.store.reports import Finish, Holder, Progress, Release
@@ -261,7 +261,7 @@ class ClaimStore:
             elif clears_dry_run_gate(finish.status, dry_run=row.dry_run):
                 conn.execute(sql.CLEAR_DRY_RUN_GATE, {"b_profile": row.profile,
                                                       "b_mapping_digest": row.mapping_digest})
-            auto_pause.apply(session, row, now)
+            self._transitions.apply_auto_pause(session, row, now)
             return run
 
         return self._db.run_write(write)

@@ -1,4 +1,5 @@
-"""Profiles: apply (create or update by name), get, list, delete."""
+"""Profiles: apply (create or update by name), get, list, delete. Profiles read
+back carry their staleness (``store.staleness.annotate``)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from ferry_registry.db.models import (
     FreshnessTokenRow,
     ImportedFileRow,
     MissedFireRow,
+    ProfileEventRow,
     ProfileRow,
     ScheduleRow,
 )
-from ferry_registry.store import filters, pagination
+from ferry_registry.store import filters, pagination, staleness
 
 FILTER_FIELDS = {
     "entity_type": filters.Field(ProfileRow.entity_type, "string"),
@@ -97,7 +99,10 @@ class ProfileStore:
 
     def get(self, name: str) -> profile_pb2.Profile:
         with self._db.read() as session:
-            return convert.profile_to_proto(get_row(session, name))
+            row = get_row(session, name)
+            profile = convert.profile_to_proto(row)
+            staleness.annotate(session, [(row, profile)], self._clock.now())
+            return profile
 
     def list(self, *, page_size: int, page_token: str, filter: str,
              order_by: str) -> tuple[list[profile_pb2.Profile], str]:
@@ -117,7 +122,9 @@ class ProfileStore:
                 size=size,
                 key_of=(lambda r: [r.name]) if order_key != "update_time desc"
                 else (lambda r: [r.update_time, r.name]))
-            return [convert.profile_to_proto(r) for r in page.rows], page.next_token
+            pairs = [(r, convert.profile_to_proto(r)) for r in page.rows]
+            staleness.annotate(session, pairs, self._clock.now())
+            return [profile for _, profile in pairs], page.next_token
 
     def delete(self, name: str, *, force: bool) -> None:
         with self._db.write() as session:
@@ -136,4 +143,5 @@ class ProfileStore:
                 session.execute(sa.delete(ScheduleRow).where(ScheduleRow.profile == name))
             session.execute(sa.delete(FreshnessTokenRow).where(FreshnessTokenRow.profile == name))
             session.execute(sa.delete(ImportedFileRow).where(ImportedFileRow.profile == name))
+            session.execute(sa.delete(ProfileEventRow).where(ProfileEventRow.profile == name))
             session.delete(row)

@@ -12,7 +12,13 @@ together:
 - the structured log line (``run_id``, ``profile``, ``status``, ``attempt``),
   written after commit;
 - the wake-up of ``WatchRun`` streams and, for a QUEUED run, its hand-over to
-  one ``StreamQueuedRuns`` subscriber, after commit.
+  one ``StreamQueuedRuns`` subscriber, after commit;
+- the webhook notices of a finished live run (``failed``, ``recovered``),
+  written to the outbox in the same transaction (``store.outbox``).
+
+``RunTransitions.apply_auto_pause`` moves a finished run's schedule streak
+(``store.auto_pause``); a pause is recorded as a profile event with its
+``auto_paused`` notices.
 
 ``RunTransitions.let_go`` applies ``states.after_attempt`` to a RUNNING run
 whose runner let go of it (ReleaseRun, or the reaper on an expired lease).
@@ -24,13 +30,15 @@ import logging
 from datetime import datetime
 
 from ferry.metrics import FerryMetrics
-from ferry.v1 import run_pb2
+from ferry.v1 import profile_pb2, run_pb2
+from ferry_domain.notifications import Notice
 from ferry_domain.runs.states import TERMINAL, AfterAttempt, Next, RunStatus
 
 from ferry_registry.convert import run_to_proto
 from ferry_registry.notify import Notifications, record_status_change
-from ferry_registry.store import auto_pause, events
-from ferry_registry.store.statements import run_update
+from ferry_registry.store import auto_pause, events, profile_events
+from ferry_registry.store.outbox import Outbox
+from ferry_registry.store.statements import PROFILE_BY_NAME, run_update
 
 log = logging.getLogger("ferry_registry.runs")
 
@@ -38,9 +46,11 @@ _COUNT_COLUMNS = ("created", "updated", "unchanged", "written", "skipped", "erro
 
 
 class RunTransitions:
-    def __init__(self, notes: Notifications, metrics: FerryMetrics | None = None) -> None:
+    def __init__(self, notes: Notifications, metrics: FerryMetrics | None = None,
+                 outbox: Outbox | None = None) -> None:
         self._notes = notes
         self._metrics = metrics
+        self._outbox = outbox or Outbox()
 
     def record(self, session, run, when: datetime, message: str, log_message: str, *,
                level: int = logging.INFO, **log_fields: object) -> run_pb2.Run:
@@ -56,6 +66,7 @@ class RunTransitions:
         if self._metrics is not None:
             self._count(session, run)
         log_after_commit(session, log_message, run, level=level, **log_fields)
+        self._outbox.for_run(session, run, when)
         self._notes.run_changed(session)
         if status == RunStatus.QUEUED:
             self._notes.run_queued(session, proto)
@@ -97,8 +108,25 @@ class RunTransitions:
         proto = self.record(session, run, when, message, log_message, level=level,
                             **log_fields)
         if step.outcome is not AfterAttempt.REQUEUE:
-            auto_pause.apply(session, run, when)
+            self.apply_auto_pause(session, run, when)
         return proto
+
+    def apply_auto_pause(self, session, run, when: datetime) -> None:
+        """Move the streak of the finished ``run``'s schedule; a pause is put on
+        the profile's events and sent to its ``auto_paused`` webhooks."""
+        paused = auto_pause.apply(session, run, when)
+        if paused is None:
+            return
+        conn = session.connection()
+        profile_events.insert(conn, run.profile, when, profile_pb2.PROFILE_EVENT_TYPE_AUTO_PAUSED,
+                              f"schedule {paused.schedule_id} {paused.reason}",
+                              {"schedule_id": paused.schedule_id, "run_id": run.id})
+        row = conn.execute(PROFILE_BY_NAME, {"name": run.profile}).first()
+        if row is not None:
+            self._outbox.for_profile(
+                session, profile_pb2.Profile.FromString(row.spec), Notice.AUTO_PAUSED,
+                f"schedule {paused.schedule_id} {paused.reason}", when,
+                {"schedule_id": paused.schedule_id, "run_id": run.id})
 
 
 def log_after_commit(session, message: str, run, *, level: int = logging.INFO,
