@@ -12,28 +12,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ferry.durations import DurationError, parse_duration_proto
-from ferry.errors import Violation
 from ferry.v1 import profile_pb2 as pb
-from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
 from ferry_domain.profiles.yaml_notifications import read_notifications
-
-# Enum of each YAML enum value and the prefix its value names carry.
-ENUMS: dict[str, tuple[EnumTypeWrapper, str]] = {
-    "operation": (pb.Operation, "OPERATION_"),
-    "source_kind": (pb.SourceKind, "SOURCE_KIND_"),
-    "selection": (pb.FileSelection, "FILE_SELECTION_"),
-    "format_kind": (pb.FormatKind, "FORMAT_KIND_"),
-    "compression": (pb.Compression, "COMPRESSION_"),
-    "auth": (pb.AuthKind, "AUTH_KIND_"),
-    "target_kind": (pb.TargetKind, "TARGET_KIND_"),
-    "freshness": (pb.FreshnessMethod, "FRESHNESS_METHOD_"),
-    "on_success": (pb.SuccessAction, "SUCCESS_ACTION_"),
-    "overlap": (pb.OverlapPolicy, "OVERLAP_POLICY_"),
-    "notification_event": (pb.NotificationEvent, "NOTIFICATION_EVENT_"),
-    "notification_format": (pb.NotificationFormat, "NOTIFICATION_FORMAT_"),
-}
+from ferry_domain.profiles.yaml_values import YamlValueReader, type_name
 
 TOP_KEYS = ("kind", "name", "description", "entity", "operation", "source", "mapping", "target",
             "export", "freshness", "retention", "retry", "error_threshold", "overlap",
@@ -55,125 +37,8 @@ RETRY_KEYS = ("max_attempts", "initial_backoff", "max_backoff", "max_elapsed")
 THRESHOLD_KEYS = ("max_errors", "max_error_percent")
 
 
-def enum_names(kind: str) -> list[str]:
-    """The YAML spellings of an enum, e.g. ["file", "http", "sql", "connector"]."""
-    enum, prefix = ENUMS[kind]
-    return [name[len(prefix):].lower() for name in enum.keys() if not name.endswith("UNSPECIFIED")]
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    return f"{type(value).__name__} {value!r}"
-
-
-class ProfileReader:
+class ProfileReader(YamlValueReader):
     """Reads one document; ``violations`` holds what was wrong with it."""
-
-    def __init__(self, prefix: str) -> None:
-        self._prefix = prefix
-        self.violations: list[Violation] = []
-
-    def fail(self, path: str, description: str) -> None:
-        self.violations.append(Violation(f"{self._prefix}{path}", description))
-
-    # -- scalars -------------------------------------------------------------------
-
-    def text(self, value: Any, path: str) -> str:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, str):
-            return value
-        if isinstance(value, int | float):
-            return str(value)
-        if value is None:
-            return ""
-        self.fail(path, f"expected a string, got {_type_name(value)}")
-        return ""
-
-    def integer(self, value: Any, path: str, bits: int = 32) -> int:
-        if not isinstance(value, int) or isinstance(value, bool):
-            self.fail(path, f"expected a whole number, got {_type_name(value)}")
-            return 0
-        if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
-            self.fail(path, f"{value} is out of range")
-            return 0
-        return value
-
-    def number(self, value: Any, path: str) -> float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        self.fail(path, f"expected a number, got {_type_name(value)}")
-        return 0.0
-
-    def boolean(self, value: Any, path: str) -> bool:
-        if isinstance(value, bool):
-            return value
-        self.fail(path, f"expected true or false, got {_type_name(value)}")
-        return False
-
-    def enum(self, value: Any, kind: str, path: str) -> int:
-        enum, prefix = ENUMS[kind]
-        allowed = enum_names(kind)
-        text = value.strip().lower() if isinstance(value, str) else None
-        if text not in allowed:
-            shown = f'"{value}"' if isinstance(value, str) else _type_name(value)
-            self.fail(path, f"unknown value {shown} (expected {', '.join(allowed)})")
-            return 0
-        return enum.Value(prefix + text.upper())
-
-    def duration(self, value: Any, path: str, target: Any) -> None:
-        try:
-            target.CopyFrom(parse_duration_proto(value))
-        except DurationError as exc:
-            reason = f": {exc.reason}" if exc.reason else ""
-            self.fail(path, f"expected a duration such as 30s, 10m, 2h or 1h30m, "
-                            f"got {_type_name(value)}{reason}")
-
-    # -- containers ----------------------------------------------------------------
-
-    def section(self, value: Any, path: str, known: tuple[str, ...],
-                message: Any = None) -> dict[str, Any]:
-        """A mapping with only known keys; unknown keys are violations. A given
-        mapping, even empty, marks ``message`` as present."""
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.fail(path, f"expected a mapping, got {_type_name(value)}")
-            return {}
-        if message is not None:
-            message.SetInParent()
-        result: dict[str, Any] = {}
-        for key, item in value.items():
-            key_text = str(key)
-            where = f"{path}.{key_text}" if path else key_text
-            if key_text not in known:
-                self.fail(where, f"unknown key (expected one of: {', '.join(known)})")
-            else:
-                result[key_text] = item
-        return result
-
-    def text_list(self, value: Any, path: str) -> list[str]:
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            return [str(value)]
-        if not isinstance(value, list):
-            self.fail(path, f"expected a list of strings, got {_type_name(value)}")
-            return []
-        return [self.text(item, f"{path}[{i}]") for i, item in enumerate(value)]
-
-    def text_map(self, value: Any, path: str) -> dict[str, str]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.fail(path, f"expected a mapping, got {_type_name(value)}")
-            return {}
-        return {self.text(k, path): self.text(v, f"{path}.{k}") for k, v in value.items()}
-
-    # -- the profile ---------------------------------------------------------------
 
     def profile(self, document: Any) -> pb.Profile:
         profile = pb.Profile()
@@ -212,7 +77,7 @@ class ProfileReader:
 
     def _kind(self, value: Any) -> None:
         if value != "Profile":
-            self.fail("kind", f'expected "Profile", got {_type_name(value)}')
+            self.fail("kind", f'expected "Profile", got {type_name(value)}')
 
     def _source(self, value: Any, path: str, source: pb.Source) -> None:
         spec = self.section(value, path, SOURCE_KEYS, source)
@@ -277,7 +142,7 @@ class ProfileReader:
 
     def _filters(self, value: Any, path: str, mapping: pb.Mapping) -> None:
         if not isinstance(value, list):
-            self.fail(path, f"expected a list of filters, got {_type_name(value)}")
+            self.fail(path, f"expected a list of filters, got {type_name(value)}")
             return
         for i, item in enumerate(value):
             where = f"{path}[{i}]"
@@ -296,7 +161,7 @@ class ProfileReader:
     def _fields(self, value: Any, path: str, mapping: pb.Mapping) -> None:
         if not isinstance(value, dict):
             self.fail(path, f"expected a mapping of target field to source column or spec, "
-                            f"got {_type_name(value)}")
+                            f"got {type_name(value)}")
             return
         for target, spec in value.items():
             where = f"{path}.{target}"
@@ -305,7 +170,7 @@ class ProfileReader:
                 self._field_spec(spec, where, field)
             elif spec is None or isinstance(spec, list):
                 self.fail(where, f"expected a source column or a mapping with source, sources, "
-                                 f"transforms, default; got {_type_name(spec)}")
+                                 f"transforms, default; got {type_name(spec)}")
             else:
                 field.source = self.text(spec, where)
 
@@ -335,13 +200,13 @@ class ProfileReader:
                 return
             if not isinstance(args, dict):
                 self.fail(f"{path}.{name}", f"expected a mapping of arguments, "
-                                            f"got {_type_name(args)}")
+                                            f"got {type_name(args)}")
                 return
             for arg, arg_value in args.items():
                 transform.args[str(arg)] = self._arg(arg_value)
             return
         self.fail(path, f"expected a transform name or {{name: {{arg: value}}}}, "
-                        f"got {_type_name(value)}")
+                        f"got {type_name(value)}")
 
     @staticmethod
     def _arg(value: Any) -> str:

@@ -13,7 +13,7 @@ from ferry.durations import format_duration
 from ferry.v1 import profile_pb2 as pb
 
 from ferry_domain.profiles.yaml_notifications import notification_documents
-from ferry_domain.profiles.yaml_reader import ENUMS
+from ferry_domain.profiles.yaml_values import ENUMS
 
 _EMPTY = (None, "", [], {}, 0)
 
