@@ -41,7 +41,8 @@ def one_run(fake_registry):
 def test_json_before_or_after_the_command(args, invoke, one_run):
     result = invoke(*args)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"runs": [{"id": "r-1", "profile": "stock-feed"}]}
+    assert json.loads(result.stdout) == {"runs": [{"id": "r-1", "profile": "stock-feed"}],
+                                         "staleProfiles": []}
 
 
 def test_the_option_after_the_command_wins(invoke, one_run):
