@@ -23,6 +23,12 @@ class OverlapPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OVERLAP_POLICY_QUEUE: _ClassVar[OverlapPolicy]
     OVERLAP_POLICY_SKIP: _ClassVar[OverlapPolicy]
 
+class ShapeChangePolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SHAPE_CHANGE_POLICY_UNSPECIFIED: _ClassVar[ShapeChangePolicy]
+    SHAPE_CHANGE_POLICY_WARN: _ClassVar[ShapeChangePolicy]
+    SHAPE_CHANGE_POLICY_FAIL: _ClassVar[ShapeChangePolicy]
+
 class SourceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     SOURCE_KIND_UNSPECIFIED: _ClassVar[SourceKind]
@@ -88,6 +94,9 @@ OPERATION_EXPORT: Operation
 OVERLAP_POLICY_UNSPECIFIED: OverlapPolicy
 OVERLAP_POLICY_QUEUE: OverlapPolicy
 OVERLAP_POLICY_SKIP: OverlapPolicy
+SHAPE_CHANGE_POLICY_UNSPECIFIED: ShapeChangePolicy
+SHAPE_CHANGE_POLICY_WARN: ShapeChangePolicy
+SHAPE_CHANGE_POLICY_FAIL: ShapeChangePolicy
 SOURCE_KIND_UNSPECIFIED: SourceKind
 SOURCE_KIND_FILE: SourceKind
 SOURCE_KIND_HTTP: SourceKind
@@ -126,7 +135,7 @@ SUCCESS_ACTION_MOVE_TO_BACKUP: SuccessAction
 SUCCESS_ACTION_DELETE: SuccessAction
 
 class Profile(_message.Message):
-    __slots__ = ("name", "description", "entity_type", "operation", "source", "mapping", "target", "export", "freshness", "retention", "retry", "error_threshold", "overlap_policy", "batch_size", "labels", "mapping_digest", "dry_run_required", "create_time", "update_time", "revision")
+    __slots__ = ("name", "description", "entity_type", "operation", "source", "mapping", "target", "export", "freshness", "retention", "retry", "error_threshold", "overlap_policy", "batch_size", "labels", "mapping_digest", "dry_run_required", "create_time", "update_time", "revision", "on_shape_change")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +163,7 @@ class Profile(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    ON_SHAPE_CHANGE_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
     entity_type: str
@@ -174,7 +184,8 @@ class Profile(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     revision: int
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., mapping: _Optional[_Union[Mapping, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., export: _Optional[_Union[ExportSpec, _Mapping]] = ..., freshness: _Optional[_Iterable[_Union[FreshnessMethod, str]]] = ..., retention: _Optional[_Union[RetentionPolicy, _Mapping]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., error_threshold: _Optional[_Union[ErrorThreshold, _Mapping]] = ..., overlap_policy: _Optional[_Union[OverlapPolicy, str]] = ..., batch_size: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., mapping_digest: _Optional[str] = ..., dry_run_required: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...
+    on_shape_change: ShapeChangePolicy
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., mapping: _Optional[_Union[Mapping, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., export: _Optional[_Union[ExportSpec, _Mapping]] = ..., freshness: _Optional[_Iterable[_Union[FreshnessMethod, str]]] = ..., retention: _Optional[_Union[RetentionPolicy, _Mapping]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., error_threshold: _Optional[_Union[ErrorThreshold, _Mapping]] = ..., overlap_policy: _Optional[_Union[OverlapPolicy, str]] = ..., batch_size: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., mapping_digest: _Optional[str] = ..., dry_run_required: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., on_shape_change: _Optional[_Union[ShapeChangePolicy, str]] = ...) -> None: ...
 
 class Source(_message.Message):
     __slots__ = ("kind", "location", "selection", "format", "credentials_ref", "auth", "headers", "timeout", "dsn_ref", "connector", "options", "updated_column")

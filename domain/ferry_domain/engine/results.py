@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from ferry_domain.engine.cells import neutralise_cell
+from ferry_domain.engine.fingerprint import Fingerprint
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
 
@@ -67,6 +68,8 @@ class RunResult:
     source_paths: list[str] = field(default_factory=list)
     output_path: str = ""
     shape_fingerprint: str = ""
+    # The first source part's columns and sampled types (shape drift).
+    source_shape: Fingerprint | None = None
     rows_total: int = 0
 
 

@@ -29,11 +29,12 @@ ENUMS: dict[str, tuple[EnumTypeWrapper, str]] = {
     "freshness": (pb.FreshnessMethod, "FRESHNESS_METHOD_"),
     "on_success": (pb.SuccessAction, "SUCCESS_ACTION_"),
     "overlap": (pb.OverlapPolicy, "OVERLAP_POLICY_"),
+    "on_shape_change": (pb.ShapeChangePolicy, "SHAPE_CHANGE_POLICY_"),
 }
 
 TOP_KEYS = ("kind", "name", "description", "entity", "operation", "source", "mapping", "target",
             "export", "freshness", "retention", "retry", "error_threshold", "overlap",
-            "batch_size", "labels")
+            "on_shape_change", "batch_size", "labels")
 SOURCE_KEYS = ("kind", "location", "selection", "format", "credentials", "auth", "headers",
                "timeout", "dsn", "connector", "options", "updated_column")
 FORMAT_KEYS = ("kind", "delimiter", "quote_char", "header", "encoding", "records_path", "sheet",
@@ -194,6 +195,8 @@ class ProfileReader:
             "error_threshold": lambda v: self._threshold(v, profile.error_threshold),
             "overlap": lambda v: setattr(profile, "overlap_policy",
                                          self.enum(v, "overlap", "overlap")),
+            "on_shape_change": lambda v: setattr(
+                profile, "on_shape_change", self.enum(v, "on_shape_change", "on_shape_change")),
             "batch_size": lambda v: setattr(profile, "batch_size",
                                             self.integer(v, "batch_size")),
             "labels": lambda v: profile.labels.update(self.text_map(v, "labels")),

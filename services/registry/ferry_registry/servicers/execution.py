@@ -59,6 +59,9 @@ def _finish(request: pb.FinishRunRequest) -> Finish:
                           sample_location=request.sample_location)
     if request.HasField("first_error"):
         details.first_error.CopyFrom(request.first_error)
+    shape = request.source_shape if request.HasField("source_shape") else None
+    if shape is not None:
+        details.source_shape.CopyFrom(shape)
     freshness_method = 0
     if request.HasField("freshness"):
         details.freshness.CopyFrom(request.freshness)
@@ -73,7 +76,8 @@ def _finish(request: pb.FinishRunRequest) -> Finish:
         details=convert.serialize(details), error_class=_error_class(request.error_class),
         error_message=request.error_message, hint=request.hint, rejected_rows=rejected,
         rejected_columns=tuple(request.rejected_columns), events=_events(request.events),
-        new_freshness_token=request.new_freshness_token, freshness_method=freshness_method)
+        new_freshness_token=request.new_freshness_token, freshness_method=freshness_method,
+        source_shape=shape)
 
 
 class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
@@ -94,6 +98,8 @@ class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
             response.profile.CopyFrom(claim.profile)
         if claim.lease_expire_time is not None:
             response.lease_expire_time.CopyFrom(convert.to_timestamp(claim.lease_expire_time))
+        if claim.last_good_shape is not None:
+            response.last_good_shape.CopyFrom(claim.last_good_shape)
         return response
 
     def HeartbeatRun(self, request, context):

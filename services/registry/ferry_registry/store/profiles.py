@@ -12,7 +12,13 @@ from ferry_domain.profiles.validation import validate_profile
 
 from ferry_registry import convert
 from ferry_registry.db.engine import Database
-from ferry_registry.db.models import FreshnessTokenRow, MissedFireRow, ProfileRow, ScheduleRow
+from ferry_registry.db.models import (
+    FreshnessTokenRow,
+    MissedFireRow,
+    ProfileRow,
+    ScheduleRow,
+    SourceShapeRow,
+)
 from ferry_registry.store import filters, pagination
 
 FILTER_FIELDS = {
@@ -129,4 +135,5 @@ class ProfileStore:
                     MissedFireRow.schedule_id.in_(schedule_ids)))
                 session.execute(sa.delete(ScheduleRow).where(ScheduleRow.profile == name))
             session.execute(sa.delete(FreshnessTokenRow).where(FreshnessTokenRow.profile == name))
+            session.execute(sa.delete(SourceShapeRow).where(SourceShapeRow.profile == name))
             session.delete(row)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
@@ -69,6 +70,8 @@ class Finish:
     events: tuple[ReportedEvent, ...] = ()
     new_freshness_token: str = ""
     freshness_method: int = 0
+    # The source's shape as the run read it (a ferry.v1.SourceShape), or None.
+    source_shape: Any = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from ferry_registry.db.models import (
     RunEventRow,
     RunRow,
     ScheduleRow,
+    SourceShapeRow,
 )
 
 RUNS = RunRow.__table__
@@ -155,6 +156,12 @@ TOKEN_UPDATE = (sa.update(TOKENS).where(TOKENS.c.profile == sa.bindparam("b_prof
                         run_id=sa.bindparam("b_run_id"),
                         update_time=sa.bindparam("b_now")))
 TOKEN_INSERT = TOKENS.insert()
+SHAPES = SourceShapeRow.__table__
+SHAPE_BY_PROFILE = sa.select(SHAPES.c.shape).where(SHAPES.c.profile == sa.bindparam("profile"))
+SHAPE_UPDATE = (sa.update(SHAPES).where(SHAPES.c.profile == sa.bindparam("b_profile"))
+                .values(shape=sa.bindparam("b_shape"), run_id=sa.bindparam("b_run_id"),
+                        update_time=sa.bindparam("b_now")))
+SHAPE_INSERT = SHAPES.insert()
 
 # --- run events and schedules -------------------------------------------------------
 
