@@ -3,6 +3,7 @@ import datetime
 from ferry.v1 import profile_pb2 as _profile_pb2
 from ferry.v1 import run_pb2 as _run_pb2
 from ferry.v1 import run_service_pb2 as _run_service_pb2
+from ferry.v1 import runner_task_pb2 as _runner_task_pb2
 from ferry.v1 import source_shape_pb2 as _source_shape_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -29,6 +30,44 @@ CLAIM_OUTCOME_ALREADY_CLAIMED: ClaimOutcome
 CLAIM_OUTCOME_FINISHED: ClaimOutcome
 CLAIM_OUTCOME_DEFERRED: ClaimOutcome
 CLAIM_OUTCOME_STALE: ClaimOutcome
+
+class ClaimRunnerTaskRequest(_message.Message):
+    __slots__ = ("task_id", "runner_id")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    runner_id: str
+    def __init__(self, task_id: _Optional[str] = ..., runner_id: _Optional[str] = ...) -> None: ...
+
+class ClaimRunnerTaskResponse(_message.Message):
+    __slots__ = ("claimed", "task", "profile", "last_good_shape")
+    CLAIMED_FIELD_NUMBER: _ClassVar[int]
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    LAST_GOOD_SHAPE_FIELD_NUMBER: _ClassVar[int]
+    claimed: bool
+    task: _runner_task_pb2.RunnerTask
+    profile: _profile_pb2.Profile
+    last_good_shape: _source_shape_pb2.SourceShape
+    def __init__(self, claimed: _Optional[bool] = ..., task: _Optional[_Union[_runner_task_pb2.RunnerTask, _Mapping]] = ..., profile: _Optional[_Union[_profile_pb2.Profile, _Mapping]] = ..., last_good_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ...) -> None: ...
+
+class CompleteRunnerTaskRequest(_message.Message):
+    __slots__ = ("task_id", "runner_id", "checks", "error_message")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    runner_id: str
+    checks: _containers.RepeatedCompositeFieldContainer[_runner_task_pb2.RunnerTaskCheck]
+    error_message: str
+    def __init__(self, task_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., checks: _Optional[_Iterable[_Union[_runner_task_pb2.RunnerTaskCheck, _Mapping]]] = ..., error_message: _Optional[str] = ...) -> None: ...
+
+class CompleteRunnerTaskResponse(_message.Message):
+    __slots__ = ("task",)
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    task: _runner_task_pb2.RunnerTask
+    def __init__(self, task: _Optional[_Union[_runner_task_pb2.RunnerTask, _Mapping]] = ...) -> None: ...
 
 class ClaimRunRequest(_message.Message):
     __slots__ = ("run_id", "runner_id", "lease_duration", "attempt")

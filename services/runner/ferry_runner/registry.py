@@ -169,6 +169,16 @@ class RunnerRegistry:
                 raise LeaseLostError(error.details() or "lease lost") from None
             raise
 
+    def claim_task(self, task_id: str) -> ex.ClaimRunnerTaskResponse:
+        return self._call(self._stub.ClaimRunnerTask, ex.ClaimRunnerTaskRequest(
+            task_id=task_id, runner_id=self.runner_id), "ClaimRunnerTask")
+
+    def complete_task(self, task_id: str, checks: list[Any], error: str
+                      ) -> ex.CompleteRunnerTaskResponse:
+        return self._call(self._stub.CompleteRunnerTask, ex.CompleteRunnerTaskRequest(
+            task_id=task_id, runner_id=self.runner_id, checks=checks, error_message=error),
+            "CompleteRunnerTask", interruptible=False)
+
     def release(self, claim: Claim, reason: str, *, attempt_used: bool,
                 error_class: ErrorClass = ErrorClass.UNSPECIFIED) -> run_pb2.Run:
         request = ex.ReleaseRunRequest(

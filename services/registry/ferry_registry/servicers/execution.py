@@ -13,6 +13,7 @@ from ferry_registry import convert
 from ferry_registry.servicers.common import require
 from ferry_registry.store.claims import DEFAULT_RUN_LEASE, ClaimStore
 from ferry_registry.store.freshness import FreshnessStore
+from ferry_registry.store.runner_tasks import RunnerTaskStore
 from ferry_registry.store.reports import (
     MAX_REJECTED_ROWS,
     Finish,
@@ -81,8 +82,10 @@ def _finish(request: pb.FinishRunRequest) -> Finish:
 
 
 class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
-    def __init__(self, claims: ClaimStore, freshness: FreshnessStore) -> None:
+    def __init__(self, claims: ClaimStore, freshness: FreshnessStore,
+                 tasks: RunnerTaskStore) -> None:
         self._claims = claims
+        self._tasks = tasks
         self._freshness = freshness
 
     def ClaimRun(self, request, context):
@@ -127,6 +130,21 @@ class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
             reason=request.reason, error_class=_error_class(request.error_class),
             attempt_used=request.attempt_used))
         return pb.ReleaseRunResponse(run=run)
+
+    def ClaimRunnerTask(self, request, context):
+        require(task_id=request.task_id, runner_id=request.runner_id)
+        claimed, task, profile, shape = self._tasks.claim(request.task_id, request.runner_id)
+        response = pb.ClaimRunnerTaskResponse(claimed=claimed, task=task)
+        if profile is not None:
+            response.profile.CopyFrom(profile)
+        if shape is not None:
+            response.last_good_shape.CopyFrom(shape)
+        return response
+
+    def CompleteRunnerTask(self, request, context):
+        require(task_id=request.task_id, runner_id=request.runner_id)
+        return pb.CompleteRunnerTaskResponse(task=self._tasks.complete(
+            request.task_id, request.runner_id, list(request.checks), request.error_message))
 
     def GetFreshnessToken(self, request, context):
         require(profile=request.profile)
