@@ -10,10 +10,11 @@ the next run would compare them."""
 from __future__ import annotations
 
 from ferry.v1 import profile_pb2
+
 from ferry_domain.engine.entities import get_entity
 from ferry_domain.engine.errors import EngineError, SourceShapeError
-from ferry_domain.engine.mapping import MappingPlan
 from ferry_domain.engine.fingerprint import Fingerprint, compare, describe, take
+from ferry_domain.engine.mapping import MappingPlan
 from ferry_domain.engine.shape import check_shape
 from ferry_domain.live_checks.results import SHAPE, SHAPE_DRIFT, CheckResult, failed, noted, ok
 from ferry_domain.live_checks.sources import Probe

@@ -32,6 +32,8 @@ import sqlalchemy as sa
 from ferry.errors import PermissionDeniedError
 from ferry.secrets import SecretError, SecretRedactor, resolve_secret
 from ferry.v1 import profile_pb2
+from sqlalchemy.pool import NullPool
+
 from ferry_domain.engine.errors import EngineError
 from ferry_domain.engine.fingerprint import SAMPLE_ROWS, head_rows
 from ferry_domain.engine.formats.dispatch import format_name, open_records
@@ -39,8 +41,6 @@ from ferry_domain.engine.formats.stream import RecordStream
 from ferry_domain.engine.sources.connectors import make_connector
 from ferry_domain.engine.sources.files import is_glob, resolve_files
 from ferry_domain.engine.sources.http import build_request, safe_url
-from sqlalchemy.pool import NullPool
-
 from ferry_domain.live_checks.results import (
     SOURCE,
     CheckResult,

@@ -22,10 +22,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from ferry.secrets import SecretError, SecretRedactor, resolve_secret
 from ferry.v1 import profile_pb2
-from ferry_domain.engine.entities import get_entity
-from ferry_domain.engine.targets.tables import build_table
 from sqlalchemy.pool import NullPool
 
+from ferry_domain.engine.entities import get_entity
+from ferry_domain.engine.targets.tables import build_table
 from ferry_domain.live_checks.results import (
     EXPORT_DIRECTORY,
     TARGET,

@@ -53,7 +53,6 @@ class RegistryConfig:
     keep_runs_days: int = 90
     keep_min_runs: int = 100
     janitor_interval: timedelta = timedelta(minutes=10)
-    target_url: str = ""
     file_roots: tuple[Path, ...] | None = None
     run_events: bool = False
     amqp_url: str = DEFAULT_AMQP_URL
@@ -81,8 +80,6 @@ class RegistryConfig:
         if janitor_interval <= timedelta(0):
             raise ConfigError("FERRY_JANITOR_INTERVAL must be greater than zero")
         roots = file_roots_from_env(env)
-        target = env.str("FERRY_TARGET_URL", "") or \
-            f"sqlite:///{state_dir.absolute() / 'target.db'}"
         return cls(
             address=address,
             database_url=url,
@@ -96,7 +93,6 @@ class RegistryConfig:
             keep_runs_days=env.int("FERRY_KEEP_RUNS_DAYS", 90, minimum=1, maximum=36500),
             keep_min_runs=env.int("FERRY_KEEP_MIN_RUNS", 100, minimum=0),
             janitor_interval=janitor_interval,
-            target_url=target,
             file_roots=tuple(roots) if roots is not None else None,
             run_events=env.bool("FERRY_RUN_EVENTS", True),
             amqp_url=_amqp_url(env),

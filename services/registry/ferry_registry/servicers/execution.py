@@ -13,7 +13,6 @@ from ferry_registry import convert
 from ferry_registry.servicers.common import require
 from ferry_registry.store.claims import DEFAULT_RUN_LEASE, ClaimStore
 from ferry_registry.store.freshness import FreshnessStore
-from ferry_registry.store.runner_tasks import RunnerTaskStore
 from ferry_registry.store.reports import (
     MAX_REJECTED_ROWS,
     Finish,
@@ -23,6 +22,7 @@ from ferry_registry.store.reports import (
     Release,
     ReportedEvent,
 )
+from ferry_registry.store.runner_tasks import RunnerTaskStore
 
 
 def _holder(request) -> Holder:

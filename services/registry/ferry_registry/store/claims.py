@@ -40,8 +40,8 @@ from ferry_registry.notify import Notifications
 from ferry_registry.store import auto_pause, events
 from ferry_registry.store import statements as sql
 from ferry_registry.store.freshness import store_token
-from ferry_registry.store.shapes import last_good_shape, store_shape
 from ferry_registry.store.reports import Finish, Holder, Progress, Release
+from ferry_registry.store.shapes import last_good_shape, store_shape
 from ferry_registry.store.transitions import RunTransitions, update_run
 
 DEFAULT_RUN_LEASE = timedelta(seconds=30)
