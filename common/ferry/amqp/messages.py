@@ -65,14 +65,11 @@ def runner_task_request(task: runner_task_pb2.RunnerTask, *, now: datetime | Non
 
 
 def runner_task_properties(message: runner_task_pb2.RunnerTaskRequest) -> pika.BasicProperties:
+    schema = message.schema_version or RUNNER_TASK_SCHEMA_VERSION
     return pika.BasicProperties(
-        delivery_mode=pika.DeliveryMode.Persistent,
-        content_type=RUNNER_TASK_CONTENT_TYPE,
-        message_id=f"task:{message.task_id}",
-        type="ferry.v1.RunnerTaskRequest",
-        headers={"schema_version": message.schema_version or RUNNER_TASK_SCHEMA_VERSION,
-                 "task_id": message.task_id},
-    )
+        delivery_mode=pika.DeliveryMode.Persistent, content_type=RUNNER_TASK_CONTENT_TYPE,
+        message_id=f"task:{message.task_id}", type="ferry.v1.RunnerTaskRequest",
+        headers={"schema_version": schema, "task_id": message.task_id})
 
 
 def run_lifecycle_event(run: run_pb2.Run, event_time: datetime, *, sequence: int = 0,

@@ -7,7 +7,6 @@ compares. Two swapped columns are a warning naming both; with
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,20 +17,6 @@ from tests.integration.runner import stack
 from tests.support.processes import ServiceProcess
 
 pytestmark = [pytest.mark.rabbitmq]
-
-
-@pytest.fixture
-def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
-             ) -> Iterator[list[ServiceProcess]]:
-    procs = [stack.scheduler_process(tmp_path, registry.address, queues),
-             stack.runner_process(tmp_path, registry.address, queues)]
-    try:
-        for proc in procs:
-            proc.start()
-        yield procs
-    finally:
-        for proc in procs:
-            proc.stop()
 
 
 def write_products(path: Path, columns: list[str], first: int, count: int) -> Path:
