@@ -23,6 +23,7 @@ from ferry_cli.output import (
     short_enum,
 )
 from ferry_cli.staleness import stale_cell
+from ferry_cli.validate import validate_profile
 
 pass_cli = click.make_pass_decorator(CliContext)
 
@@ -176,37 +177,6 @@ def delete_profile(obj: CliContext, name: str, force: bool) -> None:
         click.echo(f"profile {name}: deleted")
 
 
-VALIDATE_TIMEOUT = 60.0  # the registry probes source and target (each bounded to 10 s)
-
-
-def check_lines(checks: list[profile_service_pb2.CheckResult]) -> list[str]:
-    """One line per check: ✓ or ✗, the check's name, its message."""
-    width = max((len(c.check) for c in checks), default=0)
-    return [f"{'✓' if c.ok else '✗'} {c.check.ljust(width)}  {c.message}" for c in checks]
-
-
-@profiles.command("validate")
-@click.argument("name")
-@pass_cli
-def validate_profile(obj: CliContext, name: str) -> None:
-    """Check a stored profile without importing: definition, source reachable with
-    its credentials, source shape against the mapping, target writable.
-    Exit 1 when a check fails."""
-    reply = obj.client.profiles.ValidateProfile(
-        profile_service_pb2.ValidateProfileRequest(name=name),
-        timeout=max(obj.timeout, VALIDATE_TIMEOUT))
-    if obj.output == "json":
-        print_json(reply)
-    else:
-        for line in check_lines(list(reply.checks)):
-            click.echo(line)
-        failures = sum(not c.ok for c in reply.checks)
-        click.echo(f"profile {name}: " + ("all checks passed" if reply.ok else
-                                          f"{failures} check(s) failed"))
-    if not reply.ok:
-        click.get_current_context().exit(1)
-
-
 EVENT_COLUMNS = ["SEQ", "TIME", "TYPE", "MESSAGE"]
 
 
@@ -230,3 +200,6 @@ def profile_events(obj: CliContext, name: str) -> None:
         print_json({"events": [message_dict(e) for e in items]})
     else:
         print_table(EVENT_COLUMNS, event_rows(items), empty=f"no events for profile {name}")
+
+
+profiles.add_command(validate_profile)

@@ -1,6 +1,9 @@
-"""ValidateProfile's live checks against a real registry: a file source, an
-HTTP source behind a bearer token (a real local server), the source's shape
-against the mapping, and a SQLite target that can or cannot be written."""
+"""The checks of ``ferry profiles validate`` on a profile stored in a real
+registry: its static checks (ValidateProfile), then the live checks a runner
+executes (``ferry_domain.live_checks``, run here in-process): a file source,
+an HTTP source behind a bearer token (a real local server), the source's shape
+against the mapping, and a SQLite target that can or cannot be written. The
+runner-task path itself is tested in tests/integration/runner/test_validate_flow.py."""
 
 from __future__ import annotations
 
@@ -11,9 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+import sqlalchemy as sa
 from ferry.v1 import profile_pb2, profile_service_pb2
-from ferry_cli.app import cli
+from ferry_domain.engine.entities import get_entity
+from ferry_domain.engine.targets.tables import build_table
+from ferry_domain.live_checks import LiveChecks
 
 from tests.contract.helpers import apply, profile
 
@@ -70,6 +75,8 @@ def validate(client, name: str = "stock") -> dict[str, tuple[bool, str]]:
         profile_service_pb2.ValidateProfileRequest(name=name))
     checks = {c.check: (c.ok, c.message) for c in reply.checks}
     assert reply.ok == all(ok for ok, _ in checks.values())
+    stored = client.profiles.GetProfile(profile_service_pb2.GetProfileRequest(name=name)).profile
+    checks.update({c.check: (c.ok, c.message) for c in LiveChecks().run(stored)})
     return checks
 
 
@@ -78,7 +85,8 @@ def test_file_source_shape_and_new_sqlite_target_pass(client, tmp_path):
     source.write_text("SKU,Name,Colour\nA1,Apple,red\n")
     apply(client, file_profile(tmp_path, str(source)))
     checks = validate(client)
-    assert list(checks) == ["definition", "source", "shape", "target"]
+    assert list(checks) == ["definition", "credentials", "source", "shape", "shape drift",
+                            "target"]
     assert all(ok for ok, _ in checks.values()), checks
     assert "readable" in checks["source"][1]
     assert "not mapped: 'Colour'" in checks["shape"][1]
@@ -98,10 +106,17 @@ def test_existing_target_table_is_probed_and_left_untouched(client, tmp_path):
         assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
         conn.execute("CREATE TABLE products (sku TEXT PRIMARY KEY, name TEXT)")
     ok, message = validate(client)["target"]
+    assert not ok and "lacks the columns" in message and "price" in message, message
+    engine = sa.create_engine(f"sqlite:///{database}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE products")
+        build_table(get_entity("products"), "products").create(conn)
+    engine.dispose()
+    ok, message = validate(client)["target"]
     assert ok and "exists" in message and "writable" in message, message
     with sqlite3.connect(database) as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    assert names == {"products", "sqlite_autoindex_products_1"}
+    assert "products" in names and not any(n.startswith("_ferry_validate") for n in names)
 
 
 def test_missing_file_fails_the_source_check(client, tmp_path):
@@ -158,20 +173,3 @@ def test_target_in_a_missing_folder_fails(client, tmp_path):
                                target_url=f"sqlite:///{folder / 'target.db'}"))
     ok, message = validate(client)["target"]
     assert not ok and f"folder {folder} does not exist" in message, message
-
-
-def test_cli_prints_one_line_per_check_and_exits_1_on_failure(server, client, tmp_path):
-    source = tmp_path / "stock.csv"
-    source.write_text("SKU,Title\nA1,Apple\n")
-    apply(client, file_profile(tmp_path, str(source)))
-    result = CliRunner().invoke(cli, ["--registry", f"127.0.0.1:{server.port}",
-                                      "profiles", "validate", "stock"])
-    lines = result.output.splitlines()
-    assert result.exit_code == 1, result.output
-    assert lines[0].startswith("✓ definition")
-    assert lines[2].startswith("✗ shape") and "missing 'Name'" in lines[2]
-    assert lines[-1] == "profile stock: 1 check(s) failed"
-    source.write_text("SKU,Name\nA1,Apple\n")
-    result = CliRunner().invoke(cli, ["--registry", f"127.0.0.1:{server.port}",
-                                      "profiles", "validate", "stock"])
-    assert result.exit_code == 0 and "all checks passed" in result.output, result.output

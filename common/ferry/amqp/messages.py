@@ -10,7 +10,11 @@ AMQP properties.
   a profile went stale, sent to the same exchange as ``profile.stale``.
 - ``lifecycle_event_properties``: the AMQP properties of either event.
 
-Both are persistent and carry their schema version in a header.
+- ``runner_task_request``: a ``ferry.v1.RunnerTaskRequest``, the wake-up for
+  one runner task, sent to the run exchange with the runner-task routing key;
+  ``message_id`` is ``task:<task_id>``.
+
+All are persistent and carry their schema version in a header.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ from ferry.amqp.topology import (
     RUN_EVENT_SCHEMA_VERSION,
     RUN_REQUEST_CONTENT_TYPE,
     RUN_REQUEST_SCHEMA_VERSION,
+    RUNNER_TASK_CONTENT_TYPE,
+    RUNNER_TASK_SCHEMA_VERSION,
     run_event_routing_key,
 )
-from ferry.v1 import profile_pb2, run_pb2, run_request_pb2
+from ferry.v1 import profile_pb2, run_pb2, run_request_pb2, runner_task_pb2
 
 LifecycleEvent = run_pb2.RunLifecycleEvent | profile_pb2.ProfileLifecycleEvent
 
@@ -53,6 +59,24 @@ def run_request_properties(message: run_request_pb2.RunRequest) -> pika.BasicPro
         headers={"schema_version": message.schema_version or RUN_REQUEST_SCHEMA_VERSION,
                  "run_id": message.run_id},
     )
+
+
+def runner_task_request(task: runner_task_pb2.RunnerTask, *, now: datetime | None = None
+                        ) -> runner_task_pb2.RunnerTaskRequest:
+    """The message body for one runner task (schema version 1)."""
+    message = runner_task_pb2.RunnerTaskRequest(
+        schema_version=RUNNER_TASK_SCHEMA_VERSION, task_id=task.id, kind=task.kind,
+        profile=task.profile)
+    message.publish_time.FromDatetime(now or datetime.now(UTC))
+    return message
+
+
+def runner_task_properties(message: runner_task_pb2.RunnerTaskRequest) -> pika.BasicProperties:
+    schema = message.schema_version or RUNNER_TASK_SCHEMA_VERSION
+    return pika.BasicProperties(
+        delivery_mode=pika.DeliveryMode.Persistent, content_type=RUNNER_TASK_CONTENT_TYPE,
+        message_id=f"task:{message.task_id}", type="ferry.v1.RunnerTaskRequest",
+        headers={"schema_version": schema, "task_id": message.task_id})
 
 
 def run_lifecycle_event(run: run_pb2.Run, event_time: datetime, *, sequence: int = 0,

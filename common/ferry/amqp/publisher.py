@@ -37,10 +37,15 @@ from pika.adapters.blocking_connection import BlockingConnection
 
 from ferry.amqp.confirms import Message, PipelinedConfirms, PublishOutcome
 from ferry.amqp.errors import TRANSIENT_AMQP_ERRORS, BrokerRefusedError, PublishError
-from ferry.amqp.messages import LifecycleEvent, lifecycle_event_properties, run_request_properties
+from ferry.amqp.messages import (
+    LifecycleEvent,
+    lifecycle_event_properties,
+    run_request_properties,
+    runner_task_properties,
+)
 from ferry.amqp.topology import Topology, connection_parameters
 from ferry.retry import RetrySettings
-from ferry.v1 import run_request_pb2
+from ferry.v1 import run_request_pb2, runner_task_pb2
 
 log = logging.getLogger(__name__)
 
@@ -186,18 +191,32 @@ class RunPublisher(ConfirmingPublisher):
               message.SerializeToString(), run_request_properties(message))
              for message in messages],
             what=f"{what} to {self.topology.run_exchange}", mandatory=True)
-        return [self._refusal(message, outcome) for message, outcome in
-                zip(messages, outcomes, strict=True)]
+        return [self._refusal(f"run {message.run_id}", outcome, self.topology.run_queue)
+                for message, outcome in zip(messages, outcomes, strict=True)]
 
-    def _refusal(self, message: run_request_pb2.RunRequest,
-                 outcome: PublishOutcome) -> BrokerRefusedError | None:
+    def publish_tasks(self, messages: list[runner_task_pb2.RunnerTaskRequest]
+                      ) -> list[BrokerRefusedError | None]:
+        """``publish_many`` for runner tasks (to the runner-task queue)."""
+        if not messages:
+            return []
+        outcomes = self.send_many(
+            [(self.topology.run_exchange, self.topology.runner_task_routing_key,
+              message.SerializeToString(), runner_task_properties(message))
+             for message in messages],
+            what=f"{len(messages)} runner tasks to {self.topology.run_exchange}", mandatory=True)
+        return [self._refusal(f"runner task {message.task_id}", outcome,
+                              self.topology.runner_task_queue)
+                for message, outcome in zip(messages, outcomes, strict=True)]
+
+    def _refusal(self, what: str, outcome: PublishOutcome,
+                 queue: str) -> BrokerRefusedError | None:
         if outcome is PublishOutcome.CONFIRMED:
             return None
         if outcome is PublishOutcome.RETURNED:
-            return BrokerRefusedError(f"run {message.run_id}: the broker returned the message "
+            return BrokerRefusedError(f"{what}: the broker returned the message "
                                       f"(no queue bound to {self.topology.run_exchange})")
-        return BrokerRefusedError(f"run {message.run_id}: the broker refused the message "
-                                  f"({self.topology.run_queue} full or failing)")
+        return BrokerRefusedError(f"{what}: the broker refused the message "
+                                  f"({queue} full or failing)")
 
 
 class RunEventPublisher(ConfirmingPublisher):

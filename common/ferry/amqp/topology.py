@@ -3,6 +3,9 @@
 - ``<prefix>.runs`` (direct exchange) routes run requests to
   ``<prefix>.run-requests``: a durable quorum queue with a delivery limit,
   dead-lettering (at-least-once) to ``<prefix>.dlx`` → ``<prefix>.run-requests.dead``.
+- ``<prefix>.runs`` also routes runner tasks (routing key ``runner-task``) to
+  ``<prefix>.runner-tasks``: a durable quorum queue any runner consumes
+  besides the run requests, so a short task never waits behind long runs.
 - ``<prefix>.run-events`` (topic exchange) carries run lifecycle events
   (``ferry.v1.RunLifecycleEvent``) with routing keys ``run.<status>``:
   ``run.queued``, ``run.started`` (RUNNING), ``run.completed``, ``run.warning``,
@@ -26,6 +29,8 @@ from ferry.v1 import run_pb2
 
 RUN_REQUEST_SCHEMA_VERSION = 1
 RUN_REQUEST_CONTENT_TYPE = "application/x-protobuf; proto=ferry.v1.RunRequest"
+RUNNER_TASK_SCHEMA_VERSION = 1
+RUNNER_TASK_CONTENT_TYPE = "application/x-protobuf; proto=ferry.v1.RunnerTaskRequest"
 RUN_EVENT_SCHEMA_VERSION = 1
 RUN_EVENT_CONTENT_TYPE = "application/x-protobuf; proto=ferry.v1.RunLifecycleEvent"
 PROFILE_EVENT_CONTENT_TYPE = "application/x-protobuf; proto=ferry.v1.ProfileLifecycleEvent"
@@ -69,6 +74,14 @@ class Topology:
         return "run-request"
 
     @property
+    def runner_task_queue(self) -> str:
+        return f"{self.prefix}.runner-tasks"
+
+    @property
+    def runner_task_routing_key(self) -> str:
+        return "runner-task"
+
+    @property
     def dead_letter_exchange(self) -> str:
         return f"{self.prefix}.dlx"
 
@@ -95,11 +108,19 @@ class Topology:
             "x-overflow": "reject-publish",
         })
         channel.queue_bind(self.run_queue, self.run_exchange, routing_key=self.run_routing_key)
+        channel.queue_declare(self.runner_task_queue, durable=True, arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": self.delivery_limit,
+            "x-dead-letter-exchange": self.dead_letter_exchange,
+            "x-dead-letter-strategy": "at-least-once",
+        })
+        channel.queue_bind(self.runner_task_queue, self.run_exchange,
+                           routing_key=self.runner_task_routing_key)
         channel.exchange_declare(self.events_exchange, exchange_type="topic", durable=True)
 
     def delete(self, channel: BlockingChannel) -> None:
         """Remove everything (tests clean up with this)."""
-        for queue in (self.run_queue, self.dead_letter_queue):
+        for queue in (self.run_queue, self.runner_task_queue, self.dead_letter_queue):
             channel.queue_delete(queue)
         for exchange in (self.run_exchange, self.dead_letter_exchange, self.events_exchange):
             channel.exchange_delete(exchange)

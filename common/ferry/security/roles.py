@@ -6,7 +6,7 @@ Three roles, one per kind of caller:
   Summarize*, ListRejectedRows, ListMissedFires) and server reflection.
 - ``operator``: everything ``reader`` may do, plus triggering and editing
   (Apply, Delete, Create, Update, Pause, Resume, Start, Cancel, Retry,
-  ValidateProfile).
+  ValidateProfile, CreateRunnerTask).
 - ``service``: schedulers and runners: every DispatchService and
   ExecutionService method, plus everything ``reader`` may do. It cannot
   edit profiles or schedules or trigger runs.
@@ -85,6 +85,8 @@ _BY_SERVICE: dict[str, dict[str, Role]] = {
         "WatchRun": _R,
         "ListRejectedRows": _R,
         "SummarizeRuns": _R,
+        "CreateRunnerTask": _O,
+        "GetRunnerTask": _R,
     },
     "ferry.v1.DispatchService": {
         "AcquireDueSchedules": _S,
@@ -101,6 +103,8 @@ _BY_SERVICE: dict[str, dict[str, Role]] = {
         "FinishRun": _S,
         "ReleaseRun": _S,
         "GetFreshnessToken": _S,
+        "ClaimRunnerTask": _S,
+        "CompleteRunnerTask": _S,
     },
 }
 

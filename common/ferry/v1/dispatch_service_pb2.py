@@ -23,42 +23,43 @@ _sym_db = _symbol_database.Default()
 
 
 from ferry.v1 import run_pb2 as ferry_dot_v1_dot_run__pb2
+from ferry.v1 import runner_task_pb2 as ferry_dot_v1_dot_runner__task__pb2
 from ferry.v1 import schedule_pb2 as ferry_dot_v1_dot_schedule__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x66\x65rry/v1/dispatch_service.proto\x12\x08\x66\x65rry.v1\x1a\x12\x66\x65rry/v1/run.proto\x1a\x17\x66\x65rry/v1/schedule.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"t\n\x1a\x41\x63quireDueSchedulesRequest\x12\x14\n\x0cscheduler_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x31\n\x0elease_duration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"D\n\x1b\x41\x63quireDueSchedulesResponse\x12%\n\tschedules\x18\x01 \x03(\x0b\x32\x12.ferry.v1.Schedule\"\xd7\x01\n\x16ReleaseScheduleRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\x12\x14\n\x0cscheduler_id\x18\x02 \x01(\t\x12\x32\n\x0enext_fire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0elast_fire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x0cmissed_fires\x18\x05 \x03(\x0b\x32\x14.ferry.v1.MissedFire\"+\n\x17ReleaseScheduleResponse\x12\x10\n\x08released\x18\x01 \x01(\x08\"\xc2\x01\n\x10\x43reateRunRequest\x12\x0f\n\x07profile\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\x12-\n\tfire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x07trigger\x18\x04 \x01(\x0e\x32\x14.ferry.v1.RunTrigger\x12\x0f\n\x07\x64ry_run\x18\x05 \x01(\x08\x12\r\n\x05\x66orce\x18\x06 \x01(\x08\x12\x12\n\nrequest_id\x18\x07 \x01(\t\"@\n\x11\x43reateRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"_\n\x18ListRunsToPublishRequest\x12\x34\n\x10published_before\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x02 \x01(\x05\"8\n\x19ListRunsToPublishResponse\x12\x1b\n\x04runs\x18\x01 \x03(\x0b\x32\r.ferry.v1.Run\"+\n\x18MarkRunsPublishedRequest\x12\x0f\n\x07run_ids\x18\x01 \x03(\t\"\x1b\n\x19MarkRunsPublishedResponse\"/\n\x17StreamQueuedRunsRequest\x12\x14\n\x0cscheduler_id\x18\x01 \x01(\t\"6\n\x18StreamQueuedRunsResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run2\xac\x04\n\x0f\x44ispatchService\x12\x62\n\x13\x41\x63quireDueSchedules\x12$.ferry.v1.AcquireDueSchedulesRequest\x1a%.ferry.v1.AcquireDueSchedulesResponse\x12V\n\x0fReleaseSchedule\x12 .ferry.v1.ReleaseScheduleRequest\x1a!.ferry.v1.ReleaseScheduleResponse\x12\x44\n\tCreateRun\x12\x1a.ferry.v1.CreateRunRequest\x1a\x1b.ferry.v1.CreateRunResponse\x12\\\n\x11ListRunsToPublish\x12\".ferry.v1.ListRunsToPublishRequest\x1a#.ferry.v1.ListRunsToPublishResponse\x12\\\n\x11MarkRunsPublished\x12\".ferry.v1.MarkRunsPublishedRequest\x1a#.ferry.v1.MarkRunsPublishedResponse\x12[\n\x10StreamQueuedRuns\x12!.ferry.v1.StreamQueuedRunsRequest\x1a\".ferry.v1.StreamQueuedRunsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x66\x65rry/v1/dispatch_service.proto\x12\x08\x66\x65rry.v1\x1a\x12\x66\x65rry/v1/run.proto\x1a\x1a\x66\x65rry/v1/runner_task.proto\x1a\x17\x66\x65rry/v1/schedule.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"t\n\x1a\x41\x63quireDueSchedulesRequest\x12\x14\n\x0cscheduler_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x31\n\x0elease_duration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"D\n\x1b\x41\x63quireDueSchedulesResponse\x12%\n\tschedules\x18\x01 \x03(\x0b\x32\x12.ferry.v1.Schedule\"\xd7\x01\n\x16ReleaseScheduleRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\x12\x14\n\x0cscheduler_id\x18\x02 \x01(\t\x12\x32\n\x0enext_fire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0elast_fire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x0cmissed_fires\x18\x05 \x03(\x0b\x32\x14.ferry.v1.MissedFire\"+\n\x17ReleaseScheduleResponse\x12\x10\n\x08released\x18\x01 \x01(\x08\"\xc2\x01\n\x10\x43reateRunRequest\x12\x0f\n\x07profile\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\x12-\n\tfire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x07trigger\x18\x04 \x01(\x0e\x32\x14.ferry.v1.RunTrigger\x12\x0f\n\x07\x64ry_run\x18\x05 \x01(\x08\x12\r\n\x05\x66orce\x18\x06 \x01(\x08\x12\x12\n\nrequest_id\x18\x07 \x01(\t\"@\n\x11\x43reateRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"_\n\x18ListRunsToPublishRequest\x12\x34\n\x10published_before\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x02 \x01(\x05\"d\n\x19ListRunsToPublishResponse\x12\x1b\n\x04runs\x18\x01 \x03(\x0b\x32\r.ferry.v1.Run\x12*\n\x0crunner_tasks\x18\x0c \x03(\x0b\x32\x14.ferry.v1.RunnerTask\"D\n\x18MarkRunsPublishedRequest\x12\x0f\n\x07run_ids\x18\x01 \x03(\t\x12\x17\n\x0frunner_task_ids\x18\x0c \x03(\t\"\x1b\n\x19MarkRunsPublishedResponse\"/\n\x17StreamQueuedRunsRequest\x12\x14\n\x0cscheduler_id\x18\x01 \x01(\t\"a\n\x18StreamQueuedRunsResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\x12)\n\x0brunner_task\x18\x0c \x01(\x0b\x32\x14.ferry.v1.RunnerTask2\xac\x04\n\x0f\x44ispatchService\x12\x62\n\x13\x41\x63quireDueSchedules\x12$.ferry.v1.AcquireDueSchedulesRequest\x1a%.ferry.v1.AcquireDueSchedulesResponse\x12V\n\x0fReleaseSchedule\x12 .ferry.v1.ReleaseScheduleRequest\x1a!.ferry.v1.ReleaseScheduleResponse\x12\x44\n\tCreateRun\x12\x1a.ferry.v1.CreateRunRequest\x1a\x1b.ferry.v1.CreateRunResponse\x12\\\n\x11ListRunsToPublish\x12\".ferry.v1.ListRunsToPublishRequest\x1a#.ferry.v1.ListRunsToPublishResponse\x12\\\n\x11MarkRunsPublished\x12\".ferry.v1.MarkRunsPublishedRequest\x1a#.ferry.v1.MarkRunsPublishedResponse\x12[\n\x10StreamQueuedRuns\x12!.ferry.v1.StreamQueuedRunsRequest\x1a\".ferry.v1.StreamQueuedRunsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ferry.v1.dispatch_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ACQUIREDUESCHEDULESREQUEST']._serialized_start=155
-  _globals['_ACQUIREDUESCHEDULESREQUEST']._serialized_end=271
-  _globals['_ACQUIREDUESCHEDULESRESPONSE']._serialized_start=273
-  _globals['_ACQUIREDUESCHEDULESRESPONSE']._serialized_end=341
-  _globals['_RELEASESCHEDULEREQUEST']._serialized_start=344
-  _globals['_RELEASESCHEDULEREQUEST']._serialized_end=559
-  _globals['_RELEASESCHEDULERESPONSE']._serialized_start=561
-  _globals['_RELEASESCHEDULERESPONSE']._serialized_end=604
-  _globals['_CREATERUNREQUEST']._serialized_start=607
-  _globals['_CREATERUNREQUEST']._serialized_end=801
-  _globals['_CREATERUNRESPONSE']._serialized_start=803
-  _globals['_CREATERUNRESPONSE']._serialized_end=867
-  _globals['_LISTRUNSTOPUBLISHREQUEST']._serialized_start=869
-  _globals['_LISTRUNSTOPUBLISHREQUEST']._serialized_end=964
-  _globals['_LISTRUNSTOPUBLISHRESPONSE']._serialized_start=966
-  _globals['_LISTRUNSTOPUBLISHRESPONSE']._serialized_end=1022
-  _globals['_MARKRUNSPUBLISHEDREQUEST']._serialized_start=1024
-  _globals['_MARKRUNSPUBLISHEDREQUEST']._serialized_end=1067
-  _globals['_MARKRUNSPUBLISHEDRESPONSE']._serialized_start=1069
-  _globals['_MARKRUNSPUBLISHEDRESPONSE']._serialized_end=1096
-  _globals['_STREAMQUEUEDRUNSREQUEST']._serialized_start=1098
-  _globals['_STREAMQUEUEDRUNSREQUEST']._serialized_end=1145
-  _globals['_STREAMQUEUEDRUNSRESPONSE']._serialized_start=1147
-  _globals['_STREAMQUEUEDRUNSRESPONSE']._serialized_end=1201
-  _globals['_DISPATCHSERVICE']._serialized_start=1204
-  _globals['_DISPATCHSERVICE']._serialized_end=1760
+  _globals['_ACQUIREDUESCHEDULESREQUEST']._serialized_start=183
+  _globals['_ACQUIREDUESCHEDULESREQUEST']._serialized_end=299
+  _globals['_ACQUIREDUESCHEDULESRESPONSE']._serialized_start=301
+  _globals['_ACQUIREDUESCHEDULESRESPONSE']._serialized_end=369
+  _globals['_RELEASESCHEDULEREQUEST']._serialized_start=372
+  _globals['_RELEASESCHEDULEREQUEST']._serialized_end=587
+  _globals['_RELEASESCHEDULERESPONSE']._serialized_start=589
+  _globals['_RELEASESCHEDULERESPONSE']._serialized_end=632
+  _globals['_CREATERUNREQUEST']._serialized_start=635
+  _globals['_CREATERUNREQUEST']._serialized_end=829
+  _globals['_CREATERUNRESPONSE']._serialized_start=831
+  _globals['_CREATERUNRESPONSE']._serialized_end=895
+  _globals['_LISTRUNSTOPUBLISHREQUEST']._serialized_start=897
+  _globals['_LISTRUNSTOPUBLISHREQUEST']._serialized_end=992
+  _globals['_LISTRUNSTOPUBLISHRESPONSE']._serialized_start=994
+  _globals['_LISTRUNSTOPUBLISHRESPONSE']._serialized_end=1094
+  _globals['_MARKRUNSPUBLISHEDREQUEST']._serialized_start=1096
+  _globals['_MARKRUNSPUBLISHEDREQUEST']._serialized_end=1164
+  _globals['_MARKRUNSPUBLISHEDRESPONSE']._serialized_start=1166
+  _globals['_MARKRUNSPUBLISHEDRESPONSE']._serialized_end=1193
+  _globals['_STREAMQUEUEDRUNSREQUEST']._serialized_start=1195
+  _globals['_STREAMQUEUEDRUNSREQUEST']._serialized_end=1242
+  _globals['_STREAMQUEUEDRUNSRESPONSE']._serialized_start=1244
+  _globals['_STREAMQUEUEDRUNSRESPONSE']._serialized_end=1341
+  _globals['_DISPATCHSERVICE']._serialized_start=1344
+  _globals['_DISPATCHSERVICE']._serialized_end=1900
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 import datetime
 
 from ferry.v1 import run_pb2 as _run_pb2
+from ferry.v1 import runner_task_pb2 as _runner_task_pb2
 from ferry.v1 import schedule_pb2 as _schedule_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -83,16 +84,20 @@ class ListRunsToPublishRequest(_message.Message):
     def __init__(self, published_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class ListRunsToPublishResponse(_message.Message):
-    __slots__ = ("runs",)
+    __slots__ = ("runs", "runner_tasks")
     RUNS_FIELD_NUMBER: _ClassVar[int]
+    RUNNER_TASKS_FIELD_NUMBER: _ClassVar[int]
     runs: _containers.RepeatedCompositeFieldContainer[_run_pb2.Run]
-    def __init__(self, runs: _Optional[_Iterable[_Union[_run_pb2.Run, _Mapping]]] = ...) -> None: ...
+    runner_tasks: _containers.RepeatedCompositeFieldContainer[_runner_task_pb2.RunnerTask]
+    def __init__(self, runs: _Optional[_Iterable[_Union[_run_pb2.Run, _Mapping]]] = ..., runner_tasks: _Optional[_Iterable[_Union[_runner_task_pb2.RunnerTask, _Mapping]]] = ...) -> None: ...
 
 class MarkRunsPublishedRequest(_message.Message):
-    __slots__ = ("run_ids",)
+    __slots__ = ("run_ids", "runner_task_ids")
     RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    RUNNER_TASK_IDS_FIELD_NUMBER: _ClassVar[int]
     run_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, run_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    runner_task_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, run_ids: _Optional[_Iterable[str]] = ..., runner_task_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class MarkRunsPublishedResponse(_message.Message):
     __slots__ = ()
@@ -105,7 +110,9 @@ class StreamQueuedRunsRequest(_message.Message):
     def __init__(self, scheduler_id: _Optional[str] = ...) -> None: ...
 
 class StreamQueuedRunsResponse(_message.Message):
-    __slots__ = ("run",)
+    __slots__ = ("run", "runner_task")
     RUN_FIELD_NUMBER: _ClassVar[int]
+    RUNNER_TASK_FIELD_NUMBER: _ClassVar[int]
     run: _run_pb2.Run
-    def __init__(self, run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ...) -> None: ...
+    runner_task: _runner_task_pb2.RunnerTask
+    def __init__(self, run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ..., runner_task: _Optional[_Union[_runner_task_pb2.RunnerTask, _Mapping]] = ...) -> None: ...

@@ -3,6 +3,8 @@ import datetime
 from ferry.v1 import profile_pb2 as _profile_pb2
 from ferry.v1 import run_pb2 as _run_pb2
 from ferry.v1 import run_service_pb2 as _run_service_pb2
+from ferry.v1 import runner_task_pb2 as _runner_task_pb2
+from ferry.v1 import source_shape_pb2 as _source_shape_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -29,6 +31,44 @@ CLAIM_OUTCOME_FINISHED: ClaimOutcome
 CLAIM_OUTCOME_DEFERRED: ClaimOutcome
 CLAIM_OUTCOME_STALE: ClaimOutcome
 
+class ClaimRunnerTaskRequest(_message.Message):
+    __slots__ = ("task_id", "runner_id")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    runner_id: str
+    def __init__(self, task_id: _Optional[str] = ..., runner_id: _Optional[str] = ...) -> None: ...
+
+class ClaimRunnerTaskResponse(_message.Message):
+    __slots__ = ("claimed", "task", "profile", "last_good_shape")
+    CLAIMED_FIELD_NUMBER: _ClassVar[int]
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    LAST_GOOD_SHAPE_FIELD_NUMBER: _ClassVar[int]
+    claimed: bool
+    task: _runner_task_pb2.RunnerTask
+    profile: _profile_pb2.Profile
+    last_good_shape: _source_shape_pb2.SourceShape
+    def __init__(self, claimed: _Optional[bool] = ..., task: _Optional[_Union[_runner_task_pb2.RunnerTask, _Mapping]] = ..., profile: _Optional[_Union[_profile_pb2.Profile, _Mapping]] = ..., last_good_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ...) -> None: ...
+
+class CompleteRunnerTaskRequest(_message.Message):
+    __slots__ = ("task_id", "runner_id", "checks", "error_message")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    runner_id: str
+    checks: _containers.RepeatedCompositeFieldContainer[_runner_task_pb2.RunnerTaskCheck]
+    error_message: str
+    def __init__(self, task_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., checks: _Optional[_Iterable[_Union[_runner_task_pb2.RunnerTaskCheck, _Mapping]]] = ..., error_message: _Optional[str] = ...) -> None: ...
+
+class CompleteRunnerTaskResponse(_message.Message):
+    __slots__ = ("task",)
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    task: _runner_task_pb2.RunnerTask
+    def __init__(self, task: _Optional[_Union[_runner_task_pb2.RunnerTask, _Mapping]] = ...) -> None: ...
+
 class ClaimRunRequest(_message.Message):
     __slots__ = ("run_id", "runner_id", "lease_duration", "attempt")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -42,18 +82,20 @@ class ClaimRunRequest(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., lease_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempt: _Optional[int] = ...) -> None: ...
 
 class ClaimRunResponse(_message.Message):
-    __slots__ = ("outcome", "run", "profile", "fencing_token", "lease_expire_time")
+    __slots__ = ("outcome", "run", "profile", "fencing_token", "lease_expire_time", "last_good_shape")
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     RUN_FIELD_NUMBER: _ClassVar[int]
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     FENCING_TOKEN_FIELD_NUMBER: _ClassVar[int]
     LEASE_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_GOOD_SHAPE_FIELD_NUMBER: _ClassVar[int]
     outcome: ClaimOutcome
     run: _run_pb2.Run
     profile: _profile_pb2.Profile
     fencing_token: int
     lease_expire_time: _timestamp_pb2.Timestamp
-    def __init__(self, outcome: _Optional[_Union[ClaimOutcome, str]] = ..., run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ..., profile: _Optional[_Union[_profile_pb2.Profile, _Mapping]] = ..., fencing_token: _Optional[int] = ..., lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    last_good_shape: _source_shape_pb2.SourceShape
+    def __init__(self, outcome: _Optional[_Union[ClaimOutcome, str]] = ..., run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ..., profile: _Optional[_Union[_profile_pb2.Profile, _Mapping]] = ..., fencing_token: _Optional[int] = ..., lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_good_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ...) -> None: ...
 
 class HeartbeatRunRequest(_message.Message):
     __slots__ = ("run_id", "runner_id", "fencing_token", "lease_duration")
@@ -98,7 +140,7 @@ class ReportProgressResponse(_message.Message):
     def __init__(self, cancel_requested: _Optional[bool] = ...) -> None: ...
 
 class FinishRunRequest(_message.Message):
-    __slots__ = ("run_id", "runner_id", "fencing_token", "status", "counts", "first_error", "first_skip_reason", "warnings", "freshness", "new_freshness_token", "retention_actions", "sample_location", "error_class", "error_message", "hint", "rejected_rows", "rejected_columns", "events", "imported_files", "profile_digest", "more_input_waiting")
+    __slots__ = ("run_id", "runner_id", "fencing_token", "status", "counts", "first_error", "first_skip_reason", "warnings", "freshness", "new_freshness_token", "retention_actions", "sample_location", "error_class", "error_message", "hint", "rejected_rows", "rejected_columns", "events", "source_shape", "imported_files", "profile_digest", "more_input_waiting")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
     FENCING_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -117,6 +159,7 @@ class FinishRunRequest(_message.Message):
     REJECTED_ROWS_FIELD_NUMBER: _ClassVar[int]
     REJECTED_COLUMNS_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_SHAPE_FIELD_NUMBER: _ClassVar[int]
     IMPORTED_FILES_FIELD_NUMBER: _ClassVar[int]
     PROFILE_DIGEST_FIELD_NUMBER: _ClassVar[int]
     MORE_INPUT_WAITING_FIELD_NUMBER: _ClassVar[int]
@@ -138,10 +181,11 @@ class FinishRunRequest(_message.Message):
     rejected_rows: _containers.RepeatedCompositeFieldContainer[_run_service_pb2.RejectedRow]
     rejected_columns: _containers.RepeatedScalarFieldContainer[str]
     events: _containers.RepeatedCompositeFieldContainer[_run_pb2.RunEvent]
+    source_shape: _source_shape_pb2.SourceShape
     imported_files: _containers.RepeatedCompositeFieldContainer[ImportedSourceFile]
     profile_digest: str
     more_input_waiting: bool
-    def __init__(self, run_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., fencing_token: _Optional[int] = ..., status: _Optional[_Union[_run_pb2.RunStatus, str]] = ..., counts: _Optional[_Union[_run_pb2.RunCounts, _Mapping]] = ..., first_error: _Optional[_Union[_run_pb2.RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[_run_pb2.FreshnessEvidence, _Mapping]] = ..., new_freshness_token: _Optional[str] = ..., retention_actions: _Optional[_Iterable[_Union[_run_pb2.RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., error_class: _Optional[_Union[_run_pb2.ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rejected_rows: _Optional[_Iterable[_Union[_run_service_pb2.RejectedRow, _Mapping]]] = ..., rejected_columns: _Optional[_Iterable[str]] = ..., events: _Optional[_Iterable[_Union[_run_pb2.RunEvent, _Mapping]]] = ..., imported_files: _Optional[_Iterable[_Union[ImportedSourceFile, _Mapping]]] = ..., profile_digest: _Optional[str] = ..., more_input_waiting: _Optional[bool] = ...) -> None: ...
+    def __init__(self, run_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., fencing_token: _Optional[int] = ..., status: _Optional[_Union[_run_pb2.RunStatus, str]] = ..., counts: _Optional[_Union[_run_pb2.RunCounts, _Mapping]] = ..., first_error: _Optional[_Union[_run_pb2.RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[_run_pb2.FreshnessEvidence, _Mapping]] = ..., new_freshness_token: _Optional[str] = ..., retention_actions: _Optional[_Iterable[_Union[_run_pb2.RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., error_class: _Optional[_Union[_run_pb2.ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rejected_rows: _Optional[_Iterable[_Union[_run_service_pb2.RejectedRow, _Mapping]]] = ..., rejected_columns: _Optional[_Iterable[str]] = ..., events: _Optional[_Iterable[_Union[_run_pb2.RunEvent, _Mapping]]] = ..., source_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ..., imported_files: _Optional[_Iterable[_Union[ImportedSourceFile, _Mapping]]] = ..., profile_digest: _Optional[str] = ..., more_input_waiting: _Optional[bool] = ...) -> None: ...
 
 class ImportedSourceFile(_message.Message):
     __slots__ = ("path", "checksum", "run_id", "import_time")

@@ -68,6 +68,16 @@ class ExecutionServiceStub:
                 request_serializer=ferry_dot_v1_dot_execution__service__pb2.GetFreshnessTokenRequest.SerializeToString,
                 response_deserializer=ferry_dot_v1_dot_execution__service__pb2.GetFreshnessTokenResponse.FromString,
                 _registered_method=True)
+        self.ClaimRunnerTask = channel.unary_unary(
+                '/ferry.v1.ExecutionService/ClaimRunnerTask',
+                request_serializer=ferry_dot_v1_dot_execution__service__pb2.ClaimRunnerTaskRequest.SerializeToString,
+                response_deserializer=ferry_dot_v1_dot_execution__service__pb2.ClaimRunnerTaskResponse.FromString,
+                _registered_method=True)
+        self.CompleteRunnerTask = channel.unary_unary(
+                '/ferry.v1.ExecutionService/CompleteRunnerTask',
+                request_serializer=ferry_dot_v1_dot_execution__service__pb2.CompleteRunnerTaskRequest.SerializeToString,
+                response_deserializer=ferry_dot_v1_dot_execution__service__pb2.CompleteRunnerTaskResponse.FromString,
+                _registered_method=True)
 
 
 class ExecutionServiceServicer:
@@ -119,6 +129,20 @@ class ExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ClaimRunnerTask(self, request, context):
+        """Takes a QUEUED runner task within its deadline (compare-and-set).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteRunnerTask(self, request, context):
+        """The answer of a task the caller took.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExecutionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -151,6 +175,16 @@ def add_ExecutionServiceServicer_to_server(servicer, server):
                     servicer.GetFreshnessToken,
                     request_deserializer=ferry_dot_v1_dot_execution__service__pb2.GetFreshnessTokenRequest.FromString,
                     response_serializer=ferry_dot_v1_dot_execution__service__pb2.GetFreshnessTokenResponse.SerializeToString,
+            ),
+            'ClaimRunnerTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimRunnerTask,
+                    request_deserializer=ferry_dot_v1_dot_execution__service__pb2.ClaimRunnerTaskRequest.FromString,
+                    response_serializer=ferry_dot_v1_dot_execution__service__pb2.ClaimRunnerTaskResponse.SerializeToString,
+            ),
+            'CompleteRunnerTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteRunnerTask,
+                    request_deserializer=ferry_dot_v1_dot_execution__service__pb2.CompleteRunnerTaskRequest.FromString,
+                    response_serializer=ferry_dot_v1_dot_execution__service__pb2.CompleteRunnerTaskResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -319,6 +353,60 @@ class ExecutionService:
             '/ferry.v1.ExecutionService/GetFreshnessToken',
             ferry_dot_v1_dot_execution__service__pb2.GetFreshnessTokenRequest.SerializeToString,
             ferry_dot_v1_dot_execution__service__pb2.GetFreshnessTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimRunnerTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ferry.v1.ExecutionService/ClaimRunnerTask',
+            ferry_dot_v1_dot_execution__service__pb2.ClaimRunnerTaskRequest.SerializeToString,
+            ferry_dot_v1_dot_execution__service__pb2.ClaimRunnerTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteRunnerTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ferry.v1.ExecutionService/CompleteRunnerTask',
+            ferry_dot_v1_dot_execution__service__pb2.CompleteRunnerTaskRequest.SerializeToString,
+            ferry_dot_v1_dot_execution__service__pb2.CompleteRunnerTaskResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,6 +45,12 @@ class ProfileEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PROFILE_EVENT_TYPE_AUTO_PAUSED: _ClassVar[ProfileEventType]
     PROFILE_EVENT_TYPE_NOTIFICATION: _ClassVar[ProfileEventType]
 
+class ShapeChangePolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SHAPE_CHANGE_POLICY_UNSPECIFIED: _ClassVar[ShapeChangePolicy]
+    SHAPE_CHANGE_POLICY_WARN: _ClassVar[ShapeChangePolicy]
+    SHAPE_CHANGE_POLICY_FAIL: _ClassVar[ShapeChangePolicy]
+
 class SourceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     SOURCE_KIND_UNSPECIFIED: _ClassVar[SourceKind]
@@ -123,6 +129,9 @@ PROFILE_EVENT_TYPE_STALE: ProfileEventType
 PROFILE_EVENT_TYPE_FRESH: ProfileEventType
 PROFILE_EVENT_TYPE_AUTO_PAUSED: ProfileEventType
 PROFILE_EVENT_TYPE_NOTIFICATION: ProfileEventType
+SHAPE_CHANGE_POLICY_UNSPECIFIED: ShapeChangePolicy
+SHAPE_CHANGE_POLICY_WARN: ShapeChangePolicy
+SHAPE_CHANGE_POLICY_FAIL: ShapeChangePolicy
 SOURCE_KIND_UNSPECIFIED: SourceKind
 SOURCE_KIND_FILE: SourceKind
 SOURCE_KIND_HTTP: SourceKind
@@ -161,7 +170,7 @@ SUCCESS_ACTION_MOVE_TO_BACKUP: SuccessAction
 SUCCESS_ACTION_DELETE: SuccessAction
 
 class Profile(_message.Message):
-    __slots__ = ("name", "description", "entity_type", "operation", "source", "mapping", "target", "export", "freshness", "retention", "retry", "error_threshold", "overlap_policy", "batch_size", "labels", "mapping_digest", "dry_run_required", "create_time", "update_time", "revision", "expect_change_within", "notifications", "stale_since", "last_change_time")
+    __slots__ = ("name", "description", "entity_type", "operation", "source", "mapping", "target", "export", "freshness", "retention", "retry", "error_threshold", "overlap_policy", "batch_size", "labels", "mapping_digest", "dry_run_required", "create_time", "update_time", "revision", "expect_change_within", "notifications", "stale_since", "last_change_time", "on_shape_change")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -193,6 +202,7 @@ class Profile(_message.Message):
     NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
     STALE_SINCE_FIELD_NUMBER: _ClassVar[int]
     LAST_CHANGE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ON_SHAPE_CHANGE_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
     entity_type: str
@@ -217,7 +227,8 @@ class Profile(_message.Message):
     notifications: _containers.RepeatedCompositeFieldContainer[ProfileNotification]
     stale_since: _timestamp_pb2.Timestamp
     last_change_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., mapping: _Optional[_Union[Mapping, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., export: _Optional[_Union[ExportSpec, _Mapping]] = ..., freshness: _Optional[_Iterable[_Union[FreshnessMethod, str]]] = ..., retention: _Optional[_Union[RetentionPolicy, _Mapping]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., error_threshold: _Optional[_Union[ErrorThreshold, _Mapping]] = ..., overlap_policy: _Optional[_Union[OverlapPolicy, str]] = ..., batch_size: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., mapping_digest: _Optional[str] = ..., dry_run_required: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., expect_change_within: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., notifications: _Optional[_Iterable[_Union[ProfileNotification, _Mapping]]] = ..., stale_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    on_shape_change: ShapeChangePolicy
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., mapping: _Optional[_Union[Mapping, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., export: _Optional[_Union[ExportSpec, _Mapping]] = ..., freshness: _Optional[_Iterable[_Union[FreshnessMethod, str]]] = ..., retention: _Optional[_Union[RetentionPolicy, _Mapping]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., error_threshold: _Optional[_Union[ErrorThreshold, _Mapping]] = ..., overlap_policy: _Optional[_Union[OverlapPolicy, str]] = ..., batch_size: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., mapping_digest: _Optional[str] = ..., dry_run_required: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., expect_change_within: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., notifications: _Optional[_Iterable[_Union[ProfileNotification, _Mapping]]] = ..., stale_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., on_shape_change: _Optional[_Union[ShapeChangePolicy, str]] = ...) -> None: ...
 
 class ProfileNotification(_message.Message):
     __slots__ = ("url", "events", "format", "secret_ref")

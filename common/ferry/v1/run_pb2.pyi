@@ -1,6 +1,7 @@
 import datetime
 
 from ferry.v1 import profile_pb2 as _profile_pb2
+from ferry.v1 import source_shape_pb2 as _source_shape_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -187,7 +188,7 @@ class RetentionAction(_message.Message):
     def __init__(self, kind: _Optional[_Union[RetentionActionKind, str]] = ..., path: _Optional[str] = ..., detail: _Optional[str] = ..., action_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("id", "profile", "schedule_id", "fire_time", "status", "entity_type", "operation", "trigger", "dry_run", "force", "attempt", "max_attempts", "counts", "queue_time", "start_time", "end_time", "first_error", "first_skip_reason", "warnings", "freshness", "retention_actions", "sample_location", "rejected_rows_location", "runner_id", "error_class", "error_message", "hint", "rows_total", "request_id", "retry_of", "cancel_requested", "update_time", "profile_revision")
+    __slots__ = ("id", "profile", "schedule_id", "fire_time", "status", "entity_type", "operation", "trigger", "dry_run", "force", "attempt", "max_attempts", "counts", "queue_time", "start_time", "end_time", "first_error", "first_skip_reason", "warnings", "freshness", "retention_actions", "sample_location", "rejected_rows_location", "runner_id", "error_class", "error_message", "hint", "rows_total", "request_id", "retry_of", "cancel_requested", "update_time", "profile_revision", "source_shape")
     ID_FIELD_NUMBER: _ClassVar[int]
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -221,6 +222,7 @@ class Run(_message.Message):
     CANCEL_REQUESTED_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     PROFILE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_SHAPE_FIELD_NUMBER: _ClassVar[int]
     id: str
     profile: str
     schedule_id: str
@@ -254,7 +256,8 @@ class Run(_message.Message):
     cancel_requested: bool
     update_time: _timestamp_pb2.Timestamp
     profile_revision: int
-    def __init__(self, id: _Optional[str] = ..., profile: _Optional[str] = ..., schedule_id: _Optional[str] = ..., fire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[RunStatus, str]] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[_profile_pb2.Operation, str]] = ..., trigger: _Optional[_Union[RunTrigger, str]] = ..., dry_run: _Optional[bool] = ..., force: _Optional[bool] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., counts: _Optional[_Union[RunCounts, _Mapping]] = ..., queue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_error: _Optional[_Union[RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[FreshnessEvidence, _Mapping]] = ..., retention_actions: _Optional[_Iterable[_Union[RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., rejected_rows_location: _Optional[str] = ..., runner_id: _Optional[str] = ..., error_class: _Optional[_Union[ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rows_total: _Optional[int] = ..., request_id: _Optional[str] = ..., retry_of: _Optional[str] = ..., cancel_requested: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., profile_revision: _Optional[int] = ...) -> None: ...
+    source_shape: _source_shape_pb2.SourceShape
+    def __init__(self, id: _Optional[str] = ..., profile: _Optional[str] = ..., schedule_id: _Optional[str] = ..., fire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[RunStatus, str]] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[_profile_pb2.Operation, str]] = ..., trigger: _Optional[_Union[RunTrigger, str]] = ..., dry_run: _Optional[bool] = ..., force: _Optional[bool] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., counts: _Optional[_Union[RunCounts, _Mapping]] = ..., queue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_error: _Optional[_Union[RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[FreshnessEvidence, _Mapping]] = ..., retention_actions: _Optional[_Iterable[_Union[RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., rejected_rows_location: _Optional[str] = ..., runner_id: _Optional[str] = ..., error_class: _Optional[_Union[ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rows_total: _Optional[int] = ..., request_id: _Optional[str] = ..., retry_of: _Optional[str] = ..., cancel_requested: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., profile_revision: _Optional[int] = ..., source_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ...) -> None: ...
 
 class RunEvent(_message.Message):
     __slots__ = ("run_id", "sequence", "event_time", "type", "status", "attempt", "message", "attributes")

@@ -23,10 +23,11 @@ _sym_db = _symbol_database.Default()
 
 
 from ferry.v1 import run_pb2 as ferry_dot_v1_dot_run__pb2
+from ferry.v1 import runner_task_pb2 as ferry_dot_v1_dot_runner__task__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66\x65rry/v1/run_service.proto\x12\x08\x66\x65rry.v1\x1a\x12\x66\x65rry/v1/run.proto\x1a\x1egoogle/protobuf/duration.proto\"V\n\x0fStartRunRequest\x12\x0f\n\x07profile\x18\x01 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x02 \x01(\x08\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x12\x12\n\nrequest_id\x18\x04 \x01(\t\".\n\x10StartRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\"\x1b\n\rGetRunRequest\x12\n\n\x02id\x18\x01 \x01(\t\",\n\x0eGetRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\"H\n\x0fListRunsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"H\n\x10ListRunsResponse\x12\x1b\n\x04runs\x18\x01 \x03(\x0b\x32\r.ferry.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"M\n\x14ListRunEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"T\n\x15ListRunEventsResponse\x12\"\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x12.ferry.v1.RunEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\".\n\x10\x43\x61ncelRunRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"/\n\x11\x43\x61ncelRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\"1\n\x0fRetryRunRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\".\n\x10RetryRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\"\x1d\n\x0fWatchRunRequest\x12\n\n\x02id\x18\x01 \x01(\t\"R\n\x10WatchRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\x12\"\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x12.ferry.v1.RunEvent\"\xad\x01\n\x0bRejectedRow\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x31\n\x06values\x18\x05 \x03(\x0b\x32!.ferry.v1.RejectedRow.ValuesEntry\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"P\n\x17ListRejectedRowsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"i\n\x18ListRejectedRowsResponse\x12#\n\x04rows\x18\x01 \x03(\x0b\x32\x15.ferry.v1.RejectedRow\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0f\n\x07\x63olumns\x18\x03 \x03(\t\"A\n\x14SummarizeRunsRequest\x12)\n\x06window\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\"A\n\x0bStatusCount\x12#\n\x06status\x18\x01 \x01(\x0e\x32\x13.ferry.v1.RunStatus\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\">\n\x15SummarizeRunsResponse\x12%\n\x06\x63ounts\x18\x01 \x03(\x0b\x32\x15.ferry.v1.StatusCount2\x9c\x05\n\nRunService\x12\x41\n\x08StartRun\x12\x19.ferry.v1.StartRunRequest\x1a\x1a.ferry.v1.StartRunResponse\x12;\n\x06GetRun\x12\x17.ferry.v1.GetRunRequest\x1a\x18.ferry.v1.GetRunResponse\x12\x41\n\x08ListRuns\x12\x19.ferry.v1.ListRunsRequest\x1a\x1a.ferry.v1.ListRunsResponse\x12P\n\rListRunEvents\x12\x1e.ferry.v1.ListRunEventsRequest\x1a\x1f.ferry.v1.ListRunEventsResponse\x12\x44\n\tCancelRun\x12\x1a.ferry.v1.CancelRunRequest\x1a\x1b.ferry.v1.CancelRunResponse\x12\x41\n\x08RetryRun\x12\x19.ferry.v1.RetryRunRequest\x1a\x1a.ferry.v1.RetryRunResponse\x12\x43\n\x08WatchRun\x12\x19.ferry.v1.WatchRunRequest\x1a\x1a.ferry.v1.WatchRunResponse0\x01\x12Y\n\x10ListRejectedRows\x12!.ferry.v1.ListRejectedRowsRequest\x1a\".ferry.v1.ListRejectedRowsResponse\x12P\n\rSummarizeRuns\x12\x1e.ferry.v1.SummarizeRunsRequest\x1a\x1f.ferry.v1.SummarizeRunsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66\x65rry/v1/run_service.proto\x12\x08\x66\x65rry.v1\x1a\x12\x66\x65rry/v1/run.proto\x1a\x1a\x66\x65rry/v1/runner_task.proto\x1a\x1egoogle/protobuf/duration.proto\"~\n\x17\x43reateRunnerTaskRequest\x12&\n\x04kind\x18\x01 \x01(\x0e\x32\x18.ferry.v1.RunnerTaskKind\x12\x0f\n\x07profile\x18\x02 \x01(\t\x12*\n\x07timeout\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\">\n\x18\x43reateRunnerTaskResponse\x12\"\n\x04task\x18\x01 \x01(\x0b\x32\x14.ferry.v1.RunnerTask\"\"\n\x14GetRunnerTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x15GetRunnerTaskResponse\x12\"\n\x04task\x18\x01 \x01(\x0b\x32\x14.ferry.v1.RunnerTask\"V\n\x0fStartRunRequest\x12\x0f\n\x07profile\x18\x01 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x02 \x01(\x08\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x12\x12\n\nrequest_id\x18\x04 \x01(\t\".\n\x10StartRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\"\x1b\n\rGetRunRequest\x12\n\n\x02id\x18\x01 \x01(\t\",\n\x0eGetRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\"H\n\x0fListRunsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"H\n\x10ListRunsResponse\x12\x1b\n\x04runs\x18\x01 \x03(\x0b\x32\r.ferry.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"M\n\x14ListRunEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"T\n\x15ListRunEventsResponse\x12\"\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x12.ferry.v1.RunEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\".\n\x10\x43\x61ncelRunRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"/\n\x11\x43\x61ncelRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\"1\n\x0fRetryRunRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\".\n\x10RetryRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\"\x1d\n\x0fWatchRunRequest\x12\n\n\x02id\x18\x01 \x01(\t\"R\n\x10WatchRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\x12\"\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x12.ferry.v1.RunEvent\"\xad\x01\n\x0bRejectedRow\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x31\n\x06values\x18\x05 \x03(\x0b\x32!.ferry.v1.RejectedRow.ValuesEntry\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"P\n\x17ListRejectedRowsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"i\n\x18ListRejectedRowsResponse\x12#\n\x04rows\x18\x01 \x03(\x0b\x32\x15.ferry.v1.RejectedRow\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0f\n\x07\x63olumns\x18\x03 \x03(\t\"A\n\x14SummarizeRunsRequest\x12)\n\x06window\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\"A\n\x0bStatusCount\x12#\n\x06status\x18\x01 \x01(\x0e\x32\x13.ferry.v1.RunStatus\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\">\n\x15SummarizeRunsResponse\x12%\n\x06\x63ounts\x18\x01 \x03(\x0b\x32\x15.ferry.v1.StatusCount2\xc9\x06\n\nRunService\x12\x41\n\x08StartRun\x12\x19.ferry.v1.StartRunRequest\x1a\x1a.ferry.v1.StartRunResponse\x12;\n\x06GetRun\x12\x17.ferry.v1.GetRunRequest\x1a\x18.ferry.v1.GetRunResponse\x12\x41\n\x08ListRuns\x12\x19.ferry.v1.ListRunsRequest\x1a\x1a.ferry.v1.ListRunsResponse\x12P\n\rListRunEvents\x12\x1e.ferry.v1.ListRunEventsRequest\x1a\x1f.ferry.v1.ListRunEventsResponse\x12\x44\n\tCancelRun\x12\x1a.ferry.v1.CancelRunRequest\x1a\x1b.ferry.v1.CancelRunResponse\x12\x41\n\x08RetryRun\x12\x19.ferry.v1.RetryRunRequest\x1a\x1a.ferry.v1.RetryRunResponse\x12\x43\n\x08WatchRun\x12\x19.ferry.v1.WatchRunRequest\x1a\x1a.ferry.v1.WatchRunResponse0\x01\x12Y\n\x10ListRejectedRows\x12!.ferry.v1.ListRejectedRowsRequest\x1a\".ferry.v1.ListRejectedRowsResponse\x12P\n\rSummarizeRuns\x12\x1e.ferry.v1.SummarizeRunsRequest\x1a\x1f.ferry.v1.SummarizeRunsResponse\x12Y\n\x10\x43reateRunnerTask\x12!.ferry.v1.CreateRunnerTaskRequest\x1a\".ferry.v1.CreateRunnerTaskResponse\x12P\n\rGetRunnerTask\x12\x1e.ferry.v1.GetRunnerTaskRequest\x1a\x1f.ferry.v1.GetRunnerTaskResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,48 +36,56 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REJECTEDROW_VALUESENTRY']._loaded_options = None
   _globals['_REJECTEDROW_VALUESENTRY']._serialized_options = b'8\001'
-  _globals['_STARTRUNREQUEST']._serialized_start=92
-  _globals['_STARTRUNREQUEST']._serialized_end=178
-  _globals['_STARTRUNRESPONSE']._serialized_start=180
-  _globals['_STARTRUNRESPONSE']._serialized_end=226
-  _globals['_GETRUNREQUEST']._serialized_start=228
-  _globals['_GETRUNREQUEST']._serialized_end=255
-  _globals['_GETRUNRESPONSE']._serialized_start=257
-  _globals['_GETRUNRESPONSE']._serialized_end=301
-  _globals['_LISTRUNSREQUEST']._serialized_start=303
-  _globals['_LISTRUNSREQUEST']._serialized_end=375
-  _globals['_LISTRUNSRESPONSE']._serialized_start=377
-  _globals['_LISTRUNSRESPONSE']._serialized_end=449
-  _globals['_LISTRUNEVENTSREQUEST']._serialized_start=451
-  _globals['_LISTRUNEVENTSREQUEST']._serialized_end=528
-  _globals['_LISTRUNEVENTSRESPONSE']._serialized_start=530
-  _globals['_LISTRUNEVENTSRESPONSE']._serialized_end=614
-  _globals['_CANCELRUNREQUEST']._serialized_start=616
-  _globals['_CANCELRUNREQUEST']._serialized_end=662
-  _globals['_CANCELRUNRESPONSE']._serialized_start=664
-  _globals['_CANCELRUNRESPONSE']._serialized_end=711
-  _globals['_RETRYRUNREQUEST']._serialized_start=713
-  _globals['_RETRYRUNREQUEST']._serialized_end=762
-  _globals['_RETRYRUNRESPONSE']._serialized_start=764
-  _globals['_RETRYRUNRESPONSE']._serialized_end=810
-  _globals['_WATCHRUNREQUEST']._serialized_start=812
-  _globals['_WATCHRUNREQUEST']._serialized_end=841
-  _globals['_WATCHRUNRESPONSE']._serialized_start=843
-  _globals['_WATCHRUNRESPONSE']._serialized_end=925
-  _globals['_REJECTEDROW']._serialized_start=928
-  _globals['_REJECTEDROW']._serialized_end=1101
-  _globals['_REJECTEDROW_VALUESENTRY']._serialized_start=1056
-  _globals['_REJECTEDROW_VALUESENTRY']._serialized_end=1101
-  _globals['_LISTREJECTEDROWSREQUEST']._serialized_start=1103
-  _globals['_LISTREJECTEDROWSREQUEST']._serialized_end=1183
-  _globals['_LISTREJECTEDROWSRESPONSE']._serialized_start=1185
-  _globals['_LISTREJECTEDROWSRESPONSE']._serialized_end=1290
-  _globals['_SUMMARIZERUNSREQUEST']._serialized_start=1292
-  _globals['_SUMMARIZERUNSREQUEST']._serialized_end=1357
-  _globals['_STATUSCOUNT']._serialized_start=1359
-  _globals['_STATUSCOUNT']._serialized_end=1424
-  _globals['_SUMMARIZERUNSRESPONSE']._serialized_start=1426
-  _globals['_SUMMARIZERUNSRESPONSE']._serialized_end=1488
-  _globals['_RUNSERVICE']._serialized_start=1491
-  _globals['_RUNSERVICE']._serialized_end=2159
+  _globals['_CREATERUNNERTASKREQUEST']._serialized_start=120
+  _globals['_CREATERUNNERTASKREQUEST']._serialized_end=246
+  _globals['_CREATERUNNERTASKRESPONSE']._serialized_start=248
+  _globals['_CREATERUNNERTASKRESPONSE']._serialized_end=310
+  _globals['_GETRUNNERTASKREQUEST']._serialized_start=312
+  _globals['_GETRUNNERTASKREQUEST']._serialized_end=346
+  _globals['_GETRUNNERTASKRESPONSE']._serialized_start=348
+  _globals['_GETRUNNERTASKRESPONSE']._serialized_end=407
+  _globals['_STARTRUNREQUEST']._serialized_start=409
+  _globals['_STARTRUNREQUEST']._serialized_end=495
+  _globals['_STARTRUNRESPONSE']._serialized_start=497
+  _globals['_STARTRUNRESPONSE']._serialized_end=543
+  _globals['_GETRUNREQUEST']._serialized_start=545
+  _globals['_GETRUNREQUEST']._serialized_end=572
+  _globals['_GETRUNRESPONSE']._serialized_start=574
+  _globals['_GETRUNRESPONSE']._serialized_end=618
+  _globals['_LISTRUNSREQUEST']._serialized_start=620
+  _globals['_LISTRUNSREQUEST']._serialized_end=692
+  _globals['_LISTRUNSRESPONSE']._serialized_start=694
+  _globals['_LISTRUNSRESPONSE']._serialized_end=766
+  _globals['_LISTRUNEVENTSREQUEST']._serialized_start=768
+  _globals['_LISTRUNEVENTSREQUEST']._serialized_end=845
+  _globals['_LISTRUNEVENTSRESPONSE']._serialized_start=847
+  _globals['_LISTRUNEVENTSRESPONSE']._serialized_end=931
+  _globals['_CANCELRUNREQUEST']._serialized_start=933
+  _globals['_CANCELRUNREQUEST']._serialized_end=979
+  _globals['_CANCELRUNRESPONSE']._serialized_start=981
+  _globals['_CANCELRUNRESPONSE']._serialized_end=1028
+  _globals['_RETRYRUNREQUEST']._serialized_start=1030
+  _globals['_RETRYRUNREQUEST']._serialized_end=1079
+  _globals['_RETRYRUNRESPONSE']._serialized_start=1081
+  _globals['_RETRYRUNRESPONSE']._serialized_end=1127
+  _globals['_WATCHRUNREQUEST']._serialized_start=1129
+  _globals['_WATCHRUNREQUEST']._serialized_end=1158
+  _globals['_WATCHRUNRESPONSE']._serialized_start=1160
+  _globals['_WATCHRUNRESPONSE']._serialized_end=1242
+  _globals['_REJECTEDROW']._serialized_start=1245
+  _globals['_REJECTEDROW']._serialized_end=1418
+  _globals['_REJECTEDROW_VALUESENTRY']._serialized_start=1373
+  _globals['_REJECTEDROW_VALUESENTRY']._serialized_end=1418
+  _globals['_LISTREJECTEDROWSREQUEST']._serialized_start=1420
+  _globals['_LISTREJECTEDROWSREQUEST']._serialized_end=1500
+  _globals['_LISTREJECTEDROWSRESPONSE']._serialized_start=1502
+  _globals['_LISTREJECTEDROWSRESPONSE']._serialized_end=1607
+  _globals['_SUMMARIZERUNSREQUEST']._serialized_start=1609
+  _globals['_SUMMARIZERUNSREQUEST']._serialized_end=1674
+  _globals['_STATUSCOUNT']._serialized_start=1676
+  _globals['_STATUSCOUNT']._serialized_end=1741
+  _globals['_SUMMARIZERUNSRESPONSE']._serialized_start=1743
+  _globals['_SUMMARIZERUNSRESPONSE']._serialized_end=1805
+  _globals['_RUNSERVICE']._serialized_start=1808
+  _globals['_RUNSERVICE']._serialized_end=2649
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 import datetime
 
 from ferry.v1 import run_pb2 as _run_pb2
+from ferry.v1 import runner_task_pb2 as _runner_task_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -9,6 +10,34 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class CreateRunnerTaskRequest(_message.Message):
+    __slots__ = ("kind", "profile", "timeout")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    kind: _runner_task_pb2.RunnerTaskKind
+    profile: str
+    timeout: _duration_pb2.Duration
+    def __init__(self, kind: _Optional[_Union[_runner_task_pb2.RunnerTaskKind, str]] = ..., profile: _Optional[str] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class CreateRunnerTaskResponse(_message.Message):
+    __slots__ = ("task",)
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    task: _runner_task_pb2.RunnerTask
+    def __init__(self, task: _Optional[_Union[_runner_task_pb2.RunnerTask, _Mapping]] = ...) -> None: ...
+
+class GetRunnerTaskRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetRunnerTaskResponse(_message.Message):
+    __slots__ = ("task",)
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    task: _runner_task_pb2.RunnerTask
+    def __init__(self, task: _Optional[_Union[_runner_task_pb2.RunnerTask, _Mapping]] = ...) -> None: ...
 
 class StartRunRequest(_message.Message):
     __slots__ = ("profile", "dry_run", "force", "request_id")

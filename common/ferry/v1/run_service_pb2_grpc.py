@@ -80,6 +80,16 @@ class RunServiceStub:
                 request_serializer=ferry_dot_v1_dot_run__service__pb2.SummarizeRunsRequest.SerializeToString,
                 response_deserializer=ferry_dot_v1_dot_run__service__pb2.SummarizeRunsResponse.FromString,
                 _registered_method=True)
+        self.CreateRunnerTask = channel.unary_unary(
+                '/ferry.v1.RunService/CreateRunnerTask',
+                request_serializer=ferry_dot_v1_dot_run__service__pb2.CreateRunnerTaskRequest.SerializeToString,
+                response_deserializer=ferry_dot_v1_dot_run__service__pb2.CreateRunnerTaskResponse.FromString,
+                _registered_method=True)
+        self.GetRunnerTask = channel.unary_unary(
+                '/ferry.v1.RunService/GetRunnerTask',
+                request_serializer=ferry_dot_v1_dot_run__service__pb2.GetRunnerTaskRequest.SerializeToString,
+                response_deserializer=ferry_dot_v1_dot_run__service__pb2.GetRunnerTaskResponse.FromString,
+                _registered_method=True)
 
 
 class RunServiceServicer:
@@ -148,6 +158,22 @@ class RunServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateRunnerTask(self, request, context):
+        """Creates a runner task (e.g. validate a profile where its data is); a
+        scheduler publishes it and a runner answers it. Poll GetRunnerTask.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRunnerTask(self, request, context):
+        """A runner task with its state and answer. A task past its deadline is
+        FAILED ("no runner took the task within 30s").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -195,6 +221,16 @@ def add_RunServiceServicer_to_server(servicer, server):
                     servicer.SummarizeRuns,
                     request_deserializer=ferry_dot_v1_dot_run__service__pb2.SummarizeRunsRequest.FromString,
                     response_serializer=ferry_dot_v1_dot_run__service__pb2.SummarizeRunsResponse.SerializeToString,
+            ),
+            'CreateRunnerTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateRunnerTask,
+                    request_deserializer=ferry_dot_v1_dot_run__service__pb2.CreateRunnerTaskRequest.FromString,
+                    response_serializer=ferry_dot_v1_dot_run__service__pb2.CreateRunnerTaskResponse.SerializeToString,
+            ),
+            'GetRunnerTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRunnerTask,
+                    request_deserializer=ferry_dot_v1_dot_run__service__pb2.GetRunnerTaskRequest.FromString,
+                    response_serializer=ferry_dot_v1_dot_run__service__pb2.GetRunnerTaskResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -441,6 +477,60 @@ class RunService:
             '/ferry.v1.RunService/SummarizeRuns',
             ferry_dot_v1_dot_run__service__pb2.SummarizeRunsRequest.SerializeToString,
             ferry_dot_v1_dot_run__service__pb2.SummarizeRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateRunnerTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ferry.v1.RunService/CreateRunnerTask',
+            ferry_dot_v1_dot_run__service__pb2.CreateRunnerTaskRequest.SerializeToString,
+            ferry_dot_v1_dot_run__service__pb2.CreateRunnerTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRunnerTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ferry.v1.RunService/GetRunnerTask',
+            ferry_dot_v1_dot_run__service__pb2.GetRunnerTaskRequest.SerializeToString,
+            ferry_dot_v1_dot_run__service__pb2.GetRunnerTaskResponse.FromString,
             options,
             channel_credentials,
             insecure,

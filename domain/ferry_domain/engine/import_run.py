@@ -2,7 +2,11 @@
 (``chunk_mapper``) and written in batches, one transaction per batch, with
 progress, cancellation and the error threshold at batch boundaries.
 
-For each source part: check its shape, then stream its rows a chunk at a
+For each source part: check its shape against the mapping, and its
+fingerprint (columns and sampled types, ``fingerprint``) against the last
+good run's: drift is a warning that ends the run WARNING, or with
+``on_shape_change: fail`` a SourceShapeError before any row is read. Then
+stream its rows a chunk at a
 time through the chunk mapper; the rows it returns go into the open batch
 (``OpenBatch``), which writes them the way the target writer declares it
 can (``targets.writer.Capability``). At each batch boundary the run stops
@@ -25,10 +29,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from ferry.v1 import profile_pb2
 
 from ferry_domain.engine.batch import Batch, classify
 from ferry_domain.engine.chunk_mapper import ChunkMapper
-from ferry_domain.engine.errors import EngineError, PermanentSourceError
+from ferry_domain.engine.errors import EngineError, PermanentSourceError, SourceShapeError
+from ferry_domain.engine.fingerprint import compare, describe, head_rows, take
 from ferry_domain.engine.formats.stream import RecordStream
 from ferry_domain.engine.job import RunJob
 from ferry_domain.engine.mapping import MappingPlan
@@ -150,6 +156,8 @@ class ImportRun:
         self._read_all = False
         self._part_rows = 0
         self._rows_before = 0
+        # The source's shape drifted from the last good run's (a WARNING run).
+        self._drifted = False
 
     # -- the run -------------------------------------------------------------
     def run(self) -> RunResult:
@@ -193,6 +201,8 @@ class ImportRun:
         )
         self.result.shape_fingerprint = fp
         self.result.warnings.extend(warnings)
+        head, batches = head_rows(part.batches(self.chunk_size))
+        self._check_drift(part, head)
         if not self.result.rejected_columns:
             self.result.rejected_columns = list(part.columns)
         self.result.rows_total += part.rows_total
@@ -209,7 +219,7 @@ class ImportRun:
         )
         row_no = 0
         batch_open = False  # rows read since the last batch boundary
-        for raw, ends_batch in self._chunks(part):
+        for raw, ends_batch in self._chunks(batches):
             first = row_no + 1
             row_no += len(raw)
             self.outcomes.counts.rows_read += len(raw)
@@ -225,12 +235,31 @@ class ImportRun:
         self._read_all = True
         return self._end_batch() if batch_open else None
 
-    def _chunks(self, part: RecordStream) -> Iterator[tuple[list[Any], bool]]:
+    def _check_drift(self, part: RecordStream, head: list[Any]) -> None:
+        """Fingerprint the part from its first rows and compare it with the last
+        good run's: the drift is a warning, or with ``on_shape_change: fail``
+        a SourceShapeError before any of its rows is read."""
+        shape = take(part.columns, head, part.kind)
+        if self.result.source_shape is None:
+            self.result.source_shape = shape
+        previous = self.job.last_good_shape
+        if previous is None:
+            return
+        drifts = compare(previous, shape)
+        if not drifts:
+            return
+        message = f"{part.name}: {describe(drifts, previous)}"
+        if self.job.profile.on_shape_change == profile_pb2.SHAPE_CHANGE_POLICY_FAIL:
+            raise SourceShapeError(message + " (on_shape_change: fail)")
+        self.result.warnings.append(message)
+        self._drifted = True
+
+    def _chunks(self, batches: Iterator[list[Any]]) -> Iterator[tuple[list[Any], bool]]:
         """The part's rows in chunks that never straddle a batch boundary,
         each with whether it completes a batch."""
         size = self.batch_size
         room = size
-        for raw in part.batches(self.chunk_size):
+        for raw in batches:
             while len(raw) >= room:
                 yield (raw if len(raw) == room else raw[:room]), True
                 raw = raw[room:]
@@ -251,6 +280,8 @@ class ImportRun:
             r.error_message = "cancelled at a batch boundary; committed batches stay"
         else:
             r.status = o.status(self.threshold)
+            if r.status is RunStatus.COMPLETED and self._drifted:
+                r.status = RunStatus.WARNING
             if stop is RunStatus.FAILED or r.status is RunStatus.FAILED:
                 r.status = RunStatus.FAILED
                 r.error_class = ErrorClass.PERMANENT

@@ -10,6 +10,7 @@ from pathlib import Path
 from ferry.v1 import profile_pb2
 
 from ferry_domain.engine.entities import EntitySchema
+from ferry_domain.engine.fingerprint import Fingerprint
 from ferry_domain.engine.results import Counts
 
 
@@ -17,7 +18,9 @@ from ferry_domain.engine.results import Counts
 class RunJob:
     """``on_progress`` gets a copy of the counts at each batch boundary and
     ``should_cancel`` is asked there; ``file_roots``: folders file sources and
-    export directories must stay within (None: not confined)."""
+    export directories must stay within (None: not confined);
+    ``last_good_shape``: the source fingerprint of the profile's last good run,
+    which each source part is compared with (None: nothing to compare)."""
 
     profile: profile_pb2.Profile
     schema: EntitySchema
@@ -26,3 +29,4 @@ class RunJob:
     on_progress: Callable[[Counts], None] | None = None
     should_cancel: Callable[[], bool] | None = None
     file_roots: Sequence[Path] | None = None
+    last_good_shape: Fingerprint | None = None

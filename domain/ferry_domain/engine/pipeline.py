@@ -16,6 +16,7 @@ from ferry.v1 import profile_pb2
 from ferry_domain.engine.entities import get_entity
 from ferry_domain.engine.errors import MappingError
 from ferry_domain.engine.export_run import run_export
+from ferry_domain.engine.fingerprint import Fingerprint
 from ferry_domain.engine.import_run import ImportRun, bulk_gc
 from ferry_domain.engine.job import RunJob
 from ferry_domain.engine.limits import SourceLimits
@@ -43,6 +44,7 @@ def run_profile(
     rejected_sample_size: int = 100,
     file_roots: Sequence[Path] | None = None,
     limits: SourceLimits | None = None,
+    last_good_shape: Fingerprint | None = None,
 ) -> RunResult:
     """Run ``profile`` once and return its result; raise an ``EngineError``
     for a failure of the source, the target or the profile.
@@ -50,7 +52,9 @@ def run_profile(
     ``on_progress`` gets a copy of the counts at each batch boundary;
     ``should_cancel`` is asked there too. ``file_roots``: folders file
     sources (and export directories) must stay within (None: not confined);
-    ``limits``: size limits for reading sources (None: defaults)."""
+    ``limits``: size limits for reading sources (None: defaults);
+    ``last_good_shape``: the source fingerprint of the profile's last good
+    run, which each source part is compared with (None: nothing to compare)."""
     with using_limits(limits):
         violations = check_profile(profile)
         if violations:
@@ -67,6 +71,7 @@ def run_profile(
             on_progress=on_progress,
             should_cancel=should_cancel,
             file_roots=file_roots,
+            last_good_shape=last_good_shape,
         )
         if profile.operation == profile_pb2.OPERATION_EXPORT:
             return run_export(job)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ferry_domain.engine.fingerprint import Fingerprint
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
 
@@ -71,4 +72,6 @@ class RunResult:
     source_paths: list[str] = field(default_factory=list)
     output_path: str = ""
     shape_fingerprint: str = ""
+    # The first source part's columns and sampled types (shape drift).
+    source_shape: Fingerprint | None = None
     rows_total: int = 0

@@ -19,7 +19,7 @@ from ferry_domain.profiles.yaml_values import YamlValueReader, type_name
 
 TOP_KEYS = ("kind", "name", "description", "entity", "operation", "source", "mapping", "target",
             "export", "freshness", "retention", "retry", "error_threshold", "overlap",
-            "batch_size", "labels", "expect_change_within", "notifications")
+            "on_shape_change", "batch_size", "labels", "expect_change_within", "notifications")
 SOURCE_KEYS = ("kind", "location", "selection", "format", "credentials", "auth", "headers",
                "timeout", "dsn", "connector", "options", "updated_column", "stable_for",
                "ready_marker")
@@ -64,6 +64,8 @@ class ProfileReader(YamlValueReader):
             "error_threshold": lambda v: self._threshold(v, profile.error_threshold),
             "overlap": lambda v: setattr(profile, "overlap_policy",
                                          self.enum(v, "overlap", "overlap")),
+            "on_shape_change": lambda v: setattr(
+                profile, "on_shape_change", self.enum(v, "on_shape_change", "on_shape_change")),
             "batch_size": lambda v: setattr(profile, "batch_size",
                                             self.integer(v, "batch_size")),
             "labels": lambda v: profile.labels.update(self.text_map(v, "labels")),

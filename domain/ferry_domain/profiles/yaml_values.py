@@ -26,6 +26,7 @@ ENUMS: dict[str, tuple[EnumTypeWrapper, str]] = {
     "freshness": (pb.FreshnessMethod, "FRESHNESS_METHOD_"),
     "on_success": (pb.SuccessAction, "SUCCESS_ACTION_"),
     "overlap": (pb.OverlapPolicy, "OVERLAP_POLICY_"),
+    "on_shape_change": (pb.ShapeChangePolicy, "SHAPE_CHANGE_POLICY_"),
     "notification_event": (pb.NotificationEvent, "NOTIFICATION_EVENT_"),
     "notification_format": (pb.NotificationFormat, "NOTIFICATION_FORMAT_"),
 }

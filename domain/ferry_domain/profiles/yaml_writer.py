@@ -71,6 +71,7 @@ def profile_document(profile: pb.Profile) -> dict[str, Any]:
         "retry": _section(profile, "retry", _retry),
         "error_threshold": _section(profile, "error_threshold", _threshold),
         "overlap": _enum("overlap", profile.overlap_policy),
+        "on_shape_change": _enum("on_shape_change", profile.on_shape_change),
         "batch_size": profile.batch_size,
         "notifications": notification_documents(profile, enum_text),
         "labels": dict(sorted(profile.labels.items())),

@@ -119,6 +119,13 @@ def advances_freshness(status: RunStatus, *, dry_run: bool) -> bool:
     return not dry_run and status in ADVANCES_FRESHNESS
 
 
+def is_last_good_run(status: RunStatus, *, dry_run: bool) -> bool:
+    """Whether a run finishing in ``status`` becomes its profile's last good
+    run, whose source shape later runs are compared with (shape drift): a
+    live run that ended COMPLETED or WARNING, as for freshness."""
+    return not dry_run and status in ADVANCES_FRESHNESS
+
+
 def clears_dry_run_gate(status: RunStatus, *, dry_run: bool) -> bool:
     """Whether finishing in ``status`` lets live runs of a changed mapping start."""
     return dry_run and status in ADVANCES_FRESHNESS

@@ -33,9 +33,6 @@ class RegistryConfig:
       source files (default ``10m``).
     - ``FERRY_STALE_CHECK_INTERVAL``: how often profiles with ``expect_change_within``
       are checked for staleness (default ``1m``).
-    - ``FERRY_TARGET_URL``: target store ValidateProfile checks for profiles without
-      ``target.dsn_ref`` (default ``sqlite:///<FERRY_STATE_DIR>/target.db``, the
-      runner's default; set it to the runners' value).
     - ``FERRY_FILE_ROOTS``: folders file sources must stay within (``:``-separated;
       unset: no confinement), for ValidateProfile and the janitor.
     - ``FERRY_RUN_EVENTS``: publish run lifecycle events to RabbitMQ (default ``on``;
@@ -56,7 +53,6 @@ class RegistryConfig:
     keep_min_runs: int = 100
     janitor_interval: timedelta = timedelta(minutes=10)
     stale_check_interval: timedelta = timedelta(minutes=1)
-    target_url: str = ""
     file_roots: tuple[Path, ...] | None = None
     run_events: bool = False
     amqp_url: str = DEFAULT_AMQP_URL
@@ -87,8 +83,6 @@ class RegistryConfig:
         if stale_check_interval <= timedelta(0):
             raise ConfigError("FERRY_STALE_CHECK_INTERVAL must be greater than zero")
         roots = file_roots_from_env(env)
-        target = env.str("FERRY_TARGET_URL", "") or \
-            f"sqlite:///{state_dir.absolute() / 'target.db'}"
         return cls(
             address=address,
             database_url=url,
@@ -103,7 +97,6 @@ class RegistryConfig:
             keep_min_runs=env.int("FERRY_KEEP_MIN_RUNS", 100, minimum=0),
             janitor_interval=janitor_interval,
             stale_check_interval=stale_check_interval,
-            target_url=target,
             file_roots=tuple(roots) if roots is not None else None,
             run_events=env.bool("FERRY_RUN_EVENTS", True),
             amqp_url=_amqp_url(env),

@@ -21,7 +21,7 @@ import logging
 import queue
 import threading
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from ferry.v1 import run_pb2
 from sqlalchemy.orm import Session
@@ -73,14 +73,15 @@ class RunChanges:
 class Subscription:
     def __init__(self, scheduler_id: str) -> None:
         self.scheduler_id = scheduler_id
-        self.queue: queue.Queue[run_pb2.Run | None] = queue.Queue()
+        # Queued runs, and runner tasks (ferry.v1.RunnerTask) to publish.
+        self.queue: queue.Queue[Any] = queue.Queue()
         self.closed = False
 
     def close(self) -> None:
         self.closed = True
         self.queue.put(None)
 
-    def get(self, timeout: float) -> run_pb2.Run | None:
+    def get(self, timeout: float) -> Any:
         try:
             return self.queue.get(timeout=timeout)
         except queue.Empty:
@@ -111,8 +112,9 @@ class QueuedRunFanout:
         with self._lock:
             return len(self._subscribers)
 
-    def publish(self, run: run_pb2.Run) -> bool:
-        """Hand ``run`` to one live subscriber; False when nobody listens."""
+    def publish(self, run: Any) -> bool:
+        """Hand ``run`` (a queued run, or a runner task) to one live subscriber;
+        False when nobody listens."""
         with self._lock:
             live = [s for s in self._subscribers if not s.closed]
             if not live:

@@ -1,23 +1,22 @@
 """The report ``ValidateProfile`` returns for a stored profile: its static
 validation (``ferry_domain.profiles.validation``) as one ``definition`` line,
-or one line per violation; then, when it is well-formed and live checks are
-configured, the live checks (source reachable, shape, target writable)."""
+or one line per violation. The live checks (source, shape, target) need the
+runners' volumes, secrets and network: a runner executes them as a runner
+task (``ferry_domain.live_checks``, ``ferry profiles validate``)."""
 
 from __future__ import annotations
 
+from ferry_domain.live_checks.results import CheckResult, failed, ok
 from ferry_domain.profiles.validation import validate_profile
 
-from ferry_registry.live_checks import CheckResult, LiveChecks
-from ferry_registry.live_checks.results import failed, ok
 from ferry_registry.store.profiles import ProfileStore
 
 DEFINITION = "definition"
 
 
 class ProfileReport:
-    def __init__(self, store: ProfileStore, live: LiveChecks | None = None) -> None:
+    def __init__(self, store: ProfileStore) -> None:
         self._store = store
-        self._live = live
 
     def checks(self, name: str) -> list[CheckResult]:
         """The report's lines for the stored profile ``name`` (NotFoundError if none)."""
@@ -25,7 +24,4 @@ class ProfileReport:
         violations = validate_profile(profile)
         if violations:
             return [failed(f"{DEFINITION}: {v.field}", v.description) for v in violations]
-        well_formed = ok(DEFINITION, "the profile is well-formed")
-        if self._live is None:
-            return [well_formed]
-        return [well_formed, *self._live.run(profile)]
+        return [ok(DEFINITION, "the profile is well-formed")]

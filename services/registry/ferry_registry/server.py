@@ -33,9 +33,7 @@ from ferry_registry.db import migrate
 from ferry_registry.db.engine import Database
 from ferry_registry.janitor import Janitor
 from ferry_registry.lifecycle import LifecycleRelay
-from ferry_registry.live_checks import LiveChecks
 from ferry_registry.notify import Notifications
-from ferry_registry.profile_report import ProfileReport
 from ferry_registry.reaper import LeaseReaper
 from ferry_registry.servicers.dispatch import DispatchServicer
 from ferry_registry.servicers.execution import ExecutionServicer
@@ -50,6 +48,7 @@ from ferry_registry.store.history import HistoryStore, KeepRuns
 from ferry_registry.store.outbox import Outbox
 from ferry_registry.store.profile_events import ProfileEventStore
 from ferry_registry.store.profiles import ProfileStore
+from ferry_registry.store.runner_tasks import RunnerTaskStore
 from ferry_registry.store.runs import RunStore
 from ferry_registry.store.schedule_leases import ScheduleLeaseStore
 from ferry_registry.store.schedules import ScheduleStore
@@ -89,6 +88,7 @@ class Registry:
     profile_events: ProfileEventStore
     stale_watch: StaleWatch
     webhooks: WebhookSender
+    tasks: RunnerTaskStore
     run_events: LifecycleRelay | None = None
 
 
@@ -127,6 +127,7 @@ def build_registry(config: RegistryConfig, clock: Clock,
         stale_watch=StaleWatch(db, clock, config.stale_check_interval, relay=run_events,
                                metrics=metrics, outbox=outbox),
         webhooks=webhooks,
+        tasks=RunnerTaskStore(db, clock, notes),
         run_events=run_events)
 
 
@@ -165,18 +166,18 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
 
     def register(server: grpc.Server) -> None:
         profile_service_pb2_grpc.add_ProfileServiceServicer_to_server(
-            ProfileServicer(registry.profiles, ProfileReport(
-                registry.profiles, LiveChecks(config.target_url, config.file_roots)),
-                registry.profile_events), server)
+            ProfileServicer(registry.profiles, events=registry.profile_events), server)
         schedule_service_pb2_grpc.add_ScheduleServiceServicer_to_server(
             ScheduleServicer(registry.schedules), server)
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
-            RunServicer(registry.runs, registry.notes.changes, stopping), server)
+            RunServicer(registry.runs, registry.notes.changes, stopping, registry.tasks),
+            server)
         dispatch_service_pb2_grpc.add_DispatchServiceServicer_to_server(
             DispatchServicer(registry.runs, registry.schedule_leases, registry.notes.fanout,
-                             stopping), server)
+                             stopping, registry.tasks), server)
         execution_service_pb2_grpc.add_ExecutionServiceServicer_to_server(
-            ExecutionServicer(registry.claims, registry.freshness, registry.runs), server)
+            ExecutionServicer(registry.claims, registry.freshness, registry.tasks,
+                              registry.runs), server)
 
     try:
         server = create_server(config.address, register, SERVICE_NAMES, max_workers=MAX_WORKERS,

@@ -27,6 +27,7 @@ from ferry_runner.metrics import RunnerMetrics
 from ferry_runner.registry import RunnerRegistry
 from ferry_runner.sample_step import Sampler, load_mask_key
 from ferry_runner.shutdown import Shutdown
+from ferry_runner.tasks import RunnerTaskHandler
 
 log = logging.getLogger("ferry_runner")
 
@@ -91,8 +92,17 @@ def run(config: RunnerConfig, security: ClientSecurity, mask_key: bytes | None =
                                prefetch=config.prefetch, topology=topology,
                                client_name=f"ferry-runner {config.runner_id}",
                                on_connected=connected)
+    # Runner tasks (validate a profile) on their own queue and connection, so
+    # a short task never waits behind long runs.
+    task_consumer = MessageConsumer(
+        config.amqp_url, topology.runner_task_queue,
+        RunnerTaskHandler(registry, metrics, target_url=config.target_url,
+                          file_roots=config.file_roots),
+        prefetch=2, topology=topology, client_name=f"ferry-runner {config.runner_id} tasks")
+
     def on_signal() -> None:
         consumer.stop()
+        task_consumer.stop()
         health.set_serving(False)
 
     shutdown.install_signal_handlers(on_signal)
@@ -108,6 +118,8 @@ def run(config: RunnerConfig, security: ClientSecurity, mask_key: bytes | None =
         else "unset (file sources are not confined)"}})
     thread = threading.Thread(target=consumer.run, name="amqp")
     thread.start()
+    task_thread = threading.Thread(target=task_consumer.run, name="amqp-tasks", daemon=True)
+    task_thread.start()
     while thread.is_alive():
         thread.join(0.25)
         if shutdown.stopping.is_set() and shutdown.remaining() <= 0 and consumer.busy:
@@ -116,6 +128,7 @@ def run(config: RunnerConfig, security: ClientSecurity, mask_key: bytes | None =
                 log.error("a run did not stop within %.0fs after the grace period; exiting "
                           "anyway (its lease expires and it is retried)", STOP_MARGIN_SECONDS)
                 break
+    task_thread.join(5.0)
     health.stop(grace=1.0)
     log.info("runner stopped", extra={"fields": {"metrics": metrics.snapshot()}})
     if thread.is_alive():

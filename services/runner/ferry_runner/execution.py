@@ -29,6 +29,7 @@ from typing import Any
 import grpc
 from ferry.retry import RetryNotice, RetrySettings, RetryStopped
 from ferry_domain.engine import EngineError, run_profile
+from ferry_domain.engine.fingerprint import from_proto
 from ferry_domain.engine.limits import SourceLimits
 from ferry_domain.engine.results import Counts, RunResult
 from ferry_domain.runs.states import ErrorClass, RunStatus
@@ -86,6 +87,12 @@ def _partial(exc: Exception) -> tuple[Counts | None, Sequence[str]]:
     if isinstance(exc, EngineError | TransientResultError):
         return exc.counts, exc.source_paths
     return None, ()
+
+
+def _last_good(claim: Claim) -> dict[str, Any]:
+    """The engine's ``last_good_shape`` option, when the profile has one."""
+    shape = from_proto(claim.last_good_shape) if claim.last_good_shape is not None else None
+    return {"last_good_shape": shape} if shape is not None else {}
 
 
 class RunExecutor:
@@ -173,7 +180,7 @@ class RunExecutor:
             result = engine(profile, dry_run=claim.run.dry_run,
                             default_target_url=self._target_url,
                             on_progress=on_progress, should_cancel=should_cancel,
-                            **self._engine_options)
+                            **self._engine_options, **_last_good(claim))
             if not isinstance(result, RunResult):
                 raise EngineContractError(f"the engine returned {type(result).__name__}, "
                                           "not a RunResult")

@@ -30,6 +30,7 @@ COUNTERS: dict[str, str] = {
     "registry_errors": "finish or release calls that failed for good",
     "registry_retries": "registry calls retried after UNAVAILABLE or DEADLINE_EXCEEDED",
     "broker_reconnects": "times the broker connection was lost or refused",
+    "runner_tasks": "runner tasks (validate a profile) executed and answered",
 }
 
 # Runner counter -> (FerryMetrics method, label value).

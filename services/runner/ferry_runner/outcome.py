@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ferry_domain.engine.fingerprint import to_proto
 from ferry_domain.engine.results import Counts, RejectedRow, RowError, RunResult
 from ferry_domain.runs.states import (
     ClaimVerdict,
@@ -95,6 +96,8 @@ class FinishPlan:
     retention_actions: tuple[Any, ...] = ()
     # Where the masked sample of the first source rows was saved (sample_step).
     sample_location: str = ""
+    # The source's columns and sampled types (a ferry.v1.SourceShape).
+    source_shape: Any = None
 
 
 class EndingKind(enum.Enum):
@@ -160,6 +163,7 @@ def finish_from_result(result: RunResult) -> FinishPlan:
         rejected_columns=tuple(result.rejected_columns),
         rows_total=result.rows_total,
         source_paths=tuple(result.source_paths),
+        source_shape=to_proto(result.source_shape) if result.source_shape is not None else None,
     )
 
 

@@ -27,6 +27,7 @@ from ferry.v1 import (
     run_pb2,
     run_request_pb2,
     run_service_pb2,
+    source_shape_pb2,
 )
 from ferry_domain.runs.states import ErrorClass
 from google.protobuf import duration_pb2, timestamp_pb2
@@ -46,6 +47,8 @@ class Claim:
     fencing_token: int
     run: run_pb2.Run
     profile: profile_pb2.Profile
+    # The profile's last good source shape (ferry.v1.SourceShape; empty: none).
+    last_good_shape: source_shape_pb2.SourceShape | None = None
 
 
 def _duration(seconds: float) -> duration_pb2.Duration:
@@ -145,6 +148,8 @@ class RunnerRegistry:
             request.sample_location = plan.sample_location
         if plan.freshness is not None:
             request.freshness.CopyFrom(plan.freshness)
+        if plan.source_shape is not None:
+            request.source_shape.CopyFrom(plan.source_shape)
         if plan.new_freshness_token:
             request.new_freshness_token = plan.new_freshness_token
         for path, checksum in plan.imported_files:
@@ -168,6 +173,16 @@ class RunnerRegistry:
                 raise LeaseLostError(error.details() or "lease lost") from None
             raise
 
+    def claim_task(self, task_id: str) -> ex.ClaimRunnerTaskResponse:
+        return self._call(self._stub.ClaimRunnerTask, ex.ClaimRunnerTaskRequest(
+            task_id=task_id, runner_id=self.runner_id), "ClaimRunnerTask")
+
+    def complete_task(self, task_id: str, checks: list[Any], error: str
+                      ) -> ex.CompleteRunnerTaskResponse:
+        return self._call(self._stub.CompleteRunnerTask, ex.CompleteRunnerTaskRequest(
+            task_id=task_id, runner_id=self.runner_id, checks=checks, error_message=error),
+            "CompleteRunnerTask", interruptible=False)
+
     def release(self, claim: Claim, reason: str, *, attempt_used: bool,
                 error_class: ErrorClass = ErrorClass.UNSPECIFIED) -> run_pb2.Run:
         request = ex.ReleaseRunRequest(
@@ -188,4 +203,6 @@ def claim_from_response(reply: ex.ClaimRunResponse, request: run_request_pb2.Run
     return Claim(run_id=run.id or request.run_id,
                  profile_name=run.profile or reply.profile.name or request.profile,
                  attempt=run.attempt or request.attempt, fencing_token=reply.fencing_token,
-                 run=run, profile=reply.profile)
+                 run=run, profile=reply.profile,
+                 last_good_shape=reply.last_good_shape if reply.HasField("last_good_shape")
+                 else None)

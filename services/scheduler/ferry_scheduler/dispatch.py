@@ -13,7 +13,7 @@ import grpc
 from ferry.grpc_client import RegistryClient
 from ferry.retry import RetrySettings, call_registry, is_transient_rpc_error
 from ferry.v1 import dispatch_service_pb2 as dpb
-from ferry.v1 import run_pb2, schedule_pb2
+from ferry.v1 import run_pb2, runner_task_pb2, schedule_pb2
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -137,11 +137,20 @@ class DispatchGateway:
             published_before=timestamp(published_before), limit=limit), "ListRunsToPublish")
         return list(reply.runs)  # type: ignore[attr-defined]
 
-    def mark_published(self, run_ids: Iterable[str]) -> None:
-        ids = list(run_ids)
-        if ids:
+    def tasks_to_publish(self, published_before: datetime, limit: int
+                         ) -> list[runner_task_pb2.RunnerTask]:
+        """Runner tasks still queued within their deadline and never published,
+        or published before ``published_before``."""
+        reply = self._call(self._client.dispatch.ListRunsToPublish, dpb.ListRunsToPublishRequest(
+            published_before=timestamp(published_before), limit=limit), "ListRunsToPublish")
+        return list(reply.runner_tasks)  # type: ignore[attr-defined]
+
+    def mark_published(self, run_ids: Iterable[str], task_ids: Iterable[str] = ()) -> None:
+        ids, tasks = list(run_ids), list(task_ids)
+        if ids or tasks:
             self._call(self._client.dispatch.MarkRunsPublished,
-                       dpb.MarkRunsPublishedRequest(run_ids=ids), "MarkRunsPublished")
+                       dpb.MarkRunsPublishedRequest(run_ids=ids, runner_task_ids=tasks),
+                       "MarkRunsPublished")
 
     def stream_queued(self) -> tuple[Iterator[dpb.StreamQueuedRunsResponse], grpc.Call]:
         """Open the stream of newly queued runs (no deadline; cancel it to stop)."""

@@ -14,12 +14,12 @@ from collections.abc import Iterable
 
 import grpc
 from ferry.amqp.errors import PublishError
-from ferry.amqp.messages import run_request
+from ferry.amqp.messages import run_request, runner_task_request
 from ferry.amqp.publisher import RunPublisher
 from ferry.logs import log_context
 from ferry.metrics import METRICS
 from ferry.retry import RetryStopped
-from ferry.v1 import run_pb2
+from ferry.v1 import run_pb2, runner_task_pb2
 
 from ferry_scheduler.dispatch import DispatchGateway
 
@@ -74,6 +74,33 @@ class RunHandoff:
         self.publisher = publisher
         self._marks = marks
         self.failures = 0
+
+    def publish_tasks(self, tasks: Iterable[runner_task_pb2.RunnerTask]) -> list[str]:
+        """Publish runner tasks to the runner-task queue with confirms and mark
+        the confirmed ones published; what is not stays for the outbox sweep
+        (within the task's deadline). Returns the ids confirmed."""
+        tasks = list(tasks)
+        if not tasks:
+            return []
+        try:
+            errors = self.publisher.publish_tasks([runner_task_request(t) for t in tasks])
+        except PublishError as exc:
+            self.failures += 1
+            log.warning("%d runner tasks not published; they stay queued for the outbox "
+                        "sweep: %s", len(tasks), exc)
+            return []
+        confirmed = [t.id for t, error in zip(tasks, errors, strict=True) if error is None]
+        for error in filter(None, errors):
+            self.failures += 1
+            log.warning("runner task not published; it stays queued for the outbox sweep: %s",
+                        error)
+        if confirmed:
+            try:
+                self._gateway.mark_published([], confirmed)
+            except (grpc.RpcError, RetryStopped) as exc:
+                log.warning("could not mark %d runner tasks published: %s", len(confirmed),
+                            exc.code() if hasattr(exc, "code") else exc)
+        return confirmed
 
     def publish(self, runs: Iterable[run_pb2.Run], *, publish_count: int = 1) -> list[str]:
         """Publish ``runs`` (back to back, then one wait for all the confirms)

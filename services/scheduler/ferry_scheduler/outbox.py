@@ -75,9 +75,18 @@ class OutboxSweeper:
             if not self._handoff.publish([run], publish_count=count):
                 break
             published += 1
+        published += self._sweep_tasks(now)
         while len(self._sweeps_of) > 10_000:
             self._sweeps_of.popitem(last=False)
         if published:
             self.republished += published
-            log.info("outbox sweep published %d queued runs", published)
+            log.info("outbox sweep published %d queued runs and runner tasks", published)
         return published
+
+    def _sweep_tasks(self, now) -> int:
+        """Runner tasks still queued and unpublished (no scheduler listened when
+        they were created), or published ``republish_after`` ago and not taken."""
+        tasks = [t for t in self._gateway.tasks_to_publish(now - self._republish_after,
+                                                           self._limit)
+                 if t.create_time.ToDatetime(tzinfo=UTC) < now - FRESH]
+        return len(self._handoff.publish_tasks(tasks))

@@ -1,5 +1,6 @@
 """Publishing runs the registry queues outside the schedules: manual runs,
-retries, re-queued attempts.
+retries, re-queued attempts; and runner tasks (validate a profile), which the
+same stream brings.
 
 ``StreamQueuedRuns`` pushes each newly queued run to one scheduler. A reader
 thread keeps the stream open and hands runs to publisher threads (each with
@@ -19,10 +20,11 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import grpc
 from ferry.retry import RetryNotice, RetrySettings, keep_trying
-from ferry.v1 import run_pb2
+from ferry.v1 import run_pb2, runner_task_pb2
 
 from ferry_scheduler.dispatch import DispatchGateway
 from ferry_scheduler.handoff import RunHandoff
@@ -53,7 +55,8 @@ class QueuedRunStream:
         self._gateway = gateway
         self._stopping = stopping
         self._reopen = reopen
-        self._queue: queue.Queue[run_pb2.Run] = queue.Queue()
+        # Queued runs, and runner tasks (ferry.v1.RunnerTask).
+        self._queue: queue.Queue[Any] = queue.Queue()
         self._call: grpc.Call | None = None
         self._lock = threading.Lock()
         self.connected = threading.Event()
@@ -80,7 +83,8 @@ class QueuedRunStream:
                     self.connected.set()
                     received()
                 self.received += 1
-                self._queue.put(message.run)
+                self._queue.put(message.runner_task if message.HasField("runner_task")
+                                else message.run)
         except grpc.RpcError as exc:
             if self._stopping.is_set():
                 return
@@ -132,9 +136,11 @@ class QueuedRunStream:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            todo = [r for r in batch if r.status == run_pb2.RUN_STATUS_QUEUED
-                    and not published_by_loop(r)]
+            tasks = [t for t in batch if isinstance(t, runner_task_pb2.RunnerTask)]
+            todo = [r for r in batch if isinstance(r, run_pb2.Run)
+                    and r.status == run_pb2.RUN_STATUS_QUEUED and not published_by_loop(r)]
             try:
+                handoff.publish_tasks(tasks)
                 handoff.publish(todo)
             except Exception:  # noqa: BLE001 - the outbox sweep is the safety net
                 log.exception("publishing %d streamed runs failed", len(todo))

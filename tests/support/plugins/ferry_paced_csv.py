@@ -69,6 +69,15 @@ class PacedCsv:
         self.path = Path(location)
         self.control = Path(options["pace"])
 
+    def check(self) -> str:
+        """The connector API's optional probe: a line saying what was checked;
+        raises when the file or the control file cannot be read."""
+        with self.path.open(newline="") as handle:
+            header = next(csv.reader(handle), [])
+        pace = Pace.load(self.control)
+        return (f"paced CSV {self.path} is readable ({len(header)} columns, "
+                f"{'open' if pace.open else f'{pace.rate} rows/s'})")
+
     def read(self) -> Iterator[dict[str, str]]:
         with self.path.open(newline="") as handle:
             rows = csv.reader(handle)
@@ -82,6 +91,18 @@ class PacedCsv:
                 yield from (dict(zip(header, row, strict=True)) for row in block)
                 throttle.served += len(block)
             yield from (dict(zip(header, row, strict=True)) for row in rows)
+
+
+class PlainCsv:
+    """The ``plain-csv`` connector: a CSV file's rows, with no ``check()``."""
+
+    def __init__(self, location: str, options: Mapping[str, str],
+                 credentials: str | None) -> None:
+        self.path = Path(location)
+
+    def read(self) -> Iterator[dict[str, str]]:
+        with self.path.open(newline="") as handle:
+            yield from csv.DictReader(handle)
 
 
 class _Throttle:

@@ -213,3 +213,11 @@ def test_present_sections_round_trip_even_when_empty():
     dumped = dump_profile(profile)
     assert "error_threshold:\n  max_errors: 0\n" in dumped
     assert load_profiles(dumped, "x") == [profile]
+
+
+def test_on_shape_change_reads_and_writes():
+    [profile] = load_profiles("name: a\non_shape_change: fail\n", "x")
+    assert profile.on_shape_change == pb.SHAPE_CHANGE_POLICY_FAIL
+    assert "on_shape_change: fail" in dump_profile(profile)
+    assert problems("name: a\non_shape_change: ignore\n") == [
+        'document 1: on_shape_change: unknown value "ignore" (expected warn, fail)']

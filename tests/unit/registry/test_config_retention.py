@@ -9,23 +9,20 @@ from ferry.config import ConfigError
 from ferry_registry.config import RegistryConfig
 
 
-def test_janitor_and_validation_defaults(tmp_path):
+def test_janitor_defaults(tmp_path):
     config = RegistryConfig.from_env({"FERRY_STATE_DIR": str(tmp_path)})
     assert (config.keep_runs_days, config.keep_min_runs) == (90, 100)
     assert config.janitor_interval == timedelta(minutes=10)
-    assert config.target_url == f"sqlite:///{tmp_path.absolute() / 'target.db'}"
     assert config.file_roots is None
 
 
-def test_janitor_and_validation_values(tmp_path):
+def test_janitor_values(tmp_path):
     config = RegistryConfig.from_env({
         "FERRY_STATE_DIR": str(tmp_path), "FERRY_KEEP_RUNS_DAYS": "30",
         "FERRY_KEEP_MIN_RUNS": "0", "FERRY_JANITOR_INTERVAL": "90s",
-        "FERRY_TARGET_URL": "postgresql+psycopg://t@db/target",
         "FERRY_FILE_ROOTS": str(tmp_path)})
     assert (config.keep_runs_days, config.keep_min_runs) == (30, 0)
     assert config.janitor_interval == timedelta(seconds=90)
-    assert config.target_url == "postgresql+psycopg://t@db/target"
     assert config.file_roots == (tmp_path.resolve(),)
 
 

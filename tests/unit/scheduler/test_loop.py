@@ -69,6 +69,9 @@ class FakeGateway:
     def runs_to_publish(self, published_before, limit):
         return list(self.to_publish)
 
+    def tasks_to_publish(self, published_before, limit):
+        return []
+
 
 class FakePublisher:
     def process_events(self) -> None:
@@ -79,6 +82,9 @@ class FakeHandoff:
     def __init__(self) -> None:
         self.publisher = FakePublisher()
         self.published: list[str] = []
+
+    def publish_tasks(self, tasks):
+        return []
 
     def publish(self, runs, *, publish_count: int = 1):
         ids = [r.id for r in runs]

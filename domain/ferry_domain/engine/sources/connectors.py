@@ -3,7 +3,9 @@ points (or registered in-process with ``register_connector``).
 
 A connector is a callable ``factory(location, options, credentials)``
 returning an object with ``read() -> Iterable[Mapping[str, Any]]`` and,
-optionally, ``change_token() -> str`` (used by the freshness gate).
+optionally, ``change_token() -> str`` (used by the freshness gate) and
+``check() -> str`` (the probe ``ferry profiles validate`` runs: a line saying
+what it checked, or an exception; ``ferry_domain.live_checks.sources``).
 ``credentials`` is the resolved secret of ``source.credentials_ref`` or
 ``None``.
 """

@@ -260,3 +260,41 @@ class NotificationRow(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     create_time: Mapped[datetime] = mapped_column(UtcDateTime)
     update_time: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SourceShapeRow(Base):
+    """Per profile: the source shape of its last good run (a live run that
+    ended COMPLETED or WARNING), a serialized ferry.v1.SourceShape."""
+
+    __tablename__ = "source_shapes"
+
+    profile: Mapped[str] = mapped_column(sa.String(63), primary_key=True)
+    run_id: Mapped[str] = mapped_column(sa.String(40), default="")
+    shape: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    update_time: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RunnerTaskRow(Base):
+    """A short task for any runner (validate a profile): created by an
+    operator's call, published by a scheduler, taken and answered by a runner."""
+
+    __tablename__ = "runner_tasks"
+    __table_args__ = (sa.Index("ix_runner_tasks_state", "state", "create_time"),)
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    kind: Mapped[int] = mapped_column(sa.Integer)
+    state: Mapped[int] = mapped_column(sa.Integer)
+    profile: Mapped[str] = mapped_column(sa.String(63))
+    runner_id: Mapped[str] = mapped_column(sa.String(200), default="")
+    # The task's answer: a serialized ferry.v1.RunnerTask holding only it.
+    result: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"")
+    error_message: Mapped[str] = mapped_column(sa.Text, default="")
+    create_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    update_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A QUEUED task no runner took by then ends FAILED; a RUNNING one whose
+    # runner did not answer by then too.
+    expire_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    start_time: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    end_time: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    published_time: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    publish_count: Mapped[int] = mapped_column(sa.Integer, default=0)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import threading
 
 from ferry.v1 import dispatch_service_pb2 as pb
-from ferry.v1 import dispatch_service_pb2_grpc, run_pb2
+from ferry.v1 import dispatch_service_pb2_grpc, run_pb2, runner_task_pb2
 
 from ferry_registry import convert
 from ferry_registry.notify import QueuedRunFanout
 from ferry_registry.servicers.common import StreamSlots, require
+from ferry_registry.store.runner_tasks import RunnerTaskStore
 from ferry_registry.store.runs import NewRun, RunStore
 from ferry_registry.store.schedule_leases import (
     DEFAULT_SCHEDULE_LEASE,
@@ -24,8 +25,9 @@ MAX_QUEUED_RUN_STREAMS = 16
 
 class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
     def __init__(self, runs: RunStore, leases: ScheduleLeaseStore, fanout: QueuedRunFanout,
-                 stopping: threading.Event) -> None:
+                 stopping: threading.Event, tasks: RunnerTaskStore) -> None:
         self._runs = runs
+        self._tasks = tasks
         self._leases = leases
         self._fanout = fanout
         self._stopping = stopping
@@ -71,10 +73,15 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         runs = self._runs.to_publish(
             convert.from_timestamp(request.published_before)
             if request.HasField("published_before") else None, request.limit)
-        return pb.ListRunsToPublishResponse(runs=runs)
+        tasks = self._tasks.to_publish(
+            convert.from_timestamp(request.published_before)
+            if request.HasField("published_before") else None, request.limit)
+        return pb.ListRunsToPublishResponse(runs=runs, runner_tasks=tasks)
 
     def MarkRunsPublished(self, request, context):
-        self._runs.mark_published(list(request.run_ids))
+        if request.run_ids:
+            self._runs.mark_published(list(request.run_ids))
+        self._tasks.mark_published(list(request.runner_task_ids))
         return pb.MarkRunsPublishedResponse()
 
     def StreamQueuedRuns(self, request, context):
@@ -90,7 +97,9 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
                 run = subscription.get(STREAM_POLL_SECONDS)
                 if subscription.closed:
                     return
-                if run is not None:
+                if isinstance(run, runner_task_pb2.RunnerTask):
+                    yield pb.StreamQueuedRunsResponse(runner_task=run)
+                elif run is not None:
                     yield pb.StreamQueuedRunsResponse(run=run)
         finally:
             self._fanout.unsubscribe(subscription)

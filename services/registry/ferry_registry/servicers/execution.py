@@ -22,6 +22,7 @@ from ferry_registry.store.reports import (
     Release,
     ReportedEvent,
 )
+from ferry_registry.store.runner_tasks import RunnerTaskStore
 from ferry_registry.store.runs import RunStore
 
 
@@ -60,6 +61,9 @@ def _finish(request: pb.FinishRunRequest) -> Finish:
                           sample_location=request.sample_location)
     if request.HasField("first_error"):
         details.first_error.CopyFrom(request.first_error)
+    shape = request.source_shape if request.HasField("source_shape") else None
+    if shape is not None:
+        details.source_shape.CopyFrom(shape)
     freshness_method = 0
     if request.HasField("freshness"):
         details.freshness.CopyFrom(request.freshness)
@@ -77,13 +81,15 @@ def _finish(request: pb.FinishRunRequest) -> Finish:
         new_freshness_token=request.new_freshness_token, freshness_method=freshness_method,
         imported_files=tuple(ImportedFile(item.path, item.checksum)
                              for item in request.imported_files if item.checksum),
-        profile_digest=request.profile_digest, more_input_waiting=request.more_input_waiting)
+        profile_digest=request.profile_digest, more_input_waiting=request.more_input_waiting,
+        source_shape=shape)
 
 
 class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
     def __init__(self, claims: ClaimStore, freshness: FreshnessStore,
-                 runs: RunStore | None = None) -> None:
+                 tasks: RunnerTaskStore, runs: RunStore | None = None) -> None:
         self._claims = claims
+        self._tasks = tasks
         self._freshness = freshness
         self._runs = runs
 
@@ -100,6 +106,8 @@ class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
             response.profile.CopyFrom(claim.profile)
         if claim.lease_expire_time is not None:
             response.lease_expire_time.CopyFrom(convert.to_timestamp(claim.lease_expire_time))
+        if claim.last_good_shape is not None:
+            response.last_good_shape.CopyFrom(claim.last_good_shape)
         return response
 
     def HeartbeatRun(self, request, context):
@@ -132,6 +140,21 @@ class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
             reason=request.reason, error_class=_error_class(request.error_class),
             attempt_used=request.attempt_used))
         return pb.ReleaseRunResponse(run=run)
+
+    def ClaimRunnerTask(self, request, context):
+        require(task_id=request.task_id, runner_id=request.runner_id)
+        claimed, task, profile, shape = self._tasks.claim(request.task_id, request.runner_id)
+        response = pb.ClaimRunnerTaskResponse(claimed=claimed, task=task)
+        if profile is not None:
+            response.profile.CopyFrom(profile)
+        if shape is not None:
+            response.last_good_shape.CopyFrom(shape)
+        return response
+
+    def CompleteRunnerTask(self, request, context):
+        require(task_id=request.task_id, runner_id=request.runner_id)
+        return pb.CompleteRunnerTaskResponse(task=self._tasks.complete(
+            request.task_id, request.runner_id, list(request.checks), request.error_message))
 
     def GetFreshnessToken(self, request, context):
         require(profile=request.profile)

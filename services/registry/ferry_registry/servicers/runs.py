@@ -12,6 +12,7 @@ from ferry_domain.runs.states import TERMINAL
 from ferry_registry import convert
 from ferry_registry.notify import RunChanges
 from ferry_registry.servicers.common import StreamSlots, require
+from ferry_registry.store.runner_tasks import RunnerTaskStore
 from ferry_registry.store.runs import NewRun, RunStore
 
 WATCH_POLL_SECONDS = 1.0
@@ -20,8 +21,10 @@ DEFAULT_SUMMARY_WINDOW = timedelta(hours=24)
 
 
 class RunServicer(run_service_pb2_grpc.RunServiceServicer):
-    def __init__(self, store: RunStore, changes: RunChanges, stopping: threading.Event) -> None:
+    def __init__(self, store: RunStore, changes: RunChanges, stopping: threading.Event,
+                 tasks: RunnerTaskStore) -> None:
         self._store = store
+        self._tasks = tasks
         self._changes = changes
         self._stopping = stopping
         self._slots = StreamSlots("WatchRun", MAX_WATCH_STREAMS)
@@ -32,6 +35,16 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
             profile=request.profile, trigger=run_pb2.RUN_TRIGGER_MANUAL,
             dry_run=request.dry_run, force=request.force, request_id=request.request_id))
         return pb.StartRunResponse(run=created.run)
+
+    def CreateRunnerTask(self, request, context):
+        require(profile=request.profile)
+        timeout = request.timeout.ToTimedelta() if request.HasField("timeout") else None
+        return pb.CreateRunnerTaskResponse(
+            task=self._tasks.create(request.kind, request.profile, timeout))
+
+    def GetRunnerTask(self, request, context):
+        require(id=request.id)
+        return pb.GetRunnerTaskResponse(task=self._tasks.get(request.id))
 
     def GetRun(self, request, context):
         require(id=request.id)

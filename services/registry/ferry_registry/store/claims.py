@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from ferry.clock import Clock
 from ferry.errors import FailedPreconditionError, NotFoundError
-from ferry.v1 import profile_pb2, run_pb2
+from ferry.v1 import profile_pb2, run_pb2, source_shape_pb2
 from ferry_domain.runs.states import (
     AfterAttempt,
     ClaimVerdict,
@@ -29,6 +29,7 @@ from ferry_domain.runs.states import (
     after_attempt,
     claim_verdict,
     clears_dry_run_gate,
+    is_last_good_run,
 )
 from sqlalchemy.exc import IntegrityError
 
@@ -40,6 +41,7 @@ from ferry_registry.store import events
 from ferry_registry.store import statements as sql
 from ferry_registry.store.freshness import store_imported, store_token
 from ferry_registry.store.reports import Finish, Holder, Progress, Release
+from ferry_registry.store.shapes import last_good_shape, store_shape
 from ferry_registry.store.transitions import RunTransitions, update_run
 
 DEFAULT_RUN_LEASE = timedelta(seconds=30)
@@ -53,6 +55,7 @@ class Claim:
     profile: profile_pb2.Profile | None = None
     fencing_token: int = 0
     lease_expire_time: datetime | None = None
+    last_good_shape: source_shape_pb2.SourceShape | None = None
 
 
 class ClaimStore:
@@ -101,7 +104,7 @@ class ClaimStore:
                 f"{claimed.max_attempts}",
                 "run claimed", runner_id=runner_id, fencing_token=claimed.fencing_token)
             return Claim(ClaimVerdict.CLAIMED, run, self._profile_proto(found),
-                         claimed.fencing_token, expires)
+                         claimed.fencing_token, expires, last_good_shape(conn, found.profile))
 
         try:
             return self._db.run_write(write)
@@ -261,6 +264,10 @@ class ClaimStore:
             elif clears_dry_run_gate(finish.status, dry_run=row.dry_run):
                 conn.execute(sql.CLEAR_DRY_RUN_GATE, {"b_profile": row.profile,
                                                       "b_mapping_digest": row.mapping_digest})
+            if finish.source_shape is not None and is_last_good_run(finish.status,
+                                                                    dry_run=row.dry_run):
+                store_shape(conn, profile=row.profile, run_id=row.id,
+                            shape=finish.source_shape, now=now)
             self._transitions.apply_auto_pause(session, row, now)
             return run
 

@@ -20,6 +20,7 @@ from ferry_registry.db.models import (
     ProfileEventRow,
     ProfileRow,
     ScheduleRow,
+    SourceShapeRow,
 )
 from ferry_registry.store import filters, pagination, staleness
 
@@ -144,4 +145,5 @@ class ProfileStore:
             session.execute(sa.delete(FreshnessTokenRow).where(FreshnessTokenRow.profile == name))
             session.execute(sa.delete(ImportedFileRow).where(ImportedFileRow.profile == name))
             session.execute(sa.delete(ProfileEventRow).where(ProfileEventRow.profile == name))
+            session.execute(sa.delete(SourceShapeRow).where(SourceShapeRow.profile == name))
             session.delete(row)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ferry_domain.engine.results import RejectedRow
 from ferry_domain.runs.states import ErrorClass, RunStatus
@@ -66,6 +67,8 @@ class Finish:
     imported_files: tuple[ImportedFile, ...] = ()  # drop-folder files read, with checksums
     profile_digest: str = ""
     more_input_waiting: bool = False
+    # The source's shape as the run read it (a ferry.v1.SourceShape), or None.
+    source_shape: Any = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from ferry_registry.db.models import (
     RunEventRow,
     RunRow,
     ScheduleRow,
+    SourceShapeRow,
 )
 
 RUNS = RunRow.__table__
@@ -164,6 +165,12 @@ IMPORTED_LOOKUP = (sa.select(IMPORTED.c.path, IMPORTED.c.checksum, IMPORTED.c.ru
                           IMPORTED.c.profile_digest == sa.bindparam("digest"),
                           IMPORTED.c.checksum.in_(sa.bindparam("checksums", expanding=True)))
                    .order_by(IMPORTED.c.import_time.desc(), IMPORTED.c.id.desc()))
+SHAPES = SourceShapeRow.__table__
+SHAPE_BY_PROFILE = sa.select(SHAPES.c.shape).where(SHAPES.c.profile == sa.bindparam("profile"))
+SHAPE_UPDATE = (sa.update(SHAPES).where(SHAPES.c.profile == sa.bindparam("b_profile"))
+                .values(shape=sa.bindparam("b_shape"), run_id=sa.bindparam("b_run_id"),
+                        update_time=sa.bindparam("b_now")))
+SHAPE_INSERT = SHAPES.insert()
 
 # --- run events and schedules -------------------------------------------------------
 

@@ -13,7 +13,7 @@ from alembic import op
 import ferry_registry.db.models
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from ferry.v1 import profile_pb2
-from ferry_registry.live_checks import LiveChecks
+from ferry_domain.live_checks import LiveChecks
 
 
 def stock(location: str, tmp_path: Path) -> profile_pb2.Profile:
@@ -70,6 +70,7 @@ def test_export_needs_its_table_and_a_writable_directory(tmp_path):
                                export=profile_pb2.ExportSpec(directory=str(tmp_path / "exp")))
     results = by_check(LiveChecks(f"sqlite:///{database}").run(prof))
     assert results == {
+        "credentials": (True, "the profile names no secrets"),
         "target": (True, f"table products in sqlite:///{database} (from FERRY_TARGET_URL) is "
                          "readable"),
         "export directory": (True, f"{tmp_path / 'exp'} does not exist yet; the export "
@@ -77,7 +78,7 @@ def test_export_needs_its_table_and_a_writable_directory(tmp_path):
 
 
 def test_an_unexpected_error_is_a_failed_line_not_a_failed_call(tmp_path, monkeypatch):
-    import ferry_registry.live_checks as live
+    import ferry_domain.live_checks as live
 
     def boom(*_args):
         raise RuntimeError("reader bug")

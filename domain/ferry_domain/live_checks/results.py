@@ -1,4 +1,5 @@
-"""One line of ``ferry profiles validate``: which check, ok or not, and why."""
+"""One line of ``ferry profiles validate``: which check, its outcome (passed,
+failed, or a note: not probed, or a drift to look at), and why."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from dataclasses import dataclass
 
 SOURCE = "source"
 SHAPE = "shape"
+SHAPE_DRIFT = "shape drift"
+CREDENTIALS = "credentials"
 TARGET = "target"
 EXPORT_DIRECTORY = "export directory"
 
@@ -15,10 +18,16 @@ class CheckResult:
     check: str
     ok: bool
     message: str
+    # Not a failure, but not a pass either (shown "!"): not probed, or a drift.
+    note: bool = False
 
 
 def ok(check: str, message: str) -> CheckResult:
     return CheckResult(check, True, message)
+
+
+def noted(check: str, message: str) -> CheckResult:
+    return CheckResult(check, True, message, note=True)
 
 
 def failed(check: str, message: str) -> CheckResult:

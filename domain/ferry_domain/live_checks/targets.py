@@ -5,7 +5,8 @@ a transaction that is rolled back.
   ``FERRY_TARGET_URL``; the table is ``target.table`` or the entity's name.
 - SQLite file that does not exist yet: its folder must exist and be writable
   (no file is created).
-- The table exists: PostgreSQL checks INSERT and UPDATE privileges on it;
+- The table exists: it has every column of the entity schema (else the
+  missing ones fail the check); PostgreSQL checks INSERT and UPDATE privileges on it;
   SQLite checks the file takes writes (a scratch table created and rolled back).
 - The table does not exist: it is created from the entity schema, then rolled
   back (proves CREATE permission).
@@ -21,11 +22,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from ferry.secrets import SecretError, SecretRedactor, resolve_secret
 from ferry.v1 import profile_pb2
-from ferry_domain.engine.entities import get_entity
-from ferry_domain.engine.targets.tables import build_table
 from sqlalchemy.pool import NullPool
 
-from ferry_registry.live_checks.results import (
+from ferry_domain.engine.entities import get_entity
+from ferry_domain.engine.targets.tables import build_table
+from ferry_domain.live_checks.results import (
     EXPORT_DIRECTORY,
     TARGET,
     CheckResult,
@@ -33,7 +34,7 @@ from ferry_registry.live_checks.results import (
     first_line,
     ok,
 )
-from ferry_registry.live_checks.sources import TIMEOUT_SECONDS, connect_args
+from ferry_domain.live_checks.sources import TIMEOUT_SECONDS, connect_args
 
 
 def _engine(url: sa.engine.URL) -> sa.Engine:
@@ -132,6 +133,11 @@ def _probe(conn: sa.Connection, schema, table: str, where: str, export: bool) ->
         build_table(schema, table).create(conn)
         return ok(TARGET, f"table {table} does not exist yet in {where} and can be created "
                           "(checked in a rolled-back transaction)")
+    present = {column["name"] for column in sa.inspect(conn).get_columns(table)}
+    missing = [c.name for c in build_table(schema, table).columns if c.name not in present]
+    if missing:
+        return failed(TARGET, f"table {table} in {where} lacks the columns "
+                              f"{', '.join(missing)} of entity {schema.name}")
     if conn.dialect.name == "postgresql":
         allowed = conn.execute(sa.text(
             "SELECT has_table_privilege(:t, 'INSERT') AND has_table_privilege(:t, 'UPDATE')"),

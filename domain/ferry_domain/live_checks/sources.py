@@ -1,4 +1,5 @@
-"""Is the source reachable with its credentials? Read its columns, and nothing more.
+"""Is the source reachable with its credentials? Read its columns and its
+first rows (the sample its shape's types come from), and nothing more.
 
 - FILE: the path (or glob, or folder) resolves to a readable file, inside
   ``FERRY_FILE_ROOTS`` when set; the columns come from the engine's reader on
@@ -7,11 +8,13 @@
   up to ``MAX_BODY_BYTES``. 401/403/404/429/5xx become lines naming the
   secret reference (never its value) or the field to fix.
 - SQL: connect through ``source.dsn_ref`` and run
-  ``SELECT * FROM (<query>) AS ferry_probe LIMIT 0`` for the columns.
-- CONNECTOR: not probed here (a connector runs inside the runner).
+  ``SELECT * FROM (<query>) AS ferry_probe LIMIT 200`` for the columns and rows.
+- CONNECTOR: the plugin's optional ``check()`` probe (it returns a line saying
+  what it checked, or raises); a connector without one is "not probed", a
+  note, never a pass. Its shape is checked when a run opens it.
 
-Each probe returns ``Probe(result, columns)``; ``columns`` is None when the
-shape cannot be checked, with the reason in ``shape_note``.
+Each probe returns ``Probe(result, columns, rows)``; ``columns`` is None when
+the shape cannot be checked, with the reason in ``shape_note``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,13 +32,23 @@ import sqlalchemy as sa
 from ferry.errors import PermissionDeniedError
 from ferry.secrets import SecretError, SecretRedactor, resolve_secret
 from ferry.v1 import profile_pb2
-from ferry_domain.engine.errors import EngineError
-from ferry_domain.engine.formats.dispatch import format_name, open_records
-from ferry_domain.engine.sources.files import is_glob, resolve_files
-from ferry_domain.engine.sources.http import build_request, safe_url
 from sqlalchemy.pool import NullPool
 
-from ferry_registry.live_checks.results import SOURCE, CheckResult, failed, first_line, ok
+from ferry_domain.engine.errors import EngineError
+from ferry_domain.engine.fingerprint import SAMPLE_ROWS, head_rows
+from ferry_domain.engine.formats.dispatch import format_name, open_records
+from ferry_domain.engine.formats.stream import RecordStream
+from ferry_domain.engine.sources.connectors import make_connector
+from ferry_domain.engine.sources.files import is_glob, resolve_files
+from ferry_domain.engine.sources.http import build_request, safe_url
+from ferry_domain.live_checks.results import (
+    SOURCE,
+    CheckResult,
+    failed,
+    first_line,
+    noted,
+    ok,
+)
 
 TIMEOUT_SECONDS = 10.0
 MAX_BODY_BYTES = 1 << 20
@@ -47,6 +60,18 @@ class Probe:
     result: CheckResult
     columns: list[str] | None = None
     shape_note: str = ""
+    # The first rows (lists aligned with the columns, or mappings for "dict").
+    rows: list = field(default_factory=list)
+    kind: str = "list"
+
+
+def _read(result: CheckResult, stream: RecordStream) -> Probe:
+    """The probe of an opened stream: its columns and first rows."""
+    try:
+        head, _ = head_rows(stream.batches(SAMPLE_ROWS))
+        return Probe(result, list(stream.columns), rows=head, kind=stream.kind)
+    finally:
+        stream.close()
 
 
 def probe_source(source: profile_pb2.Source, file_roots: Sequence[Path] | None) -> Probe:
@@ -60,9 +85,24 @@ def probe_source(source: profile_pb2.Source, file_roots: Sequence[Path] | None) 
             return _probe_sql(source)
     except (EngineError, SecretError, PermissionDeniedError, OSError) as exc:
         return Probe(failed(SOURCE, first_line(exc)), shape_note="the source is not reachable")
-    return Probe(ok(SOURCE, f"not probed: connector {source.connector!r} is checked by the "
-                            "runner when a run opens it"),
-                 shape_note="connector sources are checked when a run opens them")
+    return _probe_connector(source)
+
+
+def _probe_connector(source: profile_pb2.Source) -> Probe:
+    later = "connector sources are checked when a run opens them"
+    name = source.connector
+    try:
+        connector = make_connector(source)
+        check = getattr(connector, "check", None)
+        if not callable(check):
+            return Probe(noted(SOURCE, f"not probed (connector {name!r} has no check())"),
+                         shape_note=later)
+        said = check()
+    except Exception as exc:  # noqa: BLE001 - a plugin may raise anything
+        return Probe(failed(SOURCE, f"connector {name!r}: {first_line(exc)}"),
+                     shape_note="the source is not reachable")
+    return Probe(ok(SOURCE, f"connector {name!r}: {said or 'check() passed'}"),
+                 shape_note=later)
 
 
 def _timeout(source: profile_pb2.Source) -> float:
@@ -102,11 +142,7 @@ def _probe_file(source: profile_pb2.Source, roots: Sequence[Path] | None) -> Pro
         which = (f"{len(files)} files match {source.location!r}; newest {path}"
                  if len(files) > 1 or str(path) != source.location else f"file {path}")
         result = ok(SOURCE, f"{which} is readable ({stat.st_size} bytes, modified {modified})")
-        stream = open_records(handle, str(path), source.format, source.options)
-        try:
-            return Probe(result, list(stream.columns))
-        finally:
-            stream.close()
+        return _read(result, open_records(handle, str(path), source.format, source.options))
 
 
 # --- HTTP -----------------------------------------------------------------------
@@ -164,11 +200,8 @@ def _probe_http(source: profile_pb2.Source) -> Probe:
             return Probe(result, shape_note=f"the body is over {MAX_BODY_BYTES} bytes and its "
                                             "format is read whole; a dry run checks the shape")
         data = data[:data.rfind(b"\n") + 1]
-    stream = open_records(io.BytesIO(data), name, source.format, source.options, content_type)
-    try:
-        return Probe(result, list(stream.columns))
-    finally:
-        stream.close()
+    return _read(result, open_records(io.BytesIO(data), name, source.format, source.options,
+                                      content_type))
 
 
 # --- SQL ------------------------------------------------------------------------
@@ -201,8 +234,10 @@ def _probe_sql(source: profile_pb2.Source) -> Probe:
         with engine.connect() as conn:
             if engine.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SET statement_timeout = {int(_timeout(source) * 1000)}")
-            result = conn.execute(sa.text(f"SELECT * FROM ({query}) AS ferry_probe LIMIT 0"))
+            result = conn.execute(sa.text(
+                f"SELECT * FROM ({query}) AS ferry_probe LIMIT {SAMPLE_ROWS}"))
             columns = list(result.keys())
+            rows = [list(row) for row in result]
     except sa.exc.SQLAlchemyError as exc:
         return Probe(failed(SOURCE, redactor.redact(
             f"SQL source through secret {source.dsn_ref}: {first_line(exc)}")),
@@ -210,4 +245,4 @@ def _probe_sql(source: profile_pb2.Source) -> Probe:
     finally:
         engine.dispose()
     return Probe(ok(SOURCE, f"the query runs on the {engine.dialect.name} database of secret "
-                            f"{source.dsn_ref} ({len(columns)} columns)"), columns)
+                            f"{source.dsn_ref} ({len(columns)} columns)"), columns, rows=rows)
