@@ -50,7 +50,7 @@ def status_style(status: int) -> str:
 
 
 RUN_COLUMNS = ["ID", "PROFILE", "STATUS", "TRIGGER", "QUEUED", "TOOK", "READ", "CREATED",
-               "UPDATED", "SKIPPED", "ERRORS"]
+               "UPDATED", "SKIPPED", "FILTERED", "ERRORS"]
 
 
 def run_rows(items: list[run_pb2.Run]) -> list[list[str]]:
@@ -59,14 +59,15 @@ def run_rows(items: list[run_pb2.Run]) -> list[list[str]]:
         short_enum(run_pb2.RunTrigger.Name(r.trigger), "RUN_TRIGGER_").lower(),
         local_time(r.queue_time), elapsed(r.start_time, r.end_time),
         str(r.counts.rows_read), str(r.counts.created), str(r.counts.updated),
-        str(r.counts.skipped), str(r.counts.errors),
+        str(r.counts.skipped), str(r.counts.filtered), str(r.counts.errors),
     ] for r in items]
 
 
 def counts_text(counts: run_pb2.RunCounts) -> str:
     parts = [("read", counts.rows_read), ("created", counts.created),
              ("updated", counts.updated), ("unchanged", counts.unchanged),
-             ("skipped", counts.skipped), ("errors", counts.errors), ("written", counts.written)]
+             ("skipped", counts.skipped), ("filtered", counts.filtered),
+             ("errors", counts.errors), ("written", counts.written)]
     return ", ".join(f"{name} {value}" for name, value in parts if value) or "none"
 
 

@@ -108,7 +108,7 @@ RUN_EVENT_TYPE_LEASE_EXPIRED: RunEventType
 RUN_EVENT_TYPE_RETENTION: RunEventType
 
 class RunCounts(_message.Message):
-    __slots__ = ("rows_read", "created", "updated", "unchanged", "skipped", "errors", "written")
+    __slots__ = ("rows_read", "created", "updated", "unchanged", "skipped", "errors", "written", "filtered")
     ROWS_READ_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     UPDATED_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +116,7 @@ class RunCounts(_message.Message):
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     WRITTEN_FIELD_NUMBER: _ClassVar[int]
+    FILTERED_FIELD_NUMBER: _ClassVar[int]
     rows_read: int
     created: int
     updated: int
@@ -123,7 +124,8 @@ class RunCounts(_message.Message):
     skipped: int
     errors: int
     written: int
-    def __init__(self, rows_read: _Optional[int] = ..., created: _Optional[int] = ..., updated: _Optional[int] = ..., unchanged: _Optional[int] = ..., skipped: _Optional[int] = ..., errors: _Optional[int] = ..., written: _Optional[int] = ...) -> None: ...
+    filtered: int
+    def __init__(self, rows_read: _Optional[int] = ..., created: _Optional[int] = ..., updated: _Optional[int] = ..., unchanged: _Optional[int] = ..., skipped: _Optional[int] = ..., errors: _Optional[int] = ..., written: _Optional[int] = ..., filtered: _Optional[int] = ...) -> None: ...
 
 class RowError(_message.Message):
     __slots__ = ("row", "field", "message")

@@ -111,6 +111,18 @@ REPEATS_UNTIL_FIXED = frozenset({ErrorClass.PERMANENT, ErrorClass.CREDENTIALS,
                                  ErrorClass.SOURCE_SHAPE, ErrorClass.MAPPING})
 
 
+def finish_status(*, errors: int, skipped: int, over_threshold: bool) -> RunStatus:
+    """The status a run that read its source to the end finishes with, from its
+    row counts: FAILED above the error threshold, WARNING with rows skipped or
+    in error, else COMPLETED. Rows left out on purpose by the profile's
+    filters (``filtered``) and unchanged rows need nobody: they never count."""
+    if over_threshold:
+        return RunStatus.FAILED
+    if errors or skipped:
+        return RunStatus.WARNING
+    return RunStatus.COMPLETED
+
+
 def advances_freshness(status: RunStatus, *, dry_run: bool) -> bool:
     """Whether finishing in ``status`` stores the source's new freshness token."""
     return not dry_run and status in ADVANCES_FRESHNESS

@@ -132,6 +132,7 @@ class RunRow(Base):
     skipped: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     errors: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     written: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    filtered: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     rows_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     queue_time: Mapped[datetime] = mapped_column(UtcDateTime)
     start_time: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

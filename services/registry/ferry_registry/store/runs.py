@@ -181,7 +181,7 @@ class RunStore:
             request_id=new.request_id or None, retry_of=new.retry_of,
             profile_revision=profile_row.revision, mapping_digest=profile_row.mapping_digest,
             rows_read=0, created=0, updated=0, unchanged=0, skipped=0, errors=0, written=0,
-            rows_total=0, runner_id="", error_class=0, error_message="", hint="",
+            filtered=0, rows_total=0, runner_id="", error_class=0, error_message="", hint="",
             cancel_requested=False, fencing_token=0, publish_count=0, lease_seconds=30.0,
             start_time=None, end_time=None, lease_owner=None, lease_expires_at=None,
             published_time=None)

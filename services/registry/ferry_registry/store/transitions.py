@@ -34,7 +34,8 @@ from ferry_registry.store.statements import run_update
 
 log = logging.getLogger("ferry_registry.runs")
 
-_COUNT_COLUMNS = ("created", "updated", "unchanged", "written", "skipped", "errors")
+_COUNT_COLUMNS = ("created", "updated", "unchanged", "written", "skipped", "errors",
+                  "filtered")
 
 
 class RunTransitions:
