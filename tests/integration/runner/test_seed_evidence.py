@@ -3,10 +3,15 @@ scheduler, runner and RabbitMQ, and the ``ferry`` CLI as a user runs it.
 
 - (c) rows left out on purpose by ``mapping.filters`` are counted as
   ``filtered``: the run ends COMPLETED and ``runs start --wait`` exits 0.
+- (e) rejected rows and error messages are stored masked (the entity's
+  personal fields, ``masked_fields``, emails and phones in any text); the
+  field that failed and why stay readable.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +21,7 @@ from ferry.grpc_client import RegistryClient
 from ferry_domain.profiles.yaml_codec import load_profiles
 
 from tests.integration.runner import stack
+from tests.integration.runner.test_sample_flow import RAW_EMAIL, RAW_PHONE, customers_profile
 from tests.support.processes import ServiceProcess
 
 pytestmark = [pytest.mark.rabbitmq]
@@ -85,3 +91,37 @@ def test_rows_filtered_on_purpose_leave_the_run_completed(
     shown = cli("runs", "get", run["id"]).stdout
     assert "created 2, filtered 1" in shown, shown
     assert "first skip" not in shown, shown
+
+
+def test_rejected_rows_and_messages_are_stored_masked(
+        tmp_path: Path, client: RegistryClient, services: dict[str, ServiceProcess],
+        cli: Callable[..., object]) -> None:
+    source = tmp_path / "customers.csv"
+    source.write_text(
+        "email,first_name,last_name,phone,city,postcode\n"
+        "ada@example.com,Ada,Lovelace,+44 20 7946 0018,London,NW1 6XE\n"
+        "not-an-email,Grace,Hopper,+1 202 555 0143,Arlington,22201\n"
+        "ada@example.com,Ada,Byron,+44 20 7946 0019,London,NW1 6XF\n", encoding="utf-8")
+    profile = customers_profile("customers", source)
+    profile.error_threshold.max_error_percent = 90
+    stack.apply_profile(client, profile)
+
+    started = cli("-o", "json", "runs", "start", "customers", "--wait")
+    run = json.loads(started.stdout)
+    assert run["status"] == "RUN_STATUS_WARNING", run
+
+    errors = cli("runs", "errors", run["id"])
+    assert errors.returncode == 0, errors.stderr
+    table = list(csv.DictReader(io.StringIO(errors.stdout)))
+    assert [(r["row"], r["outcome"], r["field"]) for r in table] == [
+        ("2", "error", "email"), ("3", "skipped", "email")]
+    assert table[0]["message"].endswith("is not an e-mail address"), table
+    assert table[1]["message"].startswith("duplicate key email="), table
+    shown = cli("runs", "get", run["id"]).stdout
+    assert "row 2, email: " in shown and "is not an e-mail address" in shown, shown
+    assert not RAW_PHONE.search(errors.stdout), errors.stdout
+    for text in (errors.stdout, shown):
+        assert not RAW_EMAIL.search(text), text
+        for raw in ("not-an-email", "Grace", "Hopper", "Byron", "Arlington", "22201",
+                    "NW1 6XF", "555 0143", "7946 0019"):
+            assert raw not in text, (raw, text)
