@@ -104,6 +104,7 @@ def run_details(run: run_pb2.Run) -> list[tuple[str, str]]:
         ("started", full_time(run.start_time)),
         ("finished", full_time(run.end_time)),
         ("took", elapsed(run.start_time, run.end_time)),
+        ("source", f"{run.source_override} (override)" if run.source_override else ""),
         ("rows", counts_text(run.counts)),
         ("freshness", freshness),
         ("error", run.error_message),

@@ -155,6 +155,7 @@ def run_to_proto(row: RunRow) -> run_pb2.Run:
     run.retry_of = row.retry_of or ""
     run.cancel_requested = row.cancel_requested
     run.profile_revision = row.profile_revision
+    run.source_override = row.source_override or ""
     return run
 
 

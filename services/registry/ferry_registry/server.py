@@ -157,7 +157,8 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
         schedule_service_pb2_grpc.add_ScheduleServiceServicer_to_server(
             ScheduleServicer(registry.schedules), server)
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
-            RunServicer(registry.runs, registry.notes.changes, stopping), server)
+            RunServicer(registry.runs, registry.notes.changes, stopping, config.file_roots),
+            server)
         dispatch_service_pb2_grpc.add_DispatchServiceServicer_to_server(
             DispatchServicer(registry.runs, registry.schedule_leases, registry.notes.fanout,
                              stopping), server)

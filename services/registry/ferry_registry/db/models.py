@@ -150,6 +150,7 @@ class RunRow(Base):
     retry_of: Mapped[str] = mapped_column(sa.String(40), default="")
     cancel_requested: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     profile_revision: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    source_override: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     mapping_digest: Mapped[str] = mapped_column(sa.String(64), default="")
     lease_owner: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
