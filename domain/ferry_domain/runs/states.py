@@ -106,6 +106,9 @@ SUCCEEDED = frozenset({RunStatus.COMPLETED, RunStatus.UNCHANGED})
 ADVANCES_FRESHNESS = frozenset({RunStatus.COMPLETED, RunStatus.WARNING})
 # A finished scheduled run in one of these ends its schedule's failure streak.
 ENDS_FAILURE_STREAK = frozenset({RunStatus.COMPLETED, RunStatus.WARNING, RunStatus.UNCHANGED})
+# A FAILED run keeps its evidence (source file, sample, rejected rows) until a
+# later live run of its profile ends in one of these (invariant 12).
+RELEASES_EVIDENCE = ADVANCES_FRESHNESS
 RETRYABLE = frozenset({RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.WARNING})
 REPEATS_UNTIL_FIXED = frozenset({ErrorClass.PERMANENT, ErrorClass.CREDENTIALS,
                                  ErrorClass.SOURCE_SHAPE, ErrorClass.MAPPING})

@@ -17,7 +17,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,24 +35,6 @@ SUPPLIER_HEADER = "SKU;Name;Brand;Price;Stock;EAN;Categories;Status\n"
 
 
 @pytest.fixture
-def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues
-             ) -> Iterator[dict[str, ServiceProcess]]:
-    procs = {
-        "scheduler": stack.scheduler_process(tmp_path, registry.address, queues),
-        "runner": stack.runner_process(
-            tmp_path, registry.address, queues, FERRY_RUN_LEASE="3s",
-            FERRY_EXAMPLE_TARGET_DSN=f"sqlite:///{tmp_path / 'target.db'}"),
-    }
-    try:
-        for proc in procs.values():
-            proc.start()
-        yield procs
-    finally:
-        for proc in procs.values():
-            proc.stop()
-
-
-@pytest.fixture
 def cli(run_cli, registry: ServiceProcess) -> Callable[..., object]:
     def run(*args: str, timeout: float = 90.0):
         return run_cli(*args, registry=registry, timeout=timeout)
@@ -60,15 +42,17 @@ def cli(run_cli, registry: ServiceProcess) -> Callable[..., object]:
 
 
 def supplier_profile(location: Path):
-    """examples/supplier-products.yaml, reading ``location``."""
+    """examples/supplier-products.yaml, reading ``location`` into the runner's
+    default target."""
     text = (EXAMPLES / "supplier-products.yaml").read_text(encoding="utf-8")
     (profile,) = load_profiles(text, "supplier-products.yaml")
     profile.source.location = str(location)
+    profile.target.dsn_ref = ""
     return profile
 
 
 def test_rows_filtered_on_purpose_leave_the_run_completed(
-        tmp_path: Path, client: RegistryClient, services: dict[str, ServiceProcess],
+        tmp_path: Path, client: RegistryClient, services: list[ServiceProcess],
         cli: Callable[..., object]) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()
@@ -98,7 +82,7 @@ def test_rows_filtered_on_purpose_leave_the_run_completed(
 
 
 def test_rejected_rows_and_messages_are_stored_masked(
-        tmp_path: Path, client: RegistryClient, services: dict[str, ServiceProcess],
+        tmp_path: Path, client: RegistryClient, services: list[ServiceProcess],
         cli: Callable[..., object]) -> None:
     source = tmp_path / "customers.csv"
     source.write_text(
@@ -132,7 +116,7 @@ def test_rejected_rows_and_messages_are_stored_masked(
 
 
 def test_a_failed_file_is_replayed_from_the_failed_folder(
-        tmp_path: Path, client: RegistryClient, services: dict[str, ServiceProcess],
+        tmp_path: Path, client: RegistryClient, services: list[ServiceProcess],
         cli: Callable[..., object]) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()
