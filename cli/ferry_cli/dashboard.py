@@ -148,7 +148,7 @@ def _issue(run: run_pb2.Run) -> str:
 
 RUN_HEADERS = [("STATUS", "left"), ("ID", "left"), ("PROFILE", "left"), ("ENTITY", "left"),
                ("OP", "left"), ("CRE", "right"), ("UPD", "right"), ("SKIP", "right"),
-               ("ERR", "right"), ("STARTED", "left"), ("FINISHED", "left"),
+               ("FILT", "right"), ("ERR", "right"), ("STARTED", "left"), ("FINISHED", "left"),
                ("PROGRESS", "left"), ("ISSUE", "left")]
 
 
@@ -161,6 +161,7 @@ def _run_cells(run: run_pb2.Run, now: datetime) -> list[Text]:
         Text(run.entity_type or "-"), Text(op), Text(str(counts.created)),
         Text(str(counts.updated)),
         Text(str(counts.skipped), style="yellow" if counts.skipped else ""),
+        Text(str(counts.filtered)),
         Text(str(counts.errors), style="red" if counts.errors else ""),
         Text(local_time(run.start_time, now)), Text(local_time(run.end_time, now)),
         Text(_progress(run, now)), Text(_issue(run), style=style)]

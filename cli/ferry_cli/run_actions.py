@@ -37,13 +37,16 @@ def _queued(obj: CliContext, run: run_pb2.Run, what: str, wait: bool) -> None:
               help="Follow the run; exit 0 completed/unchanged, 2 warning, 1 failed/cancelled.")
 @click.option("--request-id", metavar="KEY",
               help="Idempotency key (default: a new UUID); the same key returns the same run.")
+@click.option("--source", "source", metavar="PATH_OR_URL", default="",
+              help="Read this file (within FERRY_FILE_ROOTS) or URL instead of the profile's "
+                   "location, for this run only (bypasses the freshness gate).")
 @pass_cli
 def start_run(obj: CliContext, profile: str, dry_run: bool, force: bool, wait: bool,
-              request_id: str | None) -> None:
+              request_id: str | None, source: str) -> None:
     """Queue a run of PROFILE now."""
     reply = obj.client.runs.StartRun(run_service_pb2.StartRunRequest(
         profile=profile, dry_run=dry_run, force=force,
-        request_id=request_id or uuid.uuid4().hex))
+        request_id=request_id or uuid.uuid4().hex, source_override=source))
     what = "queued dry" if dry_run else "queued"
     _queued(obj, reply.run, what, wait)
 

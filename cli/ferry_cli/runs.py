@@ -53,7 +53,7 @@ def status_style(status: int) -> str:
 
 
 RUN_COLUMNS = ["ID", "PROFILE", "STATUS", "TRIGGER", "QUEUED", "TOOK", "READ", "CREATED",
-               "UPDATED", "SKIPPED", "ERRORS"]
+               "UPDATED", "SKIPPED", "FILTERED", "ERRORS"]
 
 
 def run_rows(items: list[run_pb2.Run], stale: frozenset[str] = frozenset()
@@ -64,14 +64,15 @@ def run_rows(items: list[run_pb2.Run], stale: frozenset[str] = frozenset()
         short_enum(run_pb2.RunTrigger.Name(r.trigger), "RUN_TRIGGER_").lower(),
         local_time(r.queue_time), elapsed(r.start_time, r.end_time),
         str(r.counts.rows_read), str(r.counts.created), str(r.counts.updated),
-        str(r.counts.skipped), str(r.counts.errors),
+        str(r.counts.skipped), str(r.counts.filtered), str(r.counts.errors),
     ] for r in items]
 
 
 def counts_text(counts: run_pb2.RunCounts) -> str:
     parts = [("read", counts.rows_read), ("created", counts.created),
              ("updated", counts.updated), ("unchanged", counts.unchanged),
-             ("skipped", counts.skipped), ("errors", counts.errors), ("written", counts.written)]
+             ("skipped", counts.skipped), ("filtered", counts.filtered),
+             ("errors", counts.errors), ("written", counts.written)]
     return ", ".join(f"{name} {value}" for name, value in parts if value) or "none"
 
 
@@ -110,6 +111,7 @@ def run_details(run: run_pb2.Run) -> list[tuple[str, str]]:
         ("started", full_time(run.start_time)),
         ("finished", full_time(run.end_time)),
         ("took", elapsed(run.start_time, run.end_time)),
+        ("source", f"{run.source_override} (override)" if run.source_override else ""),
         ("rows", counts_text(run.counts)),
         ("freshness", freshness),
         ("error", run.error_message),

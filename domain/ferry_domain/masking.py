@@ -1,9 +1,15 @@
-"""Deterministic, keyed masking of sample rows saved with a run for audit.
+"""Deterministic, keyed masking of a run's evidence: the sample rows saved
+with it, its rejected rows and its error messages.
 
 Masked: columns whose name says email, phone, person or company name, or
-address (street, city, zip/postal code...); columns the profile lists in
+address (street, city, zip/postal code...); the source columns mapped to the
+entity schema's personal fields; columns the profile lists in
 ``retention.masked_fields``; and, in every column, any text that looks like
-an email address or a phone number.
+an email address or a phone number. ``profile_masker`` builds the one masker
+of a profile, ``mask_rejected_rows`` and ``mask_message`` apply it to
+rejected rows and messages (the runner before they leave it, the registry
+again when it stores them). Masking is idempotent: a mask is never masked
+again.
 
 Each mask keeps a small hint of shape plus a tag: eight letters derived from
 HMAC-SHA256 of the normalised value under a key the operator holds (e.g.
@@ -27,8 +33,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
+
+from ferry.v1 import profile_pb2
+
+from ferry_domain.engine.entities import get_entity
+from ferry_domain.engine.results import RejectedRow, RowError
 
 TAG_LETTERS = 8
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
@@ -46,6 +58,8 @@ _DATE_LIKE = re.compile(
 _DECIMAL_LIKE = re.compile(r"^\d+[.,]\d{1,2}$")
 _IPV4_LIKE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _THOUSANDS_LIKE = re.compile(r"^\d{1,3}(?:[ .,'\u00a0]\d{3})+$")
+# What every mask ends with: "~" and the tag's letters (after a "*" hint).
+_MASKED = re.compile(r"\*[^~]*~[a-z]{" + str(TAG_LETTERS) + "}$")
 
 EMAIL_WORDS = {"email", "mail", "emailaddress"}
 PHONE_WORDS = {
@@ -203,12 +217,14 @@ class Masker:
 
     def kind_of(self, column: str) -> str | None:
         if column not in self._kinds:
-            kind = "other" if _normal(column) in self._extra else column_kind(column)
+            kind = column_kind(column)
+            if kind is None and _normal(column) in self._extra:
+                kind = "other"
             self._kinds[column] = kind
         return self._kinds[column]
 
     def mask_value(self, column: str, value: Any) -> Any:
-        if value is None or value == "":
+        if value is None or value == "" or is_masked(value):
             return value
         if isinstance(value, Mapping):
             return self.mask_row(value)
@@ -241,3 +257,73 @@ class Masker:
                 break
             out.append(self.mask_row(row))
         return out
+
+
+def is_masked(value: Any) -> bool:
+    """Whether ``value`` is already a mask (so masking again keeps it)."""
+    return isinstance(value, str) and _MASKED.search(value) is not None
+
+
+def personal_columns(profile: profile_pb2.Profile) -> list[str]:
+    """The columns masked whatever their values: ``retention.masked_fields``,
+    and the entity schema's personal fields with the source columns the
+    mapping reads them from."""
+    columns = list(profile.retention.masked_fields)
+    try:
+        personal = set(get_entity(profile.entity_type).personal)
+    except KeyError:
+        personal = set()
+    for f in profile.mapping.fields:
+        if f.target in personal:
+            columns.extend([f.target, f.source, *f.sources])
+    return [c for c in columns if c]
+
+
+def profile_masker(key: bytes, profile: profile_pb2.Profile | None) -> Masker:
+    """The one masker of a profile's evidence (samples, rejected rows, messages)."""
+    return Masker(key, personal_columns(profile) if profile is not None else ())
+
+
+def mask_message(masker: Masker, message: str, raw: Mapping[str, Any] | None = None,
+                 masked: Mapping[str, Any] | None = None) -> str:
+    """``message`` with every value of ``raw`` that masks differently (in
+    ``masked``, the same row masked) replaced by its mask, then every email
+    or phone masked: the field name and the reason stay readable."""
+    if not message:
+        return message
+    swaps = {}
+    for column, value in (raw or {}).items():
+        shown = (masked or {}).get(column)
+        text = "" if value is None else str(value)
+        if len(text.strip()) >= 2 and shown is not None and str(shown) != text:
+            swaps[text] = str(shown)
+    for text in sorted(swaps, key=len, reverse=True):
+        message = message.replace(text, swaps[text])
+    return masker.mask_text(message)
+
+
+def mask_rejected_rows(masker: Masker, rows: Sequence[RejectedRow]) -> list[RejectedRow]:
+    """Rejected rows with their values and messages masked (row, outcome and
+    field kept)."""
+    out = []
+    for row in rows:
+        values = masker.mask_row(row.values)
+        out.append(replace(row, values=values,
+                           message=mask_message(masker, row.message, row.values, values)))
+    return out
+
+
+def mask_evidence(masker: Masker, rejected_rows: Sequence[RejectedRow],
+                  first_error: RowError | None, texts: Sequence[str]
+                  ) -> tuple[list[RejectedRow], RowError | None, list[str]]:
+    """A run's evidence masked as one: its rejected rows, its first error (whose
+    raw values are those of its rejected row, when kept) and its other texts
+    (skip reason, error message, warnings), in the order given."""
+    rows = mask_rejected_rows(masker, rejected_rows)
+    if first_error is not None:
+        raw = next((r.values for r in rejected_rows
+                    if r.row == first_error.row and r.message == first_error.message), None)
+        shown = masker.mask_row(raw) if raw is not None else None
+        first_error = replace(first_error,
+                              message=mask_message(masker, first_error.message, raw, shown))
+    return rows, first_error, [mask_message(masker, text) for text in texts]

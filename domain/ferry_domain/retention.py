@@ -157,14 +157,20 @@ def apply_failure(
     paths: Sequence[Path], policy: profile_pb2.RetentionPolicy, now: datetime
 ) -> list[Action]:
     """Move failed source files to ``<failed_dir>/YYYY/MM/DD/``; without a
-    failed folder they stay where they are (no action)."""
+    failed folder they stay where they are (no action). A file already in the
+    failed folder (a replay that failed again) stays, and is recorded where it
+    is, so a retry finds it."""
     if not policy.failed_dir:
         return []
+    root = Path(policy.failed_dir).absolute()
     folder = dated_folder(Path(policy.failed_dir), now)
     days = policy.keep_failed_days
     why = f"run failed; kept {days} days" if days > 0 else "run failed; kept until removed"
     done: list[Action] = []
     for path in _existing(paths):
+        if path.absolute().is_relative_to(root):
+            done.append(Action("MOVED_TO_FAILED", str(path), f"already there; {why}", now))
+            continue
         target = _move(path, folder, done)
         done.append(Action("MOVED_TO_FAILED", str(target), f"from {path}; {why}", now))
     return done

@@ -257,3 +257,46 @@ def test_release_requeues_or_fails_when_attempts_run_out(client):
 def test_freshness_token_of_unknown_profile_is_not_found(client):
     expect_error(grpc.StatusCode.NOT_FOUND, client.execution.GetFreshnessToken,
                  execution_service_pb2.GetFreshnessTokenRequest(profile="ghost"))
+
+
+def test_finish_stores_raw_evidence_masked_again(client):
+    """Defence in depth: a runner that sent raw values (an old or foreign one)
+    still gets its rejected rows and messages stored masked; what the runner
+    masked is kept as it was, and the field and the reason stay readable."""
+    prof = profile("customers")
+    prof.entity_type = "customers"
+    del prof.mapping.fields[:]
+    prof.mapping.fields.add(target="email", source="E-Mail")
+    prof.mapping.fields.add(target="last_name", source="Surname2")
+    prof.retention.masked_fields.append("Notes")
+    apply(client, prof)
+    run = start_run(client, "customers")
+    claimed = claim(client, run.id)
+    already = "a***@e***.com~abcdefgh"
+    done = finish(
+        client, claimed, run_pb2.RUN_STATUS_WARNING,
+        counts=run_pb2.RunCounts(rows_read=3, created=1, errors=1, skipped=1),
+        first_error=run_pb2.RowError(row=2, field="email",
+                                     message="'not-an-email' is not an e-mail address"),
+        first_skip_reason="row 3: duplicate key email='ada@example.com' in the same file",
+        warnings=["call +44 20 7946 0018 about row 2"],
+        rejected_rows=[
+            run_service_pb2.RejectedRow(
+                row=2, outcome="error", field="email",
+                message="'not-an-email' is not an e-mail address",
+                values={"E-Mail": "not-an-email", "Surname2": "Hopper", "Notes": "VIP",
+                        "Sku": "A1"}),
+            run_service_pb2.RejectedRow(
+                row=3, outcome="skipped", field="email",
+                message=f"duplicate key email='{already}' in the same file",
+                values={"E-Mail": already, "Surname2": "Byron", "Notes": "", "Sku": "A2"})])
+    text = str(done) + str(client.runs.ListRejectedRows(
+        run_service_pb2.ListRejectedRowsRequest(run_id=run.id)))
+    for raw in ("not-an-email", "Hopper", "Byron", "VIP", "ada@example.com", "7946 0018"):
+        assert raw not in text, (raw, text)
+    assert done.first_error.field == "email"
+    assert done.first_error.message.endswith("is not an e-mail address")
+    rows = client.runs.ListRejectedRows(run_service_pb2.ListRejectedRowsRequest(
+        run_id=run.id)).rows
+    assert rows[1].values["E-Mail"] == already and rows[1].values["Sku"] == "A2"
+    assert rows[1].message == f"duplicate key email='{already}' in the same file"

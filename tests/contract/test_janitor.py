@@ -120,3 +120,54 @@ def test_janitor_purges_failed_source_files_older_than_keep_failed_days(client, 
     assert internals.janitor.run_once().files_purged == 1  # clock: 2026-03-02
     assert not old_file.exists() and new_file.exists()
     assert not Path(failed / "2026" / "02").exists()
+
+
+def test_keep_min_runs_counts_runs_that_did_work_not_unchanged_ones(client, clock, internals):
+    quiet = profile("quiet")
+    quiet.retention.CopyFrom(profile_pb2.RetentionPolicy(keep_runs_days=1, keep_min_runs=2))
+    apply(client, quiet)
+    worked = []
+    for _ in range(3):
+        run = start_run(client, "quiet")
+        finish(client, claim(client, run.id))
+        worked.append(run.id)
+        clock.advance(timedelta(minutes=1))
+    unchanged = []
+    for _ in range(4):  # a quiet feed: nothing new on every later tick
+        run = start_run(client, "quiet")
+        finish(client, claim(client, run.id), run_pb2.RUN_STATUS_UNCHANGED)
+        unchanged.append(run.id)
+        clock.advance(timedelta(minutes=1))
+    clock.advance(timedelta(days=2))
+    assert internals.janitor.run_once().runs_deleted == 5
+    # The newest two runs that imported something stay; the UNCHANGED ones go by age.
+    assert runs_of(client, "quiet") == set(worked[-2:])
+
+
+def test_a_failed_runs_evidence_stays_until_a_later_live_run_completes(client, clock,
+                                                                       internals):
+    from ferry_registry.db.models import RejectedRowRow
+
+    feed = profile("feed")
+    feed.retention.CopyFrom(profile_pb2.RetentionPolicy(keep_runs_days=3, keep_min_runs=1))
+    apply(client, feed)
+    failed = start_run(client, "feed")
+    finish(client, claim(client, failed.id), run_pb2.RUN_STATUS_FAILED,
+           rejected_rows=[run_service_pb2.RejectedRow(row=2, message="bad price")])
+    clock.advance(timedelta(days=1))
+    dry = start_run(client, "feed", dry_run=True)  # a dry run does not solve it
+    finish(client, claim(client, dry.id))
+    clock.advance(timedelta(days=30))  # far past the keep days: still pinned
+    internals.janitor.run_once()
+    assert failed.id in runs_of(client, "feed")
+    assert count_rows(internals, RejectedRowRow, failed.id) == 1
+
+    fixed = start_run(client, "feed")  # the later live run completes: released
+    finish(client, claim(client, fixed.id), run_pb2.RUN_STATUS_WARNING)
+    clock.advance(timedelta(days=2))  # the keep days count from the release
+    internals.janitor.run_once()
+    assert failed.id in runs_of(client, "feed")
+    clock.advance(timedelta(days=2))
+    internals.janitor.run_once()
+    assert failed.id not in runs_of(client, "feed")
+    assert count_rows(internals, RejectedRowRow, failed.id) == 0

@@ -7,7 +7,16 @@ import random
 import re
 
 import pytest
-from ferry_domain.masking import Masker, column_kind, looks_like_phone
+from ferry.v1 import profile_pb2
+from ferry_domain.engine.results import RejectedRow, RowError
+from ferry_domain.masking import (
+    Masker,
+    column_kind,
+    looks_like_phone,
+    mask_evidence,
+    personal_columns,
+    profile_masker,
+)
 
 KEY = b"test-mask-key-0123456789abcdef"
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
@@ -169,3 +178,22 @@ def test_phones_next_to_dates_amounts_or_labels_are_still_masked(text: str) -> N
 def test_a_key_is_required() -> None:
     with pytest.raises(ValueError):
         Masker(b"")
+
+
+def test_evidence_masking_keeps_field_and_reason_and_is_idempotent():
+    profile = profile_pb2.Profile(entity_type="customers", mapping=profile_pb2.Mapping(
+        fields=[profile_pb2.FieldMapping(target="last_name", source="Col B")]),
+        retention=profile_pb2.RetentionPolicy(masked_fields=["Notes"]))
+    assert personal_columns(profile) == ["Notes", "last_name", "Col B"]
+    masker = profile_masker(b"k" * 16, profile)
+    row = RejectedRow(4, "error", "last_name", "'Hopper' is too long",
+                      {"Col B": "Hopper", "Notes": "VIP", "Sku": "A1"})
+    rows, first, texts = mask_evidence(masker, [row], RowError(4, "last_name", row.message),
+                                       ["write to jane@example.com"])
+    assert rows[0].values["Sku"] == "A1" and "Hopper" not in str(rows[0])
+    assert rows[0].values["Notes"] != "VIP"
+    assert first is not None and first.message == rows[0].message
+    assert first.message.endswith("' is too long") and first.field == "last_name"
+    assert "jane@example.com" not in texts[0] and texts[0].startswith("write to ")
+    again, _, _ = mask_evidence(masker, rows, None, [])
+    assert again == rows

@@ -130,7 +130,7 @@ RUN_EVENT_TYPE_RETENTION: RunEventType
 RUN_EVENT_TYPE_NOTIFICATION: RunEventType
 
 class RunCounts(_message.Message):
-    __slots__ = ("rows_read", "created", "updated", "unchanged", "skipped", "errors", "written")
+    __slots__ = ("rows_read", "created", "updated", "unchanged", "skipped", "errors", "written", "filtered")
     ROWS_READ_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     UPDATED_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +138,7 @@ class RunCounts(_message.Message):
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     WRITTEN_FIELD_NUMBER: _ClassVar[int]
+    FILTERED_FIELD_NUMBER: _ClassVar[int]
     rows_read: int
     created: int
     updated: int
@@ -145,7 +146,8 @@ class RunCounts(_message.Message):
     skipped: int
     errors: int
     written: int
-    def __init__(self, rows_read: _Optional[int] = ..., created: _Optional[int] = ..., updated: _Optional[int] = ..., unchanged: _Optional[int] = ..., skipped: _Optional[int] = ..., errors: _Optional[int] = ..., written: _Optional[int] = ...) -> None: ...
+    filtered: int
+    def __init__(self, rows_read: _Optional[int] = ..., created: _Optional[int] = ..., updated: _Optional[int] = ..., unchanged: _Optional[int] = ..., skipped: _Optional[int] = ..., errors: _Optional[int] = ..., written: _Optional[int] = ..., filtered: _Optional[int] = ...) -> None: ...
 
 class RowError(_message.Message):
     __slots__ = ("row", "field", "message")
@@ -188,7 +190,7 @@ class RetentionAction(_message.Message):
     def __init__(self, kind: _Optional[_Union[RetentionActionKind, str]] = ..., path: _Optional[str] = ..., detail: _Optional[str] = ..., action_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("id", "profile", "schedule_id", "fire_time", "status", "entity_type", "operation", "trigger", "dry_run", "force", "attempt", "max_attempts", "counts", "queue_time", "start_time", "end_time", "first_error", "first_skip_reason", "warnings", "freshness", "retention_actions", "sample_location", "rejected_rows_location", "runner_id", "error_class", "error_message", "hint", "rows_total", "request_id", "retry_of", "cancel_requested", "update_time", "profile_revision", "source_shape")
+    __slots__ = ("id", "profile", "schedule_id", "fire_time", "status", "entity_type", "operation", "trigger", "dry_run", "force", "attempt", "max_attempts", "counts", "queue_time", "start_time", "end_time", "first_error", "first_skip_reason", "warnings", "freshness", "retention_actions", "sample_location", "rejected_rows_location", "runner_id", "error_class", "error_message", "hint", "rows_total", "request_id", "retry_of", "cancel_requested", "update_time", "profile_revision", "source_override", "source_shape")
     ID_FIELD_NUMBER: _ClassVar[int]
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -222,6 +224,7 @@ class Run(_message.Message):
     CANCEL_REQUESTED_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     PROFILE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
     SOURCE_SHAPE_FIELD_NUMBER: _ClassVar[int]
     id: str
     profile: str
@@ -256,8 +259,9 @@ class Run(_message.Message):
     cancel_requested: bool
     update_time: _timestamp_pb2.Timestamp
     profile_revision: int
+    source_override: str
     source_shape: _source_shape_pb2.SourceShape
-    def __init__(self, id: _Optional[str] = ..., profile: _Optional[str] = ..., schedule_id: _Optional[str] = ..., fire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[RunStatus, str]] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[_profile_pb2.Operation, str]] = ..., trigger: _Optional[_Union[RunTrigger, str]] = ..., dry_run: _Optional[bool] = ..., force: _Optional[bool] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., counts: _Optional[_Union[RunCounts, _Mapping]] = ..., queue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_error: _Optional[_Union[RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[FreshnessEvidence, _Mapping]] = ..., retention_actions: _Optional[_Iterable[_Union[RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., rejected_rows_location: _Optional[str] = ..., runner_id: _Optional[str] = ..., error_class: _Optional[_Union[ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rows_total: _Optional[int] = ..., request_id: _Optional[str] = ..., retry_of: _Optional[str] = ..., cancel_requested: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., profile_revision: _Optional[int] = ..., source_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., profile: _Optional[str] = ..., schedule_id: _Optional[str] = ..., fire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[RunStatus, str]] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[_profile_pb2.Operation, str]] = ..., trigger: _Optional[_Union[RunTrigger, str]] = ..., dry_run: _Optional[bool] = ..., force: _Optional[bool] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., counts: _Optional[_Union[RunCounts, _Mapping]] = ..., queue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_error: _Optional[_Union[RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[FreshnessEvidence, _Mapping]] = ..., retention_actions: _Optional[_Iterable[_Union[RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., rejected_rows_location: _Optional[str] = ..., runner_id: _Optional[str] = ..., error_class: _Optional[_Union[ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rows_total: _Optional[int] = ..., request_id: _Optional[str] = ..., retry_of: _Optional[str] = ..., cancel_requested: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., profile_revision: _Optional[int] = ..., source_override: _Optional[str] = ..., source_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ...) -> None: ...
 
 class RunEvent(_message.Message):
     __slots__ = ("run_id", "sequence", "event_time", "type", "status", "attempt", "message", "attributes")

@@ -40,16 +40,18 @@ class GetRunnerTaskResponse(_message.Message):
     def __init__(self, task: _Optional[_Union[_runner_task_pb2.RunnerTask, _Mapping]] = ...) -> None: ...
 
 class StartRunRequest(_message.Message):
-    __slots__ = ("profile", "dry_run", "force", "request_id")
+    __slots__ = ("profile", "dry_run", "force", "request_id", "source_override")
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
     FORCE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
     profile: str
     dry_run: bool
     force: bool
     request_id: str
-    def __init__(self, profile: _Optional[str] = ..., dry_run: _Optional[bool] = ..., force: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
+    source_override: str
+    def __init__(self, profile: _Optional[str] = ..., dry_run: _Optional[bool] = ..., force: _Optional[bool] = ..., request_id: _Optional[str] = ..., source_override: _Optional[str] = ...) -> None: ...
 
 class StartRunResponse(_message.Message):
     __slots__ = ("run",)

@@ -3,8 +3,8 @@ write out, with every skip and row error recorded in the run's outcomes.
 
 ``ChunkMapper.map(raw, first)`` runs these steps, in this order:
 
-1. ``_fill_and_filter``: forward-fill parent rows; rows a filter rejects
-   are skipped;
+1. ``_fill_and_filter``: forward-fill parent rows; rows a filter leaves
+   out are counted as filtered (on purpose: neither skipped nor rejected);
 2. ``_map_keys``: map the key fields; a row without a key is skipped, a
    key value that cannot be mapped is a row error;
 3. ``_find_unchanged``: for text sources, hash each row's mapped source
@@ -17,7 +17,7 @@ write out, with every skip and row error recorded in the run's outcomes.
 5. ``_drop_duplicates``: a key already seen in the source part is skipped
    (the first row wins, in row order);
 6. ``_record``: skips and errors go to the outcomes in row order, and the
-   unchanged rows are counted;
+   filtered and unchanged rows are counted;
 7. ``_rows_to_write``: the ``Batch`` of the rows left, with their row hashes.
 
 Every step works a column (or the chunk) at a time; row-by-row loops run
@@ -59,6 +59,7 @@ class _Chunk:
     raw: list[Any]
     first: int
     numbers: list[int] | None = None  # source row numbers, when rows were filtered out
+    filtered: int = 0
     rejects: list[Reject] = field(default_factory=list)
     bad: set[int] = field(default_factory=set)
     key_cols: list[list[Any]] = field(default_factory=list)
@@ -124,12 +125,10 @@ class ChunkMapper:
             kept: list[Any] = []
             numbers: list[int] = []
             for j, r in enumerate(raw):
-                reason = keep(r)
-                if reason:
-                    chunk.rejects.append((first + j, "skipped", "", reason, r))
-                else:
+                if not keep(r):
                     kept.append(r)
                     numbers.append(first + j)
+            chunk.filtered = len(raw) - len(kept)
             raw = kept
             chunk.numbers = numbers
         chunk.raw = raw
@@ -243,6 +242,8 @@ class ChunkMapper:
                 outcomes.error(row, target, message, values)
             else:
                 outcomes.skip(row, message, target, values)
+        if chunk.filtered:
+            outcomes.add_filtered(chunk.filtered)
         if chunk.unchanged:
             outcomes.add_written(0, 0, len(chunk.unchanged - chunk.bad))
 

@@ -26,6 +26,9 @@ class FieldSpec:
     type: str = "string"
     required: bool = False
     description: str = ""
+    # Personal data: masked wherever a run's evidence shows it (samples,
+    # rejected rows, error messages).
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,19 @@ class EntitySchema:
                 raise ValueError(f"{self.name}: key field {k!r} is not a field")
 
     @property
+    def personal(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.personal)
+
+    @property
     def required(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.required or f.name in self.key)
 
 
 def _f(
-    name: str, type_: str = "string", required: bool = False, description: str = ""
+    name: str, type_: str = "string", required: bool = False, description: str = "",
+    personal: bool = False,
 ) -> FieldSpec:
-    return FieldSpec(name, type_, required, description)
+    return FieldSpec(name, type_, required, description, personal)
 
 
 PRODUCTS = EntitySchema(
@@ -99,14 +107,14 @@ CUSTOMERS = EntitySchema(
     description="Customers keyed by e-mail (trimmed, lower case).",
     key=("email",),
     fields=(
-        _f("email", "email", required=True),
-        _f("first_name"),
-        _f("last_name"),
-        _f("phone"),
-        _f("company"),
-        _f("address"),
-        _f("city"),
-        _f("postcode"),
+        _f("email", "email", required=True, personal=True),
+        _f("first_name", personal=True),
+        _f("last_name", personal=True),
+        _f("phone", personal=True),
+        _f("company", personal=True),
+        _f("address", personal=True),
+        _f("city", personal=True),
+        _f("postcode", personal=True),
         _f("country"),
         _f("accepts_marketing", "boolean"),
         _f("tags", "list"),

@@ -9,7 +9,7 @@ from typing import Any
 from ferry.v1 import profile_pb2
 
 from ferry_domain.engine.results import Counts, RejectedRow, RowError
-from ferry_domain.runs.states import RunStatus
+from ferry_domain.runs.states import RunStatus, finish_status
 
 DEFAULT_MAX_ERROR_PERCENT = 10.0
 
@@ -66,6 +66,11 @@ class Outcomes:
             self.first_skip_reason = f"row {row}: {reason}"
         self._sample(row, "skipped", field, reason, values)
 
+    def add_filtered(self, rows: int) -> None:
+        """Rows the profile's ``mapping.filters`` leave out on purpose: counted,
+        neither skipped nor a problem, and not kept among the rejected rows."""
+        self.counts.filtered += rows
+
     def error(self, row: int, field: str, message: str, values: Any) -> None:
         self.counts.errors += 1
         if self.first_error is None:
@@ -78,11 +83,7 @@ class Outcomes:
         self.counts.unchanged += unchanged
 
     def status(self, threshold: Threshold) -> RunStatus:
-        """FAILED above the error threshold, WARNING with rows skipped or in
-        error, else COMPLETED."""
+        """The run's status from its counts (``states.finish_status``)."""
         c = self.counts
-        if threshold.exceeded(c.errors, c.rows_read):
-            return RunStatus.FAILED
-        if c.errors or c.skipped:
-            return RunStatus.WARNING
-        return RunStatus.COMPLETED
+        return finish_status(errors=c.errors, skipped=c.skipped,
+                             over_threshold=threshold.exceeded(c.errors, c.rows_read))

@@ -28,6 +28,8 @@ class Counts:
     skipped: int = 0
     errors: int = 0
     written: int = 0
+    # Rows the profile's mapping.filters leave out on purpose (not a problem).
+    filtered: int = 0
     # In progress reports: the rows the source is expected to hold (XLSX
     # sheet size, or rows read so far scaled by the share of the file's
     # bytes read); 0 when unknown. Not an outcome: counts compare without it.

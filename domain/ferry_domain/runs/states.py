@@ -109,9 +109,24 @@ DID_WORK = frozenset({RunStatus.COMPLETED, RunStatus.WARNING})
 ADVANCES_FRESHNESS = DID_WORK
 # A finished scheduled run in one of these ends its schedule's failure streak.
 ENDS_FAILURE_STREAK = frozenset({RunStatus.COMPLETED, RunStatus.WARNING, RunStatus.UNCHANGED})
+# A FAILED run keeps its evidence (source file, sample, rejected rows) until a
+# later live run of its profile ends in one of these (invariant 12).
+RELEASES_EVIDENCE = ADVANCES_FRESHNESS
 RETRYABLE = frozenset({RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.WARNING})
 REPEATS_UNTIL_FIXED = frozenset({ErrorClass.PERMANENT, ErrorClass.CREDENTIALS,
                                  ErrorClass.SOURCE_SHAPE, ErrorClass.MAPPING})
+
+
+def finish_status(*, errors: int, skipped: int, over_threshold: bool) -> RunStatus:
+    """The status a run that read its source to the end finishes with, from its
+    row counts: FAILED above the error threshold, WARNING with rows skipped or
+    in error, else COMPLETED. Rows left out on purpose by the profile's
+    filters (``filtered``) and unchanged rows need nobody: they never count."""
+    if over_threshold:
+        return RunStatus.FAILED
+    if errors or skipped:
+        return RunStatus.WARNING
+    return RunStatus.COMPLETED
 
 
 def advances_freshness(status: RunStatus, *, dry_run: bool) -> bool:

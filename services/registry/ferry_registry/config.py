@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from ferry.config import ConfigError, Env
+from ferry.mask_key import mask_key_ref_from_env
 from ferry.security.paths import file_roots_from_env
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
@@ -39,6 +40,9 @@ class RegistryConfig:
       the dataclass default is off, so embedded registries in tests opt in).
     - ``FERRY_AMQP_URL``: RabbitMQ for the events (default ``amqp://guest:guest@127.0.0.1:5672/%2F``).
     - ``FERRY_AMQP_PREFIX``: prefix of the exchange names (default ``ferry``).
+    - ``FERRY_MASK_KEY``: key that masks rejected rows and messages again when
+      they are stored (a secret reference; default: one generated in
+      ``<FERRY_STATE_DIR>/mask.key``). Share the runners' key so masks agree.
     """
 
     address: str = DEFAULT_ADDRESS
@@ -57,6 +61,7 @@ class RegistryConfig:
     run_events: bool = False
     amqp_url: str = DEFAULT_AMQP_URL
     amqp_prefix: str = "ferry"
+    mask_key_ref: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RegistryConfig:
@@ -83,6 +88,7 @@ class RegistryConfig:
         if stale_check_interval <= timedelta(0):
             raise ConfigError("FERRY_STALE_CHECK_INTERVAL must be greater than zero")
         roots = file_roots_from_env(env)
+        mask_key_ref = mask_key_ref_from_env(env)
         return cls(
             address=address,
             database_url=url,
@@ -101,6 +107,7 @@ class RegistryConfig:
             run_events=env.bool("FERRY_RUN_EVENTS", True),
             amqp_url=_amqp_url(env),
             amqp_prefix=_amqp_prefix(env),
+            mask_key_ref=mask_key_ref,
         )
 
 

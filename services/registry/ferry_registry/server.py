@@ -14,6 +14,7 @@ from ferry.amqp.publisher import RunEventPublisher
 from ferry.amqp.topology import Topology
 from ferry.clock import Clock, SystemClock
 from ferry.grpc_server import GrpcServer, create_server
+from ferry.mask_key import load_mask_key
 from ferry.metrics import FerryMetrics
 from ferry.v1 import (
     dispatch_service_pb2,
@@ -117,7 +118,8 @@ def build_registry(config: RegistryConfig, clock: Clock,
         db=db, notes=notes, profiles=ProfileStore(db, clock),
         schedules=ScheduleStore(db, clock),
         runs=RunStore(db, clock, notes, transitions, config.default_max_attempts),
-        claims=ClaimStore(db, clock, notes, transitions),
+        claims=ClaimStore(db, clock, notes, transitions,
+                          load_mask_key(config.mask_key_ref, config.state_dir)),
         schedule_leases=ScheduleLeaseStore(db, clock), freshness=FreshnessStore(db),
         reaper=LeaseReaper(LeaseExpiry(db, clock, transitions, metrics),
                            config.reaper_interval),
@@ -170,7 +172,8 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
         schedule_service_pb2_grpc.add_ScheduleServiceServicer_to_server(
             ScheduleServicer(registry.schedules), server)
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
-            RunServicer(registry.runs, registry.notes.changes, stopping, registry.tasks),
+            RunServicer(registry.runs, registry.notes.changes, stopping, registry.tasks,
+                        config.file_roots),
             server)
         dispatch_service_pb2_grpc.add_DispatchServiceServicer_to_server(
             DispatchServicer(registry.runs, registry.schedule_leases, registry.notes.fanout,

@@ -15,6 +15,7 @@ from ferry.amqp.topology import Topology
 from ferry.config import ConfigError
 from ferry.grpc_server import GrpcServer, create_server, port_in_use
 from ferry.logs import configure_logging, set_redactor
+from ferry.mask_key import load_mask_key
 from ferry.metrics import METRICS, start_metrics_server
 from ferry.secrets import SecretRedactor
 from ferry.security.clients import ClientSecurity
@@ -25,7 +26,7 @@ from ferry_runner.freshness_gate import FreshnessGate
 from ferry_runner.handler import RunRequestHandler
 from ferry_runner.metrics import RunnerMetrics
 from ferry_runner.registry import RunnerRegistry
-from ferry_runner.sample_step import Sampler, load_mask_key
+from ferry_runner.sample_step import Sampler
 from ferry_runner.shutdown import Shutdown
 from ferry_runner.tasks import RunnerTaskHandler
 
@@ -71,15 +72,16 @@ def run(config: RunnerConfig, security: ClientSecurity, mask_key: bytes | None =
     registry = RunnerRegistry(client, config.runner_id, config.lease_seconds,
                               stop_event=shutdown.stopping,
                               on_retry=lambda _notice: metrics.inc("registry_retries"))
+    key = mask_key or load_mask_key(config.mask_key_ref, config.state_dir)
     executor = RunExecutor(registry, target_url=config.target_url,
                            heartbeat_interval=config.heartbeat_interval,
                            metrics=metrics, shutdown=shutdown,
                            gate=FreshnessGate(client.execution, config.target_url,
                                               config.file_roots),
                            file_roots=config.file_roots, limits=config.limits,
-                           sampler=Sampler(Path(config.samples_dir), mask_key or
-                                           load_mask_key(config.mask_key_ref, config.state_dir),
-                                           config.file_roots, config.limits))
+                           sampler=Sampler(Path(config.samples_dir), key,
+                                           config.file_roots, config.limits),
+                           mask_key=key)
     handler = RunRequestHandler(registry, executor, metrics, shutdown)
     topology = Topology(prefix=config.amqp_prefix)
 

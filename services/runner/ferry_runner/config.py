@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ferry.config import ConfigError, Env
+from ferry.mask_key import mask_key_ref_from_env
 from ferry.metrics import metrics_address_from_env
-from ferry.secrets import check_secret_ref
 from ferry.security.paths import file_roots_from_env
 from ferry_domain.engine.limits import SourceLimits
 
@@ -120,10 +120,7 @@ class RunnerConfig:
             f"sqlite:///{Path(state_dir).absolute() / 'target.db'}"
         roots = file_roots_from_env(env)
         samples_dir = env.str("FERRY_SAMPLES_DIR", "") or str(Path(state_dir) / "samples")
-        mask_key_ref = env.str("FERRY_MASK_KEY", "").strip()
-        if check_secret_ref(mask_key_ref, "FERRY_MASK_KEY"):
-            raise ConfigError("FERRY_MASK_KEY must reference the key as env:NAME or "
-                              "file:/absolute/path, not hold it")
+        mask_key_ref = mask_key_ref_from_env(env)
         return cls(
             registry=registry,
             amqp_url=amqp_url,

@@ -32,6 +32,7 @@ from ferry_domain.engine import EngineError, run_profile
 from ferry_domain.engine.fingerprint import from_proto
 from ferry_domain.engine.limits import SourceLimits
 from ferry_domain.engine.results import Counts, RunResult
+from ferry_domain.masking import profile_masker
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
 from ferry_runner.classify import Classification, classify
@@ -45,6 +46,7 @@ from ferry_runner.outcome import (
     counts_dict,
     finish_from_failure,
     finish_from_result,
+    masked_plan,
     result_is_transient_failure,
     unchanged_plan,
     with_freshness,
@@ -101,7 +103,8 @@ class RunExecutor:
                  engine: EngineFn | None = None, progress_interval: float = 0.5,
                  gate: FreshnessGate | None = None,
                  file_roots: Sequence[Path] | None = None,
-                 limits: SourceLimits | None = None, sampler: Sampler | None = None) -> None:
+                 limits: SourceLimits | None = None, sampler: Sampler | None = None,
+                 mask_key: bytes | None = None) -> None:
         self._registry = registry
         self._target_url = target_url
         self._heartbeat_interval = heartbeat_interval
@@ -111,6 +114,8 @@ class RunExecutor:
         self._engine: EngineFn = engine or run_profile
         self._gate = gate
         self._sampler = sampler
+        # Rejected rows and messages are masked with it before they leave the runner.
+        self._mask_key = mask_key
         # Passed to the engine only when set (FERRY_FILE_ROOTS, FERRY_MAX_*).
         self._engine_options: dict[str, Any] = {}
         if file_roots is not None:
@@ -249,6 +254,8 @@ class RunExecutor:
             if ending.kind is EndingKind.FINISH:
                 assert ending.finish is not None
                 plan = ending.finish
+                if self._mask_key is not None:
+                    plan = masked_plan(plan, profile_masker(self._mask_key, claim.profile))
                 run = self._registry.finish(claim, plan, keeper.take_events())
                 self._metrics.inc("finished", status=plan.status.name)
                 log.info("run finished %s", plan.status.name, extra={"fields": {

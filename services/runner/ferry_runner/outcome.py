@@ -18,6 +18,7 @@ from typing import Any
 
 from ferry_domain.engine.fingerprint import to_proto
 from ferry_domain.engine.results import Counts, RejectedRow, RowError, RunResult
+from ferry_domain.masking import Masker, mask_evidence
 from ferry_domain.runs.states import (
     ClaimVerdict,
     ErrorClass,
@@ -62,7 +63,7 @@ def counts_dict(counts: Counts | None) -> dict[str, int]:
     c = counts if counts is not None else Counts()
     return {"rows_read": c.rows_read, "created": c.created, "updated": c.updated,
             "unchanged": c.unchanged, "skipped": c.skipped, "errors": c.errors,
-            "written": c.written}
+            "written": c.written, "filtered": c.filtered}
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,16 @@ def with_freshness(plan: FinishPlan, evidence: Any, current_token: str, *,
 def unchanged_plan(evidence: Any) -> FinishPlan:
     """The run ends UNCHANGED: the gate found the source as it was; nothing read."""
     return FinishPlan(status=RunStatus.UNCHANGED, counts=counts_dict(None), freshness=evidence)
+
+
+def masked_plan(plan: FinishPlan, masker: Masker) -> FinishPlan:
+    """The plan with its evidence masked (``masking.mask_evidence``): rejected
+    rows, first error, skip reason, error message and warnings."""
+    rows, first, (skip, error, *warnings) = mask_evidence(
+        masker, plan.rejected_rows, plan.first_error,
+        (plan.first_skip_reason, plan.error_message, *plan.warnings))
+    return replace(plan, rejected_rows=tuple(rows), first_error=first, first_skip_reason=skip,
+                   error_message=error, warnings=tuple(warnings))
 
 
 def result_is_transient_failure(result: RunResult) -> bool:

@@ -29,6 +29,7 @@ from ferry.v1 import (
     run_service_pb2,
     source_shape_pb2,
 )
+from ferry_domain.engine.sources.override import with_source_override
 from ferry_domain.runs.states import ErrorClass
 from google.protobuf import duration_pb2, timestamp_pb2
 
@@ -199,10 +200,11 @@ class RunnerRegistry:
 
 def claim_from_response(reply: ex.ClaimRunResponse, request: run_request_pb2.RunRequest
                         ) -> Claim:
+    """The claim; its profile reads the run's source override, when it has one."""
     run = reply.run
     return Claim(run_id=run.id or request.run_id,
                  profile_name=run.profile or reply.profile.name or request.profile,
                  attempt=run.attempt or request.attempt, fencing_token=reply.fencing_token,
-                 run=run, profile=reply.profile,
+                 run=run, profile=with_source_override(reply.profile, run.source_override),
                  last_good_shape=reply.last_good_shape if reply.HasField("last_good_shape")
                  else None)

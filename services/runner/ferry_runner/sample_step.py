@@ -2,8 +2,8 @@
 
 For a live or dry import run of a FILE, HTTP or SQL source whose profile has
 ``retention.sample_rows`` > 0, the first N source records (as read: source
-column -> value) are masked with ``ferry_domain.masking.Masker(key,
-retention.masked_fields)`` and written by ``ferry_domain.retention.save_sample`` to
+column -> value) are masked with ``ferry_domain.masking.profile_masker(key,
+profile)`` and written by ``ferry_domain.retention.save_sample`` to
 ``<FERRY_SAMPLES_DIR>/<run_id>.sample.csv``. The run records the path
 (``sample_location``) and a SAMPLE_SAVED retention action. This happens for
 COMPLETED, WARNING and FAILED runs (a failed run's sample helps most), not for
@@ -17,29 +17,21 @@ file); only the first N records are parsed (an HTTP body is downloaded
 again). Sampling never fails a run: an error becomes a warning line of the
 run, and is logged.
 
-The key (``FERRY_MASK_KEY``, a secret reference) makes masks deterministic:
-the same value masks the same way under one key. When it is unset the runner
-generates a random key once and keeps it in ``<FERRY_STATE_DIR>/mask.key``
-(mode 0600), so masks stay stable across restarts of that runner; runners
-that must correlate masks share one key through ``FERRY_MASK_KEY``.
+The key (``ferry.mask_key``: ``FERRY_MASK_KEY``, or one generated in
+``<FERRY_STATE_DIR>/mask.key``) makes masks deterministic: the same value
+masks the same way under one key.
 """
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import logging
-import os
-import secrets
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ferry.config import ConfigError
-from ferry.secrets import SecretError, resolve_secret
 from ferry.v1 import profile_pb2
 from ferry_domain import retention
 from ferry_domain.engine.formats.stream import RecordStream
@@ -47,67 +39,15 @@ from ferry_domain.engine.limits import SourceLimits
 from ferry_domain.engine.limits import using as using_limits
 from ferry_domain.engine.sources import open_parts
 from ferry_domain.engine.sources.files import is_glob
-from ferry_domain.masking import Masker
+from ferry_domain.masking import profile_masker
 from ferry_domain.runs.states import RunStatus
 
 from ferry_runner.outcome import READ_THE_SOURCE, FinishPlan
 
 log = logging.getLogger(__name__)
 
-MASK_KEY_FILE = "mask.key"
-MIN_KEY_CHARS = 16
 SAMPLED_SOURCES = (profile_pb2.SOURCE_KIND_FILE, profile_pb2.SOURCE_KIND_UNSPECIFIED,
                    profile_pb2.SOURCE_KIND_HTTP, profile_pb2.SOURCE_KIND_SQL)
-
-
-# -- the key ------------------------------------------------------------------------
-
-def load_mask_key(ref: str, state_dir: str | Path) -> bytes:
-    """The masking key: the secret ``ref`` points at, or (``ref`` empty) the
-    one kept in ``<state_dir>/mask.key``, generated on first use. Raises
-    ``ConfigError`` naming FERRY_MASK_KEY (never the key)."""
-    if ref:
-        try:
-            value = resolve_secret(ref)
-        except SecretError as exc:
-            raise ConfigError(f"FERRY_MASK_KEY: {exc}") from None
-        if len(value.strip()) < MIN_KEY_CHARS:
-            raise ConfigError(f"FERRY_MASK_KEY: the key must be at least {MIN_KEY_CHARS} "
-                              "characters")
-        return value.encode("utf-8")
-    path = Path(state_dir) / MASK_KEY_FILE
-    try:
-        if not path.exists():
-            _create_key_file(path)
-        value = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"FERRY_MASK_KEY is unset and {path} cannot be used "
-                          f"({exc.strerror or exc})") from None
-    if len(value) < MIN_KEY_CHARS:
-        raise ConfigError(f"FERRY_MASK_KEY is unset and {path} holds no usable key "
-                          f"(at least {MIN_KEY_CHARS} characters); delete it or set "
-                          "FERRY_MASK_KEY")
-    return value.encode("utf-8")
-
-
-def _create_key_file(path: Path) -> None:
-    """Write a random key to ``path`` (mode 0600) unless another process did
-    first: the key is written to a private temporary file, then hard-linked
-    into place, so a reader never sees a partial key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                     suffix=".partial")  # mode 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):  # another runner was first: use its key
-            os.link(temporary, path)
-            log.info("generated a masking key in %s (set FERRY_MASK_KEY to share one key "
-                     "between runners)", path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
 
 
 # -- reading the first records -------------------------------------------------------
@@ -200,7 +140,7 @@ class Sampler:
             if not rows:
                 log.info("no masked sample saved: the source has no records")
                 return plan
-            masker = Masker(self.key, profile.retention.masked_fields)
+            masker = profile_masker(self.key, profile)
             path, action = retention.save_sample(rows, self.directory, run_id, masker,
                                                  now=now, limit=limit)
         except Exception as exc:  # noqa: BLE001 - sampling never fails the run

@@ -14,9 +14,9 @@ from ferry_domain.runs.states import RunStatus
 from tests.integration.engine.conftest import load_sample_profile as load_profile
 
 EXPECTED = {
-    # file: (rows read, created, skipped, status)
+    # file: (rows read, created, filtered, status)
     "woocommerce_products.yaml": (25, 25, 0, RunStatus.COMPLETED),
-    "shopify_products.yaml": (17, 16, 1, RunStatus.WARNING),
+    "shopify_products.yaml": (17, 16, 1, RunStatus.COMPLETED),
     "magento_products.yaml": (9, 9, 0, RunStatus.COMPLETED),
     "google_merchant_products.yaml": (2, 2, 0, RunStatus.COMPLETED),
 }
@@ -26,15 +26,15 @@ EXPECTED = {
 def test_sample_imports_twice_and_dry_runs_agree(example, examples, target_url):
     profile = load_profile(examples / example)
     assert check_profile(profile) == []
-    read, created, skipped, status = EXPECTED[example]
+    read, created, filtered, status = EXPECTED[example]
     dry_first = run_profile(profile, dry_run=True, default_target_url=target_url)
     live = run_profile(profile, dry_run=False, default_target_url=target_url)
-    assert (live.counts.rows_read, live.counts.created, live.counts.skipped) == (
+    assert (live.counts.rows_read, live.counts.created, live.counts.filtered) == (
         read,
         created,
-        skipped,
+        filtered,
     )
-    assert live.counts.errors == 0 and live.status == status
+    assert live.counts.errors == 0 and live.counts.skipped == 0 and live.status == status
     assert dry_first.counts == live.counts and dry_first.status == live.status
     again = run_profile(profile, dry_run=False, default_target_url=target_url)
     assert (again.counts.created, again.counts.updated, again.counts.unchanged) == (0, 0, created)
@@ -56,17 +56,15 @@ def _list(value):
     return value if isinstance(value, list) or value is None else json.loads(value)
 
 
-def test_shopify_variants_inherit_the_parent_and_image_rows_are_skipped(examples, target_url, q):
+def test_shopify_variants_inherit_the_parent_and_image_rows_are_filtered(examples, target_url, q):
     result = run_profile(
         load_profile(examples / "shopify_products.yaml"),
         dry_run=False,
         default_target_url=target_url,
     )
-    assert result.first_skip_reason == "row 16: missing key: sku"
-    skipped = result.rejected_rows[0]
-    assert skipped.values["Image Src"].endswith(
-        "female-fashion-model-poses-in-city-street.jpg?width=1500"
-    )
+    # The image-only row (no Variant SKU) is left out by the profile's filter.
+    assert result.status is RunStatus.COMPLETED and result.counts.filtered == 1
+    assert result.first_skip_reason == "" and result.rejected_rows == []
     rows = _products(q, target_url, "")
     assert len(rows) == 16
     name, price, _, qty, active, categories, tags, images, options, body, _, _ = rows["SRT_COT_433"]

@@ -81,14 +81,15 @@ def test_empty_table_says_so(capsys):
 def test_run_row_and_details():
     run = run_pb2.Run(id="r-1", profile="stock-feed", status=run_pb2.RUN_STATUS_WARNING,
                       trigger=run_pb2.RUN_TRIGGER_SCHEDULE, dry_run=True,
-                      counts=run_pb2.RunCounts(rows_read=10, created=2, updated=7, skipped=1),
+                      counts=run_pb2.RunCounts(rows_read=10, created=2, updated=7, skipped=1,
+                                               filtered=3),
                       first_error=run_pb2.RowError(row=4, field="price", message="not a number"),
                       attempt=1, max_attempts=3)
     row = run_rows([run])[0]
     assert row[:4] == ["r-1", "stock-feed", "WARNING (dry run)", "schedule"]
-    assert row[6:] == ["10", "2", "7", "1", "0"]
+    assert row[6:] == ["10", "2", "7", "1", "3", "0"]
     details = dict(run_details(run))
-    assert details["rows"] == "read 10, created 2, updated 7, skipped 1"
+    assert details["rows"] == "read 10, created 2, updated 7, skipped 1, filtered 3"
     assert details["first error"] == "row 4, price: not a number"
     assert details["attempt"] == "1 of 3"
 

@@ -187,18 +187,15 @@ def test_forward_fill_and_filters(write, sqlite_target, eng):
     )
     result = run(profile, url)
     assert result.counts.created == 2
-    assert result.counts.skipped == 2
-    assert [(r.row, r.message) for r in result.rejected_rows] == [
-        (3, "missing key: sku"),
-        (4, "filtered out by not (Type in [gift])"),
-    ]
+    assert (result.counts.skipped, result.counts.filtered) == (1, 1)
+    assert [(r.row, r.message) for r in result.rejected_rows] == [(3, "missing key: sku")]
     assert eng.rows_of(db, "select sku, name from products order by sku") == [
         ("S-1", "Shirt"),
         ("S-2", "Shirt"),
     ]
 
 
-def test_a_chunk_whose_rows_are_all_filtered_out_is_skipped_not_a_crash(
+def test_rows_filtered_out_on_purpose_are_counted_and_the_run_completes(
     write, sqlite_target, eng
 ):
     url, db = sqlite_target
@@ -214,9 +211,10 @@ def test_a_chunk_whose_rows_are_all_filtered_out_is_skipped_not_a_crash(
     )
     for dry_run in (True, False):
         result = run(profile, url, dry_run=dry_run)
-        assert result.status is RunStatus.WARNING
-        assert (result.counts.rows_read, result.counts.created, result.counts.skipped) == (5, 3, 2)
-        assert result.first_skip_reason == "row 3: filtered out by not (Type in [drop])"
+        assert result.status is RunStatus.COMPLETED
+        counts = result.counts
+        assert (counts.rows_read, counts.created, counts.skipped, counts.filtered) == (5, 3, 0, 2)
+        assert result.first_skip_reason == "" and result.rejected_rows == []
     assert eng.rows_of(db, "select sku from products order by sku") == [("A",), ("B",), ("E",)]
 
 

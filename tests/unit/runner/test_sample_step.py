@@ -20,12 +20,13 @@ from typing import Any
 
 import pytest
 from ferry.config import ConfigError
+from ferry.mask_key import load_mask_key
 from ferry.v1 import profile_pb2, run_pb2
 from ferry_domain.runs.states import ErrorClass, RunStatus
 from ferry_runner.config import RunnerConfig
 from ferry_runner.outcome import FinishPlan, counts_dict
 from ferry_runner.retention_step import apply_retention
-from ferry_runner.sample_step import Sampler, load_mask_key, read_first_records
+from ferry_runner.sample_step import Sampler, read_first_records
 
 from tests.unit.runner.test_execution import (
     Counts,

@@ -17,6 +17,7 @@ from ferry_domain.runs.states import (
     check_finish,
     claim_verdict,
     clears_dry_run_gate,
+    finish_status,
 )
 
 
@@ -104,3 +105,10 @@ def test_failures_that_repeat_until_fixed() -> None:
     assert {c for c in ErrorClass if c.repeats_until_fixed} == {
         ErrorClass.PERMANENT, ErrorClass.CREDENTIALS, ErrorClass.SOURCE_SHAPE,
         ErrorClass.MAPPING}
+
+
+def test_finish_status_from_counts_ignores_filtered_and_unchanged_rows():
+    assert finish_status(errors=0, skipped=0, over_threshold=False) is RunStatus.COMPLETED
+    assert finish_status(errors=0, skipped=1, over_threshold=False) is RunStatus.WARNING
+    assert finish_status(errors=2, skipped=0, over_threshold=False) is RunStatus.WARNING
+    assert finish_status(errors=2, skipped=0, over_threshold=True) is RunStatus.FAILED

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 from ferry.v1 import run_pb2, run_service_pb2_grpc
 from ferry.v1 import run_service_pb2 as pb
+from ferry_domain.engine.sources.override import check_source_override
 from ferry_domain.runs.states import TERMINAL
 
 from ferry_registry import convert
@@ -22,18 +25,22 @@ DEFAULT_SUMMARY_WINDOW = timedelta(hours=24)
 
 class RunServicer(run_service_pb2_grpc.RunServiceServicer):
     def __init__(self, store: RunStore, changes: RunChanges, stopping: threading.Event,
-                 tasks: RunnerTaskStore) -> None:
+                 tasks: RunnerTaskStore, file_roots: Sequence[Path] | None = None) -> None:
         self._store = store
         self._tasks = tasks
+        self._file_roots = file_roots
         self._changes = changes
         self._stopping = stopping
         self._slots = StreamSlots("WatchRun", MAX_WATCH_STREAMS)
 
     def StartRun(self, request, context):
         require(profile=request.profile)
+        override = check_source_override(request.source_override, self._file_roots) \
+            if request.source_override.strip() else ""
         created = self._store.create(NewRun(
             profile=request.profile, trigger=run_pb2.RUN_TRIGGER_MANUAL,
-            dry_run=request.dry_run, force=request.force, request_id=request.request_id))
+            dry_run=request.dry_run, force=request.force, request_id=request.request_id,
+            source_override=override))
         return pb.StartRunResponse(run=created.run)
 
     def CreateRunnerTask(self, request, context):

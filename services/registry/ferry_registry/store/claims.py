@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from ferry.clock import Clock
 from ferry.errors import FailedPreconditionError, NotFoundError
 from ferry.v1 import profile_pb2, run_pb2, source_shape_pb2
+from ferry_domain.masking import profile_masker
 from ferry_domain.runs.states import (
     AfterAttempt,
     ClaimVerdict,
@@ -40,7 +41,7 @@ from ferry_registry.notify import Notifications
 from ferry_registry.store import events
 from ferry_registry.store import statements as sql
 from ferry_registry.store.freshness import store_imported, store_token
-from ferry_registry.store.reports import Finish, Holder, Progress, Release
+from ferry_registry.store.reports import Finish, Holder, Progress, Release, masked_finish
 from ferry_registry.store.shapes import last_good_shape, store_shape
 from ferry_registry.store.transitions import RunTransitions, update_run
 
@@ -60,8 +61,10 @@ class Claim:
 
 class ClaimStore:
     def __init__(self, db: Database, clock: Clock, notes: Notifications,
-                 transitions: RunTransitions) -> None:
+                 transitions: RunTransitions, mask_key: bytes | None = None) -> None:
         self._db = db
+        # A finished run's evidence is masked again with it before it is stored.
+        self._mask_key = mask_key
         self._clock = clock
         self._notes = notes
         self._transitions = transitions
@@ -228,23 +231,24 @@ class ClaimStore:
         transaction, with the freshness token (a live run ending COMPLETED or
         WARNING) or the dry-run gate cleared (a dry run ending so)."""
         now = self._clock.now()
-        error_message = finish.error_message
-        if finish.status == RunStatus.CANCELLED and not error_message:
-            error_message = "cancelled"
-        values: dict[str, object] = {
-            "status": finish.status, "end_time": now, "update_time": now, **finish.counts,
-            "details": finish.details, "rejected_columns": list(finish.rejected_columns),
-            "error_class": finish.error_class, "error_message": error_message,
-            "hint": finish.hint, "lease_owner": None, "lease_expires_at": None}
         lock_profile = self._db.is_postgres
 
         def write(session):
+            done = self._masked(session.connection(), holder.run_id, finish)
+            error_message = done.error_message
+            if done.status == RunStatus.CANCELLED and not error_message:
+                error_message = "cancelled"
+            values: dict[str, object] = {
+                "status": done.status, "end_time": now, "update_time": now, **done.counts,
+                "details": done.details, "rejected_columns": list(done.rejected_columns),
+                "error_class": done.error_class, "error_message": error_message,
+                "hint": done.hint, "lease_owner": None, "lease_expires_at": None}
             conn, row = self._hold(session, holder, values)
-            if finish.rejected_rows:
+            if done.rejected_rows:
                 conn.execute(sql.INSERT_REJECTED, [{
                     "run_id": row.id, "row": item.row, "outcome": item.outcome or "error",
                     "field": item.field, "message": item.message, "values": dict(item.values)}
-                    for item in finish.rejected_rows])
+                    for item in done.rejected_rows])
             events.insert_reported(conn, row, now, finish.events)
             summary = finish.status.label
             if row.error_message and finish.status != RunStatus.COMPLETED:
@@ -272,6 +276,14 @@ class ClaimStore:
             return run
 
         return self._db.run_write(write)
+
+    def _masked(self, conn, run_id: str, finish: Finish) -> Finish:
+        """``finish`` with its evidence masked by the run's profile (no key: as is)."""
+        if self._mask_key is None:
+            return finish
+        spec = conn.execute(sql.RUN_PROFILE_SPEC, {"b_run_id": run_id}).scalar()
+        profile = profile_pb2.Profile.FromString(spec) if spec else None
+        return masked_finish(profile_masker(self._mask_key, profile), finish)
 
     def release(self, holder: Holder, release: Release) -> run_pb2.Run:
         """The runner hands the run back (``states.after_attempt``): queued again

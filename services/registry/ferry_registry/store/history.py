@@ -6,8 +6,13 @@ A run is deleted when all of these hold:
 
 - it is terminal (never QUEUED or RUNNING);
 - it was queued more than ``keep_runs_days`` days ago;
-- it is not among the newest ``keep_min_runs`` runs of its profile (by queue
-  time, whatever their status).
+- it is not among the newest ``keep_min_runs`` runs of its profile that did
+  work (by queue time; UNCHANGED runs did none: they never count, and are
+  kept by age only);
+- a FAILED run keeps its evidence (its rejected rows with it) until the
+  problem is solved: a later live run of its profile ended COMPLETED or
+  WARNING (``states.RELEASES_EVIDENCE``) more than ``keep_runs_days`` days
+  ago (the keep days count from that release).
 
 Both numbers come from the profile's ``retention`` (``keep_runs_days``,
 ``keep_min_runs``); 0 there means the registry default
@@ -25,7 +30,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from ferry.clock import Clock
 from ferry.v1 import profile_pb2
-from ferry_domain.runs.states import TERMINAL
+from ferry_domain.runs.states import RELEASES_EVIDENCE, TERMINAL, RunStatus
 
 from ferry_registry.db.engine import Database
 from ferry_registry.db.models import (
@@ -105,16 +110,23 @@ class HistoryStore:
 
     def _purge_batch(self, profile: str, policy: KeepRuns) -> int:
         cutoff = self._clock.now() - timedelta(days=policy.days)
-        beyond_newest = (sa.select(RunRow.id, RunRow.status, RunRow.queue_time)
-                         .where(RunRow.profile == profile)
-                         .order_by(RunRow.queue_time.desc(), RunRow.id.desc())
-                         .offset(policy.min_runs).subquery())
-        candidates = (sa.select(beyond_newest.c.id)
-                      .where(beyond_newest.c.status.in_(FINAL),
-                             beyond_newest.c.queue_time < cutoff)
-                      .limit(self._batch))
+        later = sa.orm.aliased(RunRow)
+        released = sa.exists().where(
+            later.profile == RunRow.profile, later.dry_run.is_(False),
+            later.status.in_(sorted(RELEASES_EVIDENCE)), later.queue_time > RunRow.queue_time,
+            later.end_time < cutoff)
+        conditions = [RunRow.profile == profile, RunRow.status.in_(FINAL),
+                      RunRow.queue_time < cutoff,
+                      sa.or_(RunRow.status != RunStatus.FAILED, released)]
         with self._db.write() as session:
-            ids = list(session.scalars(candidates))
+            if policy.min_runs > 0:
+                newest = self._newest_kept(session, profile, policy.min_runs)
+                older = sa.false() if newest is None else sa.or_(
+                    RunRow.queue_time < newest.queue_time,
+                    sa.and_(RunRow.queue_time == newest.queue_time, RunRow.id < newest.id))
+                conditions.append(sa.or_(RunRow.status == RunStatus.UNCHANGED, older))
+            ids = list(session.scalars(sa.select(RunRow.id).where(*conditions)
+                                       .limit(self._batch)))
             if not ids:
                 return 0
             session.execute(sa.delete(RunEventRow).where(RunEventRow.run_id.in_(ids)),
@@ -127,6 +139,16 @@ class HistoryStore:
                 sa.delete(RunRow).where(RunRow.id.in_(ids), RunRow.status.in_(FINAL)),
                 execution_options={"synchronize_session": False})
             return result.rowcount
+
+    @staticmethod
+    def _newest_kept(session, profile: str, min_runs: int):
+        """The oldest of the newest ``min_runs`` runs of ``profile`` that did
+        work (queue time and id), or None when it has fewer."""
+        return session.execute(
+            sa.select(RunRow.queue_time, RunRow.id)
+            .where(RunRow.profile == profile, RunRow.status != RunStatus.UNCHANGED)
+            .order_by(RunRow.queue_time.desc(), RunRow.id.desc())
+            .offset(min_runs - 1).limit(1)).first()
 
     def failed_folders(self) -> list[FailedFolder]:
         """Profiles whose retention keeps failed source files for a number of days."""

@@ -7,11 +7,13 @@ dataclasses, no gRPC messages), so the stores never read a request.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ferry_domain.engine.results import RejectedRow
+from ferry.v1 import run_pb2
+from ferry_domain.engine.results import RejectedRow, RowError
+from ferry_domain.masking import Masker, mask_evidence
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
 from ferry_registry.store.freshness import ImportedFile
@@ -69,6 +71,27 @@ class Finish:
     more_input_waiting: bool = False
     # The source's shape as the run read it (a ferry.v1.SourceShape), or None.
     source_shape: Any = None
+
+
+def masked_finish(masker: Masker, finish: Finish) -> Finish:
+    """``finish`` with its evidence masked again (``masking.mask_evidence``, which
+    keeps what the runner masked): rejected rows, first error, skip reason,
+    error message and warnings."""
+    details = run_pb2.Run.FromString(finish.details)
+    first = None
+    if details.HasField("first_error"):
+        e = details.first_error
+        first = RowError(row=e.row, field=e.field, message=e.message)
+    rows, first, (skip, error, *warnings) = mask_evidence(
+        masker, finish.rejected_rows, first,
+        (details.first_skip_reason, finish.error_message, *details.warnings))
+    if first is not None:
+        details.first_error.message = first.message
+    details.first_skip_reason = skip
+    del details.warnings[:]
+    details.warnings.extend(warnings)
+    return replace(finish, rejected_rows=tuple(rows), error_message=error,
+                   details=details.SerializeToString(deterministic=True))
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,9 @@ class NewRun:
     force: bool = False
     request_id: str = ""
     retry_of: str = ""
+    # Read instead of the profile's location (checked by the caller); like
+    # force, it bypasses the freshness gate.
+    source_override: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,16 @@ def get_row(session, run_id: str) -> RunRow:
     if row is None:
         raise NotFoundError(f'run "{run_id}" not found')
     return row
+
+
+def replay_source(run: run_pb2.Run) -> str:
+    """What a retry of ``run`` reads: where retention moved its file to
+    ``failed_dir`` (the file is no longer where the profile looks), else the
+    run's own override, else nothing (the profile's location)."""
+    for action in run.retention_actions:
+        if action.kind == run_pb2.RETENTION_ACTION_KIND_MOVED_TO_FAILED and action.path:
+            return action.path
+    return run.source_override
 
 
 class RunStore:
@@ -174,14 +187,16 @@ class RunStore:
             id=new_id(), profile=new.profile, schedule_id=new.schedule_id or None,
             fire_time=new.fire_time, status=RunStatus.QUEUED,
             entity_type=profile_row.entity_type, operation=profile_row.operation,
-            trigger=new.trigger, dry_run=new.dry_run, force=new.force, attempt=1,
+            trigger=new.trigger, dry_run=new.dry_run,
+            force=new.force or bool(new.source_override), attempt=1,
+            source_override=new.source_override,
             max_attempts=self._max_attempts(profile_row.name, profile_row.revision,
                                             profile_row.spec),
             queue_time=now, update_time=now, details=b"", rejected_columns=[],
             request_id=new.request_id or None, retry_of=new.retry_of,
             profile_revision=profile_row.revision, mapping_digest=profile_row.mapping_digest,
             rows_read=0, created=0, updated=0, unchanged=0, skipped=0, errors=0, written=0,
-            rows_total=0, runner_id="", error_class=0, error_message="", hint="",
+            filtered=0, rows_total=0, runner_id="", error_class=0, error_message="", hint="",
             cancel_requested=False, fencing_token=0, publish_count=0, lease_seconds=30.0,
             start_time=None, end_time=None, lease_owner=None, lease_expires_at=None,
             published_time=None)
@@ -227,7 +242,7 @@ class RunStore:
         created = self.create(NewRun(
             profile=original.profile, trigger=run_pb2.RUN_TRIGGER_RETRY,
             schedule_id=original.schedule_id, dry_run=original.dry_run, force=original.force,
-            request_id=request_id, retry_of=original.id))
+            request_id=request_id, retry_of=original.id, source_override=replay_source(original)))
         assert created.run is not None
         return created.run
 

@@ -40,6 +40,10 @@ ALL_RUN_COLUMNS = tuple(RUNS.c)
 
 RUN_BY_ID = sa.select(RUNS).where(RUNS.c.id == sa.bindparam("run_id"))
 RUN_BY_ID_LOCKED = RUN_BY_ID.with_for_update()
+# The stored profile of a run (its evidence is masked by it).
+RUN_PROFILE_SPEC = sa.select(PROFILES.c.spec).select_from(
+    RUNS.join(PROFILES, PROFILES.c.name == RUNS.c.profile)).where(
+    RUNS.c.id == sa.bindparam("b_run_id"))
 
 # UPDATEs whose SET columns vary by call, built once per shape (binds ``v_<name>``).
 _UPDATES: dict[tuple, sa.Update] = {}

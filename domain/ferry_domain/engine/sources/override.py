@@ -1,0 +1,60 @@
+"""A run's source override: the one location a run reads instead of its
+profile's (``ferry runs start --source``, or a retry of a run whose file went
+to ``failed_dir``).
+
+``check_source_override`` refuses what cannot be a location (INVALID_ARGUMENT
+naming ``source_override``): a file path outside ``FERRY_FILE_ROOTS`` (the
+shared confinement, ``ferry.security.paths.confine_path``), a NUL byte, a URL
+that is not http(s). ``with_source_override`` is the profile as the run reads
+it: that one file (a name with glob characters matches only itself) or URL.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Sequence
+from pathlib import Path
+
+from ferry.errors import InvalidArgumentError, Violation
+from ferry.security.paths import PathNotAllowedError, confine_path
+from ferry.v1 import profile_pb2
+
+FIELD = "source_override"
+
+
+def _refused(description: str) -> InvalidArgumentError:
+    return InvalidArgumentError.from_violations("source override",
+                                                [Violation(FIELD, description)])
+
+
+def is_url(location: str) -> bool:
+    return "://" in location
+
+
+def check_source_override(location: str, roots: Sequence[Path] | None) -> str:
+    """``location`` as a run records it: a URL as given, a file path made
+    absolute (confined to ``roots`` when they are set)."""
+    location = location.strip()
+    if "\x00" in location:
+        raise _refused("contains a NUL byte")
+    if is_url(location):
+        if not location.lower().startswith(("http://", "https://")):
+            raise _refused(f"{location} is not an http(s) URL or a file path")
+        return location
+    if roots is None:
+        return str(Path(location).absolute())
+    try:
+        return str(confine_path(location, roots, must_exist=False))
+    except PathNotAllowedError as exc:
+        raise _refused(str(exc)) from None
+
+
+def with_source_override(profile: profile_pb2.Profile, location: str) -> profile_pb2.Profile:
+    """A copy of ``profile`` that reads ``location`` (the profile itself when empty)."""
+    if not location:
+        return profile
+    copy = profile_pb2.Profile()
+    copy.CopyFrom(profile)
+    copy.source.location = location if is_url(location) else glob.escape(location)
+    copy.source.selection = profile_pb2.FILE_SELECTION_NEWEST
+    return copy
