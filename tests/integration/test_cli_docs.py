@@ -64,6 +64,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, str]] = {
     ("docs/cli.md", "ferry runs get 42"): (1, "the example of an unknown run"),
     ("docs/cli.md", "ferry profiles apply -f missing.yaml"): (1, "the example of a missing file"),
     ("docs/cli.md", "ferry runs start bad --wait"): (1, "follows a run that fails: `echo $?` 1"),
+    ("docs/cli.md", "ferry runs retry <RUN_ID> --wait"):
+        (1, "replays the failed run of bad, whose profile is still broken"),
 }
 # (document, command) -> the registry it talks to: "closed" (nothing listens) or
 # "silent" (accepts connections and never answers).
