@@ -91,6 +91,6 @@ def test_recommended_manual_test(tmp_path: Path, operator: Operator,
     assert stack.target_row(target, "woo-vneck-tee")["name"] == "V-NECK T-SHIRT"
     listed = operator("runs", "list", "--profile", PROFILE)
     statuses = [line.split()[2:4] for line in listed.stdout.splitlines()[1:]]
-    assert [status for status, _ in statuses] == ["COMPLETED"] * 2 + ["UNCHANGED"] + \
-        ["COMPLETED"] * 3, listed.stdout
-    assert [dry == "(dry" for _, dry in statuses] == [False, True, False, False, False, True]
+    assert [" ".join(cells) for cells in statuses] == [  # newest first
+        "COMPLETED manual", "COMPLETED (dry", "COMPLETED manual", "UNCHANGED manual",
+        "COMPLETED manual", "COMPLETED (dry"], listed.stdout
