@@ -31,7 +31,8 @@ NAME_MAPPING = "    name:\n      source: Name\n      transforms:\n      - trim\n
 
 
 def run_id(output: str) -> str:
-    return re.search(r"\b([0-9a-f]{32})\b", output)[1]
+    """The id on the last line that shows one: the run a command followed."""
+    return re.findall(r"\b[0-9a-f]{32}\b", output)[-1]
 
 
 def test_recommended_manual_test(tmp_path: Path, operator: Operator,
