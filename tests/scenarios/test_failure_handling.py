@@ -63,7 +63,7 @@ def test_failure_handling(tmp_path: Path, operator: Operator,
     profile = supplier_profile(tmp_path)
     operator("profiles", "apply", "-f", str(profile))
     good = operator("runs", "start", PROFILE, "--wait")
-    print(good.stdout)
+    assert "COMPLETED: read 3, created 3" in good.stdout, good.stdout
 
     # The supplier's new export: prices with a currency, and a summary line.
     (drop / "catalog-2026-11-29.csv").write_text(BROKEN)
