@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -49,24 +50,45 @@ def operator_hint(run: run_pb2.Run) -> str:
     return template.format(id=run.id, profile=run.profile)
 
 
+# Reasons that are about the source itself: the method that saw it is named,
+# with its previous and current token.
+_SOURCE_REASONS = (run_pb2.FRESHNESS_REASON_UNSPECIFIED, run_pb2.FRESHNESS_REASON_SOURCE_CHANGED,
+                   run_pb2.FRESHNESS_REASON_SOURCE_UNCHANGED)
+
+
+def _method_token(token: str, method: str) -> str:
+    """The part of a stored token that ``method`` compares: tokens are JSON
+    objects keyed by method (plus the profile digest); older ones plain text."""
+    try:
+        parts = json.loads(token)
+    except ValueError:
+        return token
+    if isinstance(parts, dict):
+        return str(parts.get(method, "")) or token
+    return token
+
+
 def freshness_text(run: run_pb2.Run) -> str:
-    """``changed by checksum: mapping changed since the last import (previous 1a2b,
-    now 3c4d)``."""
+    """``changed by checksum (previous xxh3_128:1a2b, now xxh3_128:3c4d)``, or for
+    a reason beyond the source, ``changed: mapping changed since the last import``."""
     if not run.HasField("freshness"):
         return ""
     evidence = run.freshness
     verdict = short_enum(run_pb2.FreshnessVerdict.Name(evidence.verdict),
                          "FRESHNESS_VERDICT_").lower().replace("_", " ")
     method = short_enum(profile_pb2.FreshnessMethod.Name(evidence.method),
-                        "FRESHNESS_METHOD_").lower().replace("_", " ")
-    text = verdict if method == "-" else f"{verdict} by {method}"
+                        "FRESHNESS_METHOD_").lower()
+    about_source = evidence.reason in _SOURCE_REASONS and method != "-"
+    text = f"{verdict} by {method.replace('_', ' ')}" if about_source else verdict
     if evidence.reason_detail:
         text += f": {evidence.reason_detail}"
+    if not about_source:
+        return text
     tokens = []
     if evidence.previous_token:
-        tokens.append(f"previous {evidence.previous_token}")
+        tokens.append(f"previous {_method_token(evidence.previous_token, method)}")
     if evidence.current_token:
-        tokens.append(f"now {evidence.current_token}")
+        tokens.append(f"now {_method_token(evidence.current_token, method)}")
     return text + (f" ({', '.join(tokens)})" if tokens else "")
 
 

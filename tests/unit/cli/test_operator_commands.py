@@ -283,3 +283,29 @@ def test_dashboard_watch_keeps_the_last_view_when_the_registry_is_down(invoke, f
     assert len(calls) == 3
     assert "registry unreachable at 10.1.1.1:5" in result.stdout and "retrying" in result.stdout
     assert "completed 3" in result.stdout  # the last good counts stay on screen
+
+
+def test_freshness_names_the_method_and_its_token_part_or_the_reason_beyond_the_source(
+        invoke, fake_registry):
+    token = '{"checksum":"xxh3_128:%s","profile_digest":"sha256:%s"}'
+    cases = [
+        (run_pb2.FreshnessEvidence(
+            method=3, verdict=run_pb2.FRESHNESS_VERDICT_CHANGED,
+            reason=run_pb2.FRESHNESS_REASON_SOURCE_CHANGED, reason_detail="source changed",
+            previous_token=token % ("aa", "d1"), current_token=token % ("bb", "d1")),
+         "changed by checksum: source changed (previous xxh3_128:aa, now xxh3_128:bb)"),
+        (run_pb2.FreshnessEvidence(
+            method=1, verdict=run_pb2.FRESHNESS_VERDICT_CHANGED,
+            reason=run_pb2.FRESHNESS_REASON_PROFILE_CHANGED,
+            reason_detail="mapping changed since the last import",
+            previous_token=token % ("aa", "d1"), current_token=token % ("aa", "d2")),
+         "changed: mapping changed since the last import"),
+    ]
+    for evidence, shown in cases:
+        fake_registry.replies.update(
+            GetRun=run_service_pb2.GetRunResponse(run=_run("r-1", run_pb2.RUN_STATUS_COMPLETED,
+                                                           freshness=evidence)),
+            ListRunEvents=run_service_pb2.ListRunEventsResponse())
+        out = invoke("runs", "get", "r-1").stdout
+        line = next(x for x in out.splitlines() if x.startswith("freshness:"))
+        assert line.split(":", 1)[1].strip() == shown
