@@ -1,4 +1,4 @@
-"""``ferry runs get|logs|errors``: what an operator needs to fix a run."""
+"""``ferry runs get|logs|errors|sample``: what an operator needs to fix a run."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ferry_cli.output import (
     message_dict,
     print_details,
     print_json,
+    print_table,
     short_enum,
 )
 from ferry_cli.runs import run_details
@@ -175,3 +176,19 @@ def run_errors(obj: CliContext, run_id: str, output_file: Path | None) -> None:
                    err=True)
     if not rows:
         click.echo(f"run {run_id}: no rejected rows kept", err=True)
+
+
+@click.command("sample")
+@click.argument("run_id", metavar="ID")
+@pass_cli
+def run_sample(obj: CliContext, run_id: str) -> None:
+    """The masked sample of a run's first source rows, as stored with the run.
+    Exits 1 with a message when the run stored no sample."""
+    sample = obj.client.runs.GetRunSample(
+        run_service_pb2.GetRunSampleRequest(run_id=run_id)).sample
+    if obj.output == "json":
+        print_json(sample)
+        return
+    print_table(list(sample.columns), [list(row.values) for row in sample.rows])
+    if sample.note:
+        click.echo(sample.note, err=True)
