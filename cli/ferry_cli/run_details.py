@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 import click
-from ferry.v1 import profile_pb2, run_pb2, run_service_pb2
+import grpc
+from ferry.v1 import profile_pb2, profile_service_pb2, run_pb2, run_service_pb2
 from ferry_domain.cells import write_rejected_csv
 
 from ferry_cli.client import CliContext
@@ -20,6 +21,7 @@ from ferry_cli.output import (
     short_enum,
 )
 from ferry_cli.runs import run_details
+from ferry_cli.staleness import failing_text
 from ferry_cli.timeline import event_line, fetch_events
 
 pass_cli = click.make_pass_decorator(CliContext)
@@ -89,13 +91,29 @@ def retention_lines(run: run_pb2.Run) -> list[str]:
     return lines
 
 
-def describe_run(run: run_pb2.Run) -> list[tuple[str, str]]:
-    """run_details with the freshness evidence, hint and rejected rows spelled out."""
+def describe_run(run: run_pb2.Run, profile: profile_pb2.Profile | None = None
+                 ) -> list[tuple[str, str]]:
+    """run_details with the freshness evidence, hint and rejected rows spelled
+    out, and whether the run's profile is failing."""
     pairs = dict(run_details(run))
+    failing = failing_text(profile) if profile is not None else ""
+    if failing:
+        pairs["profile"] = f"{pairs['profile']}, {failing}"
     pairs["freshness"] = freshness_text(run)
     pairs["hint"] = operator_hint(run)
     pairs["rejected rows"] = rejected_text(run)
     return list(pairs.items())
+
+
+def _profile_of(client, name: str) -> profile_pb2.Profile | None:  # type: ignore[no-untyped-def]
+    """The run's profile, or None once it was deleted."""
+    try:
+        return client.profiles.GetProfile(
+            profile_service_pb2.GetProfileRequest(name=name)).profile
+    except grpc.RpcError as error:
+        if error.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
 
 
 @click.command("get")
@@ -108,7 +126,7 @@ def get_run(obj: CliContext, run_id: str, no_events: bool) -> None:
     if obj.output == "json":
         print_json(run)
         return
-    print_details(describe_run(run))
+    print_details(describe_run(run, _profile_of(obj.client, run.profile)))
     out = console()
     retention = retention_lines(run)
     if retention:

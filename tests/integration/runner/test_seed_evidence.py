@@ -8,6 +8,9 @@ scheduler, runner and RabbitMQ, and the ``ferry`` CLI as a user runs it.
   and is refused outside ``FERRY_FILE_ROOTS``.
 - (h) a run's masked sample is stored with it in the registry (at most 50
   rows, the rest counted) and read back by ``ferry runs sample``.
+- (h) a profile whose last live run failed shows "failing since <time> (<n>
+  failed runs)" in ``ferry runs get`` and ``ferry dashboard`` until a live
+  run completes.
 - (e) rejected rows and error messages are stored masked (the entity's
   personal fields, ``masked_fields``, emails and phones in any text); the
   field that failed and why stay readable.
@@ -209,3 +212,36 @@ def test_the_masked_sample_is_stored_with_the_run(
     none = cli("runs", "sample", unsampled["id"])
     assert none.returncode == 1 and "Traceback" not in none.stderr, none
     assert f'sample of run "{unsampled["id"]}" not found' in none.stderr, none.stderr
+
+
+def test_a_failing_profile_shows_since_when_until_a_live_run_completes(
+        tmp_path: Path, client: RegistryClient, services: list[ServiceProcess],
+        cli: Callable[..., object]) -> None:
+    source = tmp_path / "stock.csv"
+    source.write_text("sku,name,Price,quantity\nA-1,Apple,1.50,3\n", encoding="utf-8")
+    profile = stack.products_profile("flaky", source)
+    profile.mapping.fields[2].source = "cost"  # the supplier calls it Price: runs fail
+    profile.retry.max_attempts = 1
+    stack.apply_profile(client, profile)
+    failed = [json.loads(cli("-o", "json", "runs", "start", "flaky", "--force",
+                             "--wait").stdout) for _ in range(2)]
+    assert [r["status"] for r in failed] == ["RUN_STATUS_FAILED"] * 2, failed
+
+    shown = cli("runs", "get", failed[0]["id"], "--no-events").stdout
+    assert re.search(r"^profile:\s+flaky .*, failing since .+ \(2 failed runs\)$", shown,
+                     re.M), shown
+    board = cli("dashboard")
+    assert board.returncode == 0, board.stderr
+    assert re.search(r"profile flaky is failing since .+ \(2 failed runs\)", board.stdout), \
+        board.stdout
+    as_json = json.loads(cli("dashboard", "-o", "json").stdout)
+    (failing,) = as_json["failingProfiles"]
+    assert failing["name"] == "flaky" and failing["failingRuns"] == 2, failing
+    assert failing["failingSince"] == failed[0]["endTime"], (failing, failed[0])
+
+    profile.mapping.fields[2].source = "Price"
+    stack.apply_profile(client, profile)
+    fixed = cli("runs", "start", "flaky", "--force", "--wait")
+    assert fixed.returncode == 0, (fixed.stdout, fixed.stderr)
+    assert "failing since" not in cli("runs", "get", failed[0]["id"], "--no-events").stdout
+    assert json.loads(cli("dashboard", "-o", "json").stdout)["failingProfiles"] == []
