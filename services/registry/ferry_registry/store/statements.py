@@ -21,9 +21,9 @@ from ferry_registry.db.models import (
     ImportedFileRow,
     ProfileRow,
     RejectedRowRow,
-    RunSampleRow,
     RunEventRow,
     RunRow,
+    RunSampleRow,
     ScheduleRow,
     SourceShapeRow,
 )
