@@ -15,7 +15,7 @@ from ferry_cli.errors import CliError, describe_error
 from ferry_cli.options import CommandGroup, output_option
 from ferry_cli.profiles import profiles
 from ferry_cli.run_actions import cancel_run, retry_run, start_run
-from ferry_cli.run_details import get_run, run_errors, run_logs
+from ferry_cli.run_details import get_run, run_errors, run_logs, run_sample
 from ferry_cli.runs import runs
 from ferry_cli.schedules import schedules
 from ferry_cli.watch import watch_run
@@ -59,5 +59,6 @@ cli.add_command(profiles)
 cli.add_command(schedules)
 cli.add_command(runs)
 cli.add_command(dashboard)
-for _command in (get_run, run_logs, run_errors, watch_run, start_run, cancel_run, retry_run):
+for _command in (get_run, run_logs, run_errors, run_sample, watch_run, start_run, cancel_run,
+                 retry_run):
     runs.add_command(_command)

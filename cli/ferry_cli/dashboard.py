@@ -2,7 +2,8 @@
 
 Counts by status over a window (SummarizeRuns); failed and warning runs first,
 then running (progress, how long) and queued; schedules that are auto-paused,
-paused, late or failing; stale profiles (no changed input for longer than
+paused, late or failing; failing profiles (their last live run failed: since
+when, how many failed runs); stale profiles (no changed input for longer than
 their ``expect_change_within``). ``--watch`` redraws it in place; ``-o json`` prints
 the same data once for scripts.
 """
@@ -38,7 +39,7 @@ from ferry_cli.output import (
 )
 from ferry_cli.runs import status_style, status_text
 from ferry_cli.schedules import describe_trigger
-from ferry_cli.staleness import stale_line, stale_profiles
+from ferry_cli.staleness import all_profiles, failing_text, stale_line
 
 pass_cli = click.make_pass_decorator(CliContext)
 
@@ -70,6 +71,7 @@ class Snapshot:
     runs: list[run_pb2.Run] = field(default_factory=list)
     schedules: list[ScheduleAttention] = field(default_factory=list)
     stale: list[profile_pb2.Profile] = field(default_factory=list)
+    failing: list[profile_pb2.Profile] = field(default_factory=list)
 
 
 def schedule_state(schedule: schedule_pb2.Schedule, now: datetime) -> str:
@@ -113,7 +115,9 @@ def collect(client, window: timedelta, now: datetime | None = None) -> Snapshot:
     flagged = [ScheduleAttention(s, state) for s in _all_schedules(client)
                if (state := schedule_state(s, now))]
     snap.schedules = sorted(flagged, key=lambda a: (order[a.state], a.schedule.profile))
-    snap.stale = sorted(stale_profiles(client).values(), key=lambda p: p.name)
+    profiles = sorted(all_profiles(client), key=lambda p: p.name)
+    snap.stale = [p for p in profiles if p.HasField("stale_since")]
+    snap.failing = [p for p in profiles if p.HasField("failing_since")]
     return snap
 
 
@@ -227,6 +231,11 @@ def render(snap: Snapshot, address: str, problem: str = "", width: int = 160
     parts.append(Text(""))
     parts.append(schedules_table(snap) if snap.schedules else
                  Text("All schedules active and on time.", style="green"))
+    if snap.failing:
+        parts.append(Text(""))
+        parts.append(Text("Failing profiles", style="bold"))
+        parts += [Text(f"profile {p.name} is {failing_text(p, snap.taken)}", style="bold red")
+                  for p in snap.failing]
     if snap.stale:
         parts.append(Text(""))
         parts.append(Text("Stale profiles", style="bold"))
@@ -249,6 +258,7 @@ def snapshot_json(snap: Snapshot) -> dict:
         "schedules": [{"state": a.state, "schedule": message_dict(a.schedule)}
                       for a in snap.schedules],
         "staleProfiles": [message_dict(p) for p in snap.stale],
+        "failingProfiles": [message_dict(p) for p in snap.failing],
     }
 
 

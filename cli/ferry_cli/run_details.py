@@ -1,4 +1,4 @@
-"""``ferry runs get|logs|errors``: what an operator needs to fix a run."""
+"""``ferry runs get|logs|errors|sample``: what an operator needs to fix a run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import click
-from ferry.v1 import profile_pb2, run_pb2, run_service_pb2
+import grpc
+from ferry.v1 import profile_pb2, profile_service_pb2, run_pb2, run_service_pb2
 from ferry_domain.cells import write_rejected_csv
 
 from ferry_cli.client import CliContext
@@ -17,9 +18,11 @@ from ferry_cli.output import (
     message_dict,
     print_details,
     print_json,
+    print_table,
     short_enum,
 )
 from ferry_cli.runs import run_details
+from ferry_cli.staleness import failing_text
 from ferry_cli.timeline import event_line, fetch_events
 
 pass_cli = click.make_pass_decorator(CliContext)
@@ -110,13 +113,29 @@ def retention_lines(run: run_pb2.Run) -> list[str]:
     return lines
 
 
-def describe_run(run: run_pb2.Run) -> list[tuple[str, str]]:
-    """run_details with the freshness evidence, hint and rejected rows spelled out."""
+def describe_run(run: run_pb2.Run, profile: profile_pb2.Profile | None = None
+                 ) -> list[tuple[str, str]]:
+    """run_details with the freshness evidence, hint and rejected rows spelled
+    out, and whether the run's profile is failing."""
     pairs = dict(run_details(run))
+    failing = failing_text(profile) if profile is not None else ""
+    if failing:
+        pairs["profile"] = f"{pairs['profile']}, {failing}"
     pairs["freshness"] = freshness_text(run)
     pairs["hint"] = operator_hint(run)
     pairs["rejected rows"] = rejected_text(run)
     return list(pairs.items())
+
+
+def _profile_of(client, name: str) -> profile_pb2.Profile | None:  # type: ignore[no-untyped-def]
+    """The run's profile, or None once it was deleted."""
+    try:
+        return client.profiles.GetProfile(
+            profile_service_pb2.GetProfileRequest(name=name)).profile
+    except grpc.RpcError as error:
+        if error.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
 
 
 @click.command("get")
@@ -129,7 +148,7 @@ def get_run(obj: CliContext, run_id: str, no_events: bool) -> None:
     if obj.output == "json":
         print_json(run)
         return
-    print_details(describe_run(run))
+    print_details(describe_run(run, _profile_of(obj.client, run.profile)))
     out = console()
     retention = retention_lines(run)
     if retention:
@@ -197,3 +216,19 @@ def run_errors(obj: CliContext, run_id: str, output_file: Path | None) -> None:
                    err=True)
     if not rows:
         click.echo(f"run {run_id}: no rejected rows kept", err=True)
+
+
+@click.command("sample")
+@click.argument("run_id", metavar="ID")
+@pass_cli
+def run_sample(obj: CliContext, run_id: str) -> None:
+    """The masked sample of a run's first source rows, as stored with the run.
+    Exits 1 with a message when the run stored no sample."""
+    sample = obj.client.runs.GetRunSample(
+        run_service_pb2.GetRunSampleRequest(run_id=run_id)).sample
+    if obj.output == "json":
+        print_json(sample)
+        return
+    print_table(list(sample.columns), [list(row.values) for row in sample.rows])
+    if sample.note:
+        click.echo(sample.note, err=True)

@@ -1,6 +1,8 @@
-"""Stale profiles as the CLI shows them (``profiles list``, ``runs list``, the
-dashboard): the registry sets ``stale_since`` on a profile whose input has
-not changed for longer than its ``expect_change_within``."""
+"""Stale and failing profiles as the CLI shows them (``profiles list``, ``runs
+list``, ``runs get``, the dashboard): the registry sets ``stale_since`` on a
+profile whose input has not changed for longer than its
+``expect_change_within``, and ``failing_since`` / ``failing_runs`` on one whose
+last live run failed."""
 
 from __future__ import annotations
 
@@ -13,11 +15,23 @@ from ferry.v1 import profile_pb2, profile_service_pb2
 from ferry_cli.output import local_time
 
 
+def all_profiles(client) -> list[profile_pb2.Profile]:  # type: ignore[no-untyped-def]
+    return list(all_pages(
+        client.profiles.ListProfiles, profile_service_pb2.ListProfilesRequest(page_size=500),
+        "profiles"))
+
+
 def stale_profiles(client) -> dict[str, profile_pb2.Profile]:  # type: ignore[no-untyped-def]
     """Every stale profile, by name."""
-    return {p.name: p for p in all_pages(
-        client.profiles.ListProfiles, profile_service_pb2.ListProfilesRequest(page_size=500),
-        "profiles") if p.HasField("stale_since")}
+    return {p.name: p for p in all_profiles(client) if p.HasField("stale_since")}
+
+
+def failing_text(profile: profile_pb2.Profile, now: datetime | None = None) -> str:
+    """``failing since 2026-03-03 14:00 (3 failed runs)``; empty when not failing."""
+    if not profile.HasField("failing_since"):
+        return ""
+    runs = "1 failed run" if profile.failing_runs == 1 else f"{profile.failing_runs} failed runs"
+    return f"failing since {local_time(profile.failing_since, now)} ({runs})"
 
 
 def stale_cell(profile: profile_pb2.Profile, now: datetime | None = None) -> str:

@@ -145,8 +145,10 @@ def live_stack(tmp_path: Path, queues: stack.Queues) -> Iterator[Stack]:
         wait_until(lambda: not port_free(feed_port), timeout=15, what="the stock feed")
         with RegistryClient(registry.address) as client:
             ExampleSetup(work, registry.address, report=lambda _line: None).apply_profiles(client)
-            stack.apply_profile(client, stack.products_profile(
-                "bad", write_csv(tmp_path / "bad.csv", 20, {3, 5, 8, 13, 17}), max_attempts=1))
+            bad = stack.products_profile(
+                "bad", write_csv(tmp_path / "bad.csv", 20, {3, 5, 8, 13, 17}), max_attempts=1)
+            bad.retention.sample_rows = 5  # runs sample <RUN_ID> shows the failed run's
+            stack.apply_profile(client, bad)
             failed = stack.wait_terminal(client, stack.start_run(client, "bad").id, 30)
             assert failed.status == run_pb2.RUN_STATUS_FAILED, failed
 

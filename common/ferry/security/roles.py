@@ -3,7 +3,7 @@
 Three roles, one per kind of caller:
 
 - ``reader``: operators' read-only view (Get*, List*, Watch*, Preview*,
-  Summarize*, ListRejectedRows, ListMissedFires) and server reflection.
+  Summarize*, ListRejectedRows, GetRunSample, ListMissedFires) and server reflection.
 - ``operator``: everything ``reader`` may do, plus triggering and editing
   (Apply, Delete, Create, Update, Pause, Resume, Start, Cancel, Retry,
   ValidateProfile, CreateRunnerTask).
@@ -84,6 +84,7 @@ _BY_SERVICE: dict[str, dict[str, Role]] = {
         "RetryRun": _O,
         "WatchRun": _R,
         "ListRejectedRows": _R,
+        "GetRunSample": _R,
         "SummarizeRuns": _R,
         "CreateRunnerTask": _O,
         "GetRunnerTask": _R,

@@ -263,6 +263,26 @@ class Run(_message.Message):
     source_shape: _source_shape_pb2.SourceShape
     def __init__(self, id: _Optional[str] = ..., profile: _Optional[str] = ..., schedule_id: _Optional[str] = ..., fire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[RunStatus, str]] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[_profile_pb2.Operation, str]] = ..., trigger: _Optional[_Union[RunTrigger, str]] = ..., dry_run: _Optional[bool] = ..., force: _Optional[bool] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., counts: _Optional[_Union[RunCounts, _Mapping]] = ..., queue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_error: _Optional[_Union[RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[FreshnessEvidence, _Mapping]] = ..., retention_actions: _Optional[_Iterable[_Union[RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., rejected_rows_location: _Optional[str] = ..., runner_id: _Optional[str] = ..., error_class: _Optional[_Union[ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rows_total: _Optional[int] = ..., request_id: _Optional[str] = ..., retry_of: _Optional[str] = ..., cancel_requested: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., profile_revision: _Optional[int] = ..., source_override: _Optional[str] = ..., source_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ...) -> None: ...
 
+class RunSample(_message.Message):
+    __slots__ = ("run_id", "columns", "rows", "omitted_rows", "note")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    OMITTED_ROWS_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    rows: _containers.RepeatedCompositeFieldContainer[RunSampleRow]
+    omitted_rows: int
+    note: str
+    def __init__(self, run_id: _Optional[str] = ..., columns: _Optional[_Iterable[str]] = ..., rows: _Optional[_Iterable[_Union[RunSampleRow, _Mapping]]] = ..., omitted_rows: _Optional[int] = ..., note: _Optional[str] = ...) -> None: ...
+
+class RunSampleRow(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, values: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class RunEvent(_message.Message):
     __slots__ = ("run_id", "sequence", "event_time", "type", "status", "attempt", "message", "attributes")
     class AttributesEntry(_message.Message):

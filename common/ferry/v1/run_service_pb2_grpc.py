@@ -75,6 +75,11 @@ class RunServiceStub:
                 request_serializer=ferry_dot_v1_dot_run__service__pb2.ListRejectedRowsRequest.SerializeToString,
                 response_deserializer=ferry_dot_v1_dot_run__service__pb2.ListRejectedRowsResponse.FromString,
                 _registered_method=True)
+        self.GetRunSample = channel.unary_unary(
+                '/ferry.v1.RunService/GetRunSample',
+                request_serializer=ferry_dot_v1_dot_run__service__pb2.GetRunSampleRequest.SerializeToString,
+                response_deserializer=ferry_dot_v1_dot_run__service__pb2.GetRunSampleResponse.FromString,
+                _registered_method=True)
         self.SummarizeRuns = channel.unary_unary(
                 '/ferry.v1.RunService/SummarizeRuns',
                 request_serializer=ferry_dot_v1_dot_run__service__pb2.SummarizeRunsRequest.SerializeToString,
@@ -151,6 +156,14 @@ class RunServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRunSample(self, request, context):
+        """The masked sample of a run's first source rows, stored with the run.
+        NOT_FOUND when the run is unknown or stored no sample.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SummarizeRuns(self, request, context):
         """Counts of runs by status over a window, for dashboards.
         """
@@ -216,6 +229,11 @@ def add_RunServiceServicer_to_server(servicer, server):
                     servicer.ListRejectedRows,
                     request_deserializer=ferry_dot_v1_dot_run__service__pb2.ListRejectedRowsRequest.FromString,
                     response_serializer=ferry_dot_v1_dot_run__service__pb2.ListRejectedRowsResponse.SerializeToString,
+            ),
+            'GetRunSample': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRunSample,
+                    request_deserializer=ferry_dot_v1_dot_run__service__pb2.GetRunSampleRequest.FromString,
+                    response_serializer=ferry_dot_v1_dot_run__service__pb2.GetRunSampleResponse.SerializeToString,
             ),
             'SummarizeRuns': grpc.unary_unary_rpc_method_handler(
                     servicer.SummarizeRuns,
@@ -450,6 +468,33 @@ class RunService:
             '/ferry.v1.RunService/ListRejectedRows',
             ferry_dot_v1_dot_run__service__pb2.ListRejectedRowsRequest.SerializeToString,
             ferry_dot_v1_dot_run__service__pb2.ListRejectedRowsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRunSample(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ferry.v1.RunService/GetRunSample',
+            ferry_dot_v1_dot_run__service__pb2.GetRunSampleRequest.SerializeToString,
+            ferry_dot_v1_dot_run__service__pb2.GetRunSampleResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -20,7 +20,8 @@ from ferry_registry.db.models import (
 )
 
 PROFILE_OUTPUT_ONLY = ("mapping_digest", "dry_run_required", "create_time", "update_time",
-                       "revision", "stale_since", "last_change_time")
+                       "revision", "stale_since", "last_change_time", "failing_since",
+                       "failing_runs")
 SCHEDULE_OUTPUT_ONLY = ("id", "pause_reason", "next_fire_time", "last_fire_time",
                         "consecutive_failures", "create_time", "update_time", "paused")
 

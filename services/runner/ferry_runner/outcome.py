@@ -97,6 +97,8 @@ class FinishPlan:
     retention_actions: tuple[Any, ...] = ()
     # Where the masked sample of the first source rows was saved (sample_step).
     sample_location: str = ""
+    # The same sample, capped, to store with the run (a ferry_domain.samples.StoredSample).
+    sample: Any = None
     # The source's columns and sampled types (a ferry.v1.SourceShape).
     source_shape: Any = None
 

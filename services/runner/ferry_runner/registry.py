@@ -147,6 +147,10 @@ class RunnerRegistry:
         request.retention_actions.extend(plan.retention_actions)
         if plan.sample_location:
             request.sample_location = plan.sample_location
+        if plan.sample is not None:
+            request.sample.CopyFrom(run_pb2.RunSample(
+                columns=plan.sample.columns, omitted_rows=plan.sample.omitted_rows,
+                rows=[run_pb2.RunSampleRow(values=row) for row in plan.sample.rows]))
         if plan.freshness is not None:
             request.freshness.CopyFrom(plan.freshness)
         if plan.source_shape is not None:

@@ -5,7 +5,9 @@ For a live or dry import run of a FILE, HTTP or SQL source whose profile has
 column -> value) are masked with ``ferry_domain.masking.profile_masker(key,
 profile)`` and written by ``ferry_domain.retention.save_sample`` to
 ``<FERRY_SAMPLES_DIR>/<run_id>.sample.csv``. The run records the path
-(``sample_location``) and a SAMPLE_SAVED retention action. This happens for
+(``sample_location``) and a SAMPLE_SAVED retention action, and sends the same
+masked rows with FinishRun (``FinishPlan.sample``, capped by
+``ferry_domain.samples``) to be stored with the run in the registry. This happens for
 COMPLETED, WARNING and FAILED runs (a failed run's sample helps most), not for
 CANCELLED or UNCHANGED ones, and before retention moves or deletes the files.
 
@@ -41,6 +43,7 @@ from ferry_domain.engine.sources import open_parts
 from ferry_domain.engine.sources.files import is_glob
 from ferry_domain.masking import profile_masker
 from ferry_domain.runs.states import RunStatus
+from ferry_domain.samples import sample_from_records
 
 from ferry_runner.outcome import READ_THE_SOURCE, FinishPlan
 
@@ -141,12 +144,14 @@ class Sampler:
                 log.info("no masked sample saved: the source has no records")
                 return plan
             masker = profile_masker(self.key, profile)
-            path, action = retention.save_sample(rows, self.directory, run_id, masker,
-                                                 now=now, limit=limit)
+            masked = masker.mask_rows(rows, limit=limit)
+            # save_sample masks too; a masked value masks to itself.
+            path, action = retention.save_sample(masked, self.directory, run_id, masker,
+                                                 now=now)
         except Exception as exc:  # noqa: BLE001 - sampling never fails the run
             reason = str(exc) or type(exc).__name__
             log.warning("could not save the masked sample: %s", reason)
             return replace(plan, warnings=(*plan.warnings, f"sample not saved: {reason}"))
         log.info("retention: %s %s (%s)", action.kind, action.path, action.detail)
-        return replace(plan, sample_location=str(path),
+        return replace(plan, sample_location=str(path), sample=sample_from_records(masked),
                        retention_actions=(*plan.retention_actions, action.to_proto()))

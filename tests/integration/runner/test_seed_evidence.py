@@ -6,6 +6,11 @@ scheduler, runner and RabbitMQ, and the ``ferry`` CLI as a user runs it.
 - (d) a failed file import is replayed from ``failed_dir`` by ``runs retry``;
   ``runs start --source`` reads another file for one run, recorded on the run,
   and is refused outside ``FERRY_FILE_ROOTS``.
+- (h) a run's masked sample is stored with it in the registry (at most 50
+  rows, the rest counted) and read back by ``ferry runs sample``.
+- (h) a profile whose last live run failed shows "failing since <time> (<n>
+  failed runs)" in ``ferry runs get`` and ``ferry dashboard`` until a live
+  run completes.
 - (e) rejected rows and error messages are stored masked (the entity's
   personal fields, ``masked_fields``, emails and phones in any text); the
   field that failed and why stay readable.
@@ -25,7 +30,12 @@ from ferry.grpc_client import RegistryClient
 from ferry_domain.profiles.yaml_codec import load_profiles
 
 from tests.integration.runner import stack
-from tests.integration.runner.test_sample_flow import RAW_EMAIL, RAW_PHONE, customers_profile
+from tests.integration.runner.test_sample_flow import (
+    RAW_EMAIL,
+    RAW_PHONE,
+    customers_profile,
+    write_customers,
+)
 from tests.support.processes import ServiceProcess, registry_process
 
 pytestmark = [pytest.mark.rabbitmq]
@@ -171,3 +181,67 @@ def test_a_source_override_outside_the_file_roots_is_refused(tmp_path: Path, run
         assert run["sourceOverride"] == str(roots / "one-time.csv") and run["force"], run
     finally:
         proc.stop()
+
+
+def test_the_masked_sample_is_stored_with_the_run(
+        tmp_path: Path, client: RegistryClient, services: list[ServiceProcess],
+        cli: Callable[..., object]) -> None:
+    profile = customers_profile("customers", write_customers(tmp_path / "c.csv",
+                                                             list(range(1, 61))))
+    profile.retention.sample_rows = 60
+    stack.apply_profile(client, profile)
+    run = json.loads(cli("-o", "json", "runs", "start", "customers", "--wait").stdout)
+    assert run["status"] == "RUN_STATUS_COMPLETED", run
+
+    shown = cli("runs", "sample", run["id"])
+    assert shown.returncode == 0, shown.stderr
+    header, *rows = shown.stdout.splitlines()
+    assert header.split() == ["email", "first_name", "last_name", "phone", "city", "postcode"]
+    assert len(rows) == 50 and rows[0].split()[1].startswith("F***"), shown.stdout
+    assert "10 rows left out" in shown.stderr, shown.stderr
+    assert not RAW_EMAIL.search(shown.stdout) and not RAW_PHONE.search(shown.stdout)
+    assert "First1" not in shown.stdout and "75001" not in shown.stdout
+    as_json = json.loads(cli("runs", "sample", run["id"], "-o", "json").stdout)
+    assert as_json["runId"] == run["id"] and as_json["omittedRows"] == 10, as_json
+    assert len(as_json["rows"]) == 50 and len(as_json["columns"]) == 6, as_json
+
+    profile.retention.sample_rows = 0
+    stack.apply_profile(client, profile)
+    unsampled = json.loads(cli("-o", "json", "runs", "start", "customers", "--force",
+                               "--wait").stdout)
+    none = cli("runs", "sample", unsampled["id"])
+    assert none.returncode == 1 and "Traceback" not in none.stderr, none
+    assert f'sample of run "{unsampled["id"]}" not found' in none.stderr, none.stderr
+
+
+def test_a_failing_profile_shows_since_when_until_a_live_run_completes(
+        tmp_path: Path, client: RegistryClient, services: list[ServiceProcess],
+        cli: Callable[..., object]) -> None:
+    source = tmp_path / "stock.csv"
+    source.write_text("sku,name,Price,quantity\nA-1,Apple,1.50,3\n", encoding="utf-8")
+    profile = stack.products_profile("flaky", source)
+    profile.mapping.fields[2].source = "cost"  # the supplier calls it Price: runs fail
+    profile.retry.max_attempts = 1
+    stack.apply_profile(client, profile)
+    failed = [json.loads(cli("-o", "json", "runs", "start", "flaky", "--force",
+                             "--wait").stdout) for _ in range(2)]
+    assert [r["status"] for r in failed] == ["RUN_STATUS_FAILED"] * 2, failed
+
+    shown = cli("runs", "get", failed[0]["id"], "--no-events").stdout
+    assert re.search(r"^profile:\s+flaky .*, failing since .+ \(2 failed runs\)$", shown,
+                     re.M), shown
+    board = cli("dashboard")
+    assert board.returncode == 0, board.stderr
+    assert re.search(r"profile flaky is failing since .+ \(2 failed runs\)", board.stdout), \
+        board.stdout
+    as_json = json.loads(cli("dashboard", "-o", "json").stdout)
+    (failing,) = as_json["failingProfiles"]
+    assert failing["name"] == "flaky" and failing["failingRuns"] == 2, failing
+    assert failing["failingSince"] == failed[0]["endTime"], (failing, failed[0])
+
+    profile.mapping.fields[2].source = "Price"
+    stack.apply_profile(client, profile)
+    fixed = cli("runs", "start", "flaky", "--force", "--wait")
+    assert fixed.returncode == 0, (fixed.stdout, fixed.stderr)
+    assert "failing since" not in cli("runs", "get", failed[0]["id"], "--no-events").stdout
+    assert json.loads(cli("dashboard", "-o", "json").stdout)["failingProfiles"] == []

@@ -55,8 +55,11 @@ class FakeRegistry:
     """Stand-in for ``ferry.grpc_client.RegistryClient``."""
 
     def __init__(self) -> None:
-        # Commands that look for stale profiles find none unless a test says so.
-        self.replies: dict[str, Any] = {"ListProfiles": profile_service_pb2.ListProfilesResponse()}
+        # Commands that look for stale or failing profiles find none unless a
+        # test says so.
+        self.replies: dict[str, Any] = {
+            "ListProfiles": profile_service_pb2.ListProfilesResponse(),
+            "GetProfile": profile_service_pb2.GetProfileResponse()}
         self.calls: list[tuple[str, Any]] = []
         self.profiles = FakeStub(self.replies, self.calls)
         self.schedules = FakeStub(self.replies, self.calls)

@@ -194,6 +194,18 @@ class RejectedRowRow(Base):
     values: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
 
 
+class RunSampleRow(Base):
+    """The masked sample of a run's first source rows (``ferry_domain.samples``),
+    deleted with its run."""
+
+    __tablename__ = "run_samples"
+
+    run_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    columns: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    rows: Mapped[list[list[str]]] = mapped_column(sa.JSON, default=list)
+    omitted_rows: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
 class ImportedFileRow(Base):
     """A file a live run imported from a drop folder (purged with its run)."""
 

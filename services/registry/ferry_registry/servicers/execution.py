@@ -9,6 +9,7 @@ from ferry.v1 import execution_service_pb2 as pb
 from ferry.v1 import execution_service_pb2_grpc, run_pb2
 from ferry_domain.engine.results import RejectedRow
 from ferry_domain.runs.states import ErrorClass, RunStatus, advances_freshness, check_finish
+from ferry_domain.samples import StoredSample, cap_sample
 
 from ferry_registry import convert
 from ferry_registry.servicers.common import require
@@ -82,7 +83,16 @@ def _finish(request: pb.FinishRunRequest) -> Finish:
         imported_files=tuple(ImportedFile(item.path, item.checksum)
                              for item in request.imported_files if item.checksum),
         profile_digest=request.profile_digest, more_input_waiting=request.more_input_waiting,
-        source_shape=shape)
+        source_shape=shape, sample=_sample(request))
+
+
+def _sample(request: pb.FinishRunRequest) -> StoredSample | None:
+    """The reported sample within the caps of ``ferry_domain.samples``."""
+    if not request.HasField("sample"):
+        return None
+    sample = request.sample
+    return cap_sample(tuple(sample.columns), [tuple(row.values) for row in sample.rows],
+                      omitted=max(sample.omitted_rows, 0))
 
 
 class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):

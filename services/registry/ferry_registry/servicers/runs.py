@@ -107,6 +107,10 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
             request.run_id, page_size=request.page_size, page_token=request.page_token)
         return pb.ListRejectedRowsResponse(rows=rows, next_page_token=token, columns=columns)
 
+    def GetRunSample(self, request, context):
+        require(run_id=request.run_id)
+        return pb.GetRunSampleResponse(sample=self._store.sample(request.run_id))
+
     def SummarizeRuns(self, request, context):
         window = convert.from_duration(request.window if request.HasField("window") else None,
                                        DEFAULT_SUMMARY_WINDOW)

@@ -249,6 +249,11 @@ class ClaimStore:
                     "run_id": row.id, "row": item.row, "outcome": item.outcome or "error",
                     "field": item.field, "message": item.message, "values": dict(item.values)}
                     for item in done.rejected_rows])
+            if done.sample is not None:
+                conn.execute(sql.INSERT_SAMPLE, {
+                    "run_id": row.id, "columns": list(done.sample.columns),
+                    "rows": [list(r) for r in done.sample.rows],
+                    "omitted_rows": done.sample.omitted_rows})
             events.insert_reported(conn, row, now, finish.events)
             summary = finish.status.label
             if row.error_message and finish.status != RunStatus.COMPLETED:

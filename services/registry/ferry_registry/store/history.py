@@ -1,5 +1,5 @@
 """Run history retention: delete old terminal runs (with their events,
-rejected rows and the drop-folder files they imported) beyond the newest
+rejected rows, masked samples and the drop-folder files they imported) beyond the newest
 runs of each profile, in bounded batches.
 
 A run is deleted when all of these hold:
@@ -9,7 +9,7 @@ A run is deleted when all of these hold:
 - it is not among the newest ``keep_min_runs`` runs of its profile that did
   work (by queue time; UNCHANGED runs did none: they never count, and are
   kept by age only);
-- a FAILED run keeps its evidence (its rejected rows with it) until the
+- a FAILED run keeps its evidence (its rejected rows and sample with it) until the
   problem is solved: a later live run of its profile ended COMPLETED or
   WARNING (``states.RELEASES_EVIDENCE``) more than ``keep_runs_days`` days
   ago (the keep days count from that release).
@@ -39,6 +39,7 @@ from ferry_registry.db.models import (
     RejectedRowRow,
     RunEventRow,
     RunRow,
+    RunSampleRow,
 )
 
 log = logging.getLogger(__name__)
@@ -133,8 +134,9 @@ class HistoryStore:
                             execution_options={"synchronize_session": False})
             session.execute(sa.delete(RejectedRowRow).where(RejectedRowRow.run_id.in_(ids)),
                             execution_options={"synchronize_session": False})
-            session.execute(sa.delete(ImportedFileRow).where(ImportedFileRow.run_id.in_(ids)),
-                            execution_options={"synchronize_session": False})
+            for table in (ImportedFileRow, RunSampleRow):
+                session.execute(sa.delete(table).where(table.run_id.in_(ids)),
+                                execution_options={"synchronize_session": False})
             result = session.execute(
                 sa.delete(RunRow).where(RunRow.id.in_(ids), RunRow.status.in_(FINAL)),
                 execution_options={"synchronize_session": False})

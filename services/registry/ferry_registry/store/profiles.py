@@ -22,7 +22,7 @@ from ferry_registry.db.models import (
     ScheduleRow,
     SourceShapeRow,
 )
-from ferry_registry.store import filters, pagination, staleness
+from ferry_registry.store import failing, filters, pagination, staleness
 
 FILTER_FIELDS = {
     "entity_type": filters.Field(ProfileRow.entity_type, "string"),
@@ -103,6 +103,7 @@ class ProfileStore:
             row = get_row(session, name)
             profile = convert.profile_to_proto(row)
             staleness.annotate(session, [(row, profile)], self._clock.now())
+            failing.annotate(session, [(row, profile)])
             return profile
 
     def list(self, *, page_size: int, page_token: str, filter: str,
@@ -125,6 +126,7 @@ class ProfileStore:
                 else (lambda r: [r.update_time, r.name]))
             pairs = [(r, convert.profile_to_proto(r)) for r in page.rows]
             staleness.annotate(session, pairs, self._clock.now())
+            failing.annotate(session, pairs)
             return [profile for _, profile in pairs], page.next_token
 
     def delete(self, name: str, *, force: bool) -> None:

@@ -15,6 +15,7 @@ from ferry.v1 import run_pb2
 from ferry_domain.engine.results import RejectedRow, RowError
 from ferry_domain.masking import Masker, mask_evidence
 from ferry_domain.runs.states import ErrorClass, RunStatus
+from ferry_domain.samples import StoredSample, mask_sample
 
 from ferry_registry.store.freshness import ImportedFile
 
@@ -71,12 +72,14 @@ class Finish:
     more_input_waiting: bool = False
     # The source's shape as the run read it (a ferry.v1.SourceShape), or None.
     source_shape: Any = None
+    # The masked sample of the first source rows, capped, or None.
+    sample: StoredSample | None = None
 
 
 def masked_finish(masker: Masker, finish: Finish) -> Finish:
     """``finish`` with its evidence masked again (``masking.mask_evidence``, which
     keeps what the runner masked): rejected rows, first error, skip reason,
-    error message and warnings."""
+    error message, warnings and the sample rows."""
     details = run_pb2.Run.FromString(finish.details)
     first = None
     if details.HasField("first_error"):
@@ -90,7 +93,8 @@ def masked_finish(masker: Masker, finish: Finish) -> Finish:
     details.first_skip_reason = skip
     del details.warnings[:]
     details.warnings.extend(warnings)
-    return replace(finish, rejected_rows=tuple(rows), error_message=error,
+    sample = mask_sample(masker, finish.sample) if finish.sample is not None else None
+    return replace(finish, rejected_rows=tuple(rows), error_message=error, sample=sample,
                    details=details.SerializeToString(deterministic=True))
 
 

@@ -22,6 +22,7 @@ from ferry_registry.ids import new_id
 from ferry_registry.notify import Notifications
 from ferry_registry.store import events, filters, pagination
 from ferry_registry.store import statements as sql
+from ferry_registry.store.samples import read_sample
 from ferry_registry.store.schedules import overlap_policy
 from ferry_registry.store.transitions import RunTransitions, log_after_commit, update_run
 
@@ -314,6 +315,11 @@ class RunStore:
                                          size=size, key_of=lambda r: [r.id])
             return ([convert.rejected_to_proto(r) for r in page.rows], page.next_token,
                     list(run.rejected_columns or []))
+
+    def sample(self, run_id: str) -> run_pb2.RunSample:
+        """The masked sample stored with the run (NOT_FOUND when none)."""
+        with self._db.read() as session:
+            return read_sample(session, get_row(session, run_id))
 
     def summarize(self, window: timedelta) -> list[tuple[int, int]]:
         since = self._clock.now() - window

@@ -23,6 +23,7 @@ from ferry_registry.db.models import (
     RejectedRowRow,
     RunEventRow,
     RunRow,
+    RunSampleRow,
     ScheduleRow,
     SourceShapeRow,
 )
@@ -146,6 +147,7 @@ EXPIRED = (sa.select(RUNS)
 EXPIRED_LOCKED = EXPIRED.with_for_update(skip_locked=True)
 
 INSERT_REJECTED = REJECTED.insert()
+INSERT_SAMPLE = RunSampleRow.__table__.insert()
 # A passing dry run clears the gate only while the mapping is the one it tried.
 CLEAR_DRY_RUN_GATE = (sa.update(PROFILES).where(
     PROFILES.c.name == sa.bindparam("b_profile"),
