@@ -45,13 +45,17 @@ from ferry_domain.engine.results import RejectedRow, RowError
 TAG_LETTERS = 8
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 
-EMAIL_RE = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+")
+# Parts bounded as in RFC 5321 (local part 64, label 63): unbounded, each
+# start in a long run without "@" would scan to its end (quadratic time).
+EMAIL_RE = re.compile(r"[\w.%+'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 # A run of digits written the way phone numbers are. Not glued to a digit or
 # to a code such as "ABC-123-4567"; not the start of a decimal "1.234,56".
 _PHONE_CANDIDATE = re.compile(
     r"(?<![\d+])(?<![A-Za-z0-9][-_/])(?:\+|00(?=[1-9]))?\(?\d[\d \t().\-/]{4,}\d"
     r"(?![\w]|[.,]\d)"
 )
+_SPACES = re.compile(r"\s+")
+MAX_PHONE_DIGITS = 15
 _DATE_LIKE = re.compile(
     r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}(?!\d)"
 )
@@ -127,7 +131,7 @@ def looks_like_phone(text: str) -> bool:
     addresses and numbers grouped in thousands are not phones."""
     body = text.strip()
     digits = sum(c.isdigit() for c in body)
-    if not 7 <= digits <= 15:
+    if not 7 <= digits <= MAX_PHONE_DIGITS:
         return False
     international = body.startswith("+") or body.startswith("00")
     if _DATE_LIKE.search(body) or _DECIMAL_LIKE.match(body) or _IPV4_LIKE.match(body):
@@ -206,12 +210,25 @@ class Masker:
         if looks_like_phone(found):
             return self.mask_phone(found)
         # Not one phone; it may still end with one ("on 28/11/2026 06 12 34
-        # 56 78", "1234.50 0612345678"): keep the first word, scan the rest.
-        parts = re.split(r"(\s+)", found, maxsplit=1)
-        if len(parts) == 1:
-            return found
-        head, space, rest = parts
-        return head + space + self._mask_phones(rest)
+        # 56 78", "1234.50 0612345678"): the first word boundary whose rest
+        # holds a phone wins. A rest with more digits than a phone has cannot
+        # be one, so only the last few words are scanned: linear in the run.
+        digits_left = sum(c.isdigit() for c in found)
+        start = 0
+        for space in _SPACES.finditer(found):
+            digits_left -= sum(c.isdigit() for c in found[start:space.start()])
+            start = space.end()
+            if digits_left > MAX_PHONE_DIGITS:
+                continue
+            rest = found[start:]
+            masked = _PHONE_CANDIDATE.sub(self._phone_only, rest)
+            if masked != rest:
+                return found[:start] + masked
+        return found
+
+    def _phone_only(self, match: re.Match[str]) -> str:
+        found = match.group(0)
+        return self.mask_phone(found) if looks_like_phone(found) else found
 
     # -- rows -----------------------------------------------------------
 

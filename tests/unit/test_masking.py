@@ -197,3 +197,13 @@ def test_evidence_masking_keeps_field_and_reason_and_is_idempotent():
     assert "jane@example.com" not in texts[0] and texts[0].startswith("write to ")
     again, _, _ = mask_evidence(masker, rows, None, [])
     assert again == rows
+
+
+@pytest.mark.parametrize("text", ["1 " * 20000, "1-" * 20000, "a" * 50000 + "@x.io",
+                                  "a." * 20000, "on 1 " * 5000 + "06 12 34 56 78"])
+def test_long_hostile_text_is_masked_without_deep_recursion(text: str) -> None:
+    """A rejected row can hold any text; masking it must not fail the run
+    (the rescan for a phone at the end of a run of digits was recursive)."""
+    masked = Masker(b"k" * 32).mask_text(text)
+    assert "06 12 34 56 78" not in masked
+    assert "@x.io" not in masked or text.count("@") == 0
