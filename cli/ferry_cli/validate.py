@@ -64,8 +64,11 @@ def _wait(obj: CliContext, task: runner_task_pb2.RunnerTask, seconds: float
 @click.argument("name")
 @click.option("--timeout", "timeout_text", default="30s", show_default=True,
               help="how long a runner has to take the check, and then to answer")
+@click.option("--source", "source", default="", metavar="PATH_OR_URL",
+              help="check this file or URL instead of the profile's source, e.g. a failed "
+                   "file in failed_dir")
 @pass_cli
-def validate_profile(obj: CliContext, name: str, timeout_text: str) -> None:
+def validate_profile(obj: CliContext, name: str, timeout_text: str, source: str) -> None:
     """Check a stored profile without importing, where its data is: the
     definition (in the registry), then on a runner: secrets resolve, source
     reachable with its credentials, source shape against the mapping and the
@@ -85,7 +88,7 @@ def validate_profile(obj: CliContext, name: str, timeout_text: str) -> None:
         span.FromNanoseconds(int(seconds * 1e9))
         task = obj.client.runs.CreateRunnerTask(run_service_pb2.CreateRunnerTaskRequest(
             kind=runner_task_pb2.RUNNER_TASK_KIND_VALIDATE_PROFILE, profile=name,
-            timeout=span), timeout=obj.timeout).task
+            timeout=span, source_override=source), timeout=obj.timeout).task
         task = _wait(obj, task, seconds)
     live_lines = [(MARKS.get(c.outcome, "?"), c.check, c.message)
                   for c in (task.checks if task is not None else [])]

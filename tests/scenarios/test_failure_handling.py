@@ -91,9 +91,15 @@ def test_failure_handling(tmp_path: Path, operator: Operator,
     assert re.search(r"^✓ credentials +the profile names no secrets$", checked, re.M), checked
     assert re.search(r"^✓ shape drift +the same columns and types as the last good run", checked,
                      re.M), checked
-    # TODO(validate --source): the broken file went to failed_dir, so validate
-    # checks the drop folder's remaining file; it should be able to check the
-    # failed run's file for drift too.
+    # The broken file went to failed_dir, so the folder's remaining file is
+    # fine; --source checks the failed file itself.
+    # Its columns and sampled types are those of the last good run: the
+    # problem is in the values, as `runs get` said.
+    checked = operator("profiles", "validate", PROFILE, "--source", failed_file).stdout
+    assert re.search(rf"^✓ source +file {re.escape(failed_file)} is readable", checked, re.M), \
+        checked
+    assert re.search(r"^✓ shape drift +the same columns and types as the last good run", checked,
+                     re.M), checked
 
     # The fix: the mapping drops the currency and filters the summary line.
     text = profile.read_text()

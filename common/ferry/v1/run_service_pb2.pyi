@@ -12,14 +12,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateRunnerTaskRequest(_message.Message):
-    __slots__ = ("kind", "profile", "timeout")
+    __slots__ = ("kind", "profile", "timeout", "source_override")
     KIND_FIELD_NUMBER: _ClassVar[int]
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
     kind: _runner_task_pb2.RunnerTaskKind
     profile: str
     timeout: _duration_pb2.Duration
-    def __init__(self, kind: _Optional[_Union[_runner_task_pb2.RunnerTaskKind, str]] = ..., profile: _Optional[str] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    source_override: str
+    def __init__(self, kind: _Optional[_Union[_runner_task_pb2.RunnerTaskKind, str]] = ..., profile: _Optional[str] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., source_override: _Optional[str] = ...) -> None: ...
 
 class CreateRunnerTaskResponse(_message.Message):
     __slots__ = ("task",)

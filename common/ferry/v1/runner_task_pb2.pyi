@@ -52,7 +52,7 @@ class RunnerTaskCheck(_message.Message):
     def __init__(self, check: _Optional[str] = ..., outcome: _Optional[_Union[RunnerTaskCheckOutcome, str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class RunnerTask(_message.Message):
-    __slots__ = ("id", "kind", "state", "profile", "runner_id", "checks", "error_message", "create_time", "update_time", "expire_time", "end_time")
+    __slots__ = ("id", "kind", "state", "profile", "runner_id", "checks", "error_message", "create_time", "update_time", "expire_time", "end_time", "source_override")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -64,6 +64,7 @@ class RunnerTask(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: RunnerTaskKind
     state: RunnerTaskState
@@ -75,7 +76,8 @@ class RunnerTask(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     expire_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[RunnerTaskKind, str]] = ..., state: _Optional[_Union[RunnerTaskState, str]] = ..., profile: _Optional[str] = ..., runner_id: _Optional[str] = ..., checks: _Optional[_Iterable[_Union[RunnerTaskCheck, _Mapping]]] = ..., error_message: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    source_override: str
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[RunnerTaskKind, str]] = ..., state: _Optional[_Union[RunnerTaskState, str]] = ..., profile: _Optional[str] = ..., runner_id: _Optional[str] = ..., checks: _Optional[_Iterable[_Union[RunnerTaskCheck, _Mapping]]] = ..., error_message: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source_override: _Optional[str] = ...) -> None: ...
 
 class RunnerTaskRequest(_message.Message):
     __slots__ = ("schema_version", "task_id", "kind", "profile", "publish_time")

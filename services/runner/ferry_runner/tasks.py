@@ -22,6 +22,7 @@ from ferry.logs import log_context
 from ferry.retry import RetryStopped
 from ferry.v1 import runner_task_pb2
 from ferry_domain.engine.fingerprint import from_proto
+from ferry_domain.engine.sources.override import with_source_override
 from ferry_domain.live_checks import CheckResult, LiveChecks
 from google.protobuf.message import DecodeError
 
@@ -94,7 +95,8 @@ class RunnerTaskHandler:
                 raise ValueError(f"this runner cannot execute runner tasks of kind {task.kind}")
             last_good = from_proto(reply.last_good_shape) if reply.HasField(
                 "last_good_shape") else None
-            checks = [task_check(r) for r in self._checks.run(reply.profile, last_good)]
+            profile = with_source_override(reply.profile, task.source_override)
+            checks = [task_check(r) for r in self._checks.run(profile, last_good)]
         except Exception as exc:  # noqa: BLE001 - the task fails, the runner does not
             log.exception("runner task failed")
             error = f"the runner could not execute the task: {type(exc).__name__}: {exc}"

@@ -28,15 +28,17 @@ pytestmark = [pytest.mark.rabbitmq]
 def volumes(tmp_path: Path) -> tuple[Path, Path]:
     """(the runner's data folder, a folder only the registry may read)."""
     runner_data, registry_only = tmp_path / "runner-data", tmp_path / "registry-only"
-    runner_data.mkdir()
+    (runner_data / "failed").mkdir(parents=True)
     registry_only.mkdir()
     return runner_data, registry_only
 
 
 @pytest.fixture
 def registry(tmp_path: Path, volumes: tuple[Path, Path]) -> Iterator[ServiceProcess]:
-    """A registry that cannot see the runner's volume (as in deploy/)."""
-    proc = registry_process(tmp_path, FERRY_FILE_ROOTS=str(volumes[1])).start()
+    """A registry that cannot see the runner's volume (as in deploy/); of the
+    runner's paths, it lets operators name only those in the failed folder."""
+    roots = f"{volumes[1]}:{volumes[0] / 'failed'}"
+    proc = registry_process(tmp_path, FERRY_FILE_ROOTS=roots).start()
     try:
         yield proc
     finally:
@@ -87,6 +89,42 @@ def test_the_runner_checks_a_file_only_its_volume_has_and_shows_drift(
         drift = line(result.output, "shape drift")
         assert drift.startswith("! shape drift") and "swapped 'price'" in drift, drift
         assert "'quantity' (column 4 -> 3)" in drift and "the next run warns" in drift
+    finally:
+        for proc in procs:
+            proc.stop()
+
+
+def test_validate_source_checks_a_failed_file_instead_of_the_drop_folder(
+        tmp_path: Path, registry: ServiceProcess, client: RegistryClient,
+        queues: stack.Queues, volumes: tuple[Path, Path]) -> None:
+    """The failure-handling sequence: the failed file went to failed_dir, the
+    folder holds a good one again; --source checks the failed file's shape."""
+    runner_data, registry_only = volumes
+    procs = start(stack.scheduler_process(tmp_path, registry.address, queues),
+                  stack.runner_process(tmp_path, registry.address, queues,
+                                       FERRY_FILE_ROOTS=str(runner_data)))
+    try:
+        source = write_products(runner_data / "products.csv", stack.PRODUCT_COLUMNS, 1, 10)
+        stack.apply_profile(client, stack.products_profile("stock", source))
+        run = stack.wait_terminal(client, stack.start_run(client, "stock").id, 60,
+                                  stack.assert_alive(*procs))
+        assert stack.status_name(run) == "RUN_STATUS_COMPLETED", run
+        failed = write_products(runner_data / "failed" / "products.csv", SWAPPED, 1, 10)
+
+        result = validate(registry, "stock")
+        assert result.exit_code == 0, result.output
+        assert "swapped" not in line(result.output, "shape drift")
+
+        result = validate(registry, "stock", "--source", str(failed))
+        assert result.exit_code == 0, result.output
+        assert line(result.output, "source").startswith(f"✓ source       file {failed}")
+        drift = line(result.output, "shape drift")
+        assert "swapped 'price'" in drift and "'quantity' (column 4 -> 3)" in drift, drift
+
+        outside = validate(registry, "stock", "--source", str(source))
+        assert outside.exit_code == 1, outside.output
+        assert "invalid source override" in outside.output
+        assert f"source_override: file path {source}" in outside.output
     finally:
         for proc in procs:
             proc.stop()

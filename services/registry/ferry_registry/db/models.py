@@ -312,3 +312,5 @@ class RunnerTaskRow(Base):
     end_time: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     published_time: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     publish_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # The location the task reads instead of the profile's source ("": none).
+    source_override: Mapped[str] = mapped_column(sa.Text, default="", server_default="")

@@ -46,8 +46,10 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
     def CreateRunnerTask(self, request, context):
         require(profile=request.profile)
         timeout = request.timeout.ToTimedelta() if request.HasField("timeout") else None
+        override = check_source_override(request.source_override, self._file_roots) \
+            if request.source_override.strip() else ""
         return pb.CreateRunnerTaskResponse(
-            task=self._tasks.create(request.kind, request.profile, timeout))
+            task=self._tasks.create(request.kind, request.profile, timeout, override))
 
     def GetRunnerTask(self, request, context):
         require(id=request.id)

@@ -48,6 +48,7 @@ def to_proto(row) -> runner_task_pb2.RunnerTask:
         task.MergeFromString(row.result)
     task.id, task.kind, task.state, task.profile = row.id, row.kind, row.state, row.profile
     task.runner_id, task.error_message = row.runner_id, row.error_message
+    task.source_override = row.source_override or ""
     for name in ("create_time", "update_time", "expire_time", "end_time"):
         stamp = convert.to_timestamp(getattr(row, name))
         if stamp is not None:
@@ -74,8 +75,8 @@ class RunnerTaskStore:
         self._clock = clock
         self._notes = notes
 
-    def create(self, kind: int, profile: str, timeout: timedelta | None
-               ) -> runner_task_pb2.RunnerTask:
+    def create(self, kind: int, profile: str, timeout: timedelta | None,
+               source_override: str = "") -> runner_task_pb2.RunnerTask:
         if kind not in KINDS:
             raise InvalidArgumentError("unknown runner task kind",
                                        [Violation("kind", "must be VALIDATE_PROFILE")])
@@ -89,7 +90,8 @@ class RunnerTaskStore:
                 raise NotFoundError(f'profile "{profile}" not found')
             row = RunnerTaskRow(id=ids.new_id(), kind=kind, state=QUEUED, profile=profile,
                                 runner_id="", result=b"", error_message="", create_time=now,
-                                update_time=now, expire_time=now + timeout, publish_count=0)
+                                update_time=now, expire_time=now + timeout, publish_count=0,
+                                source_override=source_override)
             session.add(row)
             session.flush()
             task = to_proto(row)
