@@ -77,6 +77,10 @@ def test_failure_handling(tmp_path: Path, operator: Operator,
                      shown, re.M), shown
     assert re.search(r"^first skip: +row 6: missing key: sku$", shown, re.M), shown
     assert "hint:          rows were rejected above the profile's error threshold" in shown
+    assert re.search(rf"^profile: +{PROFILE} \(revision 1\), failing since .+ \(1 failed run",
+                     shown, re.M), shown
+    sample = operator("runs", "sample", failed_id).stdout
+    assert "ac-1001" in sample.lower() and "84,90 EUR" in sample, sample
     failed_file = re.search(r"moved to failed  (\S+)", shown)[1]
     assert failed_file.startswith(str(tmp_path / "failed")) \
         and failed_file.endswith("/catalog-2026-11-29.csv"), shown
@@ -118,8 +122,9 @@ def test_failure_handling(tmp_path: Path, operator: Operator,
     assert re.search(rf"^source: +{re.escape(failed_file)} \(override\)$", shown, re.M), shown
     assert stack.target_row(f"sqlite:///{tmp_path / 'target.db'}", "AC-1004")["price"] == 1249
 
-    # Evidence released: the failed run stays readable until the keep days
-    # after this completed live run pass (the registry's janitor).
-    # TODO(samples, failing since): `ferry runs sample FAILED_ID` still shows
-    # the masked sample, and `runs get` shows no "failing since" any more.
-    assert "first error" in operator("runs", "get", failed_id, "--no-events").stdout
+    # Evidence released: the profile is no longer failing; the failed run, its
+    # rejected rows and its sample stay readable until the keep days after
+    # this completed live run pass (the registry's janitor).
+    after = operator("runs", "get", failed_id, "--no-events").stdout
+    assert "first error" in after and "failing since" not in after, after
+    assert "84,90 EUR" in operator("runs", "sample", failed_id).stdout
