@@ -25,19 +25,13 @@ from ferry.clock import FakeClock
 from ferry.grpc_client import RegistryClient
 from ferry.v1 import profile_pb2
 
-from tests.integration.runner import stack
+from tests.integration.runner import stack, test_seed_evidence
 from tests.support.processes import ServiceProcess
 
 pytestmark = [pytest.mark.rabbitmq]
 
 PURGED = "RETENTION_ACTION_KIND_PURGED"
-
-
-@pytest.fixture
-def cli(run_cli, registry: ServiceProcess) -> Callable[..., object]:
-    def run(*args: str, timeout: float = 90.0):
-        return run_cli(*args, registry=registry, timeout=timeout)
-    return run
+cli = test_seed_evidence.cli  # the ``ferry`` CLI against the test's registry
 
 
 def janitor_pass(registry: ServiceProcess, when: datetime) -> None:
