@@ -4,8 +4,11 @@
   ``<backup_dir>/YYYY/MM/DD/<name>`` (the run's date, UTC).
 - After failure: move the file to ``<failed_dir>/YYYY/MM/DD/<name>``;
   ``purge_failed`` later removes what has been there longer than
-  ``keep_failed_days`` full days (0 keeps failed files for ever). Only files
-  in such dated folders are purged: nothing Ferry did not put there.
+  ``keep_failed_days`` full days (0 keeps failed files for ever), except a
+  file whose failure is not yet released (``pins``): it stays until a later
+  live run of the profile completes, then ``keep_failed_days`` after that.
+- ``purge_backups`` removes backups older than ``keep_backup_days``.
+  Only files in such dated folders are purged: nothing Ferry did not put there.
 - ``save_sample`` writes the first rows of a run, masked, as CSV.
 
 Every step is returned as an ``Action`` (``to_proto()`` gives
@@ -24,7 +27,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -176,27 +179,71 @@ def apply_failure(
     return done
 
 
-def purge_failed(failed_dir: Path | str, keep_days: int, now: datetime) -> list[Action]:
+def purge_failed(failed_dir: Path | str, keep_days: int, now: datetime,
+                 pins: Mapping[str, datetime | None] | None = None) -> list[Action]:
     """Remove files moved to ``failed_dir`` more than ``keep_days`` full days
-    before ``now`` (by their dated folder), and the emptied folders."""
-    root = Path(failed_dir)
+    before ``now`` (by their dated folder), and the emptied folders.
+
+    ``pins`` maps the failed files that failed runs recorded to when their
+    failure was released (a later live run completed), or None while it is
+    not: a pinned file is kept, a released one is kept ``keep_days`` full days
+    after its release. Files no run recorded follow their dated folder."""
+    known = {_key(path): when for path, when in (pins or {}).items()}
+
+    def verdict(path: Path, day: date) -> str | None:
+        if _key(path) not in known:
+            return _older(day, keep_days, now, "in the failed folder since")
+        released = known[_key(path)]
+        if released is None:
+            return None
+        return _older(_day(released), keep_days, now, "its failure released on")
+
+    return _purge_dated(failed_dir, keep_days, now, verdict, "keep_failed_days")
+
+
+def purge_backups(backup_dir: Path | str, keep_days: int, now: datetime) -> list[Action]:
+    """Remove files moved to ``backup_dir`` more than ``keep_days`` full days
+    before ``now`` (by their dated folder), and the emptied folders; 0 keeps
+    backups for ever."""
+    return _purge_dated(
+        backup_dir, keep_days, now,
+        lambda path, day: _older(day, keep_days, now, "in the backup folder since"),
+        "keep_backup_days")
+
+
+def _day(when: datetime) -> date:
+    return when.astimezone(UTC).date() if when.tzinfo else when.date()
+
+
+def _older(day: date, keep_days: int, now: datetime, since: str) -> str | None:
+    """Why a file kept from ``day`` is due (more than ``keep_days`` full days
+    before ``now``), or None while it is kept."""
+    age = (_day(now) - day).days
+    return f"{since} {day.isoformat()}, {age} days" if age > keep_days else None
+
+
+def _key(path: Path | str) -> str:
+    return os.path.abspath(os.path.normpath(path))
+
+
+def _purge_dated(root_dir: Path | str, keep_days: int, now: datetime,
+                 verdict: Callable[[Path, date], str | None], setting: str) -> list[Action]:
+    """Remove each file under ``root_dir/YYYY/MM/DD`` whose ``verdict`` gives
+    a reason, then the emptied folders."""
+    root = Path(root_dir)
     if keep_days <= 0 or not root.is_dir():
         return []
-    today = now.astimezone(UTC).date() if now.tzinfo else now.date()
     done: list[Action] = []
     for day, folder in _dated_folders(root):
-        age = (today - day).days
-        if age <= keep_days:
-            continue
         for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+            reason = verdict(path, day)
+            if reason is None:
+                continue
             try:
                 path.unlink()
             except FileNotFoundError:
                 continue
-            done.append(Action(
-                "PURGED", str(path), f"in the failed folder since {day.isoformat()}, "
-                f"{age} days > keep_failed_days {keep_days}", now,
-            ))
+            done.append(Action("PURGED", str(path), f"{reason} > {setting} {keep_days}", now))
         _remove_empty(folder, root)
     return done
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import grpc
-from ferry.v1 import profile_pb2, run_pb2, run_service_pb2
+from ferry.v1 import execution_service_pb2, profile_pb2, run_pb2, run_service_pb2
 
 from tests.contract.helpers import (
     apply,
@@ -19,6 +19,7 @@ from tests.contract.helpers import (
     list_runs,
     profile,
     start_run,
+    when,
 )
 
 
@@ -171,3 +172,51 @@ def test_a_failed_runs_evidence_stays_until_a_later_live_run_completes(client, c
     internals.janitor.run_once()
     assert failed.id not in runs_of(client, "feed")
     assert count_rows(internals, RejectedRowRow, failed.id) == 0
+
+
+def pins_of(client, name: str) -> list[execution_service_pb2.FailedFilePin]:
+    return list(client.execution.GetFailedFilePins(
+        execution_service_pb2.GetFailedFilePinsRequest(profile=name)).pins)
+
+
+def moved_to_failed(path: Path) -> run_pb2.RetentionAction:
+    return run_pb2.RetentionAction(kind=run_pb2.RETENTION_ACTION_KIND_MOVED_TO_FAILED,
+                                   path=str(path), detail="run failed")
+
+
+def test_a_failed_runs_source_file_stays_until_released_then_keep_failed_days(
+        client, clock, internals, tmp_path):
+    failed = tmp_path / "failed"
+    pinned = failed / "2026" / "02" / "20" / "stock.csv"  # clock: 2026-03-02
+    stray = failed / "2026" / "02" / "20" / "other.csv"  # no run knows it
+    for path in (pinned, stray):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("sku\n1\n")
+    prof = profile("feed")
+    prof.retention.CopyFrom(profile_pb2.RetentionPolicy(failed_dir=str(failed),
+                                                        keep_failed_days=7))
+    apply(client, prof)
+    run = start_run(client, "feed")
+    finish(client, claim(client, run.id), run_pb2.RUN_STATUS_FAILED,
+           retention_actions=[moved_to_failed(pinned)])
+    dry = start_run(client, "feed", dry_run=True)  # a dry run does not solve it
+    finish(client, claim(client, dry.id))
+    assert internals.history.failed_file_pins("feed") == {str(pinned): None}
+    [pin] = pins_of(client, "feed")  # what a runner asks before it purges
+    assert pin.path == str(pinned) and not pin.HasField("release_time")
+
+    clock.advance(timedelta(days=30))
+    assert internals.janitor.run_once().files_purged == 1
+    assert pinned.exists() and not stray.exists()
+
+    fixed = start_run(client, "feed")  # a later live run completes: released
+    finish(client, claim(client, fixed.id))
+    assert internals.history.failed_file_pins("feed") == {str(pinned): clock.now()}
+    [pin] = pins_of(client, "feed")
+    assert when(pin.release_time) == clock.now()
+    clock.advance(timedelta(days=7))
+    assert internals.janitor.run_once().files_purged == 0
+    assert pinned.exists()
+    clock.advance(timedelta(days=1))
+    assert internals.janitor.run_once().files_purged == 1
+    assert not pinned.exists()

@@ -18,6 +18,7 @@ from ferry_domain.retention import (
     apply_failure,
     apply_success,
     move_no_clobber,
+    purge_backups,
     purge_failed,
     save_sample,
 )
@@ -114,6 +115,42 @@ def test_failed_files_are_moved_then_purged_after_keep_days(tmp_path: Path) -> N
     assert [(a.kind, a.path) for a in purged] == [("PURGED", moved.path)]
     assert not (failed_dir / "2026").exists()
     assert stray.read_text() == "keep me"
+
+
+def test_a_pinned_failed_file_is_kept_until_released_then_keep_days(tmp_path: Path) -> None:
+    failed_dir = tmp_path / "failed"
+    policy = pb.RetentionPolicy(failed_dir=str(failed_dir), keep_failed_days=7)
+    [pinned] = apply_failure([source(tmp_path)], policy, NOW)
+    [unknown] = apply_failure([source(tmp_path, "other.csv")], policy, NOW)
+    later = NOW + timedelta(days=30)
+
+    # The failure is not released: the file stays; a file no run knows goes.
+    purged = purge_failed(failed_dir, 7, later, {pinned.path: None})
+    assert [a.path for a in purged] == [unknown.path]
+    assert Path(pinned.path).exists()
+
+    # Released 30 days after the failure: kept 7 full days after the release.
+    released = {pinned.path: later}
+    assert purge_failed(failed_dir, 7, later + timedelta(days=7), released) == []
+    [gone] = purge_failed(failed_dir, 7, later + timedelta(days=8), released)
+    assert gone.path == pinned.path and "its failure released on 2026-12-28" in gone.detail
+    assert not Path(pinned.path).exists()
+
+
+def test_backups_are_purged_after_keep_backup_days(tmp_path: Path) -> None:
+    backup_dir = tmp_path / "backup"
+    policy = pb.RetentionPolicy(on_success=pb.SUCCESS_ACTION_MOVE_TO_BACKUP,
+                                backup_dir=str(backup_dir))
+    [moved] = apply_success([source(tmp_path)], policy, NOW)
+    stray = backup_dir / "README.txt"
+    stray.write_text("not Ferry's")
+
+    assert purge_backups(backup_dir, 0, NOW + timedelta(days=3650)) == []
+    assert purge_backups(backup_dir, 3, NOW + timedelta(days=3)) == []
+    [purged] = purge_backups(backup_dir, 3, NOW + timedelta(days=4))
+    assert (purged.kind, purged.path) == ("PURGED", moved.path)
+    assert "in the backup folder since 2026-11-28, 4 days > keep_backup_days 3" in purged.detail
+    assert not (backup_dir / "2026").exists() and stray.exists()
 
 
 def test_zero_keep_days_keeps_failed_files_for_ever(tmp_path: Path) -> None:

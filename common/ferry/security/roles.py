@@ -106,6 +106,7 @@ _BY_SERVICE: dict[str, dict[str, Role]] = {
         "GetFreshnessToken": _S,
         "ClaimRunnerTask": _S,
         "CompleteRunnerTask": _S,
+        "GetFailedFilePins": _S,
     },
 }
 

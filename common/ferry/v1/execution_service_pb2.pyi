@@ -250,3 +250,23 @@ class GetFreshnessTokenResponse(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     imported_files: _containers.RepeatedCompositeFieldContainer[ImportedSourceFile]
     def __init__(self, token: _Optional[str] = ..., method: _Optional[_Union[_profile_pb2.FreshnessMethod, str]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., imported_files: _Optional[_Iterable[_Union[ImportedSourceFile, _Mapping]]] = ...) -> None: ...
+
+class GetFailedFilePinsRequest(_message.Message):
+    __slots__ = ("profile",)
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    profile: str
+    def __init__(self, profile: _Optional[str] = ...) -> None: ...
+
+class FailedFilePin(_message.Message):
+    __slots__ = ("path", "release_time")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_TIME_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    release_time: _timestamp_pb2.Timestamp
+    def __init__(self, path: _Optional[str] = ..., release_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetFailedFilePinsResponse(_message.Message):
+    __slots__ = ("pins",)
+    PINS_FIELD_NUMBER: _ClassVar[int]
+    pins: _containers.RepeatedCompositeFieldContainer[FailedFilePin]
+    def __init__(self, pins: _Optional[_Iterable[_Union[FailedFilePin, _Mapping]]] = ...) -> None: ...

@@ -78,6 +78,11 @@ class ExecutionServiceStub:
                 request_serializer=ferry_dot_v1_dot_execution__service__pb2.CompleteRunnerTaskRequest.SerializeToString,
                 response_deserializer=ferry_dot_v1_dot_execution__service__pb2.CompleteRunnerTaskResponse.FromString,
                 _registered_method=True)
+        self.GetFailedFilePins = channel.unary_unary(
+                '/ferry.v1.ExecutionService/GetFailedFilePins',
+                request_serializer=ferry_dot_v1_dot_execution__service__pb2.GetFailedFilePinsRequest.SerializeToString,
+                response_deserializer=ferry_dot_v1_dot_execution__service__pb2.GetFailedFilePinsResponse.FromString,
+                _registered_method=True)
 
 
 class ExecutionServiceServicer:
@@ -143,6 +148,14 @@ class ExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetFailedFilePins(self, request, context):
+        """The source files live failed runs of a profile moved to its failed
+        folder, each pinned (kept) until its failure is released.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExecutionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -185,6 +198,11 @@ def add_ExecutionServiceServicer_to_server(servicer, server):
                     servicer.CompleteRunnerTask,
                     request_deserializer=ferry_dot_v1_dot_execution__service__pb2.CompleteRunnerTaskRequest.FromString,
                     response_serializer=ferry_dot_v1_dot_execution__service__pb2.CompleteRunnerTaskResponse.SerializeToString,
+            ),
+            'GetFailedFilePins': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFailedFilePins,
+                    request_deserializer=ferry_dot_v1_dot_execution__service__pb2.GetFailedFilePinsRequest.FromString,
+                    response_serializer=ferry_dot_v1_dot_execution__service__pb2.GetFailedFilePinsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -407,6 +425,33 @@ class ExecutionService:
             '/ferry.v1.ExecutionService/CompleteRunnerTask',
             ferry_dot_v1_dot_execution__service__pb2.CompleteRunnerTaskRequest.SerializeToString,
             ferry_dot_v1_dot_execution__service__pb2.CompleteRunnerTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFailedFilePins(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ferry.v1.ExecutionService/GetFailedFilePins',
+            ferry_dot_v1_dot_execution__service__pb2.GetFailedFilePinsRequest.SerializeToString,
+            ferry_dot_v1_dot_execution__service__pb2.GetFailedFilePinsResponse.FromString,
             options,
             channel_credentials,
             insecure,

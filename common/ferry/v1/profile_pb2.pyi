@@ -450,7 +450,7 @@ class ExportSpec(_message.Message):
     def __init__(self, directory: _Optional[str] = ..., format: _Optional[_Union[Format, _Mapping]] = ..., file_prefix: _Optional[str] = ...) -> None: ...
 
 class RetentionPolicy(_message.Message):
-    __slots__ = ("on_success", "backup_dir", "failed_dir", "keep_failed_days", "sample_rows", "masked_fields", "keep_runs_days", "keep_min_runs")
+    __slots__ = ("on_success", "backup_dir", "failed_dir", "keep_failed_days", "sample_rows", "masked_fields", "keep_runs_days", "keep_min_runs", "keep_backup_days")
     ON_SUCCESS_FIELD_NUMBER: _ClassVar[int]
     BACKUP_DIR_FIELD_NUMBER: _ClassVar[int]
     FAILED_DIR_FIELD_NUMBER: _ClassVar[int]
@@ -459,6 +459,7 @@ class RetentionPolicy(_message.Message):
     MASKED_FIELDS_FIELD_NUMBER: _ClassVar[int]
     KEEP_RUNS_DAYS_FIELD_NUMBER: _ClassVar[int]
     KEEP_MIN_RUNS_FIELD_NUMBER: _ClassVar[int]
+    KEEP_BACKUP_DAYS_FIELD_NUMBER: _ClassVar[int]
     on_success: SuccessAction
     backup_dir: str
     failed_dir: str
@@ -467,7 +468,8 @@ class RetentionPolicy(_message.Message):
     masked_fields: _containers.RepeatedScalarFieldContainer[str]
     keep_runs_days: int
     keep_min_runs: int
-    def __init__(self, on_success: _Optional[_Union[SuccessAction, str]] = ..., backup_dir: _Optional[str] = ..., failed_dir: _Optional[str] = ..., keep_failed_days: _Optional[int] = ..., sample_rows: _Optional[int] = ..., masked_fields: _Optional[_Iterable[str]] = ..., keep_runs_days: _Optional[int] = ..., keep_min_runs: _Optional[int] = ...) -> None: ...
+    keep_backup_days: int
+    def __init__(self, on_success: _Optional[_Union[SuccessAction, str]] = ..., backup_dir: _Optional[str] = ..., failed_dir: _Optional[str] = ..., keep_failed_days: _Optional[int] = ..., sample_rows: _Optional[int] = ..., masked_fields: _Optional[_Iterable[str]] = ..., keep_runs_days: _Optional[int] = ..., keep_min_runs: _Optional[int] = ..., keep_backup_days: _Optional[int] = ...) -> None: ...
 
 class RetryPolicy(_message.Message):
     __slots__ = ("max_attempts", "initial_backoff", "max_backoff", "max_elapsed")

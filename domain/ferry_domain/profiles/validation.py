@@ -205,7 +205,7 @@ def _check_threshold(threshold: pb.ErrorThreshold) -> list[Violation]:
 
 def _check_retention(retention: pb.RetentionPolicy) -> list[Violation]:
     violations: list[Violation] = []
-    for name in ("keep_failed_days", "keep_runs_days", "keep_min_runs"):
+    for name in ("keep_backup_days", "keep_failed_days", "keep_runs_days", "keep_min_runs"):
         if getattr(retention, name) < 0:
             violations.append(Violation(f"profile.retention.{name}", "must be 0 or more"))
     if not 0 <= retention.sample_rows <= MAX_SAMPLE_ROWS:

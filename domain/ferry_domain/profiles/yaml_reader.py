@@ -31,8 +31,9 @@ FILTER_KEYS = ("column", "equals_any", "not_empty", "negate")
 FORWARD_FILL_KEYS = ("group", "columns")
 TARGET_KEYS = ("kind", "dsn", "table")
 EXPORT_KEYS = ("directory", "format", "prefix")
-RETENTION_KEYS = ("on_success", "backup_dir", "failed_dir", "keep_failed_days", "sample_rows",
-                  "masked_fields", "keep_runs_days", "keep_min_runs")
+RETENTION_KEYS = ("on_success", "backup_dir", "keep_backup_days", "failed_dir",
+                  "keep_failed_days", "sample_rows", "masked_fields", "keep_runs_days",
+                  "keep_min_runs")
 RETRY_KEYS = ("max_attempts", "initial_backoff", "max_backoff", "max_elapsed")
 THRESHOLD_KEYS = ("max_errors", "max_error_percent")
 

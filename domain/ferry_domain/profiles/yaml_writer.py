@@ -169,6 +169,7 @@ def _retention(retention: pb.RetentionPolicy) -> dict[str, Any]:
     return {
         "on_success": _enum("on_success", retention.on_success),
         "backup_dir": retention.backup_dir,
+        "keep_backup_days": retention.keep_backup_days,
         "failed_dir": retention.failed_dir,
         "keep_failed_days": retention.keep_failed_days,
         "sample_rows": retention.sample_rows,

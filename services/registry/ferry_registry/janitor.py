@@ -5,6 +5,8 @@ Each pass deletes old terminal runs with their events and rejected rows
 (``HistoryStore.purge_runs``), then purges failed source files older than
 ``retention.keep_failed_days`` from each profile's ``retention.failed_dir``
 with ``ferry_domain.retention.purge_failed`` (logged; nothing is recorded on runs).
+A file a failed run moved there stays while that failure is not released, and
+``keep_failed_days`` after its release (``HistoryStore.failed_file_pins``).
 A failed folder the registry cannot see (another machine) or, when
 ``FERRY_FILE_ROOTS`` is set, outside those roots, is skipped.
 """
@@ -54,7 +56,8 @@ class Janitor:
             try:
                 if self._file_roots is not None:
                     path = str(confine_path(path, self._file_roots, must_exist=False))
-                actions = purge_failed(path, folder.keep_days, self._clock.now())
+                actions = purge_failed(path, folder.keep_days, self._clock.now(),
+                                       self._history.failed_file_pins(folder.profile))
             except (PathNotAllowedError, OSError) as exc:
                 log.warning("failed source files not purged: %s", exc, extra={"fields": {
                     "profile": folder.profile, "failed_dir": folder.failed_dir}})

@@ -180,7 +180,7 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
                              stopping, registry.tasks), server)
         execution_service_pb2_grpc.add_ExecutionServiceServicer_to_server(
             ExecutionServicer(registry.claims, registry.freshness, registry.tasks,
-                              registry.runs), server)
+                              registry.runs, registry.history), server)
 
     try:
         server = create_server(config.address, register, SERVICE_NAMES, max_workers=MAX_WORKERS,

@@ -245,7 +245,8 @@ class RunExecutor:
         now = datetime.now(UTC)
         if self._sampler is not None:
             plan = self._sampler.apply(claim.profile, plan, run_id=claim.run_id, now=now)
-        return apply_retention(claim.profile, plan, dry_run=claim.run.dry_run, now=now)
+        return apply_retention(claim.profile, plan, dry_run=claim.run.dry_run, now=now,
+                               pins=lambda: self._registry.failed_file_pins(claim.profile.name))
 
     # -- ending ---------------------------------------------------------------------
 

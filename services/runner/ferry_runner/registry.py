@@ -178,6 +178,14 @@ class RunnerRegistry:
                 raise LeaseLostError(error.details() or "lease lost") from None
             raise
 
+    def failed_file_pins(self, profile: str) -> dict[str, datetime | None]:
+        """The failed source files of ``profile``'s live failed runs, each with
+        when its failure was released, or None while it is pinned."""
+        reply = self._call(self._stub.GetFailedFilePins,
+                           ex.GetFailedFilePinsRequest(profile=profile), "GetFailedFilePins")
+        return {pin.path: pin.release_time.ToDatetime(tzinfo=UTC)
+                if pin.HasField("release_time") else None for pin in reply.pins}
+
     def claim_task(self, task_id: str) -> ex.ClaimRunnerTaskResponse:
         return self._call(self._stub.ClaimRunnerTask, ex.ClaimRunnerTaskRequest(
             task_id=task_id, runner_id=self.runner_id), "ClaimRunnerTask")

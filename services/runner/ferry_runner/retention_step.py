@@ -4,7 +4,13 @@
   files read to ``<backup_dir>/YYYY/MM/DD/``.
 - FAILED: the files move to ``<failed_dir>/YYYY/MM/DD/`` when a failed folder
   is set (otherwise they stay where they are: a failed source is never lost),
-  and failed files older than ``keep_failed_days`` are purged.
+  and failed files older than ``keep_failed_days`` are purged, except those
+  of failures not yet released (``pins``, asked of the registry:
+  ``GetFailedFilePins``); without the pins nothing is purged.
+- After either: backups older than ``keep_backup_days`` are purged from
+  ``backup_dir``.
+
+Each purged file is recorded on the run as a PURGED retention action.
 
 Dry runs, exports, non-file sources, cancelled and unchanged runs leave the
 files alone. A retention step that fails does not change the run's outcome:
@@ -14,11 +20,14 @@ it becomes a warning, and the steps already taken are still recorded.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import grpc
+from ferry.retry import RetryStopped
 from ferry.v1 import profile_pb2
 from ferry_domain import retention
 from ferry_domain.runs.states import RunStatus
@@ -28,8 +37,11 @@ from ferry_runner.outcome import READ_THE_SOURCE, FinishPlan
 log = logging.getLogger(__name__)
 
 
+Pins = Callable[[], Mapping[str, datetime | None]]
+
+
 def apply_retention(profile: profile_pb2.Profile, plan: FinishPlan, *, dry_run: bool,
-                    now: datetime) -> FinishPlan:
+                    now: datetime, pins: Pins | None = None) -> FinishPlan:
     if (dry_run or profile.operation == profile_pb2.OPERATION_EXPORT
             or profile.source.kind != profile_pb2.SOURCE_KIND_FILE
             or plan.status not in READ_THE_SOURCE):
@@ -41,15 +53,13 @@ def apply_retention(profile: profile_pb2.Profile, plan: FinishPlan, *, dry_run: 
     try:
         if plan.status is RunStatus.FAILED:
             actions += retention.apply_failure(paths, policy, now)
-            if policy.failed_dir and policy.keep_failed_days > 0:
-                actions += retention.purge_failed(policy.failed_dir, policy.keep_failed_days,
-                                                  now)
         else:
             actions += retention.apply_success(paths, policy, now)
     except retention.RetentionError as exc:
         actions += exc.actions
         warnings.append(f"retention: {exc}")
         log.warning("retention step failed: %s", exc)
+    actions += _purge(profile, plan.status, now, pins, warnings)
     if not actions and warnings == list(plan.warnings):
         return plan
     for action in actions:
@@ -57,3 +67,22 @@ def apply_retention(profile: profile_pb2.Profile, plan: FinishPlan, *, dry_run: 
     return replace(plan, retention_actions=(*plan.retention_actions,
                                             *(a.to_proto() for a in actions)),
                    warnings=tuple(warnings))
+
+
+def _purge(profile: profile_pb2.Profile, status: RunStatus, now: datetime, pins: Pins | None,
+           warnings: list[str]) -> list[Any]:
+    """Failed files past ``keep_failed_days`` (after a failed run) and backups
+    past ``keep_backup_days``; a purge that cannot be done becomes a warning."""
+    policy = profile.retention
+    done: list[Any] = []
+    try:
+        if (status is RunStatus.FAILED and policy.failed_dir and policy.keep_failed_days > 0
+                and pins is not None):
+            done += retention.purge_failed(policy.failed_dir, policy.keep_failed_days, now,
+                                           pins())
+        if policy.backup_dir and policy.keep_backup_days > 0:
+            done += retention.purge_backups(policy.backup_dir, policy.keep_backup_days, now)
+    except (OSError, grpc.RpcError, RetryStopped) as exc:
+        warnings.append(f"retention: nothing more purged ({exc})")
+        log.warning("retention purge skipped: %s", exc)
+    return done

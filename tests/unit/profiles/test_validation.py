@@ -151,6 +151,7 @@ def test_ranges():
     profile.error_threshold.max_error_percent = 101
     profile.retention.sample_rows = -1
     profile.retention.on_success = pb.SUCCESS_ACTION_MOVE_TO_BACKUP
+    profile.retention.keep_backup_days = -1
     profile.source.format.delimiter = ";;"
     assert sorted(fields(profile)) == sorted([
         "profile.batch_size",
@@ -160,6 +161,7 @@ def test_ranges():
         "profile.error_threshold.max_error_percent",
         "profile.retention.sample_rows",
         "profile.retention.backup_dir",
+        "profile.retention.keep_backup_days",
         "profile.source.format.delimiter",
     ])
     assert fields(import_profile(batch_size=100_000)) == []

@@ -60,6 +60,7 @@ def test_full_example_maps_every_key():
     assert list(profile.freshness) == [pb.FRESHNESS_METHOD_MTIME_SIZE,
                                        pb.FRESHNESS_METHOD_CHECKSUM]
     assert profile.retention.on_success == pb.SUCCESS_ACTION_MOVE_TO_BACKUP
+    assert profile.retention.keep_backup_days == 30
     assert profile.retry.max_elapsed.seconds == 600
     assert profile.error_threshold.max_error_percent == 5
     assert profile.overlap_policy == pb.OVERLAP_POLICY_QUEUE

@@ -122,3 +122,40 @@ def test_retention_after_success_and_failure(tmp_path) -> None:  # noqa: ANN001
     warned = apply_retention(profile, plan, dry_run=False, now=now)
     assert warned.status == RunStatus.COMPLETED and source.exists()
     assert any("retention" in w for w in warned.warnings)
+
+
+def test_retention_purges_unpinned_failed_files_and_old_backups(tmp_path) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime
+
+    import grpc
+    from ferry.v1 import profile_pb2, run_pb2
+    from ferry_runner.outcome import FinishPlan
+    from ferry_runner.retention_step import apply_retention
+
+    now = datetime(2026, 3, 4, 12, tzinfo=UTC)
+    old_day = ("2026", "02", "01")
+    pinned, stray, backup = (tmp_path / d / "/".join(old_day) / n for d, n in (
+        ("failed", "pinned.csv"), ("failed", "stray.csv"), ("backup", "feed.csv")))
+    for path in (pinned, stray, backup):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("sku\n")
+    profile = profile_pb2.Profile(
+        source=profile_pb2.Source(kind=profile_pb2.SOURCE_KIND_FILE,
+                                  location=str(tmp_path / "in.csv")),
+        retention=profile_pb2.RetentionPolicy(
+            backup_dir=str(tmp_path / "backup"), keep_backup_days=7,
+            failed_dir=str(tmp_path / "failed"), keep_failed_days=7))
+    failed = FinishPlan(status=RunStatus.FAILED, counts={})
+
+    done = apply_retention(profile, failed, dry_run=False, now=now,
+                           pins=lambda: {str(pinned): None})
+    purged = {a.path for a in done.retention_actions
+              if a.kind == run_pb2.RETENTION_ACTION_KIND_PURGED}
+    assert purged == {str(stray), str(backup)} and pinned.exists()
+
+    def unreachable():  # noqa: ANN202 - the registry is down: nothing is purged
+        raise grpc.RpcError()
+
+    kept = apply_retention(profile, failed, dry_run=False, now=now, pins=unreachable)
+    assert kept.retention_actions == () and pinned.exists()
+    assert any(w.startswith("retention: nothing more purged") for w in kept.warnings)

@@ -1,5 +1,5 @@
 """ExecutionService (internal, for runners): claim, heartbeat, progress,
-finish, release, freshness token. Each call: validate, turn the request into
+finish, release, freshness token, pinned failed files. Each call: validate, turn the request into
 the store's dataclasses (``store/reports.py``), call the store, map the result."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ferry_registry import convert
 from ferry_registry.servicers.common import require
 from ferry_registry.store.claims import DEFAULT_RUN_LEASE, ClaimStore
 from ferry_registry.store.freshness import FreshnessStore, ImportedFile
+from ferry_registry.store.history import HistoryStore
 from ferry_registry.store.reports import (
     MAX_REJECTED_ROWS,
     Finish,
@@ -97,8 +98,10 @@ def _sample(request: pb.FinishRunRequest) -> StoredSample | None:
 
 class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
     def __init__(self, claims: ClaimStore, freshness: FreshnessStore,
-                 tasks: RunnerTaskStore, runs: RunStore | None = None) -> None:
+                 tasks: RunnerTaskStore, runs: RunStore | None = None,
+                 history: HistoryStore | None = None) -> None:
         self._claims = claims
+        self._history = history
         self._tasks = tasks
         self._freshness = freshness
         self._runs = runs
@@ -178,4 +181,14 @@ class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
                 found.import_time.CopyFrom(convert.to_timestamp(item.import_time))
         if stored.update_time is not None:
             response.update_time.CopyFrom(convert.to_timestamp(stored.update_time))
+        return response
+
+    def GetFailedFilePins(self, request, context):
+        require(profile=request.profile)
+        response = pb.GetFailedFilePinsResponse()
+        pins = self._history.failed_file_pins(request.profile) if self._history else {}
+        for path, released_at in sorted(pins.items()):
+            pin = response.pins.add(path=path)
+            if released_at is not None:
+                pin.release_time.CopyFrom(convert.to_timestamp(released_at))
         return response

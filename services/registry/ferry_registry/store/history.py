@@ -12,7 +12,7 @@ A run is deleted when all of these hold:
 - a FAILED run keeps its evidence (its rejected rows and sample with it) until the
   problem is solved: a later live run of its profile ended COMPLETED or
   WARNING (``states.RELEASES_EVIDENCE``) more than ``keep_runs_days`` days
-  ago (the keep days count from that release).
+  ago (the keep days count from that release; ``store.failing.released``).
 
 Both numbers come from the profile's ``retention`` (``keep_runs_days``,
 ``keep_min_runs``); 0 there means the registry default
@@ -25,12 +25,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from ferry.clock import Clock
 from ferry.v1 import profile_pb2
-from ferry_domain.runs.states import RELEASES_EVIDENCE, TERMINAL, RunStatus
+from ferry_domain.runs.states import TERMINAL, RunStatus
 
 from ferry_registry.db.engine import Database
 from ferry_registry.db.models import (
@@ -41,6 +41,7 @@ from ferry_registry.db.models import (
     RunRow,
     RunSampleRow,
 )
+from ferry_registry.store.failing import failed_file_pins, released
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +112,9 @@ class HistoryStore:
 
     def _purge_batch(self, profile: str, policy: KeepRuns) -> int:
         cutoff = self._clock.now() - timedelta(days=policy.days)
-        later = sa.orm.aliased(RunRow)
-        released = sa.exists().where(
-            later.profile == RunRow.profile, later.dry_run.is_(False),
-            later.status.in_(sorted(RELEASES_EVIDENCE)), later.queue_time > RunRow.queue_time,
-            later.end_time < cutoff)
         conditions = [RunRow.profile == profile, RunRow.status.in_(FINAL),
                       RunRow.queue_time < cutoff,
-                      sa.or_(RunRow.status != RunStatus.FAILED, released)]
+                      sa.or_(RunRow.status != RunStatus.FAILED, released(before=cutoff))]
         with self._db.write() as session:
             if policy.min_runs > 0:
                 newest = self._newest_kept(session, profile, policy.min_runs)
@@ -160,3 +156,9 @@ class HistoryStore:
         return [FailedFolder(p.name, p.retention.failed_dir, p.retention.keep_failed_days)
                 for p in specs
                 if p.retention.failed_dir and p.retention.keep_failed_days > 0]
+
+    def failed_file_pins(self, profile: str) -> dict[str, datetime | None]:
+        """The failed source files of ``profile``'s live failed runs, each with
+        its release time or None while pinned (``store.failing.failed_file_pins``)."""
+        with self._db.read() as session:
+            return failed_file_pins(session, profile)
