@@ -136,6 +136,27 @@ def confine_path(path: str, roots: Sequence[Path], *, must_exist: bool = True) -
     return resolved
 
 
+def confine_path_lexically(path: str, roots: Sequence[Path]) -> Path:
+    """``path`` made absolute and normalised (``..`` folded) if its text lies
+    inside one of ``roots``; raises PathNotAllowedError otherwise.
+
+    For a service that names files on volumes it does not mount (the registry
+    checking ``--source`` for the runners): nothing is resolved on this
+    machine, so symlinks are not followed here. The service that opens the
+    file confines it again with ``confine_path``.
+    """
+    _check_text(path)
+    if not roots:
+        raise PathNotAllowedError("no file roots are configured, so no file path is allowed "
+                                  f"(set {FILE_ROOTS_VAR})")
+    candidate = Path(os.path.normpath(_anchor(path, roots)))
+    if not any(_inside(candidate, Path(os.path.normpath(Path(root).absolute())))
+               for root in roots):
+        raise PathNotAllowedError(
+            f"file path {path} is outside the allowed roots ({_describe(roots)})")
+    return candidate
+
+
 def _magic_index(parts: tuple[str, ...]) -> int:
     for index, part in enumerate(parts):
         if glob.has_magic(part):

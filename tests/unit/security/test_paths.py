@@ -191,3 +191,18 @@ def test_a_file_is_not_a_root(tree) -> None:
     with pytest.raises(ConfigError) as caught:
         file_roots_from_env(Env({"FERRY_FILE_ROOTS": str(tree["root"] / "products.csv")}))
     assert "is not a directory" in str(caught.value)
+
+
+def test_lexical_confinement_needs_no_mount_and_folds_dot_dot(tmp_path: Path) -> None:
+    """The registry checks runners' paths it cannot see: only their text."""
+    from ferry.security.paths import confine_path_lexically
+    from ferry_domain.engine.sources.override import check_source_override
+
+    roots = [tmp_path / "not-mounted-here"]
+    inside = str(roots[0] / "failed" / "2026" / "x.csv")
+    assert confine_path_lexically(inside, roots) == Path(inside)
+    assert check_source_override(inside, roots) == inside
+    for outside in (str(roots[0] / ".." / "etc" / "passwd"), str(tmp_path / "not-mounted-hereX"),
+                    "../../x.csv"):
+        with pytest.raises(PathNotAllowedError):
+            confine_path_lexically(outside, roots)

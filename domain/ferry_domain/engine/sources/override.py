@@ -4,7 +4,8 @@ to ``failed_dir``).
 
 ``check_source_override`` refuses what cannot be a location (INVALID_ARGUMENT
 naming ``source_override``): a file path outside ``FERRY_FILE_ROOTS`` (the
-shared confinement, ``ferry.security.paths.confine_path``), a NUL byte, a URL
+text of the path, ``ferry.security.paths.confine_path_lexically``; the runner
+confines it again with ``confine_path`` when it opens it), a NUL byte, a URL
 that is not http(s). ``with_source_override`` is the profile as the run reads
 it: that one file (a name with glob characters matches only itself) or URL.
 """
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ferry.errors import InvalidArgumentError, Violation
-from ferry.security.paths import PathNotAllowedError, confine_path
+from ferry.security.paths import PathNotAllowedError, confine_path_lexically
 from ferry.v1 import profile_pb2
 
 FIELD = "source_override"
@@ -33,7 +34,10 @@ def is_url(location: str) -> bool:
 
 def check_source_override(location: str, roots: Sequence[Path] | None) -> str:
     """``location`` as a run records it: a URL as given, a file path made
-    absolute (confined to ``roots`` when they are set)."""
+    absolute and normalised (confined to ``roots`` when they are set). The
+    check reads only the path's text: the registry, which makes it, does not
+    mount the runners' volumes; the runner confines the file again, following
+    symlinks, when it opens it."""
     location = location.strip()
     if "\x00" in location:
         raise _refused("contains a NUL byte")
@@ -44,7 +48,7 @@ def check_source_override(location: str, roots: Sequence[Path] | None) -> str:
     if roots is None:
         return str(Path(location).absolute())
     try:
-        return str(confine_path(location, roots, must_exist=False))
+        return str(confine_path_lexically(location, roots))
     except PathNotAllowedError as exc:
         raise _refused(str(exc)) from None
 
