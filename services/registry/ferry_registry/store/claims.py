@@ -41,7 +41,14 @@ from ferry_registry.notify import Notifications
 from ferry_registry.store import events
 from ferry_registry.store import statements as sql
 from ferry_registry.store.freshness import store_imported, store_token
-from ferry_registry.store.reports import Finish, Holder, Progress, Release, masked_finish
+from ferry_registry.store.reports import (
+    Finish,
+    Holder,
+    Progress,
+    Release,
+    has_evidence,
+    masked_finish,
+)
 from ferry_registry.store.shapes import last_good_shape, store_shape
 from ferry_registry.store.transitions import RunTransitions, update_run
 
@@ -284,7 +291,7 @@ class ClaimStore:
 
     def _masked(self, conn, run_id: str, finish: Finish) -> Finish:
         """``finish`` with its evidence masked by the run's profile (no key: as is)."""
-        if self._mask_key is None:
+        if self._mask_key is None or not has_evidence(finish):
             return finish
         spec = conn.execute(sql.RUN_PROFILE_SPEC, {"b_run_id": run_id}).scalar()
         profile = profile_pb2.Profile.FromString(spec) if spec else None

@@ -76,6 +76,16 @@ class Finish:
     sample: StoredSample | None = None
 
 
+def has_evidence(finish: Finish) -> bool:
+    """Whether ``finish`` carries anything to mask: rejected rows, a sample, an
+    error, a first error or skip reason, warnings. Most finishes carry none."""
+    if finish.rejected_rows or finish.sample is not None or finish.error_message:
+        return True
+    details = run_pb2.Run.FromString(finish.details)
+    return details.HasField("first_error") or bool(details.first_skip_reason) \
+        or bool(details.warnings)
+
+
 def masked_finish(masker: Masker, finish: Finish) -> Finish:
     """``finish`` with its evidence masked again (``masking.mask_evidence``, which
     keeps what the runner masked): rejected rows, first error, skip reason,
