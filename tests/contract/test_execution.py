@@ -17,6 +17,7 @@ from tests.contract.helpers import (
     get_run,
     profile,
     start_run,
+    violated_fields,
 )
 
 
@@ -59,6 +60,16 @@ def test_claim_returns_profile_token_and_lease(client, clock):
     assert claimed.run.start_time.seconds > 0
     statuses = [e.status for e in _events(client, run.id)]
     assert statuses == [run_pb2.RUN_STATUS_QUEUED, run_pb2.RUN_STATUS_RUNNING]
+
+
+def test_a_negative_or_huge_lease_is_refused_naming_the_field(client):
+    apply(client)
+    run = start_run(client)
+    for lease in (timedelta(seconds=-5), timedelta(days=2)):
+        exc = expect_error(grpc.StatusCode.INVALID_ARGUMENT, claim, client, run.id, lease=lease)
+        assert violated_fields(exc) == {"lease_duration"}
+    assert get_run(client, run.id).status == run_pb2.RUN_STATUS_QUEUED
+    assert claim(client, run.id).outcome == Outcome.CLAIM_OUTCOME_CLAIMED
 
 
 def test_claim_outcomes_finished_stale_deferred(client):

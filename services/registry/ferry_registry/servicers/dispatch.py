@@ -34,9 +34,7 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         self._slots = StreamSlots("StreamQueuedRuns", MAX_QUEUED_RUN_STREAMS)
 
     def AcquireDueSchedules(self, request, context):
-        lease = convert.from_duration(
-            request.lease_duration if request.HasField("lease_duration") else None,
-            DEFAULT_SCHEDULE_LEASE)
+        lease = convert.lease_from(request, DEFAULT_SCHEDULE_LEASE)
         schedules = self._leases.acquire(request.scheduler_id, request.limit, lease)
         return pb.AcquireDueSchedulesResponse(schedules=schedules)
 

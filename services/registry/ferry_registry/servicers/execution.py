@@ -108,9 +108,7 @@ class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
 
     def ClaimRun(self, request, context):
         require(run_id=request.run_id, runner_id=request.runner_id)
-        lease = convert.from_duration(
-            request.lease_duration if request.HasField("lease_duration") else None,
-            DEFAULT_RUN_LEASE)
+        lease = convert.lease_from(request, DEFAULT_RUN_LEASE)
         claim = self._claims.claim(request.run_id, request.runner_id, lease, request.attempt)
         response = pb.ClaimRunResponse(outcome=claim.outcome, fencing_token=claim.fencing_token)
         if claim.run is not None:
@@ -125,7 +123,7 @@ class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
 
     def HeartbeatRun(self, request, context):
         holder = _holder(request)
-        lease = convert.from_duration(request.lease_duration, DEFAULT_RUN_LEASE) \
+        lease = convert.lease_from(request, DEFAULT_RUN_LEASE) \
             if request.HasField("lease_duration") else None
         expires, cancel = self._claims.heartbeat(holder, lease)
         return pb.HeartbeatRunResponse(lease_expire_time=convert.to_timestamp(expires),
