@@ -6,9 +6,9 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from ferry.durations import format_duration
 from ferry.errors import InvalidArgumentError, Violation
 from ferry.v1 import profile_pb2, run_pb2, run_service_pb2, schedule_pb2
+from ferry_domain.leases import lease_problem
 from google.protobuf import duration_pb2, timestamp_pb2
 from google.protobuf.message import Message
 
@@ -49,19 +49,15 @@ def from_duration(duration: duration_pb2.Duration | None,
     return duration.ToTimedelta()
 
 
-# The longest lease a caller may ask for: a holder that stops must not keep a
-# run or a schedule from others for longer.
-MAX_LEASE = timedelta(hours=1)
-
-
 def lease_from(request, default: timedelta) -> timedelta:  # type: ignore[no-untyped-def]
-    """``request.lease_duration`` (``default`` when unset or zero); more than 0
-    and at most ``MAX_LEASE``, else INVALID_ARGUMENT naming the field."""
+    """``request.lease_duration`` (``default`` when unset or zero), within
+    ``ferry_domain.leases``' bounds, else INVALID_ARGUMENT naming the field."""
     lease = from_duration(
         request.lease_duration if request.HasField("lease_duration") else None, default)
-    if not timedelta(0) < lease <= MAX_LEASE:
-        raise InvalidArgumentError.from_violations("lease duration", [Violation(
-            "lease_duration", f"must be more than 0s and at most {format_duration(MAX_LEASE)}")])
+    problem = lease_problem(lease)
+    if problem:
+        raise InvalidArgumentError.from_violations("lease duration",
+                                                   [Violation("lease_duration", problem)])
     return lease
 
 

@@ -40,6 +40,7 @@ from ferry.mask_key import mask_key_ref_from_env
 from ferry.metrics import metrics_address_from_env
 from ferry.security.paths import file_roots_from_env
 from ferry_domain.engine.limits import SourceLimits
+from ferry_domain.leases import MAX_LEASE, MIN_LEASE
 
 DEFAULT_HEALTH_ADDRESS = "127.0.0.1:0"
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
@@ -105,8 +106,8 @@ class RunnerConfig:
         env = Env(environ)
         state_dir = env.str("FERRY_STATE_DIR", ".ferry")
         lease = env.duration("FERRY_RUN_LEASE", "30s").total_seconds()
-        if lease < 1:
-            raise ConfigError(f"FERRY_RUN_LEASE={lease:g}s is below the minimum 1s")
+        if not MIN_LEASE.total_seconds() <= lease <= MAX_LEASE.total_seconds():
+            raise ConfigError(f"FERRY_RUN_LEASE={lease:g}s is outside 1s..1h")
         grace = env.duration("FERRY_SHUTDOWN_GRACE", "20s").total_seconds()
         registry = env.str("FERRY_REGISTRY", cls.registry)
         health = env.str("FERRY_RUNNER_HEALTH", DEFAULT_HEALTH_ADDRESS)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ferry.config import ConfigError, Env
+from ferry_domain.leases import MAX_LEASE, MIN_LEASE
 
 DEFAULT_REGISTRY = "127.0.0.1:50051"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -74,8 +75,8 @@ class SchedulerConfig:
     def check(self) -> None:
         if self.poll_interval <= timedelta(0):
             raise ConfigError("FERRY_SCHEDULER_POLL_INTERVAL must be positive")
-        if self.schedule_lease < timedelta(seconds=1):
-            raise ConfigError("FERRY_SCHEDULE_LEASE must be at least 1s")
+        if not MIN_LEASE <= self.schedule_lease <= MAX_LEASE:
+            raise ConfigError("FERRY_SCHEDULE_LEASE must be from 1s to 1h")
         if self.schedule_lease <= self.poll_interval:
             raise ConfigError("FERRY_SCHEDULE_LEASE must be longer than "
                               "FERRY_SCHEDULER_POLL_INTERVAL")

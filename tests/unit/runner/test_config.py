@@ -42,6 +42,7 @@ def test_values() -> None:
     {"FERRY_RUNNER_PREFETCH": "many"},
     {"FERRY_RUN_LEASE": "soon"},
     {"FERRY_RUN_LEASE": "200ms"},
+    {"FERRY_RUN_LEASE": "2h"},
     {"FERRY_AMQP_URL": "http://broker"},
     {"FERRY_REGISTRY": "nohostport"},
     {"FERRY_LOG_FORMAT": "xml"},

@@ -39,6 +39,7 @@ def test_values_from_env():
 @pytest.mark.parametrize("env, message", [
     ({"FERRY_SCHEDULE_LEASE": "soon"}, "FERRY_SCHEDULE_LEASE"),
     ({"FERRY_SCHEDULE_LEASE": "1s", "FERRY_SCHEDULER_POLL_INTERVAL": "2s"}, "longer"),
+    ({"FERRY_SCHEDULE_LEASE": "2h"}, "1h"),
     ({"FERRY_SCHEDULER_POLL_INTERVAL": "0"}, "positive"),
     ({"FERRY_REGISTRY": "nohost"}, "host:port"),
     ({"FERRY_AMQP_URL": "http://x"}, "amqp://"),
