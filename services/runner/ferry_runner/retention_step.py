@@ -72,17 +72,24 @@ def apply_retention(profile: profile_pb2.Profile, plan: FinishPlan, *, dry_run: 
 def _purge(profile: profile_pb2.Profile, status: RunStatus, now: datetime, pins: Pins | None,
            warnings: list[str]) -> list[Any]:
     """Failed files past ``keep_failed_days`` (after a failed run) and backups
-    past ``keep_backup_days``; a purge that cannot be done becomes a warning."""
+    past ``keep_backup_days``, each on its own: a purge that cannot be done
+    becomes a warning and leaves the other to run."""
     policy = profile.retention
     done: list[Any] = []
-    try:
-        if (status is RunStatus.FAILED and policy.failed_dir and policy.keep_failed_days > 0
-                and pins is not None):
-            done += retention.purge_failed(policy.failed_dir, policy.keep_failed_days, now,
-                                           pins())
-        if policy.backup_dir and policy.keep_backup_days > 0:
-            done += retention.purge_backups(policy.backup_dir, policy.keep_backup_days, now)
-    except (OSError, grpc.RpcError, RetryStopped) as exc:
-        warnings.append(f"retention: nothing more purged ({exc})")
-        log.warning("retention purge skipped: %s", exc)
+    if (status is RunStatus.FAILED and policy.failed_dir and policy.keep_failed_days > 0
+            and pins is not None):
+        done += _attempt("failed files", warnings, lambda: retention.purge_failed(
+            policy.failed_dir, policy.keep_failed_days, now, pins()))
+    if policy.backup_dir and policy.keep_backup_days > 0:
+        done += _attempt("backups", warnings, lambda: retention.purge_backups(
+            policy.backup_dir, policy.keep_backup_days, now))
     return done
+
+
+def _attempt(what: str, warnings: list[str], purge: Callable[[], list[Any]]) -> list[Any]:
+    try:
+        return purge()
+    except (OSError, grpc.RpcError, RetryStopped) as exc:
+        warnings.append(f"retention: no {what} purged ({exc})")
+        log.warning("retention purge of %s skipped: %s", what, exc)
+        return []

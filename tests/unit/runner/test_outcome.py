@@ -153,9 +153,13 @@ def test_retention_purges_unpinned_failed_files_and_old_backups(tmp_path) -> Non
               if a.kind == run_pb2.RETENTION_ACTION_KIND_PURGED}
     assert purged == {str(stray), str(backup)} and pinned.exists()
 
-    def unreachable():  # noqa: ANN202 - the registry is down: nothing is purged
+    def unreachable():  # noqa: ANN202 - the registry is down: no failed file is purged
         raise grpc.RpcError()
 
+    for path in (stray, backup):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("sku\n")
     kept = apply_retention(profile, failed, dry_run=False, now=now, pins=unreachable)
-    assert kept.retention_actions == () and pinned.exists()
-    assert any(w.startswith("retention: nothing more purged") for w in kept.warnings)
+    assert [a.path for a in kept.retention_actions] == [str(backup)]  # backups still go
+    assert pinned.exists() and stray.exists() and not backup.exists()
+    assert any(w.startswith("retention: no failed files purged") for w in kept.warnings)
