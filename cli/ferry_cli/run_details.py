@@ -113,6 +113,34 @@ def retention_lines(run: run_pb2.Run) -> list[str]:
     return lines
 
 
+CHECKSUM_SHOWN = 16  # hex digits of a checksum shown in the text view
+
+
+def _short_checksum(checksum: str) -> str:
+    kind, _, digest = checksum.partition(":")
+    return f"{kind}:{digest[:CHECKSUM_SHOWN]}" if digest else (checksum or "checksum -")
+
+
+def input_lines(run: run_pb2.Run) -> list[str]:
+    """One line per source read: a file's path, size, mtime and checksum; a
+    URL's final address, bytes read, ETag and Last-Modified."""
+    lines = []
+    for item in run.inputs:
+        parts = [item.path, f"{item.size_bytes} bytes"]
+        if item.HasField("modify_time"):
+            parts += [f"modified {full_time(item.modify_time)}", _short_checksum(item.checksum)]
+        if item.etag:
+            parts.append(f"etag {item.etag}")
+        if item.last_modified:
+            parts.append(f"last-modified {item.last_modified}")
+        lines.append("  ".join(parts))
+    return lines
+
+
+def output_lines(run: run_pb2.Run) -> list[str]:
+    return [f"{item.path}  {item.row_count} rows" for item in run.outputs]
+
+
 def describe_run(run: run_pb2.Run, profile: profile_pb2.Profile | None = None
                  ) -> list[tuple[str, str]]:
     """run_details with the freshness evidence, hint and rejected rows spelled
@@ -150,11 +178,12 @@ def get_run(obj: CliContext, run_id: str, no_events: bool) -> None:
         return
     print_details(describe_run(run, _profile_of(obj.client, run.profile)))
     out = console()
-    retention = retention_lines(run)
-    if retention:
-        out.print("retention:", markup=False)
-        for line in retention:
-            out.print(f"  {line}", markup=False, highlight=False)
+    for title, lines in (("read:", input_lines(run)), ("wrote:", output_lines(run)),
+                         ("retention:", retention_lines(run))):
+        if lines:
+            out.print(title, markup=False)
+            for line in lines:
+                out.print(f"  {line}", markup=False, highlight=False)
     if no_events:
         return
     events = fetch_events(obj.client, run_id)

@@ -140,7 +140,7 @@ class ReportProgressResponse(_message.Message):
     def __init__(self, cancel_requested: _Optional[bool] = ...) -> None: ...
 
 class FinishRunRequest(_message.Message):
-    __slots__ = ("run_id", "runner_id", "fencing_token", "status", "counts", "first_error", "first_skip_reason", "warnings", "freshness", "new_freshness_token", "retention_actions", "sample_location", "error_class", "error_message", "hint", "rejected_rows", "rejected_columns", "events", "source_shape", "imported_files", "profile_digest", "more_input_waiting", "sample")
+    __slots__ = ("run_id", "runner_id", "fencing_token", "status", "counts", "first_error", "first_skip_reason", "warnings", "freshness", "new_freshness_token", "retention_actions", "sample_location", "error_class", "error_message", "hint", "rejected_rows", "rejected_columns", "events", "source_shape", "imported_files", "profile_digest", "more_input_waiting", "sample", "inputs", "outputs")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
     FENCING_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -164,6 +164,8 @@ class FinishRunRequest(_message.Message):
     PROFILE_DIGEST_FIELD_NUMBER: _ClassVar[int]
     MORE_INPUT_WAITING_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     runner_id: str
     fencing_token: int
@@ -187,7 +189,9 @@ class FinishRunRequest(_message.Message):
     profile_digest: str
     more_input_waiting: bool
     sample: _run_pb2.RunSample
-    def __init__(self, run_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., fencing_token: _Optional[int] = ..., status: _Optional[_Union[_run_pb2.RunStatus, str]] = ..., counts: _Optional[_Union[_run_pb2.RunCounts, _Mapping]] = ..., first_error: _Optional[_Union[_run_pb2.RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[_run_pb2.FreshnessEvidence, _Mapping]] = ..., new_freshness_token: _Optional[str] = ..., retention_actions: _Optional[_Iterable[_Union[_run_pb2.RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., error_class: _Optional[_Union[_run_pb2.ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rejected_rows: _Optional[_Iterable[_Union[_run_service_pb2.RejectedRow, _Mapping]]] = ..., rejected_columns: _Optional[_Iterable[str]] = ..., events: _Optional[_Iterable[_Union[_run_pb2.RunEvent, _Mapping]]] = ..., source_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ..., imported_files: _Optional[_Iterable[_Union[ImportedSourceFile, _Mapping]]] = ..., profile_digest: _Optional[str] = ..., more_input_waiting: _Optional[bool] = ..., sample: _Optional[_Union[_run_pb2.RunSample, _Mapping]] = ...) -> None: ...
+    inputs: _containers.RepeatedCompositeFieldContainer[_run_pb2.RunInput]
+    outputs: _containers.RepeatedCompositeFieldContainer[_run_pb2.RunOutput]
+    def __init__(self, run_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., fencing_token: _Optional[int] = ..., status: _Optional[_Union[_run_pb2.RunStatus, str]] = ..., counts: _Optional[_Union[_run_pb2.RunCounts, _Mapping]] = ..., first_error: _Optional[_Union[_run_pb2.RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[_run_pb2.FreshnessEvidence, _Mapping]] = ..., new_freshness_token: _Optional[str] = ..., retention_actions: _Optional[_Iterable[_Union[_run_pb2.RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., error_class: _Optional[_Union[_run_pb2.ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rejected_rows: _Optional[_Iterable[_Union[_run_service_pb2.RejectedRow, _Mapping]]] = ..., rejected_columns: _Optional[_Iterable[str]] = ..., events: _Optional[_Iterable[_Union[_run_pb2.RunEvent, _Mapping]]] = ..., source_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ..., imported_files: _Optional[_Iterable[_Union[ImportedSourceFile, _Mapping]]] = ..., profile_digest: _Optional[str] = ..., more_input_waiting: _Optional[bool] = ..., sample: _Optional[_Union[_run_pb2.RunSample, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_run_pb2.RunInput, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[_run_pb2.RunOutput, _Mapping]]] = ...) -> None: ...
 
 class ImportedSourceFile(_message.Message):
     __slots__ = ("path", "checksum", "run_id", "import_time")

@@ -190,7 +190,7 @@ class RetentionAction(_message.Message):
     def __init__(self, kind: _Optional[_Union[RetentionActionKind, str]] = ..., path: _Optional[str] = ..., detail: _Optional[str] = ..., action_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("id", "profile", "schedule_id", "fire_time", "status", "entity_type", "operation", "trigger", "dry_run", "force", "attempt", "max_attempts", "counts", "queue_time", "start_time", "end_time", "first_error", "first_skip_reason", "warnings", "freshness", "retention_actions", "sample_location", "rejected_rows_location", "runner_id", "error_class", "error_message", "hint", "rows_total", "request_id", "retry_of", "cancel_requested", "update_time", "profile_revision", "source_override", "source_shape")
+    __slots__ = ("id", "profile", "schedule_id", "fire_time", "status", "entity_type", "operation", "trigger", "dry_run", "force", "attempt", "max_attempts", "counts", "queue_time", "start_time", "end_time", "first_error", "first_skip_reason", "warnings", "freshness", "retention_actions", "sample_location", "rejected_rows_location", "runner_id", "error_class", "error_message", "hint", "rows_total", "request_id", "retry_of", "cancel_requested", "update_time", "profile_revision", "source_override", "source_shape", "inputs", "outputs")
     ID_FIELD_NUMBER: _ClassVar[int]
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -226,6 +226,8 @@ class Run(_message.Message):
     PROFILE_REVISION_FIELD_NUMBER: _ClassVar[int]
     SOURCE_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
     SOURCE_SHAPE_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     id: str
     profile: str
     schedule_id: str
@@ -261,7 +263,33 @@ class Run(_message.Message):
     profile_revision: int
     source_override: str
     source_shape: _source_shape_pb2.SourceShape
-    def __init__(self, id: _Optional[str] = ..., profile: _Optional[str] = ..., schedule_id: _Optional[str] = ..., fire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[RunStatus, str]] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[_profile_pb2.Operation, str]] = ..., trigger: _Optional[_Union[RunTrigger, str]] = ..., dry_run: _Optional[bool] = ..., force: _Optional[bool] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., counts: _Optional[_Union[RunCounts, _Mapping]] = ..., queue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_error: _Optional[_Union[RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[FreshnessEvidence, _Mapping]] = ..., retention_actions: _Optional[_Iterable[_Union[RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., rejected_rows_location: _Optional[str] = ..., runner_id: _Optional[str] = ..., error_class: _Optional[_Union[ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rows_total: _Optional[int] = ..., request_id: _Optional[str] = ..., retry_of: _Optional[str] = ..., cancel_requested: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., profile_revision: _Optional[int] = ..., source_override: _Optional[str] = ..., source_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ...) -> None: ...
+    inputs: _containers.RepeatedCompositeFieldContainer[RunInput]
+    outputs: _containers.RepeatedCompositeFieldContainer[RunOutput]
+    def __init__(self, id: _Optional[str] = ..., profile: _Optional[str] = ..., schedule_id: _Optional[str] = ..., fire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[RunStatus, str]] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[_profile_pb2.Operation, str]] = ..., trigger: _Optional[_Union[RunTrigger, str]] = ..., dry_run: _Optional[bool] = ..., force: _Optional[bool] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., counts: _Optional[_Union[RunCounts, _Mapping]] = ..., queue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_error: _Optional[_Union[RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[FreshnessEvidence, _Mapping]] = ..., retention_actions: _Optional[_Iterable[_Union[RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., rejected_rows_location: _Optional[str] = ..., runner_id: _Optional[str] = ..., error_class: _Optional[_Union[ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rows_total: _Optional[int] = ..., request_id: _Optional[str] = ..., retry_of: _Optional[str] = ..., cancel_requested: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., profile_revision: _Optional[int] = ..., source_override: _Optional[str] = ..., source_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[RunInput, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[RunOutput, _Mapping]]] = ...) -> None: ...
+
+class RunInput(_message.Message):
+    __slots__ = ("path", "size_bytes", "modify_time", "checksum", "etag", "last_modified")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MODIFY_TIME_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    LAST_MODIFIED_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    size_bytes: int
+    modify_time: _timestamp_pb2.Timestamp
+    checksum: str
+    etag: str
+    last_modified: str
+    def __init__(self, path: _Optional[str] = ..., size_bytes: _Optional[int] = ..., modify_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., checksum: _Optional[str] = ..., etag: _Optional[str] = ..., last_modified: _Optional[str] = ...) -> None: ...
+
+class RunOutput(_message.Message):
+    __slots__ = ("path", "row_count")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    ROW_COUNT_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    row_count: int
+    def __init__(self, path: _Optional[str] = ..., row_count: _Optional[int] = ...) -> None: ...
 
 class RunSample(_message.Message):
     __slots__ = ("run_id", "columns", "rows", "omitted_rows", "note")

@@ -19,6 +19,7 @@ from ferry_domain.engine.errors import PermanentSourceError
 from ferry_domain.engine.export_files import write_export
 from ferry_domain.engine.job import RunJob
 from ferry_domain.engine.results import RunResult
+from ferry_domain.engine.run_io import RunOutput
 from ferry_domain.engine.targets.sql_target import make_engine
 from ferry_domain.engine.targets.writer import classify_db_error
 from ferry_domain.runs.states import RunStatus
@@ -42,7 +43,9 @@ def run_export(job: RunJob) -> RunResult:
     if job.on_progress:
         job.on_progress(counts.copy())
     status = RunStatus.CANCELLED if cancelled else RunStatus.COMPLETED
-    return RunResult(status=status, counts=counts, output_path=path, rows_total=counts.rows_read)
+    outputs = [RunOutput(path, counts.written)] if path else []
+    return RunResult(status=status, counts=counts, output_path=path, rows_total=counts.rows_read,
+                     outputs=outputs)
 
 
 def _confined(profile: profile_pb2.Profile, roots: Sequence[Path]) -> profile_pb2.Profile:

@@ -167,6 +167,8 @@ class ImportRun:
             for part in open_parts(self.job.profile.source, self.job.file_roots):
                 try:
                     result.source_paths.append(part.name)
+                    if part.input is not None:
+                        result.inputs.append(part.input)
                     stop = self._part(part)
                 finally:
                     part.close()

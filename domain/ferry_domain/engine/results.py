@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ferry_domain.engine.fingerprint import Fingerprint
+from ferry_domain.engine.run_io import RunInput, RunOutput
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
 
@@ -73,6 +74,9 @@ class RunResult:
     error_message: str = ""
     source_paths: list[str] = field(default_factory=list)
     output_path: str = ""
+    # What the run read and wrote, for the run's record (run_io).
+    inputs: list[RunInput] = field(default_factory=list)
+    outputs: list[RunOutput] = field(default_factory=list)
     shape_fingerprint: str = ""
     # The first source part's columns and sampled types (shape drift).
     source_shape: Fingerprint | None = None

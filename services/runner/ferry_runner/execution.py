@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from ferry_domain.engine import EngineError, run_profile
 from ferry_domain.engine.fingerprint import from_proto
 from ferry_domain.engine.limits import SourceLimits
 from ferry_domain.engine.results import Counts, RunResult
+from ferry_domain.freshness.inputs import with_checksums
 from ferry_domain.masking import profile_masker
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
@@ -227,6 +229,9 @@ class RunExecutor:
         if result is None and verdict is not None:
             return Ending.finished(unchanged_plan(verdict.evidence))
         plan = finish_from_result(result)
+        # Checksums of the files read, before retention may move them.
+        known = verdict.known_checksums() if verdict is not None else {}
+        plan = replace(plan, inputs=tuple(with_checksums(plan.inputs, known)))
         if verdict is not None:
             plan = with_freshness(plan, verdict.evidence, verdict.current_token,
                                   dry_run=claim.run.dry_run,

@@ -40,6 +40,7 @@ from ferry.v1 import profile_pb2
 from ferry_domain.engine.sources.files import resolve_files
 from ferry_domain.freshness import FreshnessReport, Verdict, drop_folder, probe
 from ferry_domain.freshness.decision import Reason, nothing_to_read
+from ferry_domain.freshness.inputs import known_checksums
 from ferry_domain.profiles.digest import profile_digest
 
 from ferry_runner.registry import Claim
@@ -59,6 +60,12 @@ class GateVerdict:
     imported_files: tuple[tuple[str, str], ...] = field(default=())
     more_waiting: bool = False
     profile_digest: str = ""
+    # Files the gate hashed, each with its checksum ((path, checksum)), so
+    # the run's record of what it read does not hash them again.
+    checksums: tuple[tuple[str, str], ...] = field(default=())
+
+    def known_checksums(self) -> dict[str, str]:
+        return dict(self.imported_files) | dict(self.checksums)
 
     def profile_to_run(self, profile: profile_pb2.Profile) -> profile_pb2.Profile:
         """The profile the engine runs: for a drop folder, reading ``read_path`` only."""
@@ -101,7 +108,7 @@ class FreshnessGate:
         report = probe(profile, paths=paths, previous_token=previous,
                        force=claim.run.force or claim.run.dry_run,
                        target_url=self._target_url)
-        return _verdict(report)
+        return _verdict(report, checksums=tuple(known_checksums(report, paths).items()))
 
     def _drop_folder(self, claim: Claim) -> GateVerdict:
         profile = claim.profile

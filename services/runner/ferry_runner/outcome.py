@@ -18,6 +18,7 @@ from typing import Any
 
 from ferry_domain.engine.fingerprint import to_proto
 from ferry_domain.engine.results import Counts, RejectedRow, RowError, RunResult
+from ferry_domain.engine.run_io import RunInput, RunOutput
 from ferry_domain.masking import Masker, mask_evidence
 from ferry_domain.runs.states import (
     ClaimVerdict,
@@ -101,6 +102,9 @@ class FinishPlan:
     sample: Any = None
     # The source's columns and sampled types (a ferry.v1.SourceShape).
     source_shape: Any = None
+    # What the run read and wrote (ferry_domain.engine.run_io).
+    inputs: tuple[RunInput, ...] = ()
+    outputs: tuple[RunOutput, ...] = ()
 
 
 class EndingKind(enum.Enum):
@@ -167,6 +171,8 @@ def finish_from_result(result: RunResult) -> FinishPlan:
         rows_total=result.rows_total,
         source_paths=tuple(result.source_paths),
         source_shape=to_proto(result.source_shape) if result.source_shape is not None else None,
+        inputs=tuple(result.inputs),
+        outputs=tuple(result.outputs),
     )
 
 

@@ -29,6 +29,7 @@ from ferry.v1 import (
     run_service_pb2,
     source_shape_pb2,
 )
+from ferry_domain.engine.run_io import RunInput
 from ferry_domain.engine.sources.override import with_source_override
 from ferry_domain.runs.states import ErrorClass
 from google.protobuf import duration_pb2, timestamp_pb2
@@ -160,6 +161,9 @@ class RunnerRegistry:
         for path, checksum in plan.imported_files:
             request.imported_files.add(path=path, checksum=checksum)
         request.profile_digest = plan.profile_digest
+        request.inputs.extend(run_input_message(item) for item in plan.inputs)
+        request.outputs.extend(run_pb2.RunOutput(path=item.path, row_count=item.row_count)
+                               for item in plan.outputs)
         request.more_input_waiting = plan.more_input_waiting
         if plan.first_error is not None:
             request.first_error.CopyFrom(run_pb2.RowError(
@@ -220,3 +224,13 @@ def claim_from_response(reply: ex.ClaimRunResponse, request: run_request_pb2.Run
                  run=run, profile=with_source_override(reply.profile, run.source_override),
                  last_good_shape=reply.last_good_shape if reply.HasField("last_good_shape")
                  else None)
+
+
+def run_input_message(item: RunInput) -> run_pb2.RunInput:
+    """The ``ferry.v1.RunInput`` of a source the run read."""
+    message = run_pb2.RunInput(path=item.path, size_bytes=item.size_bytes,
+                               checksum=item.checksum, etag=item.etag,
+                               last_modified=item.last_modified)
+    if item.modify_time is not None:
+        message.modify_time.FromDatetime(item.modify_time)
+    return message

@@ -1,6 +1,7 @@
 """Real HTTP servers on 127.0.0.1 for the freshness probes.
 
-``FeedServer`` serves one body at ``/feed.csv``. With ``honour_validators``
+``FeedServer`` serves one body at ``/feed.csv`` (``/moved.csv`` redirects
+there). With ``honour_validators``
 it sends an ETag and Last-Modified and answers 304 to a matching
 conditional GET; without, it ignores If-None-Match/If-Modified-Since. Every
 request is logged with the status sent and how many body bytes were written,
@@ -75,6 +76,12 @@ def _handler_for(state: FeedState) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             headers = {k.lower(): v for k, v in self.headers.items()}
+            if self.path == "/moved.csv":  # a permanent redirect to the feed
+                self.send_response(301)
+                self.send_header("Location", "/feed.csv")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
             if self.path != "/feed.csv":
                 return self._send(404, b"not found", headers)
             if state.required_auth and headers.get("authorization") != state.required_auth:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Any
 
+from ferry_domain.engine.run_io import RunInput
+
 PEEK_RECORDS = 100
 
 
@@ -31,6 +33,8 @@ class RecordStream:
     text_rows: bool = False
     # The share (0 to 1) of the source's bytes read so far, when known.
     fraction: Callable[[], float] | None = None
+    # What the part was read from (a file, a URL), for the run's record.
+    input: RunInput | None = None
 
     def batches(self, size: int) -> Iterator[list[Any]]:
         if self.batcher is not None:

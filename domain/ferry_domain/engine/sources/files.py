@@ -21,6 +21,7 @@ from ferry_domain.engine import limits as source_limits
 from ferry_domain.engine.errors import PermanentSourceError
 from ferry_domain.engine.formats.dispatch import open_records
 from ferry_domain.engine.formats.stream import RecordStream, share_read
+from ferry_domain.engine.run_io import file_input
 
 _GLOB_CHARS = set("*?[")
 
@@ -156,7 +157,9 @@ def open_files(
             handle.close()
             raise
         stream.closers.insert(0, handle)
-        stream.fraction = share_read(handle, os.fstat(handle.fileno()).st_size)
+        info = os.fstat(handle.fileno())
+        stream.fraction = share_read(handle, info.st_size)
+        stream.input = file_input(str(path), info)
         yield stream
 
 

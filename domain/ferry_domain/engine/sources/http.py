@@ -21,6 +21,7 @@ from ferry_domain.engine.errors import (
 )
 from ferry_domain.engine.formats.dispatch import open_records
 from ferry_domain.engine.formats.stream import RecordStream, share_read
+from ferry_domain.engine.run_io import RunInput
 
 DEFAULT_TIMEOUT = 30.0
 SPOOL_MEMORY = 8 * 1024 * 1024
@@ -55,6 +56,9 @@ def open_http(source: profile_pb2.Source) -> Iterator[RecordStream]:
             with client.stream("GET", url, headers=headers, auth=auth) as response:
                 _check_status(response.status_code, shown)
                 content_type = response.headers.get("content-type", "")
+                final = safe_url(str(response.url))
+                validators = (response.headers.get("etag", ""),
+                              response.headers.get("last-modified", ""))
                 limit = source_limits.current().max_source_bytes
                 size = 0
                 for chunk in response.iter_bytes(1 << 16):
@@ -84,6 +88,8 @@ def open_http(source: profile_pb2.Source) -> Iterator[RecordStream]:
     stream.name = shown
     stream.closers.insert(0, spool)
     stream.fraction = share_read(spool, size)
+    stream.input = RunInput(path=final, size_bytes=size, etag=validators[0],
+                            last_modified=validators[1], is_url=True)
     yield stream
 
 

@@ -60,7 +60,8 @@ def _finish(request: pb.FinishRunRequest) -> Finish:
     details = run_pb2.Run(first_skip_reason=request.first_skip_reason,
                           warnings=list(request.warnings),
                           retention_actions=list(request.retention_actions),
-                          sample_location=request.sample_location)
+                          sample_location=request.sample_location,
+                          inputs=list(request.inputs), outputs=list(request.outputs))
     if request.HasField("first_error"):
         details.first_error.CopyFrom(request.first_error)
     shape = request.source_shape if request.HasField("source_shape") else None
