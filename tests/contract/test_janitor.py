@@ -80,7 +80,7 @@ def test_janitor_never_deletes_queued_or_running_runs(client, clock, internals):
     busy.retention.CopyFrom(profile_pb2.RetentionPolicy(keep_runs_days=1, keep_min_runs=1))
     apply(client, busy)
     running = start_run(client, "busy")
-    claim(client, running.id, lease=timedelta(days=365))
+    claim(client, running.id, lease=timedelta(hours=1))
     queued = start_run(client, "busy")
     cancelled = [start_run(client, "busy") for _ in range(2)]
     for run in cancelled:
