@@ -61,73 +61,75 @@ def line(output: str, check: str) -> str:
     return found
 
 
-def test_the_runner_checks_a_file_only_its_volume_has_and_shows_drift(
-        tmp_path: Path, registry: ServiceProcess, client: RegistryClient,
-        queues: stack.Queues, volumes: tuple[Path, Path]) -> None:
-    runner_data, _ = volumes
+@pytest.fixture
+def runner_stack(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues,
+                 volumes: tuple[Path, Path]) -> Iterator[list[ServiceProcess]]:
+    """A scheduler and a runner whose files are the runner's data folder."""
     procs = start(stack.scheduler_process(tmp_path, registry.address, queues),
                   stack.runner_process(tmp_path, registry.address, queues,
-                                       FERRY_FILE_ROOTS=str(runner_data)))
+                                       FERRY_FILE_ROOTS=str(volumes[0])))
     try:
-        source = write_products(runner_data / "products.csv", stack.PRODUCT_COLUMNS, 1, 10)
-        stack.apply_profile(client, stack.products_profile("stock", source))
-        result = validate(registry, "stock")
-        assert result.exit_code == 0, result.output
-        assert line(result.output, "definition").startswith("✓")
-        assert line(result.output, "source").startswith(f"✓ source       file {source} is "
-                                                        "readable")
-        assert line(result.output, "shape drift").endswith(
-            "not compared: the profile has no good live run yet")
-        assert "profile stock: all checks passed" in result.output
-
-        run = stack.wait_terminal(client, stack.start_run(client, "stock").id, 60,
-                                  stack.assert_alive(*procs))
-        assert stack.status_name(run) == "RUN_STATUS_COMPLETED", run
-        write_products(source, SWAPPED, 1, 10)
-        result = validate(registry, "stock")
-        assert result.exit_code == 0, result.output
-        drift = line(result.output, "shape drift")
-        assert drift.startswith("! shape drift") and "swapped 'price'" in drift, drift
-        assert "'quantity' (column 4 -> 3)" in drift and "the next run warns" in drift
+        yield procs
     finally:
         for proc in procs:
             proc.stop()
+
+
+def good_run(client: RegistryClient, procs: list[ServiceProcess], name: str = "stock") -> None:
+    run = stack.wait_terminal(client, stack.start_run(client, name).id, 60,
+                              stack.assert_alive(*procs))
+    assert stack.status_name(run) == "RUN_STATUS_COMPLETED", run
+
+
+def test_the_runner_checks_a_file_only_its_volume_has_and_shows_drift(
+        registry: ServiceProcess, client: RegistryClient, volumes: tuple[Path, Path],
+        runner_stack: list[ServiceProcess]) -> None:
+    runner_data, _ = volumes
+    source = write_products(runner_data / "products.csv", stack.PRODUCT_COLUMNS, 1, 10)
+    stack.apply_profile(client, stack.products_profile("stock", source))
+    result = validate(registry, "stock")
+    assert result.exit_code == 0, result.output
+    assert line(result.output, "definition").startswith("✓")
+    assert line(result.output, "source").startswith(f"✓ source       file {source} is "
+                                                    "readable")
+    assert line(result.output, "shape drift").endswith(
+        "not compared: the profile has no good live run yet")
+    assert "profile stock: all checks passed" in result.output
+
+    good_run(client, runner_stack)
+    write_products(source, SWAPPED, 1, 10)
+    result = validate(registry, "stock")
+    assert result.exit_code == 0, result.output
+    drift = line(result.output, "shape drift")
+    assert drift.startswith("! shape drift") and "swapped 'price'" in drift, drift
+    assert "'quantity' (column 4 -> 3)" in drift and "the next run warns" in drift
 
 
 def test_validate_source_checks_a_failed_file_instead_of_the_drop_folder(
-        tmp_path: Path, registry: ServiceProcess, client: RegistryClient,
-        queues: stack.Queues, volumes: tuple[Path, Path]) -> None:
+        registry: ServiceProcess, client: RegistryClient, volumes: tuple[Path, Path],
+        runner_stack: list[ServiceProcess]) -> None:
     """The failure-handling sequence: the failed file went to failed_dir, the
     folder holds a good one again; --source checks the failed file's shape."""
-    runner_data, registry_only = volumes
-    procs = start(stack.scheduler_process(tmp_path, registry.address, queues),
-                  stack.runner_process(tmp_path, registry.address, queues,
-                                       FERRY_FILE_ROOTS=str(runner_data)))
-    try:
-        source = write_products(runner_data / "products.csv", stack.PRODUCT_COLUMNS, 1, 10)
-        stack.apply_profile(client, stack.products_profile("stock", source))
-        run = stack.wait_terminal(client, stack.start_run(client, "stock").id, 60,
-                                  stack.assert_alive(*procs))
-        assert stack.status_name(run) == "RUN_STATUS_COMPLETED", run
-        failed = write_products(runner_data / "failed" / "products.csv", SWAPPED, 1, 10)
+    runner_data, _ = volumes
+    source = write_products(runner_data / "products.csv", stack.PRODUCT_COLUMNS, 1, 10)
+    stack.apply_profile(client, stack.products_profile("stock", source))
+    good_run(client, runner_stack)
+    failed = write_products(runner_data / "failed" / "products.csv", SWAPPED, 1, 10)
 
-        result = validate(registry, "stock")
-        assert result.exit_code == 0, result.output
-        assert "swapped" not in line(result.output, "shape drift")
+    result = validate(registry, "stock")
+    assert result.exit_code == 0, result.output
+    assert "swapped" not in line(result.output, "shape drift")
 
-        result = validate(registry, "stock", "--source", str(failed))
-        assert result.exit_code == 0, result.output
-        assert line(result.output, "source").startswith(f"✓ source       file {failed}")
-        drift = line(result.output, "shape drift")
-        assert "swapped 'price'" in drift and "'quantity' (column 4 -> 3)" in drift, drift
+    result = validate(registry, "stock", "--source", str(failed))
+    assert result.exit_code == 0, result.output
+    assert line(result.output, "source").startswith(f"✓ source       file {failed}")
+    drift = line(result.output, "shape drift")
+    assert "swapped 'price'" in drift and "'quantity' (column 4 -> 3)" in drift, drift
 
-        outside = validate(registry, "stock", "--source", str(source))
-        assert outside.exit_code == 1, outside.output
-        assert "invalid source override" in outside.output
-        assert f"source_override: file path {source}" in outside.output
-    finally:
-        for proc in procs:
-            proc.stop()
+    outside = validate(registry, "stock", "--source", str(source))
+    assert outside.exit_code == 1, outside.output
+    assert "invalid source override" in outside.output
+    assert f"source_override: file path {source}" in outside.output
 
 
 def test_connector_check_is_called_and_a_connector_without_one_is_not_probed(
