@@ -16,19 +16,15 @@ from typing import Any
 
 from ferry.v1 import profile_pb2 as pb
 
+from ferry_domain.profiles.yaml_values import YamlValueReader
+
 NOTIFICATION_KEYS = ("url", "events", "format", "secret_ref")
 
 
-def read_notifications(reader: Any, value: Any, profile: pb.Profile) -> None:
-    """Add each webhook of ``value`` to ``profile``; ``reader`` (a
-    ``yaml_reader.ProfileReader``) collects the violations."""
-    if not isinstance(value, list):
-        reader.fail("notifications", "expected a list of webhooks (url, events, format, "
-                                     "secret_ref)")
-        return
-    for i, item in enumerate(value):
-        where = f"notifications[{i}]"
-        spec = reader.section(item, where, NOTIFICATION_KEYS)
+def read_notifications(reader: YamlValueReader, value: Any, profile: pb.Profile) -> None:
+    """Add each webhook of ``value`` to ``profile``; ``reader`` collects the violations."""
+    for where, spec in reader.section_list(value, "notifications", NOTIFICATION_KEYS,
+                                           "webhooks (url, events, format, secret_ref)"):
         notification = profile.notifications.add()
         if "url" in spec:
             notification.url = reader.text(spec["url"], f"{where}.url")

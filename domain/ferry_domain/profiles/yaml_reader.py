@@ -144,12 +144,7 @@ class ProfileReader(YamlValueReader):
                 self._fields(item, where, mapping)
 
     def _filters(self, value: Any, path: str, mapping: pb.Mapping) -> None:
-        if not isinstance(value, list):
-            self.fail(path, f"expected a list of filters, got {type_name(value)}")
-            return
-        for i, item in enumerate(value):
-            where = f"{path}[{i}]"
-            spec = self.section(item, where, FILTER_KEYS)
+        for where, spec in self.section_list(value, path, FILTER_KEYS, "filters"):
             row_filter = mapping.filters.add()
             if "column" in spec:
                 row_filter.column = self.text(spec["column"], f"{where}.column")

@@ -7,6 +7,7 @@ document's reader (``yaml_reader.ProfileReader``) reports every problem at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ferry.durations import DurationError, parse_duration_proto
@@ -134,6 +135,17 @@ class YamlValueReader:
             else:
                 result[key_text] = item
         return result
+
+    def section_list(self, value: Any, path: str, known: tuple[str, ...], what: str
+                     ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each mapping of a list of ``what`` with its path (``path[i]``), its
+        unknown keys reported as in ``section``; anything but a list is a violation."""
+        if not isinstance(value, list):
+            self.fail(path, f"expected a list of {what}, got {type_name(value)}")
+            return
+        for i, item in enumerate(value):
+            where = f"{path}[{i}]"
+            yield where, self.section(item, where, known)
 
     def text_list(self, value: Any, path: str) -> list[str]:
         if isinstance(value, str | int | float) and not isinstance(value, bool):
