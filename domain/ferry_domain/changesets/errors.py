@@ -1,0 +1,29 @@
+"""Errors of reading and undoing changesets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ferry_domain.changesets.model import show_key
+from ferry_domain.engine.errors import PermanentSourceError
+
+# Keys named in a refusal message; the rest are counted.
+NAMED_KEYS = 20
+
+
+class ChangesetNotFoundError(PermanentSourceError):
+    """The run has no changeset in the target: it wrote nothing, ran with
+    ``retention.changeset: off``, was a dry run, or its history was purged."""
+
+
+class RollbackRefusedError(PermanentSourceError):
+    """Later runs changed records this rollback would overwrite."""
+
+    def __init__(self, run_id: str, later: Sequence[tuple[tuple[str, ...], str]]) -> None:
+        self.keys = [key for key, _ in later]
+        named = "; ".join(f"{show_key(k)} (run {r})" for k, r in later[:NAMED_KEYS])
+        more = f" and {len(later) - NAMED_KEYS} more" if len(later) > NAMED_KEYS else ""
+        super().__init__(
+            f"rollback of run {run_id} refused: later runs changed {len(later)} of its "
+            f"records: {named}{more}; --force overwrites them"
+        )
