@@ -31,6 +31,8 @@ class Counts:
     written: int = 0
     # Rows the profile's mapping.filters leave out on purpose (not a problem).
     filtered: int = 0
+    # Rows a run removed from the target (a rollback of the run that created them).
+    deleted: int = 0
     # In progress reports: the rows the source is expected to hold (XLSX
     # sheet size, or rows read so far scaled by the share of the file's
     # bytes read); 0 when unknown. Not an outcome: counts compare without it.
