@@ -88,6 +88,7 @@ _BY_SERVICE: dict[str, dict[str, Role]] = {
         "SummarizeRuns": _R,
         "CreateRunnerTask": _O,
         "GetRunnerTask": _R,
+        "RollbackRun": _O,
     },
     "ferry.v1.DispatchService": {
         "AcquireDueSchedules": _S,
@@ -107,6 +108,7 @@ _BY_SERVICE: dict[str, dict[str, Role]] = {
         "ClaimRunnerTask": _S,
         "CompleteRunnerTask": _S,
         "GetFailedFilePins": _S,
+        "GetKeptRuns": _S,
     },
 }
 

@@ -1,4 +1,4 @@
-"""RunService (public): start, read, list, cancel, retry and watch runs."""
+"""RunService (public): start, read, list, cancel, retry, roll back and watch runs."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ferry_domain.runs.states import TERMINAL
 from ferry_registry import convert
 from ferry_registry.notify import RunChanges
 from ferry_registry.servicers.common import StreamSlots, require
+from ferry_registry.store.rollbacks import Rollbacks
 from ferry_registry.store.runner_tasks import RunnerTaskStore
 from ferry_registry.store.runs import NewRun, RunStore
 
@@ -27,6 +28,7 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
     def __init__(self, store: RunStore, changes: RunChanges, stopping: threading.Event,
                  tasks: RunnerTaskStore, file_roots: Sequence[Path] | None = None) -> None:
         self._store = store
+        self._rollbacks = Rollbacks(store)
         self._tasks = tasks
         self._file_roots = file_roots
         self._changes = changes
@@ -77,6 +79,12 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
     def RetryRun(self, request, context):
         require(id=request.id)
         return pb.RetryRunResponse(run=self._store.retry(request.id, request.request_id))
+
+    def RollbackRun(self, request, context):
+        require(run_id=request.run_id)
+        return pb.RollbackRunResponse(run=self._rollbacks.start(
+            request.run_id, dry_run=request.dry_run, force=request.force,
+            request_id=request.request_id))
 
     def WatchRun(self, request, context):
         """The run now, then each time it changes (with new events), until terminal."""
