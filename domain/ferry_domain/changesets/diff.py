@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ferry.v1 import profile_pb2
 
-from ferry_domain.changesets.model import RunDiff
+from ferry_domain.engine.targets.changesets.model import RunDiff
 
 DEFAULT_KEY_LIMIT = 50
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ferry_domain.changesets.model import show_key
+from ferry_domain.engine.targets.changesets.model import show_key
 from ferry_domain.engine.errors import PermanentSourceError
 
 # Keys named in a refusal message; the rest are counted.

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 
 from ferry.v1 import profile_pb2
 
-from ferry_domain.changesets.model import Action, RecordsPage, StoredRecord
+from ferry_domain.engine.targets.changesets.model import Action, RecordsPage, StoredRecord
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
