@@ -9,6 +9,7 @@ registers it in the target (``tables.register_run``) and builds the rows.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,8 @@ def json_value(type_: str, value: Any) -> Any:
     (SQLite keeps them as 0/1 and JSON text), decimals and dates as text."""
     if value is None:
         return None
+    if type_ == "decimal":
+        return str(value)
     if type_ == "boolean":
         return bool(value)
     if type_ == "list" and isinstance(value, str):
@@ -48,6 +51,16 @@ def json_value(type_: str, value: Any) -> Any:
     return key_part(value)
 
 
+def same_value(type_: str, stored: Any, new: Any) -> bool:
+    """Whether a stored value equals a new one. SQLite stores decimals as
+    integers or reals where it can (numeric affinity): they compare as numbers."""
+    if stored == new:
+        return True
+    if type_ == "decimal" and stored is not None and new is not None:
+        return Decimal(str(stored)) == Decimal(str(new))
+    return False
+
+
 def dump(values: dict[str, Any]) -> str:
     return json.dumps(values, ensure_ascii=False, default=key_part)
 
@@ -56,9 +69,15 @@ class ChangeRecorder:
     """The change rows of one run into one entity table. ``columns`` and
     ``types``: the table's value columns in the writer's order."""
 
-    def __init__(self, engine: sa.Engine, table: str, run: ChangesetRun,
-                 columns: Sequence[str], types: Sequence[str],
-                 key_index: Sequence[int]) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        table: str,
+        run: ChangesetRun,
+        columns: Sequence[str],
+        types: Sequence[str],
+        key_index: Sequence[int],
+    ) -> None:
         runs, changes = ensure_changeset_tables(engine, table)
         self.run_no = register_run(engine, runs, run.run_id, run.profile, table)
         self.run_id = run.run_id
@@ -76,15 +95,22 @@ class ChangeRecorder:
         run_no, created, text = self.run_no, int(Action.CREATED), self.key
         return [(run_no, text(k), created, None, None, None) for k in keys]
 
-    def updated(self, key: Any, old: Sequence[Any], new: Sequence[Any],
-                old_hash: int | None) -> ChangeRow:
+    def updated(
+        self, key: Any, old: Sequence[Any], new: Sequence[Any], old_hash: int | None
+    ) -> ChangeRow:
         """``old`` and ``new``: the row's values in column order, as stored."""
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         columns, types = self._columns, self._types
         for i in self._compared:
-            if old[i] != new[i]:
+            if not same_value(types[i], old[i], new[i]):
                 before[columns[i]] = json_value(types[i], old[i])
                 after[columns[i]] = json_value(types[i], new[i])
-        return (self.run_no, self.key(key), int(Action.UPDATED), dump(before), dump(after),
-                old_hash)
+        return (
+            self.run_no,
+            self.key(key),
+            int(Action.UPDATED),
+            dump(before),
+            dump(after),
+            old_hash,
+        )

@@ -42,8 +42,12 @@ def runs_table(metadata: sa.MetaData | None = None) -> sa.Table:
     return sa.Table(
         CHANGE_RUNS,
         metadata or sa.MetaData(),
-        sa.Column("run_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  primary_key=True, autoincrement=True),
+        sa.Column(
+            "run_no",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("run_id", sa.Text(), nullable=False, unique=True),
         sa.Column("profile", sa.Text(), nullable=False),
         sa.Column("entity_table", sa.Text(), nullable=False),
@@ -56,8 +60,12 @@ def changes_table(table: str, metadata: sa.MetaData | None = None) -> sa.Table:
     return sa.Table(
         name,
         metadata or sa.MetaData(),
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  primary_key=True, autoincrement=True),
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("run_no", sa.BigInteger(), nullable=False),
         sa.Column("record_key", sa.Text(), nullable=False),
         sa.Column("action", sa.SmallInteger(), nullable=False),
@@ -80,12 +88,15 @@ def ensure_changeset_tables(engine: sa.Engine, table: str) -> tuple[sa.Table, sa
     return runs, changes
 
 
-def register_run(engine: sa.Engine, runs: sa.Table, run_id: str, profile: str,
-                 table: str) -> int:
+def register_run(engine: sa.Engine, runs: sa.Table, run_id: str, profile: str, table: str) -> int:
     """The run's number in this database, registering it on first use (a
     retried attempt of a run gets the same number)."""
-    values = {"run_id": run_id, "profile": profile, "entity_table": table,
-              "create_time": datetime.now(UTC)}
+    values = {
+        "run_id": run_id,
+        "profile": profile,
+        "entity_table": table,
+        "create_time": datetime.now(UTC),
+    }
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             insert = postgresql.insert(runs).values(values).on_conflict_do_nothing()
