@@ -9,9 +9,9 @@ registers it in the target (``tables.register_run``) and builds the rows.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
