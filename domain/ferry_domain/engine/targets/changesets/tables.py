@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -91,19 +92,23 @@ def ensure_changeset_tables(engine: sa.Engine, table: str) -> tuple[sa.Table, sa
 def register_run(engine: sa.Engine, runs: sa.Table, run_id: str, profile: str, table: str) -> int:
     """The run's number in this database, registering it on first use (a
     retried attempt of a run gets the same number)."""
+    with engine.begin() as conn:
+        return register_run_in(conn, runs, run_id, profile, table)
+
+
+def register_run_in(
+    conn: sa.Connection, runs: sa.Table, run_id: str, profile: str, table: str
+) -> int:
+    """``register_run`` in the caller's transaction."""
     values = {
         "run_id": run_id,
         "profile": profile,
         "entity_table": table,
         "create_time": datetime.now(UTC),
     }
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            insert = postgresql.insert(runs).values(values).on_conflict_do_nothing()
-        else:
-            insert = sqlite.insert(runs).values(values).on_conflict_do_nothing()
-        conn.execute(insert)
-        return conn.execute(sa.select(runs.c.run_no).where(runs.c.run_id == run_id)).scalar_one()
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(runs).values(values).on_conflict_do_nothing())
+    return conn.execute(sa.select(runs.c.run_no).where(runs.c.run_id == run_id)).scalar_one()
 
 
 def has_changesets(engine: sa.Engine, table: str) -> bool:
