@@ -1,4 +1,5 @@
-"""The changeset purge after a live IMPORT or ROLLBACK run.
+"""The changeset purge after a live IMPORT or ROLLBACK run that wrote to the
+target (COMPLETED or WARNING).
 
 The registry purges old runs' history (``keep_runs_days``, ``keep_min_runs``)
 but cannot reach the targets, where changesets live; so after each live run

@@ -249,7 +249,7 @@ class RunExecutor:
             return Ending.abandoned("lease lost")
         verdict = gate_verdicts[0] if gate_verdicts else None
         if result is None and verdict is not None:
-            return Ending.finished(self._keep(claim, unchanged_plan(verdict.evidence)))
+            return Ending.finished(unchanged_plan(verdict.evidence))
         plan = finish_from_result(result)
         # Checksums of the files read, before retention may move them.
         known = verdict.known_checksums() if verdict is not None else {}
@@ -276,7 +276,7 @@ class RunExecutor:
             plan = apply_retention(
                 claim.profile, plan, dry_run=claim.run.dry_run, now=now,
                 pins=lambda: self._registry.failed_file_pins(claim.profile.name))
-        if purges_changesets(claim.run) and plan.status is not RunStatus.CANCELLED:
+        if purges_changesets(claim.run, plan.status):
             plan = apply_changeset_purge(claim.profile, plan, target_url=self._target_url,
                                          kept=self._registry.kept_runs, now=now)
         return plan

@@ -8,8 +8,9 @@
   the freshness gate, the sample or source-file retention: a rollback reads
   no source. Its refusal (later runs changed the records) and a missing
   changeset are permanent: the run ends FAILED with their message.
-- After a live IMPORT or ROLLBACK run, the changesets of runs whose history
-  the registry purged are dropped from the target (``changeset_purge``).
+- After a live IMPORT or ROLLBACK run that ends COMPLETED or WARNING, the
+  changesets of runs whose history the registry purged are dropped from the
+  target (``changeset_purge``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from ferry.v1 import profile_pb2, run_pb2
 from ferry_domain.changesets.errors import ChangesetNotFoundError, RollbackRefusedError
 from ferry_domain.engine.results import Counts, RunResult
+from ferry_domain.runs.states import DID_WORK, RunStatus
 
 from ferry_runner.registry import Claim
 
@@ -45,9 +47,11 @@ def reads_source(run: run_pb2.Run) -> bool:
     return not is_rollback(run)
 
 
-def purges_changesets(run: run_pb2.Run) -> bool:
-    """Whether the runner purges the profile's stale changesets after the run."""
-    return not run.dry_run and run.operation in _WRITE_CHANGESETS
+def purges_changesets(run: run_pb2.Run, status: RunStatus) -> bool:
+    """Whether the runner purges the profile's stale changesets after the run
+    ended in ``status``: a live IMPORT or ROLLBACK run that wrote to the
+    target (COMPLETED or WARNING; an UNCHANGED run touches nothing)."""
+    return not run.dry_run and run.operation in _WRITE_CHANGESETS and status in DID_WORK
 
 
 def roll_back(claim: Claim, rollback: RollbackFn, *, target_url: str,

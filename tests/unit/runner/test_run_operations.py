@@ -137,9 +137,13 @@ def test_refused_and_missing_changesets_fail_the_rollback_at_once(error, hint) -
 
 def test_which_runs_read_a_source_and_which_purge_changesets() -> None:
     assert reads_source(claim_of(IMPORT).run) and not reads_source(claim_of(ROLLBACK).run)
-    assert purges_changesets(claim_of(IMPORT).run) and purges_changesets(claim_of(ROLLBACK).run)
-    assert not purges_changesets(claim_of(IMPORT, dry_run=True).run)
-    assert not purges_changesets(claim_of(profile_pb2.OPERATION_EXPORT).run)
+    done = RunStatus.COMPLETED
+    assert purges_changesets(claim_of(IMPORT).run, done)
+    assert purges_changesets(claim_of(ROLLBACK).run, RunStatus.WARNING)
+    assert not purges_changesets(claim_of(IMPORT, dry_run=True).run, done)
+    assert not purges_changesets(claim_of(profile_pb2.OPERATION_EXPORT).run, done)
+    for status in (RunStatus.UNCHANGED, RunStatus.FAILED, RunStatus.CANCELLED):
+        assert not purges_changesets(claim_of(IMPORT).run, status)
 
 
 def test_a_live_rollback_purges_changesets_through_the_registry() -> None:
