@@ -9,7 +9,8 @@
    transient errors (``classify``) are retried in the attempt with backoff and
    jitter, each retry appended as a RETRY run event;
 3. keeps the sample and applies retention (runs that read a source) and
-   purges stale changesets (live IMPORT and ROLLBACK runs, ``changeset_purge``);
+   purges stale changesets (live IMPORT and ROLLBACK runs that wrote to the
+   target, ``changeset_purge``);
 4. ends the run: FinishRun (COMPLETED / WARNING / FAILED / CANCELLED), or
    ReleaseRun (transient retries exhausted: attempt used; shutdown: attempt
    not used), or nothing at all when the lease was lost (another runner may
@@ -191,8 +192,8 @@ class RunExecutor:
         def attempt_once() -> RunResult | None:
             if keeper.lost.is_set():
                 raise _LeaseLost()
-            gated = self._gate is not None and reads_source(claim.run)
-            verdict = self._gate.check(claim) if gated else None  # type: ignore[union-attr]
+            gate = self._gate if reads_source(claim.run) else None
+            verdict = gate.check(claim) if gate is not None else None
             gate_verdicts[:] = [verdict] if verdict is not None else []
             if verdict is not None:
                 keeper.add_event(run_event(claim, "LOG", f"freshness gate: {verdict.summary}"))
