@@ -6,7 +6,7 @@ WooCommerce sample, on a SQLite and a PostgreSQL target:
   3 old prices (checked in the target row); rolling back that rollback
   re-applies them;
 - a rollback resets the freshness token: the unchanged source, UNCHANGED
-  before, is imported again after it;
+  before, is imported again after it (its edits are written again);
 - a rollback of the first run is refused, naming the keys later runs
   changed; with --force it leaves the table empty;
 - once the registry purged a run's history (a janitor pass), the next live
@@ -136,13 +136,18 @@ def test_rollback_restores_reapplies_refuses_forces_and_purges(
     assert (code, counts(redo)["updated"]) == (0, 3), redo
     assert prices(target_url, EDITED) == {sku: float(p) for sku, p in EDITED.items()}
 
-    # The rollback reset the freshness token: the same file is imported again.
+    # Undone once more, the old prices are back; a rollback resets the freshness
+    # token, so the same, unchanged file is imported again: the edits return.
+    code, third = ferry("runs", "rollback", redo["id"], "--wait")
+    assert (code, counts(third)["updated"]) == (0, 3), third
+    assert prices(target_url, EDITED) == {sku: float(p) for sku, p in old.items()}
     code, again = ferry("runs", "start", "woo", "--wait")
     assert again["status"] == "RUN_STATUS_COMPLETED", again
     assert again["freshness"]["verdict"] == "FRESHNESS_VERDICT_CHANGED"
-    assert f"run {redo['id']} rolled back the last import" in \
+    assert f"run {third['id']} rolled back the last import" in \
         again["freshness"]["reasonDetail"]
-    assert counts(again)["unchanged"] == 25
+    assert (counts(again)["updated"], counts(again)["unchanged"]) == (3, 22)
+    assert prices(target_url, EDITED) == {sku: float(p) for sku, p in EDITED.items()}
 
     # The first run's records were changed later: refused, naming the keys.
     code, refused = ferry("runs", "rollback", first["id"], "--wait")
@@ -161,13 +166,15 @@ def test_rollback_restores_reapplies_refuses_forces_and_purges(
     # The registry purges the history of all but the newest 2 runs that did work;
     # the next live run drops their changesets from the target.
     recorded = change_runs(target_url)
-    assert {first["id"], second["id"], undo["id"], redo["id"], forced["id"]} <= recorded
+    assert {first["id"], second["id"], undo["id"], redo["id"], third["id"], again["id"],
+            forced["id"]} <= recorded
     janitor_pass(registry, datetime.now(UTC) + timedelta(days=3))
     code, fresh = ferry("runs", "start", "woo", "--force", "--wait")
     assert counts(fresh)["created"] == 25, fresh
     dropped = {a["path"].removeprefix("changeset:")
                for a in fresh.get("retentionActions", []) if a["kind"] == PURGED}
-    assert {first["id"], second["id"], undo["id"], redo["id"]} <= dropped, fresh
+    assert {first["id"], second["id"], undo["id"], redo["id"], third["id"],
+            again["id"]} <= dropped, fresh
     assert forced["id"] not in dropped and fresh["id"] not in dropped
     assert change_runs(target_url) == recorded - dropped | {fresh["id"]}
     assert change_runs(target_url) == {forced["id"], fresh["id"]}
