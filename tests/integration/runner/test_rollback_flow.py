@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from ferry.grpc_client import RegistryClient
-from ferry.v1 import profile_pb2, run_pb2
+from ferry.v1 import profile_pb2
 
 from tests.integration.engine.conftest import EXAMPLES, load_sample_profile
 from tests.integration.engine.test_changesets import EDITED, WOO, edit_prices
@@ -176,6 +176,5 @@ def test_rollback_restores_reapplies_refuses_forces_and_purges(
     assert {first["id"], second["id"], undo["id"], redo["id"], third["id"],
             again["id"]} <= dropped, fresh
     assert forced["id"] not in dropped and fresh["id"] not in dropped
-    assert change_runs(target_url) == recorded - dropped | {fresh["id"]}
     assert change_runs(target_url) == {forced["id"], fresh["id"]}
-    assert run_pb2.RunStatus.Value(fresh["status"]) == run_pb2.RUN_STATUS_COMPLETED
+    assert fresh["status"] == "RUN_STATUS_COMPLETED" and not fresh.get("warnings"), fresh
