@@ -57,7 +57,7 @@ def test_rollback_queues_a_rollback_run_of_the_same_profile(client):
     assert queued.operation == ROLLBACK and queued.profile == "stock"
     assert queued.rollback_of == done.id and not queued.rollback_force
     assert queued.trigger == run_pb2.RUN_TRIGGER_MANUAL and not queued.dry_run
-    # Idempotent by request id; a forced dry run is a new run.
+    # Idempotent by request id: the same call returns the same run.
     assert rollback(client, done.id, request_id="undo-1").id == queued.id
     assert get_run(client, queued.id).rollback_of == done.id
     [listed] = list_runs(client, 'operation = "ROLLBACK"').runs
