@@ -31,7 +31,7 @@ from ferry.errors import (
     Violation,
 )
 from ferry.v1 import profile_pb2, record_pb2, run_pb2, runner_task_pb2
-from ferry_domain.engine.entities import get_entity
+from ferry_domain.profiles.record_key import key_fields
 
 from ferry_registry.notify import RunChanges
 from ferry_registry.servicers.common import StreamSlots, require
@@ -57,12 +57,8 @@ RUNNER_HINT = "is a ferry-runner (and a ferry-scheduler to hand it requests) run
 
 
 def profile_key(profile: profile_pb2.Profile) -> tuple[str, ...]:
-    """The profile's key fields: the mapping's ``key_fields``, or the entity's
-    natural key (as the engine's MappingPlan finds it)."""
-    if profile.mapping.key_fields:
-        return tuple(profile.mapping.key_fields)
     try:
-        return get_entity(profile.entity_type).key
+        return key_fields(profile)
     except KeyError:
         raise FailedPreconditionError(
             f'profile "{profile.name}" has an unknown entity "{profile.entity_type}"') from None
