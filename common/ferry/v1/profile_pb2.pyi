@@ -110,6 +110,12 @@ class SuccessAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SUCCESS_ACTION_KEEP: _ClassVar[SuccessAction]
     SUCCESS_ACTION_MOVE_TO_BACKUP: _ClassVar[SuccessAction]
     SUCCESS_ACTION_DELETE: _ClassVar[SuccessAction]
+
+class ChangesetMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHANGESET_MODE_UNSPECIFIED: _ClassVar[ChangesetMode]
+    CHANGESET_MODE_ON: _ClassVar[ChangesetMode]
+    CHANGESET_MODE_OFF: _ClassVar[ChangesetMode]
 OPERATION_UNSPECIFIED: Operation
 OPERATION_IMPORT: Operation
 OPERATION_EXPORT: Operation
@@ -168,6 +174,9 @@ SUCCESS_ACTION_UNSPECIFIED: SuccessAction
 SUCCESS_ACTION_KEEP: SuccessAction
 SUCCESS_ACTION_MOVE_TO_BACKUP: SuccessAction
 SUCCESS_ACTION_DELETE: SuccessAction
+CHANGESET_MODE_UNSPECIFIED: ChangesetMode
+CHANGESET_MODE_ON: ChangesetMode
+CHANGESET_MODE_OFF: ChangesetMode
 
 class Profile(_message.Message):
     __slots__ = ("name", "description", "entity_type", "operation", "source", "mapping", "target", "export", "freshness", "retention", "retry", "error_threshold", "overlap_policy", "batch_size", "labels", "mapping_digest", "dry_run_required", "create_time", "update_time", "revision", "expect_change_within", "notifications", "stale_since", "last_change_time", "failing_since", "failing_runs", "on_shape_change")
@@ -450,7 +459,7 @@ class ExportSpec(_message.Message):
     def __init__(self, directory: _Optional[str] = ..., format: _Optional[_Union[Format, _Mapping]] = ..., file_prefix: _Optional[str] = ...) -> None: ...
 
 class RetentionPolicy(_message.Message):
-    __slots__ = ("on_success", "backup_dir", "failed_dir", "keep_failed_days", "sample_rows", "masked_fields", "keep_runs_days", "keep_min_runs", "keep_backup_days")
+    __slots__ = ("on_success", "backup_dir", "failed_dir", "keep_failed_days", "sample_rows", "masked_fields", "keep_runs_days", "keep_min_runs", "keep_backup_days", "changeset")
     ON_SUCCESS_FIELD_NUMBER: _ClassVar[int]
     BACKUP_DIR_FIELD_NUMBER: _ClassVar[int]
     FAILED_DIR_FIELD_NUMBER: _ClassVar[int]
@@ -460,6 +469,7 @@ class RetentionPolicy(_message.Message):
     KEEP_RUNS_DAYS_FIELD_NUMBER: _ClassVar[int]
     KEEP_MIN_RUNS_FIELD_NUMBER: _ClassVar[int]
     KEEP_BACKUP_DAYS_FIELD_NUMBER: _ClassVar[int]
+    CHANGESET_FIELD_NUMBER: _ClassVar[int]
     on_success: SuccessAction
     backup_dir: str
     failed_dir: str
@@ -469,7 +479,8 @@ class RetentionPolicy(_message.Message):
     keep_runs_days: int
     keep_min_runs: int
     keep_backup_days: int
-    def __init__(self, on_success: _Optional[_Union[SuccessAction, str]] = ..., backup_dir: _Optional[str] = ..., failed_dir: _Optional[str] = ..., keep_failed_days: _Optional[int] = ..., sample_rows: _Optional[int] = ..., masked_fields: _Optional[_Iterable[str]] = ..., keep_runs_days: _Optional[int] = ..., keep_min_runs: _Optional[int] = ..., keep_backup_days: _Optional[int] = ...) -> None: ...
+    changeset: ChangesetMode
+    def __init__(self, on_success: _Optional[_Union[SuccessAction, str]] = ..., backup_dir: _Optional[str] = ..., failed_dir: _Optional[str] = ..., keep_failed_days: _Optional[int] = ..., sample_rows: _Optional[int] = ..., masked_fields: _Optional[_Iterable[str]] = ..., keep_runs_days: _Optional[int] = ..., keep_min_runs: _Optional[int] = ..., keep_backup_days: _Optional[int] = ..., changeset: _Optional[_Union[ChangesetMode, str]] = ...) -> None: ...
 
 class RetryPolicy(_message.Message):
     __slots__ = ("max_attempts", "initial_backoff", "max_backoff", "max_elapsed")

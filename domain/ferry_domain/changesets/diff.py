@@ -1,12 +1,38 @@
-"""How two imports of one profile differ."""
+"""How two imports of one profile differ: the target's change from the end
+of the earlier run to the end of the later one, summed from the changesets
+of the runs between (the later run included), record by record."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
 from ferry.v1 import profile_pb2
 
-from ferry_domain.changesets.model import RunDiff
+from ferry_domain.changesets.target import ChangesetTarget, open_changesets
+from ferry_domain.engine.targets.changesets.model import (
+    Action,
+    FieldDiff,
+    RunDiff,
+    key_from_text,
+)
 
 DEFAULT_KEY_LIMIT = 50
+# Change rows read at a time.
+FETCH_ROWS = 5000
+
+
+@dataclass
+class _Net:
+    """One record's change over the range: whether it existed at the start
+    and now, each changed field's first and last value."""
+
+    existed: bool
+    exists: bool
+    first: dict[str, Any] = field(default_factory=dict)
+    last: dict[str, Any] = field(default_factory=dict)
 
 
 def diff_runs(
@@ -21,5 +47,83 @@ def diff_runs(
     (given in either order; the result names the earlier one ``run_a``):
     keys created and deleted, and per field the keys whose value changed,
     first value -> last value. At most ``key_limit`` keys are listed per
-    group. ChangesetNotFoundError when either run has no changeset."""
-    raise NotImplementedError
+    group. ChangesetNotFoundError when either run has no changeset;
+    ValueError when both are the same run."""
+    if run_a == run_b:
+        raise ValueError("give two different runs")
+    with open_changesets(profile, default_target_url) as target:
+        ends = {run: _last_seq(target, target.run_no(run)) for run in (run_a, run_b)}
+        if ends[run_a] > ends[run_b]:
+            run_a, run_b = run_b, run_a
+        nets, runs = _net_changes(target, ends[run_a], ends[run_b])
+    created = [k for k, n in nets.items() if not n.existed and n.exists]
+    deleted = [k for k, n in nets.items() if n.existed and not n.exists]
+    by_field: dict[str, list[tuple[tuple[str, ...], Any, Any]]] = {}
+    for key, net in nets.items():
+        if not (net.existed and net.exists):
+            continue
+        for name, first in net.first.items():
+            last = net.last.get(name)
+            if first != last:
+                by_field.setdefault(name, []).append((key, first, last))
+    order = {f.name: i for i, f in enumerate(target.schema.fields)}
+    fields = [
+        FieldDiff(name, changes[:key_limit], len(changes))
+        for name, changes in sorted(by_field.items(), key=lambda item: order.get(item[0], 0))
+    ]
+    return RunDiff(
+        run_a,
+        run_b,
+        created[:key_limit],
+        len(created),
+        deleted[:key_limit],
+        len(deleted),
+        fields,
+        runs,
+    )
+
+
+def _last_seq(target: ChangesetTarget, run_no: int) -> int:
+    changes = target.changes
+    assert changes is not None
+    last = target.conn.execute(
+        sa.select(sa.func.max(changes.c.seq)).where(changes.c.run_no == run_no)
+    ).scalar()
+    return int(last or 0)
+
+
+def _net_changes(
+    target: ChangesetTarget, after: int, upto: int
+) -> tuple[dict[tuple[str, ...], _Net], list[str]]:
+    changes, runs = target.changes, target.runs
+    assert changes is not None and runs is not None
+    rows = target.conn.execute(
+        sa.select(changes, runs.c.run_id)
+        .join(runs, runs.c.run_no == changes.c.run_no)
+        .where(changes.c.seq > after, changes.c.seq <= upto)
+        .order_by(changes.c.seq)
+        .execution_options(yield_per=FETCH_ROWS)
+    )
+    nets: dict[tuple[str, ...], _Net] = {}
+    seen_runs: dict[str, None] = {}
+    for row in rows:
+        seen_runs.setdefault(row.run_id, None)
+        key = key_from_text(row.record_key)
+        action = Action(row.action)
+        net = nets.get(key)
+        if net is None:
+            net = nets[key] = _Net(existed=action is not Action.CREATED, exists=True)
+        _apply(net, action, target.field_changes(row.before, row.after))
+    return nets, list(seen_runs)
+
+
+def _apply(net: _Net, action: Action, changes: Iterable[Any]) -> None:
+    if action is Action.CREATED:
+        net.exists = True
+        return
+    if action is Action.DELETED:
+        net.exists = False
+        return
+    for change in changes:
+        net.first.setdefault(change.field, change.before)
+        net.last[change.field] = change.after

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ferry_domain.changesets.model import show_key
 from ferry_domain.engine.errors import PermanentSourceError
+from ferry_domain.engine.targets.changesets.model import show_key
 
 # Keys named in a refusal message; the rest are counted.
 NAMED_KEYS = 20

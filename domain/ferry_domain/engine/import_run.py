@@ -43,7 +43,8 @@ from ferry_domain.engine.results import Counts, RunResult
 from ferry_domain.engine.rows import forward_filler, row_filter
 from ferry_domain.engine.shape import check_shape
 from ferry_domain.engine.sources import open_parts
-from ferry_domain.engine.targets.sql_target import open_writer
+from ferry_domain.engine.targets.changesets.recorder import ChangesetRun
+from ferry_domain.engine.targets.sql_target import RunStamp, open_writer
 from ferry_domain.engine.targets.writer import Capability, TargetWriter, WriteCounts
 from ferry_domain.engine.vector import BatchMapper
 from ferry_domain.runs.states import ErrorClass, RunStatus
@@ -297,10 +298,20 @@ class ImportRun:
     def _open_batch(self) -> OpenBatch:
         """The batch writer, opening the target on first use."""
         if self._batch is None:
-            table = self.job.profile.target.table or self.job.schema.name
+            job = self.job
+            table = job.profile.target.table or job.schema.name
             plan = self.plan
+            changeset = (
+                ChangesetRun(job.run_id, job.profile.name) if job.records_changeset else None
+            )
             self._engine, writer = open_writer(
-                self.job.url, self.job.schema, table, plan.targets, plan.key, self.job.dry_run
+                job.url,
+                job.schema,
+                table,
+                plan.targets,
+                plan.key,
+                job.dry_run,
+                RunStamp(job.run_id, changeset),
             )
             self._batch = OpenBatch(writer, plan.key_index, self.job.dry_run)
         return self._batch

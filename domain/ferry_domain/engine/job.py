@@ -20,7 +20,9 @@ class RunJob:
     ``should_cancel`` is asked there; ``file_roots``: folders file sources and
     export directories must stay within (None: not confined);
     ``last_good_shape``: the source fingerprint of the profile's last good run,
-    which each source part is compared with (None: nothing to compare)."""
+    which each source part is compared with (None: nothing to compare);
+    ``run_id``: the run this is, stamped on the rows it writes and naming
+    its changeset (empty: no id, no changeset)."""
 
     profile: profile_pb2.Profile
     schema: EntitySchema
@@ -30,3 +32,14 @@ class RunJob:
     should_cancel: Callable[[], bool] | None = None
     file_roots: Sequence[Path] | None = None
     last_good_shape: Fingerprint | None = None
+    run_id: str = ""
+
+    @property
+    def records_changeset(self) -> bool:
+        """A live run with an id records its changeset unless the profile
+        turned changesets off."""
+        return (
+            bool(self.run_id)
+            and not self.dry_run
+            and self.profile.retention.changeset != profile_pb2.CHANGESET_MODE_OFF
+        )

@@ -21,6 +21,11 @@ from ferry_domain.engine.transforms import build_transform
 Getter = Callable[[Any], Any]
 
 
+def record_key_fields(mapping: profile_pb2.Mapping, schema: EntitySchema) -> tuple[str, ...]:
+    """The fields that identify a record: the mapping's key, else the entity's."""
+    return tuple(mapping.key_fields) or schema.key
+
+
 @dataclass(frozen=True)
 class FieldPlan:
     target: str
@@ -53,7 +58,7 @@ class MappingPlan:
 
     @classmethod
     def from_profile(cls, mapping: profile_pb2.Mapping, schema: EntitySchema) -> MappingPlan:
-        key = tuple(mapping.key_fields) or schema.key
+        key = record_key_fields(mapping, schema)
         required = tuple(dict.fromkeys([*schema.required, *mapping.required_fields]))
         fields: list[FieldPlan] = []
         for fm in mapping.fields:

@@ -45,6 +45,7 @@ def run_profile(
     file_roots: Sequence[Path] | None = None,
     limits: SourceLimits | None = None,
     last_good_shape: Fingerprint | None = None,
+    run_id: str = "",
 ) -> RunResult:
     """Run ``profile`` once and return its result; raise an ``EngineError``
     for a failure of the source, the target or the profile.
@@ -54,7 +55,9 @@ def run_profile(
     sources (and export directories) must stay within (None: not confined);
     ``limits``: size limits for reading sources (None: defaults);
     ``last_good_shape``: the source fingerprint of the profile's last good
-    run, which each source part is compared with (None: nothing to compare)."""
+    run, which each source part is compared with (None: nothing to compare);
+    ``run_id``: the run's id, stamped on the rows it writes and naming its
+    changeset (``retention.changeset``; empty: neither)."""
     with using_limits(limits):
         violations = check_profile(profile)
         if violations:
@@ -72,6 +75,7 @@ def run_profile(
             should_cancel=should_cancel,
             file_roots=file_roots,
             last_good_shape=last_good_shape,
+            run_id=run_id,
         )
         if profile.operation == profile_pb2.OPERATION_EXPORT:
             return run_export(job)

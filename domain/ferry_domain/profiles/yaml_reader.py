@@ -33,7 +33,7 @@ TARGET_KEYS = ("kind", "dsn", "table")
 EXPORT_KEYS = ("directory", "format", "prefix")
 RETENTION_KEYS = ("on_success", "backup_dir", "keep_backup_days", "failed_dir",
                   "keep_failed_days", "sample_rows", "masked_fields", "keep_runs_days",
-                  "keep_min_runs")
+                  "keep_min_runs", "changeset")
 RETRY_KEYS = ("max_attempts", "initial_backoff", "max_backoff", "max_elapsed")
 THRESHOLD_KEYS = ("max_errors", "max_error_percent")
 
@@ -240,6 +240,11 @@ class ProfileReader(YamlValueReader):
             where = f"retention.{key}"
             if key == "on_success":
                 retention.on_success = self.enum(item, "on_success", where)
+            elif key == "changeset":
+                # YAML reads a bare on/off as true/false.
+                if isinstance(item, bool):
+                    item = "on" if item else "off"
+                retention.changeset = self.enum(item, "changeset", where)
             elif key in ("backup_dir", "failed_dir"):
                 setattr(retention, key, self.text(item, where))
             elif key == "masked_fields":

@@ -26,6 +26,7 @@ ENUMS: dict[str, tuple[EnumTypeWrapper, str]] = {
     "target_kind": (pb.TargetKind, "TARGET_KIND_"),
     "freshness": (pb.FreshnessMethod, "FRESHNESS_METHOD_"),
     "on_success": (pb.SuccessAction, "SUCCESS_ACTION_"),
+    "changeset": (pb.ChangesetMode, "CHANGESET_MODE_"),
     "overlap": (pb.OverlapPolicy, "OVERLAP_POLICY_"),
     "on_shape_change": (pb.ShapeChangePolicy, "SHAPE_CHANGE_POLICY_"),
     "notification_event": (pb.NotificationEvent, "NOTIFICATION_EVENT_"),

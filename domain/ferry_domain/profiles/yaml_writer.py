@@ -176,6 +176,7 @@ def _retention(retention: pb.RetentionPolicy) -> dict[str, Any]:
         "masked_fields": list(retention.masked_fields),
         "keep_runs_days": retention.keep_runs_days,
         "keep_min_runs": retention.keep_min_runs,
+        "changeset": _enum("changeset", retention.changeset),
     }
 
 

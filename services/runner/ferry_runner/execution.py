@@ -187,7 +187,7 @@ class RunExecutor:
             result = engine(profile, dry_run=claim.run.dry_run,
                             default_target_url=self._target_url,
                             on_progress=on_progress, should_cancel=should_cancel,
-                            **self._engine_options, **_last_good(claim))
+                            run_id=claim.run_id, **self._engine_options, **_last_good(claim))
             if not isinstance(result, RunResult):
                 raise EngineContractError(f"the engine returned {type(result).__name__}, "
                                           "not a RunResult")

@@ -16,7 +16,9 @@ from psycopg import sql
 
 from ferry_domain.engine.batch import Batch, classify
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
-from ferry_domain.engine.targets.tables import HASH_COLUMN, UPDATED_COLUMN
+from ferry_domain.engine.targets.changesets.model import KEY_SEPARATOR, Action
+from ferry_domain.engine.targets.changesets.recorder import CHANGE_COLUMNS, ChangeRecorder
+from ferry_domain.engine.targets.tables import HASH_COLUMN, META_COLUMNS, RUN_COLUMN, UPDATED_COLUMN
 from ferry_domain.engine.targets.writer import Capability, TargetTable, TargetWriter
 
 PG_TYPES = {
@@ -33,7 +35,14 @@ PG_TYPES = {
 class PostgresWriter(TargetWriter):
     capabilities = Capability.BULK_LOAD
 
-    def __init__(self, engine: sa.Engine, target: TargetTable) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        target: TargetTable,
+        *,
+        run_id: str = "",
+        recorder: ChangeRecorder | None = None,
+    ) -> None:
         self._raw = engine.raw_connection()
         self._con: psycopg.Connection = self._raw.driver_connection  # type: ignore[assignment]
         self._con.autocommit = False
@@ -60,33 +69,22 @@ class PostgresWriter(TargetWriter):
             is None
         )
         self._con.rollback()
-        self._copy_direct = sql.SQL("COPY {t} ({cols}, {upd}) FROM STDIN").format(
-            t=t, cols=col_list, upd=ident(UPDATED_COLUMN)
+        self._run_id = run_id or None
+        self._recorder = recorder
+        self._copy_direct = sql.SQL("COPY {t} ({cols}, {upd}, {run}) FROM STDIN").format(
+            t=t, cols=col_list, upd=ident(UPDATED_COLUMN), run=ident(RUN_COLUMN)
         )
         self._create_stage = sql.SQL(
             "CREATE TEMP TABLE IF NOT EXISTS {s} ON COMMIT DELETE ROWS AS "
             "SELECT {cols} FROM {t} WITH NO DATA"
         ).format(s=ident(STAGE), cols=col_list, t=t)
         self._copy = sql.SQL("COPY {s} ({cols}) FROM STDIN").format(s=ident(STAGE), cols=col_list)
-        updates = sql.SQL(", ").join(
-            sql.SQL("{c} = EXCLUDED.{c}").format(c=ident(c))
-            for c in [*columns, HASH_COLUMN, UPDATED_COLUMN]
-            if c not in key
-        )
-        self._merge = sql.SQL(
-            "WITH m AS (INSERT INTO {t} ({cols}, {upd}) SELECT {cols}, now() FROM {s} "
-            "ON CONFLICT ({keys}) DO UPDATE SET {updates} "
-            "WHERE {t}.{h} IS DISTINCT FROM EXCLUDED.{h} RETURNING (xmax = 0) AS created) "
-            "SELECT count(*) FILTER (WHERE created), count(*) FROM m"
-        ).format(
-            t=t,
-            cols=col_list,
-            upd=ident(UPDATED_COLUMN),
-            s=ident(STAGE),
-            keys=sql.SQL(", ").join(ident(k) for k in key),
-            updates=updates,
-            h=ident(HASH_COLUMN),
-        )
+        self._merge = merge_statement(target, ident(STAGE), run_id, recorder)
+        if recorder is not None:
+            self._copy_changes = sql.SQL("COPY {c} ({cols}) FROM STDIN").format(
+                c=ident(recorder.changes_table),
+                cols=sql.SQL(", ").join(ident(c) for c in CHANGE_COLUMNS[:3]),
+            )
         names = [f"k{i}" for i in range(len(key))]
         join = sql.SQL(" AND ").join(
             sql.SQL("{t}.{c} = k.{n}").format(t=t, c=ident(c), n=ident(n))
@@ -143,15 +141,23 @@ class PostgresWriter(TargetWriter):
         return created, updated, unchanged
 
     def _direct(self, cols: list[list]) -> bool:
-        """COPY into the table itself; False when a key already exists."""
+        """COPY into the table itself (and the keys into the changeset);
+        False when a key already exists."""
         con = self._con
         now = datetime.now(UTC)
+        run = self._run_id
         try:
             with con.cursor() as cur:
                 with cur.copy(self._copy_direct) as copy:
                     write_row = copy.write_row
                     for row in zip(*cols, strict=True):
-                        write_row((*row, now))
+                        write_row((*row, now, run))
+                if self._recorder is not None:
+                    keys = Batch(cols).keys(self._key_index)
+                    with cur.copy(self._copy_changes) as copy:
+                        write_row = copy.write_row
+                        for change in self._recorder.created(keys):
+                            write_row(change[:3])
             con.commit()
             return True
         except psycopg.errors.UniqueViolation:
@@ -208,6 +214,87 @@ class PostgresWriter(TargetWriter):
         except psycopg.Error:
             pass
         self._raw.close()
+
+
+def merge_statement(
+    target: TargetTable, stage: sql.Identifier, run_id: str, recorder: ChangeRecorder | None
+) -> sql.Composed:
+    """The upsert of the staged batch, answering (created, written). With a
+    changeset, the same statement records it: ``old`` reads the stored rows
+    the upsert will change (every sub-statement sees the snapshot from before
+    it), and ``c`` inserts a change row per row written, with the changed
+    fields before and after."""
+    ident = sql.Identifier
+    t = ident(target.name)
+    key = target.key
+    cols = sql.SQL(", ").join(ident(c) for c in [*target.columns, HASH_COLUMN])
+    updates = sql.SQL(", ").join(
+        sql.SQL("{c} = EXCLUDED.{c}").format(c=ident(c))
+        for c in [*target.columns, *META_COLUMNS]
+        if c not in key
+    )
+    upsert = sql.SQL(
+        "INSERT INTO {t} ({cols}, {upd}, {run}) SELECT {cols}, now(), {run_id} FROM {s} "
+        "ON CONFLICT ({keys}) DO UPDATE SET {updates} "
+        "WHERE {t}.{h} IS DISTINCT FROM EXCLUDED.{h} "
+    ).format(
+        t=t,
+        cols=cols,
+        upd=ident(UPDATED_COLUMN),
+        run=ident(RUN_COLUMN),
+        run_id=sql.Literal(run_id or None),
+        s=stage,
+        keys=sql.SQL(", ").join(ident(k) for k in key),
+        updates=updates,
+        h=ident(HASH_COLUMN),
+    )
+    if recorder is None:
+        return sql.SQL(
+            "WITH m AS ({upsert} RETURNING (xmax = 0) AS _ferry_created) "
+            "SELECT count(*) FILTER (WHERE _ferry_created), count(*) FROM m"
+        ).format(upsert=upsert)
+
+    def joined(a: str, b: str) -> sql.Composable:
+        return sql.SQL(" AND ").join(
+            sql.SQL("{a}.{k} = {b}.{k}").format(a=ident(a), b=ident(b), k=ident(k)) for k in key
+        )
+
+    # Not compared: Ferry's columns, the key, and the created flag of m.
+    skipped = sql.Literal([*META_COLUMNS, *key, "_ferry_created"])
+    return sql.SQL(
+        "WITH old AS (SELECT {t}.* FROM {t} JOIN {s} ON {t_s} "
+        "WHERE {t}.{h} IS DISTINCT FROM {s}.{h}), "
+        "m AS ({upsert} RETURNING {t}.*, (xmax = 0) AS _ferry_created), "
+        "c AS (INSERT INTO {changes} ({change_cols}) "
+        "SELECT {run_no}, {key_text}, "
+        "CASE WHEN m._ferry_created THEN {created} ELSE {updated} END, "
+        "d.before, d.after, old.{h} FROM m LEFT JOIN old ON {m_old} "
+        "LEFT JOIN LATERAL (SELECT jsonb_object_agg(o.key, o.value)::text AS before, "
+        "jsonb_object_agg(o.key, n.value)::text AS after "
+        "FROM jsonb_each(to_jsonb(old) - {skipped}::text[]) AS o "
+        "JOIN jsonb_each(to_jsonb(m) - {skipped}::text[]) AS n ON n.key = o.key "
+        "WHERE o.value IS DISTINCT FROM n.value) AS d ON NOT m._ferry_created) "
+        "SELECT count(*) FILTER (WHERE _ferry_created), count(*) FROM m"
+    ).format(
+        t=t,
+        s=stage,
+        t_s=sql.SQL(" AND ").join(
+            sql.SQL("{t}.{k} = {s}.{k}").format(t=t, s=stage, k=ident(k)) for k in key
+        ),
+        h=ident(HASH_COLUMN),
+        upsert=upsert,
+        changes=ident(recorder.changes_table),
+        change_cols=sql.SQL(", ").join(ident(c) for c in CHANGE_COLUMNS),
+        run_no=sql.Literal(recorder.run_no),
+        key_text=sql.SQL("concat_ws({sep}, {parts})").format(
+            sep=sql.Literal(KEY_SEPARATOR),
+            parts=sql.SQL(", ").join(sql.SQL("m.{k}::text").format(k=ident(k)) for k in key),
+        ),
+        created=sql.Literal(int(Action.CREATED)),
+        updated=sql.Literal(int(Action.UPDATED)),
+        m_old=joined("m", "old"),
+        skipped=skipped,
+    )
 
 
 def _error(exc: psycopg.Error) -> Exception:

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from sqlalchemy.pool import NullPool
 
 from ferry_domain.engine.entities import EntitySchema
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
+from ferry_domain.engine.targets.changesets.recorder import ChangeRecorder, ChangesetRun
 from ferry_domain.engine.targets.sqlite_upsert import SqliteWriter
 from ferry_domain.engine.targets.tables import build_table, ensure_table, table_exists
 from ferry_domain.engine.targets.writer import AbsentTargetWriter, TargetTable, TargetWriter
@@ -87,6 +88,7 @@ def _open_sqlite(
     schema: EntitySchema,
     target: TargetTable,
     dry_run: bool,
+    run: RunStamp,
 ) -> TargetWriter:
     ensured = (url, target.name, _signature(schema), tuple(target.key))
     raw = engine.raw_connection()
@@ -102,7 +104,14 @@ def _open_sqlite(
                 with _lock:
                     _ensured.add(ensured)
             exists = True
-        return SqliteWriter(engine, replace(target, exists=exists), live=not dry_run, raw=raw)
+        return SqliteWriter(
+            engine,
+            replace(target, exists=exists),
+            live=not dry_run,
+            raw=raw,
+            run_id=run.run_id,
+            recorder=run.recorder(engine, target, dry_run),
+        )
 
 
 @contextmanager
@@ -130,6 +139,24 @@ def _released_on_error(
         raise
 
 
+@dataclass(frozen=True)
+class RunStamp:
+    """What a live run leaves in the target: its id on the rows it writes
+    (none: no id) and, with ``changeset``, its changeset."""
+
+    run_id: str = ""
+    changeset: ChangesetRun | None = None
+
+    def recorder(
+        self, engine: sa.Engine, target: TargetTable, dry_run: bool
+    ) -> ChangeRecorder | None:
+        if dry_run or self.changeset is None:
+            return None
+        return ChangeRecorder(
+            engine, target.name, self.changeset, target.columns, target.types, target.key_index
+        )
+
+
 def open_writer(
     url: str,
     schema: EntitySchema,
@@ -137,7 +164,9 @@ def open_writer(
     columns: list[str],
     key: tuple[str, ...],
     dry_run: bool,
+    run: RunStamp | None = None,
 ) -> tuple[sa.Engine, TargetWriter]:
+    run = run or RunStamp()
     engine = cached_engine(url)
     if dry_run and engine.dialect.name == "sqlite":
         database = engine.url.database or ""
@@ -148,7 +177,7 @@ def open_writer(
         types = [schema.field_map[c].type for c in columns]
         target = TargetTable(table_name, columns, types, key, exists=False)
         if engine.dialect.name == "sqlite":
-            return engine, _open_sqlite(engine, url, schema, target, dry_run)
+            return engine, _open_sqlite(engine, url, schema, target, dry_run, run)
         exists = table_exists(engine, table_name)
         if not dry_run:
             ensure_table(engine, _table(schema, table_name), key)
@@ -158,7 +187,10 @@ def open_writer(
             # PostgreSQL target, not in every process that imports the engine.
             from ferry_domain.engine.targets.postgres_upsert import PostgresWriter
 
-            return engine, PostgresWriter(engine, replace(target, exists=exists))
+            target = replace(target, exists=exists)
+            return engine, PostgresWriter(
+                engine, target, run_id=run.run_id, recorder=run.recorder(engine, target, dry_run)
+            )
         raise PermanentSourceError(
             f"target database {engine.dialect.name}+{engine.dialect.driver} is not supported;"
             " use sqlite or postgresql+psycopg"

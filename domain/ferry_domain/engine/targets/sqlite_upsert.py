@@ -17,7 +17,12 @@ import sqlalchemy as sa
 
 from ferry_domain.engine.batch import Batch, classify
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
-from ferry_domain.engine.targets.tables import HASH_COLUMN, UPDATED_COLUMN
+from ferry_domain.engine.targets.changesets.recorder import (
+    CHANGE_COLUMNS,
+    ChangeRecorder,
+    ChangeRow,
+)
+from ferry_domain.engine.targets.tables import HASH_COLUMN, RUN_COLUMN, UPDATED_COLUMN
 from ferry_domain.engine.targets.writer import (
     Capability,
     TargetTable,
@@ -44,7 +49,14 @@ class SqliteWriter(TargetWriter):
     capabilities = Capability.MULTI_ROW_UPSERT | Capability.REUSABLE_LOOKUP
 
     def __init__(
-        self, engine: sa.Engine, target: TargetTable, live: bool = True, raw: Any = None
+        self,
+        engine: sa.Engine,
+        target: TargetTable,
+        live: bool = True,
+        raw: Any = None,
+        *,
+        run_id: str = "",
+        recorder: ChangeRecorder | None = None,
     ) -> None:
         table, columns, key, exists = target.name, target.columns, target.key, target.exists
         types = target.types
@@ -72,31 +84,33 @@ class SqliteWriter(TargetWriter):
         t = _q(table)
         cols = [*columns, HASH_COLUMN]
         names = ", ".join(_q(c) for c in cols)
-        marks = ", ".join("?" for _ in cols)
         updates = ", ".join(
             f"{_q(c)} = excluded.{_q(c)}"
-            for c in [*columns, HASH_COLUMN, UPDATED_COLUMN]
+            for c in [*columns, HASH_COLUMN, UPDATED_COLUMN, RUN_COLUMN]
             if c not in key
         )
         conflict = (
             f"ON CONFLICT ({', '.join(_q(k) for k in key)}) DO UPDATE SET {updates} "
             f"WHERE {t}.{_q(HASH_COLUMN)} IS NOT excluded.{_q(HASH_COLUMN)}"
         )
-        head = f"INSERT INTO {t} ({names}, {_q(UPDATED_COLUMN)}) VALUES "
-        self._width = len(cols) + 1
-        self._group = max(1, min(GROUP_ROWS, MAX_STATEMENT_VARIABLES // self._width))
-        self._upsert = f"{head}({marks}, ?) {conflict}"
-        self._upsert_group = f"{head}{', '.join([f'({marks}, ?)'] * self._group)} {conflict}"
+        head = f"INSERT INTO {t} ({names}, {_q(UPDATED_COLUMN)}, {_q(RUN_COLUMN)}) VALUES "
+        self._upsert_rows = GroupedInsert(head, len(cols) + 2, conflict)
+        self._run_id = run_id or None
+        # The run's changeset: change rows go in with their chunk's upsert.
+        self._recorder = recorder
+        if recorder is not None:
+            self._insert_changes = GroupedInsert(
+                f"INSERT INTO {_q(recorder.changes_table)} ({', '.join(CHANGE_COLUMNS)}) VALUES ",
+                len(CHANGE_COLUMNS),
+            )
+            self._select_rows = f"SELECT {', '.join(_q(c) for c in cols)} FROM {t} WHERE "
         key_cols = ", ".join(_q(k) for k in key)
         self._range = (
             f"SELECT {key_cols}, {_q(HASH_COLUMN)} FROM {t} "
             f"WHERE {_q(key[0])} BETWEEN ? AND ? LIMIT ?"
         )
         self._select = f"SELECT {key_cols}, {_q(HASH_COLUMN)} FROM {t} WHERE "
-        if len(key) == 1:
-            self._select += f"{_q(key[0])} IN "
-        else:
-            self._select += f"({key_cols}) IN (VALUES "
+        self._key_in = f"{_q(key[0])} IN " if len(key) == 1 else f"({key_cols}) IN (VALUES "
         self._chunk = max(1, MAX_VARIABLES // len(key))
 
     def _existing(self, batch: Batch) -> dict[Any, int]:
@@ -122,18 +136,23 @@ class SqliteWriter(TargetWriter):
                 rows = self._con.execute(self._range, (low, high, limit + 1)).fetchall()
                 if len(rows) <= limit:
                     return dict(rows)
+        for *k, h in self._rows_of(self._select, keys):
+            found[k[0] if n == 1 else tuple(k)] = h
+        return found
+
+    def _rows_of(self, select: str, keys: list[Any]) -> Iterator[tuple]:
+        """Rows of ``select`` (which ends with WHERE) for ``keys``, as stored."""
+        n = len(self._key)
         for start in range(0, len(keys), self._chunk):
             part = keys[start : start + self._chunk]
             if n == 1:
-                sql = self._select + "(" + ",".join("?" * len(part)) + ")"
-                found.update(self._con.execute(sql, part).fetchall())
+                sql = select + self._key_in + "(" + ",".join("?" * len(part)) + ")"
+                yield from self._con.execute(sql, part)
             else:
                 params = [x for k in part for x in k]
                 one = "(" + ",".join("?" * n) + ")"
-                sql = self._select + ",".join([one] * len(part)) + ")"
-                for *k, h in self._con.execute(sql, params):
-                    found[tuple(k)] = h
-        return found
+                sql = select + self._key_in + ",".join([one] * len(part)) + ")"
+                yield from self._con.execute(sql, params)
 
     def classify(self, batch: Batch) -> tuple[int, int, int]:
         try:
@@ -142,8 +161,8 @@ class SqliteWriter(TargetWriter):
             raise _error(exc) from None
         return created, updated, unchanged
 
-    def _params(self, batch: Batch, indices: list[int] | None) -> list[Any]:
-        """The parameters of the rows to write, row after row, flat."""
+    def _stored_cols(self, batch: Batch) -> list[list[Any]]:
+        """The batch's columns as SQLite stores them."""
         cols = list(batch.cols)
         for i, type_ in self._convert:
             col = cols[i]
@@ -151,27 +170,53 @@ class SqliteWriter(TargetWriter):
                 cols[i] = [x if x is None else str(x) for x in col]
             else:
                 cols[i] = list(map(sqlite_param, col))
-        now = str(datetime.now(UTC).replace(tzinfo=None))
-        if indices is None:
-            return list(chain.from_iterable(zip(*cols, repeat(now, len(batch)), strict=True)))
-        return [x for j in indices for x in (*(c[j] for c in cols), now)]
+        return cols
 
-    def _upsert_rows(self, flat: list[Any]) -> None:
-        """Multi-row INSERTs of up to GROUP_ROWS rows each (a third less time
-        per row than executemany's one row per statement), the rest one by one."""
-        con = self._con
-        step = self._group * self._width
-        whole = len(flat) - len(flat) % step
-        if whole:
-            sql = self._upsert_group
-            for start in range(0, whole, step):
-                con.execute(sql, flat[start : start + step])
-        if whole < len(flat):
-            width = self._width
-            rest = flat[whole:]
-            con.executemany(
-                self._upsert, [rest[i : i + width] for i in range(0, len(rest), width)]
+    def _params(self, cols: list[list[Any]], indices: list[int] | None) -> list[Any]:
+        """The parameters of the rows to write, row after row, flat."""
+        now = str(datetime.now(UTC).replace(tzinfo=None))
+        run = self._run_id
+        if indices is None:
+            n = len(cols[0])
+            return list(
+                chain.from_iterable(zip(*cols, repeat(now, n), repeat(run, n), strict=True))
             )
+        return [x for j in indices for x in (*(c[j] for c in cols), now, run)]
+
+    def _stored_key(self, key: Any) -> Any:
+        """A batch key as SQLite stores it."""
+        if not self._key_convert:
+            return key
+        if len(self._key) == 1:
+            return sqlite_param(key)
+        return tuple(sqlite_param(x) for x in key)
+
+    def _changes(
+        self, batch: Batch, cols: list[list[Any]], write: list[int] | None, existing: dict[Any, int]
+    ) -> list[ChangeRow]:
+        """The change rows of the rows about to be written: created ones by
+        key, updated ones with the changed fields of the stored row."""
+        recorder = self._recorder
+        assert recorder is not None
+        keys = batch.keys(self._key_index)
+        if write is None:
+            return recorder.created(keys)
+        created = [keys[j] for j in write if keys[j] not in existing]
+        changed = [j for j in write if keys[j] in existing]
+        rows = recorder.created(created)
+        if changed:
+            n = len(self._key)
+            wanted = [self._stored_key(keys[j]) for j in changed]
+            stored = {}
+            for row in self._rows_of(self._select_rows, wanted):
+                key = tuple(row[i] for i in self._key_index)
+                stored[key[0] if n == 1 else key] = row
+            for j, key in zip(changed, wanted, strict=True):
+                old = stored.get(key)
+                if old is not None:
+                    new = [c[j] for c in cols]
+                    rows.append(recorder.updated(keys[j], old, new, old[-1]))
+        return rows
 
     def begin(self) -> None:
         try:
@@ -183,11 +228,14 @@ class SqliteWriter(TargetWriter):
         """Upsert one chunk inside the open transaction; on an error the
         transaction is rolled back."""
         with self._or_roll_back():
-            created, updated, unchanged, write = classify(
-                batch, self._key_index, self._existing(batch)
-            )
+            existing = self._existing(batch)
+            created, updated, unchanged, write = classify(batch, self._key_index, existing)
             if write is None or write:
-                self._upsert_rows(self._params(batch, write))
+                cols = self._stored_cols(batch)
+                if self._recorder is not None:
+                    changes = self._changes(batch, cols, write, existing)
+                    self._insert_changes(self._con, [x for row in changes for x in row])
+                self._upsert_rows(self._con, self._params(cols, write))
         return created, updated, unchanged
 
     def commit(self) -> None:
@@ -219,6 +267,30 @@ class SqliteWriter(TargetWriter):
         except sqlite3.Error:
             pass  # closing rolls back as well
         self._raw.close()
+
+
+class GroupedInsert:
+    """Rows inserted with multi-row INSERTs of up to GROUP_ROWS rows each (a
+    third less time per row than executemany's one row per statement), the
+    rest one by one; ``head`` ends with VALUES, ``tail`` follows the rows."""
+
+    def __init__(self, head: str, width: int, tail: str = "") -> None:
+        marks = "(" + ", ".join("?" * width) + ")"
+        self._width = width
+        self._group = max(1, min(GROUP_ROWS, MAX_STATEMENT_VARIABLES // width))
+        self._one = f"{head}{marks} {tail}"
+        self._many = f"{head}{', '.join([marks] * self._group)} {tail}"
+
+    def __call__(self, con: sqlite3.Connection, flat: list[Any]) -> None:
+        """Insert the rows of ``flat`` (their values, row after row)."""
+        step = self._group * self._width
+        whole = len(flat) - len(flat) % step
+        for start in range(0, whole, step):
+            con.execute(self._many, flat[start : start + step])
+        if whole < len(flat):
+            width = self._width
+            rest = flat[whole:]
+            con.executemany(self._one, [rest[i : i + width] for i in range(0, len(rest), width)])
 
 
 def _error(exc: sqlite3.Error) -> Exception:

@@ -11,6 +11,10 @@ from ferry_domain.engine.entities import EntitySchema
 
 HASH_COLUMN = "_ferry_hash"
 UPDATED_COLUMN = "_ferry_updated_at"
+# The id of the run that last wrote the row (changesets name the runs).
+RUN_COLUMN = "_ferry_run_id"
+# Ferry's own columns of an entity table, after the schema's fields.
+META_COLUMNS = (HASH_COLUMN, UPDATED_COLUMN, RUN_COLUMN)
 
 
 def column_type(type_: str) -> sa.types.TypeEngine:
@@ -37,6 +41,7 @@ def build_table(schema: EntitySchema, name: str, metadata: sa.MetaData | None = 
     ]
     columns.append(sa.Column(HASH_COLUMN, sa.BigInteger()))
     columns.append(sa.Column(UPDATED_COLUMN, sa.DateTime(timezone=True)))
+    columns.append(sa.Column(RUN_COLUMN, sa.Text()))
     return sa.Table(name, metadata, *columns, sa.PrimaryKeyConstraint(*schema.key))
 
 

@@ -1,0 +1,137 @@
+"""The profile's target as the changeset readers see it: the entity table,
+its key, its changes table and the runs table, on a connection of their own.
+
+Values are read as the database returns them (no column types), and turned
+into JSON values by the entity's field types (``json_values``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from ferry.v1 import profile_pb2
+
+from ferry_domain.changesets.errors import ChangesetNotFoundError
+from ferry_domain.engine.entities import EntitySchema, get_entity
+from ferry_domain.engine.errors import EngineError, MappingError
+from ferry_domain.engine.mapping import record_key_fields
+from ferry_domain.engine.pipeline import target_url
+from ferry_domain.engine.targets.changesets.model import FieldChange
+from ferry_domain.engine.targets.changesets.recorder import json_value
+from ferry_domain.engine.targets.changesets.tables import (
+    CHANGE_RUNS,
+    changes_table_name,
+)
+from ferry_domain.engine.targets.sql_target import make_engine
+from ferry_domain.engine.targets.writer import classify_db_error
+
+
+@dataclass
+class ChangesetTarget:
+    """One connection to the profile's target (in a transaction)."""
+
+    conn: sa.Connection
+    schema: EntitySchema
+    table_name: str
+    key: tuple[str, ...]
+    # The entity table (None: it does not exist), changes and runs (None: no
+    # changeset was ever recorded for the table).
+    table: sa.TableClause | None
+    changes: sa.TableClause | None
+    runs: sa.TableClause | None
+
+    @property
+    def fields(self) -> list[str]:
+        """The entity's fields the table has, in schema order."""
+        if self.table is None:
+            return []
+        present = set(self.table.c.keys())
+        return [f.name for f in self.schema.fields if f.name in present]
+
+    def type_of(self, name: str) -> str:
+        spec = self.schema.field_map.get(name)
+        return spec.type if spec is not None else "string"
+
+    def json_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Stored or JSON-decoded values as JSON values; decimals as text."""
+        return {k: normal(self.type_of(k), v) for k, v in values.items()}
+
+    def field_changes(self, before: str | None, after: str | None) -> tuple[FieldChange, ...]:
+        """A change row's images as field changes, in schema order."""
+        old = self.json_values(_loads(before))
+        new = self.json_values(_loads(after))
+        names = [f.name for f in self.schema.fields if f.name in old or f.name in new]
+        return tuple(FieldChange(n, old.get(n), new.get(n)) for n in names)
+
+    def run_no(self, run_id: str) -> int:
+        """The run's number here; ChangesetNotFoundError when it has no changeset."""
+        found = None
+        if self.runs is not None:
+            found = self.conn.execute(
+                sa.select(self.runs.c.run_no, self.runs.c.entity_table).where(
+                    self.runs.c.run_id == run_id
+                )
+            ).first()
+        if found is None or found.entity_table != self.table_name:
+            raise ChangesetNotFoundError(
+                f"run {run_id} has no changeset in table {self.table_name!r}: it wrote no "
+                "records, was a dry run, ran with retention.changeset: off, or its history "
+                "was purged"
+            )
+        return int(found.run_no)
+
+
+def normal(type_: str, value: Any) -> Any:
+    if type_ == "decimal" and value is not None and not isinstance(value, str):
+        return str(value)
+    return json_value(type_, value)
+
+
+def _loads(text: str | None) -> dict[str, Any]:
+    return json.loads(text, parse_float=Decimal) if text else {}
+
+
+@contextmanager
+def open_changesets(
+    profile: profile_pb2.Profile, default_target_url: str
+) -> Iterator[ChangesetTarget]:
+    """The profile's target, for reading (and rolling back) changesets;
+    database errors become engine errors (transient or permanent)."""
+    try:
+        schema = get_entity(profile.entity_type)
+    except KeyError:
+        raise MappingError(f"unknown entity {profile.entity_type!r}") from None
+    table_name = profile.target.table or schema.name
+    engine = make_engine(target_url(profile, default_target_url))
+    try:
+        with engine.begin() as conn:
+            names = set(sa.inspect(conn).get_table_names())
+            target = ChangesetTarget(
+                conn,
+                schema,
+                table_name,
+                record_key_fields(profile.mapping, schema),
+                _table(conn, table_name) if table_name in names else None,
+                _table(conn, changes_table_name(table_name))
+                if changes_table_name(table_name) in names
+                else None,
+                _table(conn, CHANGE_RUNS) if CHANGE_RUNS in names else None,
+            )
+            yield target
+    except EngineError:
+        raise
+    except sa.exc.SQLAlchemyError as exc:
+        raise classify_db_error(getattr(exc, "orig", None) or exc, "target database") from None
+    finally:
+        engine.dispose()
+
+
+def _table(conn: sa.Connection, name: str) -> sa.TableClause:
+    columns = [c["name"] for c in sa.inspect(conn).get_columns(name)]
+    return sa.table(name, *(sa.column(c) for c in columns))
