@@ -22,9 +22,10 @@ from typing import Any
 from ferry.v1 import profile_pb2, record_pb2, runner_task_pb2
 from ferry_domain.changesets import diff, reads
 from ferry_domain.changesets.errors import ChangesetNotFoundError
-from ferry_domain.changesets.model import Action, FieldChange, RecordChange, RunDiff, StoredRecord
+from ferry_domain.changesets import Action, FieldChange, RecordChange, RunDiff, StoredRecord
 from ferry_domain.masking import Masker, profile_masker
-from ferry_domain.profiles.record_key import key_fields
+from ferry_domain.engine.entities import get_entity
+from ferry_domain.engine.mapping import record_key_fields
 from google.protobuf import struct_pb2
 
 Kind = runner_task_pb2.RunnerTaskKind
@@ -133,7 +134,7 @@ class RecordTasks:
         """The task's answer; RecordTaskRefused for what the caller must know."""
         try:
             shown = _Shown(profile_masker(self._mask_key, profile) if self._mask_key else None,
-                           key_fields(profile))
+                           record_key_fields(profile.mapping, get_entity(profile.entity_type)))
             return self._answers[task.kind](self, task, profile, shown)
         except ChangesetNotFoundError as exc:
             raise RecordTaskRefused(str(exc)) from None

@@ -31,7 +31,8 @@ from ferry.errors import (
     Violation,
 )
 from ferry.v1 import profile_pb2, record_pb2, run_pb2, runner_task_pb2
-from ferry_domain.profiles.record_key import key_fields
+from ferry_domain.engine.entities import get_entity
+from ferry_domain.engine.mapping import record_key_fields
 
 from ferry_registry.notify import RunChanges
 from ferry_registry.servicers.common import StreamSlots, require
@@ -57,8 +58,9 @@ RUNNER_HINT = "is a ferry-runner (and a ferry-scheduler to hand it requests) run
 
 
 def profile_key(profile: profile_pb2.Profile) -> tuple[str, ...]:
+    """The fields that name one record of the profile's target."""
     try:
-        return key_fields(profile)
+        return record_key_fields(profile.mapping, get_entity(profile.entity_type))
     except KeyError:
         raise FailedPreconditionError(
             f'profile "{profile.name}" has an unknown entity "{profile.entity_type}"') from None
