@@ -20,12 +20,19 @@ from decimal import Decimal
 from typing import Any
 
 from ferry.v1 import profile_pb2, record_pb2, runner_task_pb2
-from ferry_domain.changesets import diff, reads
+from ferry_domain.changesets import (
+    Action,
+    FieldChange,
+    RecordChange,
+    RunDiff,
+    StoredRecord,
+    diff,
+    reads,
+)
 from ferry_domain.changesets.errors import ChangesetNotFoundError
-from ferry_domain.changesets import Action, FieldChange, RecordChange, RunDiff, StoredRecord
-from ferry_domain.masking import Masker, profile_masker
 from ferry_domain.engine.entities import get_entity
 from ferry_domain.engine.mapping import record_key_fields
+from ferry_domain.masking import Masker, profile_masker
 from google.protobuf import struct_pb2
 
 Kind = runner_task_pb2.RunnerTaskKind
