@@ -6,7 +6,9 @@ Each task calls ``ferry_domain.changesets`` (``reads.list_run_records``,
 ``reads.get_record``, ``diff.diff_runs``) with this runner's target URL and
 answers with the ``answer`` fields of a RunnerTask. Values and keys are
 masked with ``ferry_domain.masking.profile_masker`` under the runner's mask
-key, as rejected rows are, before they leave the runner. What the caller can
+key, as rejected rows are, before they leave the runner: the entity's
+personal fields and ``retention.masked_fields`` by their kind, e-mail
+addresses and phone numbers in any other text. What the caller can
 fix (the run has no changeset, a bad page token or key) is a
 ``RecordTaskRefused`` whose message the caller sees.
 """
@@ -32,7 +34,7 @@ from ferry_domain.changesets import (
 from ferry_domain.changesets.errors import ChangesetNotFoundError
 from ferry_domain.engine.entities import get_entity
 from ferry_domain.engine.mapping import record_key_fields
-from ferry_domain.masking import Masker, profile_masker
+from ferry_domain.masking import Masker, column_words, profile_masker
 from google.protobuf import struct_pb2
 
 Kind = runner_task_pb2.RunnerTaskKind
@@ -75,23 +77,45 @@ def to_value(value: Any) -> struct_pb2.Value:
     return out
 
 
-class _Shown:
-    """Masks what a task answers, under the runner's key; shows all without one."""
+def personal_fields(profile: profile_pb2.Profile) -> frozenset[str]:
+    """The target fields masked whatever their values: the entity's personal
+    fields and the profile's ``retention.masked_fields``."""
+    masked = {"".join(column_words(f)) for f in profile.retention.masked_fields}
+    entity = get_entity(profile.entity_type)
+    return frozenset({*entity.personal, *(f.name for f in entity.fields
+                                          if "".join(column_words(f.name)) in masked)})
 
-    def __init__(self, masker: Masker | None, key: Sequence[str]) -> None:
+
+class _Shown:
+    """Masks what a task answers under the runner's key (None: shows all).
+
+    Target fields have known meanings: the personal ones are masked by their
+    kind (e-mail, phone, name, address), every other text only where it holds
+    an e-mail address or a phone number (a product's ``name`` stays readable)."""
+
+    def __init__(self, masker: Masker | None, key: Sequence[str],
+                 personal: frozenset[str]) -> None:
         self._masker = masker
         self._key = tuple(key)
+        self._personal = personal
+
+    def masked(self, field: str, value: Any) -> Any:
+        if self._masker is None:
+            return value
+        if field in self._personal:
+            return self._masker.mask_value(field, value)
+        if isinstance(value, str):
+            return self._masker.mask_text(value)
+        if isinstance(value, list | tuple):
+            return [self.masked(field, item) for item in value]
+        return value
 
     def value(self, field: str, value: Any) -> struct_pb2.Value:
-        if self._masker is not None:
-            value = self._masker.mask_value(field, value)
-        return to_value(value)
+        return to_value(self.masked(field, value))
 
     def key(self, parts: Sequence[str]) -> list[str]:
-        if self._masker is None:
-            return list(parts)
-        names = self._key if len(self._key) == len(parts) else ("key",) * len(parts)
-        return [str(self._masker.mask_value(n, p)) for n, p in zip(names, parts, strict=True)]
+        names = self._key if len(self._key) == len(parts) else ("",) * len(parts)
+        return [str(self.masked(n, p)) for n, p in zip(names, parts, strict=True)]
 
     def field_change(self, change: FieldChange) -> record_pb2.FieldChange:
         return record_pb2.FieldChange(field=change.field,
@@ -141,7 +165,8 @@ class RecordTasks:
         """The task's answer; RecordTaskRefused for what the caller must know."""
         try:
             shown = _Shown(profile_masker(self._mask_key, profile) if self._mask_key else None,
-                           record_key_fields(profile.mapping, get_entity(profile.entity_type)))
+                           record_key_fields(profile.mapping, get_entity(profile.entity_type)),
+                           personal_fields(profile))
             return self._answers[task.kind](self, task, profile, shown)
         except ChangesetNotFoundError as exc:
             raise RecordTaskRefused(str(exc)) from None
