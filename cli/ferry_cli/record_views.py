@@ -43,13 +43,21 @@ def change_text(change: record_pb2.FieldChange) -> str:
     return f"{change.field}: {value_text(change.before)} -> {value_text(change.after)}"
 
 
-def record_line(record: record_pb2.RecordChange) -> str:
+def record_line(record: record_pb2.RecordChange, key_width: int = 0) -> str:
     """``updated      WC-1003  price: 19.90 -> 21.00, stock: 3 -> 4``: the action,
-    the key, and for an update each changed field before -> after."""
+    the key (padded to ``key_width``), and for an update each changed field
+    before -> after."""
     line = f"{action_text(record.action):<{ACTION_WIDTH}}  {key_text(record.key)}"
     if record.action == record_pb2.RECORD_ACTION_UPDATED and record.fields:
-        line += "  " + ", ".join(change_text(f) for f in record.fields)
+        line = f"{line:<{ACTION_WIDTH + 2 + key_width}}  " + ", ".join(
+            change_text(f) for f in record.fields)
     return line
+
+
+def record_lines(records: Sequence[record_pb2.RecordChange]) -> list[str]:
+    """One line per record, the changes of updates lined up."""
+    width = max((len(key_text(r.key)) for r in records), default=0)
+    return [record_line(r, width) for r in records]
 
 
 def records_summary(run_id: str, shown: int, more: bool, actions: Sequence[str]) -> str:

@@ -24,7 +24,7 @@ from ferry_cli.options import CommandGroup
 from ferry_cli.output import message_dict, print_json
 from ferry_cli.record_views import (
     diff_lines,
-    record_line,
+    record_lines,
     records_summary,
     stored_record_lines,
 )
@@ -100,8 +100,8 @@ def run_records(obj: CliContext, run_id: str, action_values: tuple[str, ...], li
         print_json({"records": [message_dict(r) for r in records],
                     "nextPageToken": token if more else ""})
         return
-    for record in records:
-        click.echo(record_line(record))
+    for line in record_lines(records):
+        click.echo(line)
     click.echo(records_summary(run_id, len(records), more, actions))
 
 

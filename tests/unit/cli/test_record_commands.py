@@ -54,7 +54,7 @@ def test_run_records_one_line_per_record_with_before_and_after(invoke, fake_regi
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "created      woo-album",
-        "updated      woo-belt  price: 65 -> 60",
+        "updated      woo-belt   price: 65 -> 60",
         "run r2: 2 record(s)"]
     [request] = fake_registry.requests("ListRunRecords")
     assert (request.run_id, list(request.actions), request.page_size) == ("r2", [], 50)
