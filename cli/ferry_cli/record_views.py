@@ -69,14 +69,19 @@ def records_summary(run_id: str, shown: int, more: bool, actions: Sequence[str])
 
 
 def stored_record_lines(profile: str, record: record_pb2.StoredRecord) -> list[str]:
-    """The row now (``field: value`` lines), then the runs that touched it,
-    newest first: run id, action, changed fields."""
+    """The row now (``field: value`` lines; empty fields counted, not shown),
+    then the runs that touched it, newest first: run id, action, changed
+    fields."""
     lines = [f"profile: {profile}", f"key:     {key_text(record.key)}"]
     if record.found:
         if record.last_run_id:
             lines.append(f"written by run {record.last_run_id}")
-        width = max(len(v.field) for v in record.values) + 1 if record.values else 0
-        lines += [f"  {v.field + ':':<{width}} {value_text(v.value)}" for v in record.values]
+        shown = [v for v in record.values if value_text(v.value) != "null"]
+        width = max((len(v.field) for v in shown), default=0) + 1
+        lines += [f"  {v.field + ':':<{width}} {value_text(v.value)}" for v in shown]
+        if len(shown) < len(record.values):
+            lines.append(f"  ({len(record.values) - len(shown)} empty field(s) not shown; "
+                         "-o json has them)")
     else:
         lines.append("no row with this key in the target (never imported, or deleted)")
     lines.append("")

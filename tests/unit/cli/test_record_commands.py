@@ -127,7 +127,9 @@ def test_records_get_shows_the_row_and_the_runs_newest_first(invoke, fake_regist
         record=record_pb2.StoredRecord(
             key=["woo-belt"], found=True, last_run_id="r2",
             values=[record_pb2.FieldValue(field="sku", value=text("woo-belt")),
-                    record_pb2.FieldValue(field="price", value=text("60"))],
+                    record_pb2.FieldValue(field="price", value=text("60")),
+                    record_pb2.FieldValue(field="brand", value=struct_pb2.Value(
+                        null_value=struct_pb2.NULL_VALUE))],
             history=[price_update("woo-belt", "65", "60"),
                      record_pb2.RecordChange(run_id="r1", key=["woo-belt"], action=CREATED)]))
     result = invoke("records", "get", "woo", "woo-belt")
@@ -138,6 +140,7 @@ def test_records_get_shows_the_row_and_the_runs_newest_first(invoke, fake_regist
         "written by run r2",
         "  sku:   woo-belt",
         "  price: 60",
+        "  (1 empty field(s) not shown; -o json has them)",
         "",
         "runs that touched it (newest first):",
         "  r2  updated      price: 65 -> 60",
