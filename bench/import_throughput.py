@@ -159,14 +159,49 @@ def ferry_profile(csv_path: str):
     )
 
 
-def ferry_run(csv_path: str, url: str, dry_run: bool) -> int:
+def ferry_run(csv_path: str, url: str, dry_run: bool, changeset: bool = True):
+    """One Ferry run as a runner makes it (a run id: live runs record their
+    changeset unless ``changeset`` is off); its result."""
+    from ferry.v1 import profile_pb2 as pb
     from ferry_domain.engine import run_profile
 
-    result = run_profile(ferry_profile(csv_path), dry_run=dry_run, default_target_url=url)
-    c = result.counts
+    profile = ferry_profile(csv_path)
+    if not changeset:
+        profile.retention.changeset = pb.CHANGESET_MODE_OFF
+    run_id = uuid.uuid4().hex
+    result = run_profile(profile, dry_run=dry_run, default_target_url=url, run_id=run_id)
     if result.status.name not in ("COMPLETED", "WARNING"):
         raise SystemExit(f"ferry run ended {result.status.name}: {result.error_message}")
-    return c.created + c.updated + c.unchanged
+    return run_id, result
+
+
+def check_ferry_run(run_id: str, result, url: str, rows: int, changeset: bool) -> None:
+    """The run read and classified every row, and its changeset holds one
+    change per row it wrote (none with changesets off, or in a dry run)."""
+    import sqlalchemy as sa
+    from ferry_domain.engine.targets.changesets.tables import changes_table_name
+
+    c = result.counts
+    if c.rows_read != rows or c.created + c.updated + c.unchanged != rows:
+        raise SystemExit(f"ferry run counted {c} for {rows} rows")
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            table = changes_table_name("products")
+            recorded = 0
+            if sa.inspect(conn).has_table(table):
+                recorded = conn.execute(
+                    sa.text(
+                        f"SELECT count(*) FROM {table} c JOIN _ferry_change_runs r "
+                        "ON r.run_no = c.run_no WHERE r.run_id = :run"
+                    ),
+                    {"run": run_id},
+                ).scalar()
+    finally:
+        engine.dispose()
+    expected = c.created + c.updated if changeset else 0
+    if recorded != expected:
+        raise SystemExit(f"changeset holds {recorded} changes, expected {expected}")
 
 
 def _preload(scenario: str) -> None:
@@ -193,11 +228,20 @@ def child(args: argparse.Namespace) -> None:
         raw_pg_executemany(args.csv, args.target)
     elif s == "raw_pg_copy":
         raw_pg_copy(args.csv, args.target)
-    elif s in ("ferry_live", "ferry_dry"):
-        ferry_run(args.csv, args.target, dry_run=(s == "ferry_dry"))
+    elif s in ("ferry_live", "ferry_dry", "ferry_live_nochangeset"):
+        dry, changeset = s == "ferry_dry", s == "ferry_live"
+        run_id, result = ferry_run(args.csv, args.target, dry_run=dry, changeset=changeset)
+        seconds = time.perf_counter() - start
+        check_ferry_run(run_id, result, _sa_url(args.target), args.rows, changeset and not dry)
+        print(json.dumps({"seconds": seconds}))
+        return
     else:
         raise SystemExit(f"unknown scenario {s}")
     print(json.dumps({"seconds": time.perf_counter() - start}))
+
+
+def _sa_url(target: str) -> str:
+    return target if "://" in target else f"sqlite:///{target}"
 
 
 # -- the parent ------------------------------------------------------------
@@ -229,7 +273,13 @@ def me(scenario: str, csv_path: Path, target: str) -> list[str]:
         str(csv_path),
         "--target",
         target,
+        "--rows",
+        str(rows_of(csv_path)),
     ]
+
+
+def rows_of(csv_path: Path) -> int:
+    return int(csv_path.stem.rsplit("_", 1)[1])
 
 
 def pg_database(url: str, create: bool, name: str) -> str:
@@ -260,6 +310,8 @@ def one_round(run, csv_path: Path, work: Path, args: argparse.Namespace) -> None
     run("ferry sqlite live (first)", me("ferry_live", csv_path, ferry_db))
     run("ferry sqlite live (re-import)", me("ferry_live", csv_path, ferry_db))
     run("ferry sqlite dry run (full)", me("ferry_dry", csv_path, ferry_db))
+    plain_db = f"sqlite:///{work / 'ferry_nochangeset.db'}"
+    run("ferry sqlite live (first, no changeset)", me("ferry_live_nochangeset", csv_path, plain_db))
     if args.no_pg:
         return
     name = f"ferry_bench_{uuid.uuid4().hex[:8]}"
@@ -271,6 +323,13 @@ def one_round(run, csv_path: Path, work: Path, args: argparse.Namespace) -> None
         run("ferry postgres live (first)", me("ferry_live", csv_path, pg))
         run("ferry postgres live (re-import)", me("ferry_live", csv_path, pg))
         run("ferry postgres dry run (full)", me("ferry_dry", csv_path, pg))
+    finally:
+        pg_database(args.pg, False, name)
+    name = f"ferry_bench_{uuid.uuid4().hex[:8]}"
+    pg = pg_database(args.pg, True, name)
+    try:
+        run("ferry postgres live (first, no changeset)",
+            me("ferry_live_nochangeset", csv_path, pg))
     finally:
         pg_database(args.pg, False, name)
 
@@ -321,6 +380,16 @@ def main() -> None:
     print("|---|---:|---:|")
     for k, (_, mb) in results.items():
         print(f"| {k} | {rate[k]:,.0f} | {mb:.0f} |")
+    print()
+    for db in ("sqlite", "postgres"):
+        on = results.get(f"ferry {db} live (first)")
+        off = results.get(f"ferry {db} live (first, no changeset)")
+        if on and off:
+            print(
+                f"changeset cost, {db} first import: {on[0] - off[0]:+.2f} s for {n:,} rows "
+                f"({(on[0] / off[0] - 1) * 100:+.0f}%; {n / on[0]:,.0f} rows/s with, "
+                f"{n / off[0]:,.0f} without)"
+            )
     print()
     checks = [
         (

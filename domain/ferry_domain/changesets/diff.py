@@ -52,7 +52,7 @@ def diff_runs(
     if run_a == run_b:
         raise ValueError("give two different runs")
     with open_changesets(profile, default_target_url) as target:
-        ends = {run: _last_seq(target, target.run_no(run)) for run in (run_a, run_b)}
+        ends = {run: target.run(run).last_seq or 0 for run in (run_a, run_b)}
         if ends[run_a] > ends[run_b]:
             run_a, run_b = run_b, run_a
         nets, runs = _net_changes(target, ends[run_a], ends[run_b])
@@ -81,15 +81,6 @@ def diff_runs(
         fields,
         runs,
     )
-
-
-def _last_seq(target: ChangesetTarget, run_no: int) -> int:
-    changes = target.changes
-    assert changes is not None
-    last = target.conn.execute(
-        sa.select(sa.func.max(changes.c.seq)).where(changes.c.run_no == run_no)
-    ).scalar()
-    return int(last or 0)
 
 
 def _net_changes(

@@ -29,20 +29,20 @@ def purge_changesets(
         runs, changes = target.runs, target.changes
         if runs is None or changes is None:
             return []
-        recorded = dict(
-            target.conn.execute(
-                sa.select(runs.c.run_id, runs.c.run_no).where(
+        recorded = [
+            target.run(run_id)
+            for run_id in target.conn.execute(
+                sa.select(runs.c.run_id).where(
                     runs.c.profile == profile.name,
                     runs.c.entity_table == target.table_name,
                 )
-            ).fetchall()
-        )
+            ).scalars()
+        ]
         if not recorded:
             return []
-        keep = set(kept(sorted(recorded)))
-        gone = sorted(run for run in recorded if run not in keep)
-        if gone:
-            numbers = [recorded[run] for run in gone]
-            target.conn.execute(sa.delete(changes).where(changes.c.run_no.in_(numbers)))
-            target.conn.execute(sa.delete(runs).where(runs.c.run_no.in_(numbers)))
-        return gone
+        keep = set(kept(sorted(r.run_id for r in recorded)))
+        gone = sorted((r for r in recorded if r.run_id not in keep), key=lambda r: r.run_id)
+        for run in gone:
+            target.conn.execute(sa.delete(changes).where(target.changes_of(run)))
+            target.conn.execute(sa.delete(runs).where(runs.c.run_no == run.run_no))
+        return [run.run_id for run in gone]

@@ -47,12 +47,12 @@ def list_run_records(
     size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     after = _decode_token(page_token, run_id)
     with open_changesets(profile, default_target_url) as target:
-        run_no = target.run_no(run_id)
+        run = target.run(run_id)
         changes = target.changes
-        assert changes is not None  # run_no found the run's changeset
+        assert changes is not None  # the run has a changeset
         query = (
             sa.select(changes)
-            .where(changes.c.run_no == run_no, changes.c.seq > after)
+            .where(target.changes_of(run), changes.c.seq > after)
             .order_by(changes.c.seq)
             .limit(size + 1)
         )

@@ -20,11 +20,17 @@ import sqlalchemy as sa
 from ferry.v1 import profile_pb2
 
 from ferry_domain.changesets.errors import RollbackRefusedError
-from ferry_domain.changesets.target import ChangesetTarget, open_changesets
+from ferry_domain.changesets.target import ChangesetTarget, RecordedRun, open_changesets
 from ferry_domain.engine.results import Counts, RunResult
 from ferry_domain.engine.targets.changesets.model import Action, key_from_text, key_part
 from ferry_domain.engine.targets.changesets.recorder import dump
-from ferry_domain.engine.targets.changesets.tables import register_run_in, runs_table
+from ferry_domain.engine.targets.changesets.tables import (
+    CHANGE_RUNS,
+    extend_run_range,
+    next_seq,
+    register_run_in,
+    runs_table,
+)
 from ferry_domain.engine.targets.tables import HASH_COLUMN, RUN_COLUMN, UPDATED_COLUMN
 from ferry_domain.runs.states import RunStatus
 
@@ -73,8 +79,9 @@ def rollback_run(
     try:
         with open_changesets(profile, default_target_url) as target:
             undo = _Rollback(target, run_id, counts, warnings, dry_run)
-            undos = _undos(target, target.run_no(undo_run_id))
-            later = _later_changes(target, target.run_no(undo_run_id))
+            undone = target.run(undo_run_id)
+            undos = _undos(target, undone)
+            later = _later_changes(target, undone)
             if later and not force:
                 raise RollbackRefusedError(undo_run_id, later)
             if later:
@@ -90,6 +97,7 @@ def rollback_run(
                 undo.apply(undos[start : start + CHUNK])
                 if on_progress is not None:
                     on_progress(counts.copy())
+            undo.finish()
     except _Cancelled:
         return RunResult(
             status=RunStatus.CANCELLED,
@@ -104,12 +112,12 @@ def rollback_run(
     return RunResult(status=status, counts=counts, warnings=warnings)
 
 
-def _undos(target: ChangesetTarget, run_no: int) -> list[_Undo]:
+def _undos(target: ChangesetTarget, run: RecordedRun) -> list[_Undo]:
     """Per record the run changed, in the order it first changed them."""
     changes = target.changes
     assert changes is not None
     rows = target.conn.execute(
-        sa.select(changes).where(changes.c.run_no == run_no).order_by(changes.c.seq)
+        sa.select(changes).where(target.changes_of(run)).order_by(changes.c.seq)
     )
     undos: dict[str, _Undo] = {}
     for row in rows:
@@ -123,7 +131,9 @@ def _undos(target: ChangesetTarget, run_no: int) -> list[_Undo]:
     return list(undos.values())
 
 
-def _later_changes(target: ChangesetTarget, run_no: int) -> list[tuple[tuple[str, ...], str]]:
+def _later_changes(
+    target: ChangesetTarget, run: RecordedRun
+) -> list[tuple[tuple[str, ...], str]]:
     """The run's records changed by another run after it: key, first such run."""
     changes, runs = target.changes, target.runs
     assert changes is not None and runs is not None
@@ -140,7 +150,10 @@ def _later_changes(target: ChangesetTarget, run_no: int) -> list[tuple[tuple[str
                 ),
             ).join(runs, runs.c.run_no == later.c.run_no)
         )
-        .where(mine.c.run_no == run_no)
+        .where(
+            mine.c.seq.between(run.first_seq or 0, run.last_seq or -1),
+            mine.c.run_no == run.run_no,
+        )
         .order_by(later.c.seq)
     )
     first: dict[str, str] = {}
@@ -167,6 +180,7 @@ class _Rollback:
         self.warnings = warnings
         self.dry_run = dry_run
         self.run_no: int | None = None  # recording the rollback's changeset
+        self._first: int | None = None  # the lowest seq of its changes
         self.sqlite = target.conn.dialect.name == "sqlite"
 
     def record_as(self, profile: str) -> None:
@@ -184,7 +198,20 @@ class _Rollback:
                 changes.append(change)
         if changes and self.run_no is not None and not self.dry_run:
             assert self.t.changes is not None
+            if self._first is None:
+                self._first = next_seq(self._raw(), self.t.changes.name)
             self.t.conn.execute(sa.insert(self.t.changes), changes)
+
+    def finish(self) -> None:
+        """Record the seq range of the rollback's own changes."""
+        if self._first is not None and self.run_no is not None:
+            assert self.t.changes is not None
+            extend_run_range(self._raw(), self.t.changes.name, CHANGE_RUNS, self.run_no,
+                             self._first)
+
+    def _raw(self) -> Any:
+        """The DB-API connection under the rollback's transaction."""
+        return self.t.conn.connection.driver_connection
 
     def _undo(self, undo: _Undo, row: dict[str, Any] | None) -> dict[str, Any] | None:
         counts = self.counts

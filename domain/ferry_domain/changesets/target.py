@@ -32,6 +32,17 @@ from ferry_domain.engine.targets.sql_target import make_engine
 from ferry_domain.engine.targets.writer import classify_db_error
 
 
+@dataclass(frozen=True)
+class RecordedRun:
+    """A run with a changeset in the target: its number there and the seq
+    range its changes lie in (None: it recorded no change)."""
+
+    run_id: str
+    run_no: int
+    first_seq: int | None
+    last_seq: int | None
+
+
 @dataclass
 class ChangesetTarget:
     """One connection to the profile's target (in a transaction)."""
@@ -69,14 +80,14 @@ class ChangesetTarget:
         names = [f.name for f in self.schema.fields if f.name in old or f.name in new]
         return tuple(FieldChange(n, old.get(n), new.get(n)) for n in names)
 
-    def run_no(self, run_id: str) -> int:
-        """The run's number here; ChangesetNotFoundError when it has no changeset."""
+    def run(self, run_id: str) -> RecordedRun:
+        """The run's changeset here; ChangesetNotFoundError when it has none."""
         found = None
         if self.runs is not None:
+            runs = self.runs
             found = self.conn.execute(
-                sa.select(self.runs.c.run_no, self.runs.c.entity_table).where(
-                    self.runs.c.run_id == run_id
-                )
+                sa.select(runs.c.run_no, runs.c.entity_table, runs.c.first_seq, runs.c.last_seq)
+                .where(runs.c.run_id == run_id)
             ).first()
         if found is None or found.entity_table != self.table_name:
             raise ChangesetNotFoundError(
@@ -84,7 +95,17 @@ class ChangesetTarget:
                 "records, was a dry run, ran with retention.changeset: off, or its history "
                 "was purged"
             )
-        return int(found.run_no)
+        return RecordedRun(run_id, int(found.run_no), found.first_seq, found.last_seq)
+
+    def changes_of(self, run: RecordedRun) -> Any:
+        """The WHERE clause of the run's change rows: its seq range, then its number."""
+        changes = self.changes
+        assert changes is not None
+        if run.first_seq is None:
+            return sa.false()
+        return sa.and_(
+            changes.c.seq.between(run.first_seq, run.last_seq), changes.c.run_no == run.run_no
+        )
 
 
 def normal(type_: str, value: Any) -> Any:

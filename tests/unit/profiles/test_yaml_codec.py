@@ -222,3 +222,22 @@ def test_on_shape_change_reads_and_writes():
     assert "on_shape_change: fail" in dump_profile(profile)
     assert problems("name: a\non_shape_change: ignore\n") == [
         'document 1: on_shape_change: unknown value "ignore" (expected warn, fail)']
+
+
+@pytest.mark.parametrize(("text", "mode"), [
+    ("off", pb.CHANGESET_MODE_OFF), ('"off"', pb.CHANGESET_MODE_OFF),
+    ("on", pb.CHANGESET_MODE_ON), ("false", pb.CHANGESET_MODE_OFF),
+])
+def test_retention_changeset_reads_on_and_off_as_yaml_writes_them(text, mode):
+    # YAML 1.1 reads a bare on/off as a boolean: both spellings mean the same.
+    [profile] = load_profiles(FULL.replace("  keep_min_runs: 50\n",
+                                           f"  keep_min_runs: 50\n  changeset: {text}\n"), "x")
+    assert profile.retention.changeset == mode
+    [again] = load_profiles(dump_profile(profile), "dumped")
+    assert again.retention.changeset == mode
+
+
+def test_retention_changeset_rejects_other_values():
+    text = FULL.replace("  keep_min_runs: 50\n", "  keep_min_runs: 50\n  changeset: sometimes\n")
+    assert problems(text) == [
+        'document 1: retention.changeset: unknown value "sometimes" (expected on, off)']

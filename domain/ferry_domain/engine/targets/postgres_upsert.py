@@ -17,7 +17,11 @@ from psycopg import sql
 from ferry_domain.engine.batch import Batch, classify
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
 from ferry_domain.engine.targets.changesets.model import KEY_SEPARATOR, Action
-from ferry_domain.engine.targets.changesets.recorder import CHANGE_COLUMNS, ChangeRecorder
+from ferry_domain.engine.targets.changesets.recorder import (
+    CHANGE_COLUMNS,
+    CREATED_COLUMNS,
+    ChangeRecorder,
+)
 from ferry_domain.engine.targets.tables import HASH_COLUMN, META_COLUMNS, RUN_COLUMN, UPDATED_COLUMN
 from ferry_domain.engine.targets.writer import Capability, TargetTable, TargetWriter
 
@@ -83,7 +87,7 @@ class PostgresWriter(TargetWriter):
         if recorder is not None:
             self._copy_changes = sql.SQL("COPY {c} ({cols}) FROM STDIN").format(
                 c=ident(recorder.changes_table),
-                cols=sql.SQL(", ").join(ident(c) for c in CHANGE_COLUMNS[:3]),
+                cols=sql.SQL(", ").join(ident(c) for c in CREATED_COLUMNS),
             )
         names = [f"k{i}" for i in range(len(key))]
         join = sql.SQL(" AND ").join(
@@ -152,23 +156,23 @@ class PostgresWriter(TargetWriter):
                     write_row = copy.write_row
                     for row in zip(*cols, strict=True):
                         write_row((*row, now, run))
-                if self._recorder is not None:
+                recorder = self._recorder
+                if recorder is not None:
                     keys = Batch(cols).keys(self._key_index)
+                    recorder.before_insert(cur)
                     with cur.copy(self._copy_changes) as copy:
                         write_row = copy.write_row
-                        for change in self._recorder.created(keys):
-                            write_row(change[:3])
+                        for change in recorder.created(keys):
+                            write_row(change)
+                    recorder.before_commit(cur)
             con.commit()
             return True
         except psycopg.errors.UniqueViolation:
-            con.rollback()
+            self._rollback()
             self._fresh = False
             return False
         except psycopg.Error as exc:
-            try:
-                con.rollback()
-            except psycopg.Error:
-                pass
+            self._rollback()
             raise _error(exc) from None
 
     def write(self, batch: Batch) -> tuple[int, int, int]:
@@ -190,17 +194,26 @@ class PostgresWriter(TargetWriter):
                     write_row = copy.write_row
                     for row in zip(*cols, strict=True):
                         write_row(row)
+                if self._recorder is not None:
+                    self._recorder.before_insert(cur)
                 cur.execute(self._merge)
                 created, changed = cur.fetchone()
+                if self._recorder is not None:
+                    self._recorder.before_commit(cur)
             con.commit()
         except psycopg.Error as exc:
-            try:
-                con.rollback()
-            except psycopg.Error:
-                pass
+            self._rollback()
             self._stage_ready = False
             raise _error(exc) from None
         return created, changed - created, len(batch) - changed
+
+    def _rollback(self) -> None:
+        if self._recorder is not None:
+            self._recorder.rolled_back()
+        try:
+            self._con.rollback()
+        except psycopg.Error:
+            pass
 
     def end_part(self) -> None:
         self._fresh = False

@@ -19,6 +19,7 @@ from ferry_domain.engine.batch import Batch, classify
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
 from ferry_domain.engine.targets.changesets.recorder import (
     CHANGE_COLUMNS,
+    CREATED_COLUMNS,
     ChangeRecorder,
     ChangeRow,
 )
@@ -99,8 +100,14 @@ class SqliteWriter(TargetWriter):
         # The run's changeset: change rows go in with their chunk's upsert.
         self._recorder = recorder
         if recorder is not None:
+            changes = _q(recorder.changes_table)
+            self._insert_created = GroupedInsert(
+                f"INSERT INTO {changes} ({', '.join(CREATED_COLUMNS)}) VALUES ",
+                len(CREATED_COLUMNS),
+                rows=MAX_STATEMENT_VARIABLES // len(CREATED_COLUMNS),
+            )
             self._insert_changes = GroupedInsert(
-                f"INSERT INTO {_q(recorder.changes_table)} ({', '.join(CHANGE_COLUMNS)}) VALUES ",
+                f"INSERT INTO {changes} ({', '.join(CHANGE_COLUMNS)}) VALUES ",
                 len(CHANGE_COLUMNS),
             )
             self._select_rows = f"SELECT {', '.join(_q(c) for c in cols)} FROM {t} WHERE "
@@ -191,32 +198,37 @@ class SqliteWriter(TargetWriter):
             return sqlite_param(key)
         return tuple(sqlite_param(x) for x in key)
 
-    def _changes(
+    def _record(
         self, batch: Batch, cols: list[list[Any]], write: list[int] | None, existing: dict[Any, int]
-    ) -> list[ChangeRow]:
-        """The change rows of the rows about to be written: created ones by
-        key, updated ones with the changed fields of the stored row."""
+    ) -> None:
+        """Insert the change rows of the rows about to be written: created
+        ones by key, updated ones with the changed fields of the stored row."""
         recorder = self._recorder
         assert recorder is not None
         keys = batch.keys(self._key_index)
         if write is None:
-            return recorder.created(keys)
-        created = [keys[j] for j in write if keys[j] not in existing]
-        changed = [j for j in write if keys[j] in existing]
-        rows = recorder.created(created)
-        if changed:
-            n = len(self._key)
-            wanted = [self._stored_key(keys[j]) for j in changed]
-            stored = {}
-            for row in self._rows_of(self._select_rows, wanted):
-                key = tuple(row[i] for i in self._key_index)
-                stored[key[0] if n == 1 else key] = row
-            for j, key in zip(changed, wanted, strict=True):
-                old = stored.get(key)
-                if old is not None:
-                    new = [c[j] for c in cols]
-                    rows.append(recorder.updated(keys[j], old, new, old[-1]))
-        return rows
+            created = keys
+            changed: list[int] = []
+        else:
+            created = [keys[j] for j in write if keys[j] not in existing]
+            changed = [j for j in write if keys[j] in existing]
+        recorder.before_insert(self._con)
+        if created:
+            self._insert_created(self._con, list(chain.from_iterable(recorder.created(created))))
+        if not changed:
+            return
+        n = len(self._key)
+        wanted = [self._stored_key(keys[j]) for j in changed]
+        stored = {}
+        for row in self._rows_of(self._select_rows, wanted):
+            key = tuple(row[i] for i in self._key_index)
+            stored[key[0] if n == 1 else key] = row
+        updates: list[ChangeRow] = []
+        for j, key in zip(changed, wanted, strict=True):
+            old = stored.get(key)
+            if old is not None:
+                updates.append(recorder.updated(keys[j], old, [c[j] for c in cols], old[-1]))
+        self._insert_changes(self._con, list(chain.from_iterable(updates)))
 
     def begin(self) -> None:
         try:
@@ -233,13 +245,14 @@ class SqliteWriter(TargetWriter):
             if write is None or write:
                 cols = self._stored_cols(batch)
                 if self._recorder is not None:
-                    changes = self._changes(batch, cols, write, existing)
-                    self._insert_changes(self._con, [x for row in changes for x in row])
+                    self._record(batch, cols, write, existing)
                 self._upsert_rows(self._con, self._params(cols, write))
         return created, updated, unchanged
 
     def commit(self) -> None:
         with self._or_roll_back():
+            if self._recorder is not None:
+                self._recorder.before_commit(self._con)
             self._con.execute("COMMIT")
 
     @contextmanager
@@ -254,6 +267,8 @@ class SqliteWriter(TargetWriter):
             raise
 
     def rollback(self) -> None:
+        if self._recorder is not None:
+            self._recorder.rolled_back()
         if self._con.in_transaction:
             self._con.execute("ROLLBACK")
 
@@ -274,10 +289,10 @@ class GroupedInsert:
     third less time per row than executemany's one row per statement), the
     rest one by one; ``head`` ends with VALUES, ``tail`` follows the rows."""
 
-    def __init__(self, head: str, width: int, tail: str = "") -> None:
+    def __init__(self, head: str, width: int, tail: str = "", rows: int = GROUP_ROWS) -> None:
         marks = "(" + ", ".join("?" * width) + ")"
         self._width = width
-        self._group = max(1, min(GROUP_ROWS, MAX_STATEMENT_VARIABLES // width))
+        self._group = max(1, min(rows, MAX_STATEMENT_VARIABLES // width))
         self._one = f"{head}{marks} {tail}"
         self._many = f"{head}{', '.join([marks] * self._group)} {tail}"
 

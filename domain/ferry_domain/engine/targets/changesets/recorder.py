@@ -9,19 +9,27 @@ registers it in the target (``tables.register_run``) and builds the rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
 
 from ferry_domain.engine.targets.changesets.model import Action, key_part, key_text
-from ferry_domain.engine.targets.changesets.tables import ensure_changeset_tables, register_run
+from ferry_domain.engine.targets.changesets.tables import (
+    ensure_changeset_tables,
+    extend_run_range,
+    next_seq,
+    register_run,
+)
 
 # (run_no, record_key, action, before, after, before_hash)
 ChangeRow = tuple[int, str, int, str | None, str | None, int | None]
 CHANGE_COLUMNS = ("run_no", "record_key", "action", "before", "after", "before_hash")
+# The columns a created record's change row sets.
+CREATED_COLUMNS = CHANGE_COLUMNS[:3]
 
 
 @dataclass(frozen=True)
@@ -82,18 +90,43 @@ class ChangeRecorder:
         self.run_no = register_run(engine, runs, run.run_id, run.profile, table)
         self.run_id = run.run_id
         self.changes_table = changes.name
+        self.runs_table = runs.name
+        # The lowest seq the open transaction's changes can have (None:
+        # it recorded none yet).
+        self._first: int | None = None
         self._columns = list(columns)
         self._types = list(types)
         self._single = len(key_index) == 1
         keys = set(key_index)
         self._compared = [i for i in range(len(columns)) if i not in keys]
 
+    # -- the run's seq range, kept in each batch's transaction -------------
+    def before_insert(self, conn: Any) -> None:
+        """Call before inserting change rows (``conn``: DB-API connection or cursor)."""
+        if self._first is None:
+            self._first = next_seq(conn, self.changes_table)
+
+    def before_commit(self, conn: Any) -> None:
+        """Call before committing a transaction that may have recorded changes."""
+        if self._first is not None:
+            extend_run_range(conn, self.changes_table, self.runs_table, self.run_no, self._first)
+            self._first = None
+
+    def rolled_back(self) -> None:
+        self._first = None
+
     def key(self, key: Any) -> str:
         return key_part(key) if self._single else key_text(key)
 
-    def created(self, keys: Sequence[Any]) -> list[ChangeRow]:
-        run_no, created, text = self.run_no, int(Action.CREATED), self.key
-        return [(run_no, text(k), created, None, None, None) for k in keys]
+    def key_texts(self, keys: Sequence[Any]) -> list[str]:
+        if self._single:
+            return [k if k.__class__ is str else key_part(k) for k in keys]
+        return [key_text(k) for k in keys]
+
+    def created(self, keys: Sequence[Any]) -> Iterator[tuple[int, str, int]]:
+        """``CREATED_COLUMNS`` of the change rows of created records."""
+        texts = self.key_texts(keys)
+        return zip(repeat(self.run_no), texts, repeat(int(Action.CREATED)))
 
     def updated(
         self, key: Any, old: Sequence[Any], new: Sequence[Any], old_hash: int | None

@@ -1,7 +1,8 @@
 """The changeset tables in a target database, beside the entity tables.
 
 - ``_ferry_change_runs``: one row per run that recorded a changeset: its
-  number in this database (``run_no``), run id, profile, entity table.
+  number in this database (``run_no``), run id, profile, entity table, and
+  the range of ``seq`` its changes lie in.
 - ``_ferry_changes_<table>``: one row per record a run wrote into
   ``<table>``: ``seq`` (the order of changes in this database), ``run_no``,
   the key as text (``model.key_text``), the action (``model.Action``), the
@@ -9,8 +10,9 @@
   stored hash before the change.
 
 Both are created by the first live run that records a changeset, as the
-entity table is; indexes serve a run's records (``run_no, seq``) and a
-record's history (``record_key, seq``).
+entity table is. A run's changes are found by their ``seq`` range; one
+index serves a record's history (``record_key, seq``): an index on the run
+as well cost a third more per change recorded.
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ def runs_table(metadata: sa.MetaData | None = None) -> sa.Table:
         sa.Column("profile", sa.Text(), nullable=False),
         sa.Column("entity_table", sa.Text(), nullable=False),
         sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+        # Every change of the run has a seq in [first_seq, last_seq] (changes
+        # of other runs may be interleaved): a run's changes are read by
+        # this range of the primary key, with no index on run_no to keep up.
+        sa.Column("first_seq", sa.BigInteger()),
+        sa.Column("last_seq", sa.BigInteger()),
     )
 
 
@@ -73,7 +80,6 @@ def changes_table(table: str, metadata: sa.MetaData | None = None) -> sa.Table:
         sa.Column("before", sa.Text()),
         sa.Column("after", sa.Text()),
         sa.Column("before_hash", sa.BigInteger()),
-        sa.Index(f"ix_{name}_run"[:MAX_NAME], "run_no", "seq"),
         sa.Index(f"ix_{name}_key"[:MAX_NAME], "record_key", "seq"),
     )
 
@@ -111,6 +117,26 @@ def register_run_in(
     return conn.execute(sa.select(runs.c.run_no).where(runs.c.run_id == run_id)).scalar_one()
 
 
-def has_changesets(engine: sa.Engine, table: str) -> bool:
-    inspector = sa.inspect(engine)
-    return inspector.has_table(CHANGE_RUNS) and inspector.has_table(changes_table_name(table))
+def extend_run_range(conn: Any, changes: str, runs: str, run_no: int, first: int) -> None:
+    """After a transaction's changes of run ``run_no``, all with a seq above
+    ``first - 1``: widen the run's seq range to cover them (same transaction).
+    ``conn``: a DB-API connection or cursor (``?`` or ``%s`` placeholders are
+    not portable, so the values are integers formatted in)."""
+    last = conn.execute(f"SELECT max(seq) FROM {quoted(changes)}").fetchone()[0]
+    if last is None or last < first:
+        return
+    conn.execute(
+        f"UPDATE {quoted(runs)} SET first_seq = coalesce(first_seq, {int(first)}), "
+        f"last_seq = {int(last)} WHERE run_no = {int(run_no)}"
+    )
+
+
+def next_seq(conn: Any, changes: str) -> int:
+    """The lowest seq the changes this transaction inserts next can have."""
+    last = conn.execute(f"SELECT max(seq) FROM {quoted(changes)}").fetchone()[0]
+    return (last or 0) + 1
+
+
+def quoted(name: str) -> str:
+    """An identifier quoted for SQLite and PostgreSQL."""
+    return '"' + name.replace('"', '""') + '"'
