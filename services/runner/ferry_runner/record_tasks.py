@@ -32,7 +32,7 @@ from ferry_domain.changesets import (
     reads,
 )
 from ferry_domain.changesets.errors import ChangesetNotFoundError
-from ferry_domain.engine.entities import get_entity
+from ferry_domain.engine.entities import EntitySchema, get_entity
 from ferry_domain.engine.mapping import record_key_fields
 from ferry_domain.masking import Masker, column_words, profile_masker
 from google.protobuf import struct_pb2
@@ -77,11 +77,10 @@ def to_value(value: Any) -> struct_pb2.Value:
     return out
 
 
-def personal_fields(profile: profile_pb2.Profile) -> frozenset[str]:
+def personal_fields(profile: profile_pb2.Profile, entity: EntitySchema) -> frozenset[str]:
     """The target fields masked whatever their values: the entity's personal
     fields and the profile's ``retention.masked_fields``."""
     masked = {"".join(column_words(f)) for f in profile.retention.masked_fields}
-    entity = get_entity(profile.entity_type)
     return frozenset({*entity.personal, *(f.name for f in entity.fields
                                           if "".join(column_words(f.name)) in masked)})
 
@@ -164,18 +163,20 @@ class RecordTasks:
                ) -> runner_task_pb2.RunnerTask:
         """The task's answer; RecordTaskRefused for what the caller must know."""
         try:
-            shown = _Shown(profile_masker(self._mask_key, profile) if self._mask_key else None,
-                           record_key_fields(profile.mapping, get_entity(profile.entity_type)),
-                           personal_fields(profile))
+            entity = get_entity(profile.entity_type)
+        except KeyError:
+            raise RecordTaskRefused(
+                f'profile "{profile.name}" has an unknown entity "{profile.entity_type}"'
+            ) from None
+        shown = _Shown(profile_masker(self._mask_key, profile) if self._mask_key else None,
+                       record_key_fields(profile.mapping, entity),
+                       personal_fields(profile, entity))
+        try:
             return self._answers[task.kind](self, task, profile, shown)
         except ChangesetNotFoundError as exc:
             raise RecordTaskRefused(str(exc)) from None
         except ValueError as exc:  # a bad page token, a key of the wrong length
             raise RecordTaskRefused(str(exc)) from None
-        except KeyError:
-            raise RecordTaskRefused(
-                f'profile "{profile.name}" has an unknown entity "{profile.entity_type}"'
-            ) from None
 
     def _list(self, task, profile, shown: _Shown) -> runner_task_pb2.RunnerTask:
         query = task.run_records_query

@@ -202,3 +202,16 @@ def test_values_become_json_values():
     assert plain(to_value(date(2026, 1, 2))) == "2026-01-02"
     assert plain(to_value(["a", 1])) == ["a", 1]
     assert plain(to_value({"k": [None]})) == {"k": [None]}
+
+
+def test_retention_masked_fields_are_masked_too(stock):
+    profile, url = stock
+    profile.retention.masked_fields.append("Name")
+    [first] = RecordTasks(url, KEY).answer(list_task("run-1", page_size=1), profile) \
+        .run_records.records
+    record = RecordTasks(url, KEY).answer(task(
+        Kind.RUNNER_TASK_KIND_GET_RECORD, record_query=record_pb2.RecordQuery(key=["A1"])),
+        profile).record
+    values = {v.field: plain(v.value) for v in record.values}
+    assert values["name"].startswith("A***~") and float(values["price"]) == 1.5
+    assert list(first.key) == ["A1"]
