@@ -66,6 +66,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, str]] = {
     ("docs/cli.md", "ferry runs start bad --wait"): (1, "follows a run that fails: `echo $?` 1"),
     ("docs/cli.md", "ferry runs retry <RUN_ID> --wait"):
         (1, "replays the failed run of bad, whose profile is still broken"),
+    ("docs/cli.md", "ferry runs start supplier-products --force --wait   "
+                    '# exits 2: WARNING, ac-1006 is "not priced"'):
+        (2, "the supplier example's newest file has a row priced 'not priced'"),
 }
 # (document, command) -> the registry it talks to: "closed" (nothing listens) or
 # "silent" (accepts connections and never answers).

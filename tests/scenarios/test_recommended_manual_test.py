@@ -1,7 +1,8 @@
 """The product page's recommended manual test, as one operator session through
 a real registry, scheduler, runner and RabbitMQ, with the ``ferry`` CLI:
 
-dry run -> review warnings -> live import -> open records -> the same import
+dry run -> review warnings -> live import -> open records (``ferry runs
+records``, ``ferry records get``) -> the same import
 again (update behaviour) -> a mapping fix -> its dry run -> the live run that
 imports it, saying why.
 
@@ -61,10 +62,15 @@ def test_recommended_manual_test(tmp_path: Path, operator: Operator,
     live = operator("runs", "start", PROFILE, "--wait")
     assert "COMPLETED: read 25, created 25" in live.stdout, live.stdout
     assert "no import recorded yet" in live.stdout
-    operator.note("open records: see the target table (ferry has no records command yet)")
-    # TODO(run-records issue): open several imported records with the CLI here.
-    assert stack.target_row(target, "woo-vneck-tee")["name"] == "V-Neck T-Shirt"
-    assert stack.target_row(target, "Woo-tshirt-logo")["name"] == "T-Shirt with Logo"
+    wrote = operator("runs", "records", run_id(live.stdout), "--limit", "0")
+    assert re.search(r"^created\s+woo-vneck-tee$", wrote.stdout, re.M), wrote.stdout
+    assert wrote.stdout.rstrip().endswith("25 record(s)"), wrote.stdout
+    opened_skus = (("woo-vneck-tee", "V-Neck T-Shirt"), ("Woo-tshirt-logo", "T-Shirt with Logo"))
+    for sku, name in opened_skus:
+        opened = operator("records", "get", PROFILE, sku)
+        assert re.search(rf"^  name:\s+{name}$", opened.stdout, re.M), opened.stdout
+        assert f"written by run {run_id(live.stdout)}" in opened.stdout, opened.stdout
+        assert stack.target_row(target, sku)["name"] == name
 
     # The same import again: the source did not change, nothing is read; forced,
     # every record is read and found up to date.

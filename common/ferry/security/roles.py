@@ -88,6 +88,9 @@ _BY_SERVICE: dict[str, dict[str, Role]] = {
         "SummarizeRuns": _R,
         "CreateRunnerTask": _O,
         "GetRunnerTask": _R,
+        "ListRunRecords": _R,
+        "GetRecord": _R,
+        "DiffRuns": _R,
         "RollbackRun": _O,
     },
     "ferry.v1.DispatchService": {

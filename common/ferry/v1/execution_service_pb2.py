@@ -31,15 +31,15 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ferry/v1/execution_service.proto\x12\x08\x66\x65rry.v1\x1a\x16\x66\x65rry/v1/profile.proto\x1a\x12\x66\x65rry/v1/run.proto\x1a\x1a\x66\x65rry/v1/run_service.proto\x1a\x1a\x66\x65rry/v1/runner_task.proto\x1a\x1b\x66\x65rry/v1/source_shape.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"%\n\x12GetKeptRunsRequest\x12\x0f\n\x07run_ids\x18\x01 \x03(\t\"&\n\x13GetKeptRunsResponse\x12\x0f\n\x07run_ids\x18\x01 \x03(\t\"<\n\x16\x43laimRunnerTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\"\xa2\x01\n\x17\x43laimRunnerTaskResponse\x12\x0f\n\x07\x63laimed\x18\x01 \x01(\x08\x12\"\n\x04task\x18\x02 \x01(\x0b\x32\x14.ferry.v1.RunnerTask\x12\"\n\x07profile\x18\x03 \x01(\x0b\x32\x11.ferry.v1.Profile\x12.\n\x0flast_good_shape\x18\x04 \x01(\x0b\x32\x15.ferry.v1.SourceShape\"\x81\x01\n\x19\x43ompleteRunnerTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\x12)\n\x06\x63hecks\x18\x03 \x03(\x0b\x32\x19.ferry.v1.RunnerTaskCheck\x12\x15\n\rerror_message\x18\x04 \x01(\t\"@\n\x1a\x43ompleteRunnerTaskResponse\x12\"\n\x04task\x18\x01 \x01(\x0b\x32\x14.ferry.v1.RunnerTask\"x\n\x0f\x43laimRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\x12\x31\n\x0elease_duration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\"\xf9\x01\n\x10\x43laimRunResponse\x12\'\n\x07outcome\x18\x01 \x01(\x0e\x32\x16.ferry.v1.ClaimOutcome\x12\x1a\n\x03run\x18\x02 \x01(\x0b\x32\r.ferry.v1.Run\x12\"\n\x07profile\x18\x03 \x01(\x0b\x32\x11.ferry.v1.Profile\x12\x15\n\rfencing_token\x18\x04 \x01(\x03\x12\x35\n\x11lease_expire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x0flast_good_shape\x18\x10 \x01(\x0b\x32\x15.ferry.v1.SourceShape\"\x82\x01\n\x13HeartbeatRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\x12\x15\n\rfencing_token\x18\x03 \x01(\x03\x12\x31\n\x0elease_duration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"g\n\x14HeartbeatRunResponse\x12\x35\n\x11lease_expire_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63\x61ncel_requested\x18\x02 \x01(\x08\"\xae\x01\n\x15ReportProgressRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\x12\x15\n\rfencing_token\x18\x03 \x01(\x03\x12#\n\x06\x63ounts\x18\x04 \x01(\x0b\x32\x13.ferry.v1.RunCounts\x12\x12\n\nrows_total\x18\x05 \x01(\x03\x12\"\n\x06\x65vents\x18\x06 \x03(\x0b\x32\x12.ferry.v1.RunEvent\"2\n\x16ReportProgressResponse\x12\x18\n\x10\x63\x61ncel_requested\x18\x01 \x01(\x08\"\xca\x06\n\x10\x46inishRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\x12\x15\n\rfencing_token\x18\x03 \x01(\x03\x12#\n\x06status\x18\x04 \x01(\x0e\x32\x13.ferry.v1.RunStatus\x12#\n\x06\x63ounts\x18\x05 \x01(\x0b\x32\x13.ferry.v1.RunCounts\x12\'\n\x0b\x66irst_error\x18\x06 \x01(\x0b\x32\x12.ferry.v1.RowError\x12\x19\n\x11\x66irst_skip_reason\x18\x07 \x01(\t\x12\x10\n\x08warnings\x18\x08 \x03(\t\x12.\n\tfreshness\x18\t \x01(\x0b\x32\x1b.ferry.v1.FreshnessEvidence\x12\x1b\n\x13new_freshness_token\x18\n \x01(\t\x12\x34\n\x11retention_actions\x18\x0b \x03(\x0b\x32\x19.ferry.v1.RetentionAction\x12\x17\n\x0fsample_location\x18\x0c \x01(\t\x12)\n\x0b\x65rror_class\x18\r \x01(\x0e\x32\x14.ferry.v1.ErrorClass\x12\x15\n\rerror_message\x18\x0e \x01(\t\x12\x0c\n\x04hint\x18\x0f \x01(\t\x12,\n\rrejected_rows\x18\x10 \x03(\x0b\x32\x15.ferry.v1.RejectedRow\x12\x18\n\x10rejected_columns\x18\x11 \x03(\t\x12\"\n\x06\x65vents\x18\x12 \x03(\x0b\x32\x12.ferry.v1.RunEvent\x12+\n\x0csource_shape\x18\x1d \x01(\x0b\x32\x15.ferry.v1.SourceShape\x12\x34\n\x0eimported_files\x18\x13 \x03(\x0b\x32\x1c.ferry.v1.ImportedSourceFile\x12\x16\n\x0eprofile_digest\x18\x14 \x01(\t\x12\x1a\n\x12more_input_waiting\x18\x15 \x01(\x08\x12#\n\x06sample\x18\x1e \x01(\x0b\x32\x13.ferry.v1.RunSample\x12\"\n\x06inputs\x18\x1f \x03(\x0b\x32\x12.ferry.v1.RunInput\x12$\n\x07outputs\x18  \x03(\x0b\x32\x13.ferry.v1.RunOutput\"u\n\x12ImportedSourceFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x10\n\x08\x63hecksum\x18\x02 \x01(\t\x12\x0e\n\x06run_id\x18\x03 \x01(\t\x12/\n\x0bimport_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"/\n\x11\x46inishRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\"\x9e\x01\n\x11ReleaseRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\x12\x15\n\rfencing_token\x18\x03 \x01(\x03\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12)\n\x0b\x65rror_class\x18\x05 \x01(\x0e\x32\x14.ferry.v1.ErrorClass\x12\x14\n\x0c\x61ttempt_used\x18\x06 \x01(\x08\"0\n\x12ReleaseRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\"V\n\x18GetFreshnessTokenRequest\x12\x0f\n\x07profile\x18\x01 \x01(\t\x12\x16\n\x0eprofile_digest\x18\x02 \x01(\t\x12\x11\n\tchecksums\x18\x03 \x03(\t\"\xbc\x01\n\x19GetFreshnessTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12)\n\x06method\x18\x02 \x01(\x0e\x32\x19.ferry.v1.FreshnessMethod\x12/\n\x0bupdate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x0eimported_files\x18\x04 \x03(\x0b\x32\x1c.ferry.v1.ImportedSourceFile\"+\n\x18GetFailedFilePinsRequest\x12\x0f\n\x07profile\x18\x01 \x01(\t\"O\n\rFailedFilePin\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x30\n\x0crelease_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x19GetFailedFilePinsResponse\x12%\n\x04pins\x18\x01 \x03(\x0b\x32\x17.ferry.v1.FailedFilePin*\xbc\x01\n\x0c\x43laimOutcome\x12\x1d\n\x19\x43LAIM_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43LAIM_OUTCOME_CLAIMED\x10\x01\x12!\n\x1d\x43LAIM_OUTCOME_ALREADY_CLAIMED\x10\x02\x12\x1a\n\x16\x43LAIM_OUTCOME_FINISHED\x10\x03\x12\x1a\n\x16\x43LAIM_OUTCOME_DEFERRED\x10\x04\x12\x17\n\x13\x43LAIM_OUTCOME_STALE\x10\x05\x32\xc9\x06\n\x10\x45xecutionService\x12\x41\n\x08\x43laimRun\x12\x19.ferry.v1.ClaimRunRequest\x1a\x1a.ferry.v1.ClaimRunResponse\x12M\n\x0cHeartbeatRun\x12\x1d.ferry.v1.HeartbeatRunRequest\x1a\x1e.ferry.v1.HeartbeatRunResponse\x12S\n\x0eReportProgress\x12\x1f.ferry.v1.ReportProgressRequest\x1a .ferry.v1.ReportProgressResponse\x12\x44\n\tFinishRun\x12\x1a.ferry.v1.FinishRunRequest\x1a\x1b.ferry.v1.FinishRunResponse\x12G\n\nReleaseRun\x12\x1b.ferry.v1.ReleaseRunRequest\x1a\x1c.ferry.v1.ReleaseRunResponse\x12\\\n\x11GetFreshnessToken\x12\".ferry.v1.GetFreshnessTokenRequest\x1a#.ferry.v1.GetFreshnessTokenResponse\x12V\n\x0f\x43laimRunnerTask\x12 .ferry.v1.ClaimRunnerTaskRequest\x1a!.ferry.v1.ClaimRunnerTaskResponse\x12_\n\x12\x43ompleteRunnerTask\x12#.ferry.v1.CompleteRunnerTaskRequest\x1a$.ferry.v1.CompleteRunnerTaskResponse\x12\\\n\x11GetFailedFilePins\x12\".ferry.v1.GetFailedFilePinsRequest\x1a#.ferry.v1.GetFailedFilePinsResponse\x12J\n\x0bGetKeptRuns\x12\x1c.ferry.v1.GetKeptRunsRequest\x1a\x1d.ferry.v1.GetKeptRunsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ferry/v1/execution_service.proto\x12\x08\x66\x65rry.v1\x1a\x16\x66\x65rry/v1/profile.proto\x1a\x12\x66\x65rry/v1/run.proto\x1a\x1a\x66\x65rry/v1/run_service.proto\x1a\x1a\x66\x65rry/v1/runner_task.proto\x1a\x1b\x66\x65rry/v1/source_shape.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"%\n\x12GetKeptRunsRequest\x12\x0f\n\x07run_ids\x18\x01 \x03(\t\"&\n\x13GetKeptRunsResponse\x12\x0f\n\x07run_ids\x18\x01 \x03(\t\"<\n\x16\x43laimRunnerTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\"\xa2\x01\n\x17\x43laimRunnerTaskResponse\x12\x0f\n\x07\x63laimed\x18\x01 \x01(\x08\x12\"\n\x04task\x18\x02 \x01(\x0b\x32\x14.ferry.v1.RunnerTask\x12\"\n\x07profile\x18\x03 \x01(\x0b\x32\x11.ferry.v1.Profile\x12.\n\x0flast_good_shape\x18\x04 \x01(\x0b\x32\x15.ferry.v1.SourceShape\"\xa7\x01\n\x19\x43ompleteRunnerTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\x12)\n\x06\x63hecks\x18\x03 \x03(\x0b\x32\x19.ferry.v1.RunnerTaskCheck\x12\x15\n\rerror_message\x18\x04 \x01(\t\x12$\n\x06\x61nswer\x18\x05 \x01(\x0b\x32\x14.ferry.v1.RunnerTask\"@\n\x1a\x43ompleteRunnerTaskResponse\x12\"\n\x04task\x18\x01 \x01(\x0b\x32\x14.ferry.v1.RunnerTask\"x\n\x0f\x43laimRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\x12\x31\n\x0elease_duration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\"\xf9\x01\n\x10\x43laimRunResponse\x12\'\n\x07outcome\x18\x01 \x01(\x0e\x32\x16.ferry.v1.ClaimOutcome\x12\x1a\n\x03run\x18\x02 \x01(\x0b\x32\r.ferry.v1.Run\x12\"\n\x07profile\x18\x03 \x01(\x0b\x32\x11.ferry.v1.Profile\x12\x15\n\rfencing_token\x18\x04 \x01(\x03\x12\x35\n\x11lease_expire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x0flast_good_shape\x18\x10 \x01(\x0b\x32\x15.ferry.v1.SourceShape\"\x82\x01\n\x13HeartbeatRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\x12\x15\n\rfencing_token\x18\x03 \x01(\x03\x12\x31\n\x0elease_duration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"g\n\x14HeartbeatRunResponse\x12\x35\n\x11lease_expire_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63\x61ncel_requested\x18\x02 \x01(\x08\"\xae\x01\n\x15ReportProgressRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\x12\x15\n\rfencing_token\x18\x03 \x01(\x03\x12#\n\x06\x63ounts\x18\x04 \x01(\x0b\x32\x13.ferry.v1.RunCounts\x12\x12\n\nrows_total\x18\x05 \x01(\x03\x12\"\n\x06\x65vents\x18\x06 \x03(\x0b\x32\x12.ferry.v1.RunEvent\"2\n\x16ReportProgressResponse\x12\x18\n\x10\x63\x61ncel_requested\x18\x01 \x01(\x08\"\xca\x06\n\x10\x46inishRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\x12\x15\n\rfencing_token\x18\x03 \x01(\x03\x12#\n\x06status\x18\x04 \x01(\x0e\x32\x13.ferry.v1.RunStatus\x12#\n\x06\x63ounts\x18\x05 \x01(\x0b\x32\x13.ferry.v1.RunCounts\x12\'\n\x0b\x66irst_error\x18\x06 \x01(\x0b\x32\x12.ferry.v1.RowError\x12\x19\n\x11\x66irst_skip_reason\x18\x07 \x01(\t\x12\x10\n\x08warnings\x18\x08 \x03(\t\x12.\n\tfreshness\x18\t \x01(\x0b\x32\x1b.ferry.v1.FreshnessEvidence\x12\x1b\n\x13new_freshness_token\x18\n \x01(\t\x12\x34\n\x11retention_actions\x18\x0b \x03(\x0b\x32\x19.ferry.v1.RetentionAction\x12\x17\n\x0fsample_location\x18\x0c \x01(\t\x12)\n\x0b\x65rror_class\x18\r \x01(\x0e\x32\x14.ferry.v1.ErrorClass\x12\x15\n\rerror_message\x18\x0e \x01(\t\x12\x0c\n\x04hint\x18\x0f \x01(\t\x12,\n\rrejected_rows\x18\x10 \x03(\x0b\x32\x15.ferry.v1.RejectedRow\x12\x18\n\x10rejected_columns\x18\x11 \x03(\t\x12\"\n\x06\x65vents\x18\x12 \x03(\x0b\x32\x12.ferry.v1.RunEvent\x12+\n\x0csource_shape\x18\x1d \x01(\x0b\x32\x15.ferry.v1.SourceShape\x12\x34\n\x0eimported_files\x18\x13 \x03(\x0b\x32\x1c.ferry.v1.ImportedSourceFile\x12\x16\n\x0eprofile_digest\x18\x14 \x01(\t\x12\x1a\n\x12more_input_waiting\x18\x15 \x01(\x08\x12#\n\x06sample\x18\x1e \x01(\x0b\x32\x13.ferry.v1.RunSample\x12\"\n\x06inputs\x18\x1f \x03(\x0b\x32\x12.ferry.v1.RunInput\x12$\n\x07outputs\x18  \x03(\x0b\x32\x13.ferry.v1.RunOutput\"u\n\x12ImportedSourceFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x10\n\x08\x63hecksum\x18\x02 \x01(\t\x12\x0e\n\x06run_id\x18\x03 \x01(\t\x12/\n\x0bimport_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"/\n\x11\x46inishRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\"\x9e\x01\n\x11ReleaseRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\trunner_id\x18\x02 \x01(\t\x12\x15\n\rfencing_token\x18\x03 \x01(\x03\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12)\n\x0b\x65rror_class\x18\x05 \x01(\x0e\x32\x14.ferry.v1.ErrorClass\x12\x14\n\x0c\x61ttempt_used\x18\x06 \x01(\x08\"0\n\x12ReleaseRunResponse\x12\x1a\n\x03run\x18\x01 \x01(\x0b\x32\r.ferry.v1.Run\"V\n\x18GetFreshnessTokenRequest\x12\x0f\n\x07profile\x18\x01 \x01(\t\x12\x16\n\x0eprofile_digest\x18\x02 \x01(\t\x12\x11\n\tchecksums\x18\x03 \x03(\t\"\xbc\x01\n\x19GetFreshnessTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12)\n\x06method\x18\x02 \x01(\x0e\x32\x19.ferry.v1.FreshnessMethod\x12/\n\x0bupdate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x0eimported_files\x18\x04 \x03(\x0b\x32\x1c.ferry.v1.ImportedSourceFile\"+\n\x18GetFailedFilePinsRequest\x12\x0f\n\x07profile\x18\x01 \x01(\t\"O\n\rFailedFilePin\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x30\n\x0crelease_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x19GetFailedFilePinsResponse\x12%\n\x04pins\x18\x01 \x03(\x0b\x32\x17.ferry.v1.FailedFilePin*\xbc\x01\n\x0c\x43laimOutcome\x12\x1d\n\x19\x43LAIM_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43LAIM_OUTCOME_CLAIMED\x10\x01\x12!\n\x1d\x43LAIM_OUTCOME_ALREADY_CLAIMED\x10\x02\x12\x1a\n\x16\x43LAIM_OUTCOME_FINISHED\x10\x03\x12\x1a\n\x16\x43LAIM_OUTCOME_DEFERRED\x10\x04\x12\x17\n\x13\x43LAIM_OUTCOME_STALE\x10\x05\x32\xc9\x06\n\x10\x45xecutionService\x12\x41\n\x08\x43laimRun\x12\x19.ferry.v1.ClaimRunRequest\x1a\x1a.ferry.v1.ClaimRunResponse\x12M\n\x0cHeartbeatRun\x12\x1d.ferry.v1.HeartbeatRunRequest\x1a\x1e.ferry.v1.HeartbeatRunResponse\x12S\n\x0eReportProgress\x12\x1f.ferry.v1.ReportProgressRequest\x1a .ferry.v1.ReportProgressResponse\x12\x44\n\tFinishRun\x12\x1a.ferry.v1.FinishRunRequest\x1a\x1b.ferry.v1.FinishRunResponse\x12G\n\nReleaseRun\x12\x1b.ferry.v1.ReleaseRunRequest\x1a\x1c.ferry.v1.ReleaseRunResponse\x12\\\n\x11GetFreshnessToken\x12\".ferry.v1.GetFreshnessTokenRequest\x1a#.ferry.v1.GetFreshnessTokenResponse\x12V\n\x0f\x43laimRunnerTask\x12 .ferry.v1.ClaimRunnerTaskRequest\x1a!.ferry.v1.ClaimRunnerTaskResponse\x12_\n\x12\x43ompleteRunnerTask\x12#.ferry.v1.CompleteRunnerTaskRequest\x1a$.ferry.v1.CompleteRunnerTaskResponse\x12\\\n\x11GetFailedFilePins\x12\".ferry.v1.GetFailedFilePinsRequest\x1a#.ferry.v1.GetFailedFilePinsResponse\x12J\n\x0bGetKeptRuns\x12\x1c.ferry.v1.GetKeptRunsRequest\x1a\x1d.ferry.v1.GetKeptRunsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ferry.v1.execution_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLAIMOUTCOME']._serialized_start=3283
-  _globals['_CLAIMOUTCOME']._serialized_end=3471
+  _globals['_CLAIMOUTCOME']._serialized_start=3321
+  _globals['_CLAIMOUTCOME']._serialized_end=3509
   _globals['_GETKEPTRUNSREQUEST']._serialized_start=240
   _globals['_GETKEPTRUNSREQUEST']._serialized_end=277
   _globals['_GETKEPTRUNSRESPONSE']._serialized_start=279
@@ -49,41 +49,41 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CLAIMRUNNERTASKRESPONSE']._serialized_start=382
   _globals['_CLAIMRUNNERTASKRESPONSE']._serialized_end=544
   _globals['_COMPLETERUNNERTASKREQUEST']._serialized_start=547
-  _globals['_COMPLETERUNNERTASKREQUEST']._serialized_end=676
-  _globals['_COMPLETERUNNERTASKRESPONSE']._serialized_start=678
-  _globals['_COMPLETERUNNERTASKRESPONSE']._serialized_end=742
-  _globals['_CLAIMRUNREQUEST']._serialized_start=744
-  _globals['_CLAIMRUNREQUEST']._serialized_end=864
-  _globals['_CLAIMRUNRESPONSE']._serialized_start=867
-  _globals['_CLAIMRUNRESPONSE']._serialized_end=1116
-  _globals['_HEARTBEATRUNREQUEST']._serialized_start=1119
-  _globals['_HEARTBEATRUNREQUEST']._serialized_end=1249
-  _globals['_HEARTBEATRUNRESPONSE']._serialized_start=1251
-  _globals['_HEARTBEATRUNRESPONSE']._serialized_end=1354
-  _globals['_REPORTPROGRESSREQUEST']._serialized_start=1357
-  _globals['_REPORTPROGRESSREQUEST']._serialized_end=1531
-  _globals['_REPORTPROGRESSRESPONSE']._serialized_start=1533
-  _globals['_REPORTPROGRESSRESPONSE']._serialized_end=1583
-  _globals['_FINISHRUNREQUEST']._serialized_start=1586
-  _globals['_FINISHRUNREQUEST']._serialized_end=2428
-  _globals['_IMPORTEDSOURCEFILE']._serialized_start=2430
-  _globals['_IMPORTEDSOURCEFILE']._serialized_end=2547
-  _globals['_FINISHRUNRESPONSE']._serialized_start=2549
-  _globals['_FINISHRUNRESPONSE']._serialized_end=2596
-  _globals['_RELEASERUNREQUEST']._serialized_start=2599
-  _globals['_RELEASERUNREQUEST']._serialized_end=2757
-  _globals['_RELEASERUNRESPONSE']._serialized_start=2759
-  _globals['_RELEASERUNRESPONSE']._serialized_end=2807
-  _globals['_GETFRESHNESSTOKENREQUEST']._serialized_start=2809
-  _globals['_GETFRESHNESSTOKENREQUEST']._serialized_end=2895
-  _globals['_GETFRESHNESSTOKENRESPONSE']._serialized_start=2898
-  _globals['_GETFRESHNESSTOKENRESPONSE']._serialized_end=3086
-  _globals['_GETFAILEDFILEPINSREQUEST']._serialized_start=3088
-  _globals['_GETFAILEDFILEPINSREQUEST']._serialized_end=3131
-  _globals['_FAILEDFILEPIN']._serialized_start=3133
-  _globals['_FAILEDFILEPIN']._serialized_end=3212
-  _globals['_GETFAILEDFILEPINSRESPONSE']._serialized_start=3214
-  _globals['_GETFAILEDFILEPINSRESPONSE']._serialized_end=3280
-  _globals['_EXECUTIONSERVICE']._serialized_start=3474
-  _globals['_EXECUTIONSERVICE']._serialized_end=4315
+  _globals['_COMPLETERUNNERTASKREQUEST']._serialized_end=714
+  _globals['_COMPLETERUNNERTASKRESPONSE']._serialized_start=716
+  _globals['_COMPLETERUNNERTASKRESPONSE']._serialized_end=780
+  _globals['_CLAIMRUNREQUEST']._serialized_start=782
+  _globals['_CLAIMRUNREQUEST']._serialized_end=902
+  _globals['_CLAIMRUNRESPONSE']._serialized_start=905
+  _globals['_CLAIMRUNRESPONSE']._serialized_end=1154
+  _globals['_HEARTBEATRUNREQUEST']._serialized_start=1157
+  _globals['_HEARTBEATRUNREQUEST']._serialized_end=1287
+  _globals['_HEARTBEATRUNRESPONSE']._serialized_start=1289
+  _globals['_HEARTBEATRUNRESPONSE']._serialized_end=1392
+  _globals['_REPORTPROGRESSREQUEST']._serialized_start=1395
+  _globals['_REPORTPROGRESSREQUEST']._serialized_end=1569
+  _globals['_REPORTPROGRESSRESPONSE']._serialized_start=1571
+  _globals['_REPORTPROGRESSRESPONSE']._serialized_end=1621
+  _globals['_FINISHRUNREQUEST']._serialized_start=1624
+  _globals['_FINISHRUNREQUEST']._serialized_end=2466
+  _globals['_IMPORTEDSOURCEFILE']._serialized_start=2468
+  _globals['_IMPORTEDSOURCEFILE']._serialized_end=2585
+  _globals['_FINISHRUNRESPONSE']._serialized_start=2587
+  _globals['_FINISHRUNRESPONSE']._serialized_end=2634
+  _globals['_RELEASERUNREQUEST']._serialized_start=2637
+  _globals['_RELEASERUNREQUEST']._serialized_end=2795
+  _globals['_RELEASERUNRESPONSE']._serialized_start=2797
+  _globals['_RELEASERUNRESPONSE']._serialized_end=2845
+  _globals['_GETFRESHNESSTOKENREQUEST']._serialized_start=2847
+  _globals['_GETFRESHNESSTOKENREQUEST']._serialized_end=2933
+  _globals['_GETFRESHNESSTOKENRESPONSE']._serialized_start=2936
+  _globals['_GETFRESHNESSTOKENRESPONSE']._serialized_end=3124
+  _globals['_GETFAILEDFILEPINSREQUEST']._serialized_start=3126
+  _globals['_GETFAILEDFILEPINSREQUEST']._serialized_end=3169
+  _globals['_FAILEDFILEPIN']._serialized_start=3171
+  _globals['_FAILEDFILEPIN']._serialized_end=3250
+  _globals['_GETFAILEDFILEPINSRESPONSE']._serialized_start=3252
+  _globals['_GETFAILEDFILEPINSRESPONSE']._serialized_end=3318
+  _globals['_EXECUTIONSERVICE']._serialized_start=3512
+  _globals['_EXECUTIONSERVICE']._serialized_end=4353
 # @@protoc_insertion_point(module_scope)

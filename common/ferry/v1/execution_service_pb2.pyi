@@ -64,16 +64,18 @@ class ClaimRunnerTaskResponse(_message.Message):
     def __init__(self, claimed: _Optional[bool] = ..., task: _Optional[_Union[_runner_task_pb2.RunnerTask, _Mapping]] = ..., profile: _Optional[_Union[_profile_pb2.Profile, _Mapping]] = ..., last_good_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ...) -> None: ...
 
 class CompleteRunnerTaskRequest(_message.Message):
-    __slots__ = ("task_id", "runner_id", "checks", "error_message")
+    __slots__ = ("task_id", "runner_id", "checks", "error_message", "answer")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RUNNER_ID_FIELD_NUMBER: _ClassVar[int]
     CHECKS_FIELD_NUMBER: _ClassVar[int]
     ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     runner_id: str
     checks: _containers.RepeatedCompositeFieldContainer[_runner_task_pb2.RunnerTaskCheck]
     error_message: str
-    def __init__(self, task_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., checks: _Optional[_Iterable[_Union[_runner_task_pb2.RunnerTaskCheck, _Mapping]]] = ..., error_message: _Optional[str] = ...) -> None: ...
+    answer: _runner_task_pb2.RunnerTask
+    def __init__(self, task_id: _Optional[str] = ..., runner_id: _Optional[str] = ..., checks: _Optional[_Iterable[_Union[_runner_task_pb2.RunnerTaskCheck, _Mapping]]] = ..., error_message: _Optional[str] = ..., answer: _Optional[_Union[_runner_task_pb2.RunnerTask, _Mapping]] = ...) -> None: ...
 
 class CompleteRunnerTaskResponse(_message.Message):
     __slots__ = ("task",)

@@ -1,5 +1,6 @@
 import datetime
 
+from ferry.v1 import record_pb2 as _record_pb2
 from ferry.v1 import run_pb2 as _run_pb2
 from ferry.v1 import runner_task_pb2 as _runner_task_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
@@ -10,6 +11,58 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ListRunRecordsRequest(_message.Message):
+    __slots__ = ("run_id", "actions", "page_size", "page_token")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    actions: _containers.RepeatedScalarFieldContainer[_record_pb2.RecordAction]
+    page_size: int
+    page_token: str
+    def __init__(self, run_id: _Optional[str] = ..., actions: _Optional[_Iterable[_Union[_record_pb2.RecordAction, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListRunRecordsResponse(_message.Message):
+    __slots__ = ("records", "next_page_token")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[_record_pb2.RecordChange]
+    next_page_token: str
+    def __init__(self, records: _Optional[_Iterable[_Union[_record_pb2.RecordChange, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetRecordRequest(_message.Message):
+    __slots__ = ("profile", "key", "history_limit")
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    profile: str
+    key: _containers.RepeatedScalarFieldContainer[str]
+    history_limit: int
+    def __init__(self, profile: _Optional[str] = ..., key: _Optional[_Iterable[str]] = ..., history_limit: _Optional[int] = ...) -> None: ...
+
+class GetRecordResponse(_message.Message):
+    __slots__ = ("record",)
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    record: _record_pb2.StoredRecord
+    def __init__(self, record: _Optional[_Union[_record_pb2.StoredRecord, _Mapping]] = ...) -> None: ...
+
+class DiffRunsRequest(_message.Message):
+    __slots__ = ("run_a", "run_b", "key_limit")
+    RUN_A_FIELD_NUMBER: _ClassVar[int]
+    RUN_B_FIELD_NUMBER: _ClassVar[int]
+    KEY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    run_a: str
+    run_b: str
+    key_limit: int
+    def __init__(self, run_a: _Optional[str] = ..., run_b: _Optional[str] = ..., key_limit: _Optional[int] = ...) -> None: ...
+
+class DiffRunsResponse(_message.Message):
+    __slots__ = ("diff",)
+    DIFF_FIELD_NUMBER: _ClassVar[int]
+    diff: _record_pb2.RunDiff
+    def __init__(self, diff: _Optional[_Union[_record_pb2.RunDiff, _Mapping]] = ...) -> None: ...
 
 class RollbackRunRequest(_message.Message):
     __slots__ = ("run_id", "dry_run", "force", "request_id")

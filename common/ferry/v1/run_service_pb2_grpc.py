@@ -95,6 +95,21 @@ class RunServiceStub:
                 request_serializer=ferry_dot_v1_dot_run__service__pb2.GetRunnerTaskRequest.SerializeToString,
                 response_deserializer=ferry_dot_v1_dot_run__service__pb2.GetRunnerTaskResponse.FromString,
                 _registered_method=True)
+        self.ListRunRecords = channel.unary_unary(
+                '/ferry.v1.RunService/ListRunRecords',
+                request_serializer=ferry_dot_v1_dot_run__service__pb2.ListRunRecordsRequest.SerializeToString,
+                response_deserializer=ferry_dot_v1_dot_run__service__pb2.ListRunRecordsResponse.FromString,
+                _registered_method=True)
+        self.GetRecord = channel.unary_unary(
+                '/ferry.v1.RunService/GetRecord',
+                request_serializer=ferry_dot_v1_dot_run__service__pb2.GetRecordRequest.SerializeToString,
+                response_deserializer=ferry_dot_v1_dot_run__service__pb2.GetRecordResponse.FromString,
+                _registered_method=True)
+        self.DiffRuns = channel.unary_unary(
+                '/ferry.v1.RunService/DiffRuns',
+                request_serializer=ferry_dot_v1_dot_run__service__pb2.DiffRunsRequest.SerializeToString,
+                response_deserializer=ferry_dot_v1_dot_run__service__pb2.DiffRunsResponse.FromString,
+                _registered_method=True)
         self.RollbackRun = channel.unary_unary(
                 '/ferry.v1.RunService/RollbackRun',
                 request_serializer=ferry_dot_v1_dot_run__service__pb2.RollbackRunRequest.SerializeToString,
@@ -192,6 +207,34 @@ class RunServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListRunRecords(self, request, context):
+        """The records a live import (or rollback) wrote, from its changeset in the
+        profile's target, in the order it wrote them. A runner reads them (the
+        registry cannot reach the target); the call waits for its answer within
+        the call's deadline (at most 30s). FAILED_PRECONDITION: the run is a dry
+        run, an export, not started, or has no changeset (the runner's message);
+        UNAVAILABLE: no runner took or answered the request in time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRecord(self, request, context):
+        """A record as it is in a profile's target now and the runs that changed it,
+        newest first; read by a runner as ListRunRecords is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DiffRuns(self, request, context):
+        """How two imports of one profile differ: keys created and deleted, and per
+        field the keys whose value changed; read by a runner as ListRunRecords is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RollbackRun(self, request, context):
         """Queues a run of operation ROLLBACK that undoes a live IMPORT or ROLLBACK
         run which ended and wrote records: restores the rows it updated, deletes
@@ -267,6 +310,21 @@ def add_RunServiceServicer_to_server(servicer, server):
                     servicer.GetRunnerTask,
                     request_deserializer=ferry_dot_v1_dot_run__service__pb2.GetRunnerTaskRequest.FromString,
                     response_serializer=ferry_dot_v1_dot_run__service__pb2.GetRunnerTaskResponse.SerializeToString,
+            ),
+            'ListRunRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRunRecords,
+                    request_deserializer=ferry_dot_v1_dot_run__service__pb2.ListRunRecordsRequest.FromString,
+                    response_serializer=ferry_dot_v1_dot_run__service__pb2.ListRunRecordsResponse.SerializeToString,
+            ),
+            'GetRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRecord,
+                    request_deserializer=ferry_dot_v1_dot_run__service__pb2.GetRecordRequest.FromString,
+                    response_serializer=ferry_dot_v1_dot_run__service__pb2.GetRecordResponse.SerializeToString,
+            ),
+            'DiffRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiffRuns,
+                    request_deserializer=ferry_dot_v1_dot_run__service__pb2.DiffRunsRequest.FromString,
+                    response_serializer=ferry_dot_v1_dot_run__service__pb2.DiffRunsResponse.SerializeToString,
             ),
             'RollbackRun': grpc.unary_unary_rpc_method_handler(
                     servicer.RollbackRun,
@@ -599,6 +657,87 @@ class RunService:
             '/ferry.v1.RunService/GetRunnerTask',
             ferry_dot_v1_dot_run__service__pb2.GetRunnerTaskRequest.SerializeToString,
             ferry_dot_v1_dot_run__service__pb2.GetRunnerTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRunRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ferry.v1.RunService/ListRunRecords',
+            ferry_dot_v1_dot_run__service__pb2.ListRunRecordsRequest.SerializeToString,
+            ferry_dot_v1_dot_run__service__pb2.ListRunRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ferry.v1.RunService/GetRecord',
+            ferry_dot_v1_dot_run__service__pb2.GetRecordRequest.SerializeToString,
+            ferry_dot_v1_dot_run__service__pb2.GetRecordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiffRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ferry.v1.RunService/DiffRuns',
+            ferry_dot_v1_dot_run__service__pb2.DiffRunsRequest.SerializeToString,
+            ferry_dot_v1_dot_run__service__pb2.DiffRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

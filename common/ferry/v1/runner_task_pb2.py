@@ -22,26 +22,27 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from ferry.v1 import record_pb2 as ferry_dot_v1_dot_record__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66\x65rry/v1/runner_task.proto\x12\x08\x66\x65rry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"d\n\x0fRunnerTaskCheck\x12\r\n\x05\x63heck\x18\x01 \x01(\t\x12\x31\n\x07outcome\x18\x02 \x01(\x0e\x32 .ferry.v1.RunnerTaskCheckOutcome\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xaa\x03\n\nRunnerTask\x12\n\n\x02id\x18\x01 \x01(\t\x12&\n\x04kind\x18\x02 \x01(\x0e\x32\x18.ferry.v1.RunnerTaskKind\x12(\n\x05state\x18\x03 \x01(\x0e\x32\x19.ferry.v1.RunnerTaskState\x12\x0f\n\x07profile\x18\x04 \x01(\t\x12\x11\n\trunner_id\x18\x05 \x01(\t\x12)\n\x06\x63hecks\x18\x06 \x03(\x0b\x32\x19.ferry.v1.RunnerTaskCheck\x12\x15\n\rerror_message\x18\x07 \x01(\t\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_override\x18\x0c \x01(\t\"\xa7\x01\n\x11RunnerTaskRequest\x12\x16\n\x0eschema_version\x18\x01 \x01(\x05\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12&\n\x04kind\x18\x03 \x01(\x0e\x32\x18.ferry.v1.RunnerTaskKind\x12\x0f\n\x07profile\x18\x04 \x01(\t\x12\x30\n\x0cpublish_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*Y\n\x0eRunnerTaskKind\x12 \n\x1cRUNNER_TASK_KIND_UNSPECIFIED\x10\x00\x12%\n!RUNNER_TASK_KIND_VALIDATE_PROFILE\x10\x01*\xb0\x01\n\x0fRunnerTaskState\x12!\n\x1dRUNNER_TASK_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18RUNNER_TASK_STATE_QUEUED\x10\x01\x12\x1d\n\x19RUNNER_TASK_STATE_RUNNING\x10\x02\x12\x1f\n\x1bRUNNER_TASK_STATE_SUCCEEDED\x10\x03\x12\x1c\n\x18RUNNER_TASK_STATE_FAILED\x10\x04*\xb3\x01\n\x16RunnerTaskCheckOutcome\x12)\n%RUNNER_TASK_CHECK_OUTCOME_UNSPECIFIED\x10\x00\x12$\n RUNNER_TASK_CHECK_OUTCOME_PASSED\x10\x01\x12$\n RUNNER_TASK_CHECK_OUTCOME_FAILED\x10\x02\x12\"\n\x1eRUNNER_TASK_CHECK_OUTCOME_NOTE\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66\x65rry/v1/runner_task.proto\x12\x08\x66\x65rry.v1\x1a\x15\x66\x65rry/v1/record.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"d\n\x0fRunnerTaskCheck\x12\r\n\x05\x63heck\x18\x01 \x01(\t\x12\x31\n\x07outcome\x18\x02 \x01(\x0e\x32 .ferry.v1.RunnerTaskCheckOutcome\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xea\x05\n\nRunnerTask\x12\n\n\x02id\x18\x01 \x01(\t\x12&\n\x04kind\x18\x02 \x01(\x0e\x32\x18.ferry.v1.RunnerTaskKind\x12(\n\x05state\x18\x03 \x01(\x0e\x32\x19.ferry.v1.RunnerTaskState\x12\x0f\n\x07profile\x18\x04 \x01(\t\x12\x11\n\trunner_id\x18\x05 \x01(\t\x12)\n\x06\x63hecks\x18\x06 \x03(\x0b\x32\x19.ferry.v1.RunnerTaskCheck\x12\x15\n\rerror_message\x18\x07 \x01(\t\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_override\x18\x0c \x01(\t\x12\x36\n\x11run_records_query\x18\r \x01(\x0b\x32\x19.ferry.v1.RunRecordsQueryH\x00\x12-\n\x0crecord_query\x18\x0e \x01(\x0b\x32\x15.ferry.v1.RecordQueryH\x00\x12\x30\n\x0erun_diff_query\x18\x0f \x01(\x0b\x32\x16.ferry.v1.RunDiffQueryH\x00\x12/\n\x0brun_records\x18\x10 \x01(\x0b\x32\x18.ferry.v1.RunRecordsPageH\x01\x12(\n\x06record\x18\x11 \x01(\x0b\x32\x16.ferry.v1.StoredRecordH\x01\x12%\n\x08run_diff\x18\x12 \x01(\x0b\x32\x11.ferry.v1.RunDiffH\x01\x12\x10\n\x08\x61nswered\x18\x13 \x01(\x08\x42\x07\n\x05queryB\x08\n\x06\x61nswer\"\xa7\x01\n\x11RunnerTaskRequest\x12\x16\n\x0eschema_version\x18\x01 \x01(\x05\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12&\n\x04kind\x18\x03 \x01(\x0e\x32\x18.ferry.v1.RunnerTaskKind\x12\x0f\n\x07profile\x18\x04 \x01(\t\x12\x30\n\x0cpublish_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xc1\x01\n\x0eRunnerTaskKind\x12 \n\x1cRUNNER_TASK_KIND_UNSPECIFIED\x10\x00\x12%\n!RUNNER_TASK_KIND_VALIDATE_PROFILE\x10\x01\x12%\n!RUNNER_TASK_KIND_LIST_RUN_RECORDS\x10\x02\x12\x1f\n\x1bRUNNER_TASK_KIND_GET_RECORD\x10\x03\x12\x1e\n\x1aRUNNER_TASK_KIND_DIFF_RUNS\x10\x04*\xb0\x01\n\x0fRunnerTaskState\x12!\n\x1dRUNNER_TASK_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18RUNNER_TASK_STATE_QUEUED\x10\x01\x12\x1d\n\x19RUNNER_TASK_STATE_RUNNING\x10\x02\x12\x1f\n\x1bRUNNER_TASK_STATE_SUCCEEDED\x10\x03\x12\x1c\n\x18RUNNER_TASK_STATE_FAILED\x10\x04*\xb3\x01\n\x16RunnerTaskCheckOutcome\x12)\n%RUNNER_TASK_CHECK_OUTCOME_UNSPECIFIED\x10\x00\x12$\n RUNNER_TASK_CHECK_OUTCOME_PASSED\x10\x01\x12$\n RUNNER_TASK_CHECK_OUTCOME_FAILED\x10\x02\x12\"\n\x1eRUNNER_TASK_CHECK_OUTCOME_NOTE\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ferry.v1.runner_task_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RUNNERTASKKIND']._serialized_start=774
-  _globals['_RUNNERTASKKIND']._serialized_end=863
-  _globals['_RUNNERTASKSTATE']._serialized_start=866
-  _globals['_RUNNERTASKSTATE']._serialized_end=1042
-  _globals['_RUNNERTASKCHECKOUTCOME']._serialized_start=1045
-  _globals['_RUNNERTASKCHECKOUTCOME']._serialized_end=1224
-  _globals['_RUNNERTASKCHECK']._serialized_start=73
-  _globals['_RUNNERTASKCHECK']._serialized_end=173
-  _globals['_RUNNERTASK']._serialized_start=176
-  _globals['_RUNNERTASK']._serialized_end=602
-  _globals['_RUNNERTASKREQUEST']._serialized_start=605
-  _globals['_RUNNERTASKREQUEST']._serialized_end=772
+  _globals['_RUNNERTASKKIND']._serialized_start=1118
+  _globals['_RUNNERTASKKIND']._serialized_end=1311
+  _globals['_RUNNERTASKSTATE']._serialized_start=1314
+  _globals['_RUNNERTASKSTATE']._serialized_end=1490
+  _globals['_RUNNERTASKCHECKOUTCOME']._serialized_start=1493
+  _globals['_RUNNERTASKCHECKOUTCOME']._serialized_end=1672
+  _globals['_RUNNERTASKCHECK']._serialized_start=96
+  _globals['_RUNNERTASKCHECK']._serialized_end=196
+  _globals['_RUNNERTASK']._serialized_start=199
+  _globals['_RUNNERTASK']._serialized_end=945
+  _globals['_RUNNERTASKREQUEST']._serialized_start=948
+  _globals['_RUNNERTASKREQUEST']._serialized_end=1115
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 import datetime
 
+from ferry.v1 import record_pb2 as _record_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -14,6 +15,9 @@ class RunnerTaskKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     RUNNER_TASK_KIND_UNSPECIFIED: _ClassVar[RunnerTaskKind]
     RUNNER_TASK_KIND_VALIDATE_PROFILE: _ClassVar[RunnerTaskKind]
+    RUNNER_TASK_KIND_LIST_RUN_RECORDS: _ClassVar[RunnerTaskKind]
+    RUNNER_TASK_KIND_GET_RECORD: _ClassVar[RunnerTaskKind]
+    RUNNER_TASK_KIND_DIFF_RUNS: _ClassVar[RunnerTaskKind]
 
 class RunnerTaskState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -31,6 +35,9 @@ class RunnerTaskCheckOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RUNNER_TASK_CHECK_OUTCOME_NOTE: _ClassVar[RunnerTaskCheckOutcome]
 RUNNER_TASK_KIND_UNSPECIFIED: RunnerTaskKind
 RUNNER_TASK_KIND_VALIDATE_PROFILE: RunnerTaskKind
+RUNNER_TASK_KIND_LIST_RUN_RECORDS: RunnerTaskKind
+RUNNER_TASK_KIND_GET_RECORD: RunnerTaskKind
+RUNNER_TASK_KIND_DIFF_RUNS: RunnerTaskKind
 RUNNER_TASK_STATE_UNSPECIFIED: RunnerTaskState
 RUNNER_TASK_STATE_QUEUED: RunnerTaskState
 RUNNER_TASK_STATE_RUNNING: RunnerTaskState
@@ -52,7 +59,7 @@ class RunnerTaskCheck(_message.Message):
     def __init__(self, check: _Optional[str] = ..., outcome: _Optional[_Union[RunnerTaskCheckOutcome, str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class RunnerTask(_message.Message):
-    __slots__ = ("id", "kind", "state", "profile", "runner_id", "checks", "error_message", "create_time", "update_time", "expire_time", "end_time", "source_override")
+    __slots__ = ("id", "kind", "state", "profile", "runner_id", "checks", "error_message", "create_time", "update_time", "expire_time", "end_time", "source_override", "run_records_query", "record_query", "run_diff_query", "run_records", "record", "run_diff", "answered")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +72,13 @@ class RunnerTask(_message.Message):
     EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     SOURCE_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
+    RUN_RECORDS_QUERY_FIELD_NUMBER: _ClassVar[int]
+    RECORD_QUERY_FIELD_NUMBER: _ClassVar[int]
+    RUN_DIFF_QUERY_FIELD_NUMBER: _ClassVar[int]
+    RUN_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    RUN_DIFF_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: RunnerTaskKind
     state: RunnerTaskState
@@ -77,7 +91,14 @@ class RunnerTask(_message.Message):
     expire_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
     source_override: str
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[RunnerTaskKind, str]] = ..., state: _Optional[_Union[RunnerTaskState, str]] = ..., profile: _Optional[str] = ..., runner_id: _Optional[str] = ..., checks: _Optional[_Iterable[_Union[RunnerTaskCheck, _Mapping]]] = ..., error_message: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source_override: _Optional[str] = ...) -> None: ...
+    run_records_query: _record_pb2.RunRecordsQuery
+    record_query: _record_pb2.RecordQuery
+    run_diff_query: _record_pb2.RunDiffQuery
+    run_records: _record_pb2.RunRecordsPage
+    record: _record_pb2.StoredRecord
+    run_diff: _record_pb2.RunDiff
+    answered: bool
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[RunnerTaskKind, str]] = ..., state: _Optional[_Union[RunnerTaskState, str]] = ..., profile: _Optional[str] = ..., runner_id: _Optional[str] = ..., checks: _Optional[_Iterable[_Union[RunnerTaskCheck, _Mapping]]] = ..., error_message: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source_override: _Optional[str] = ..., run_records_query: _Optional[_Union[_record_pb2.RunRecordsQuery, _Mapping]] = ..., record_query: _Optional[_Union[_record_pb2.RecordQuery, _Mapping]] = ..., run_diff_query: _Optional[_Union[_record_pb2.RunDiffQuery, _Mapping]] = ..., run_records: _Optional[_Union[_record_pb2.RunRecordsPage, _Mapping]] = ..., record: _Optional[_Union[_record_pb2.StoredRecord, _Mapping]] = ..., run_diff: _Optional[_Union[_record_pb2.RunDiff, _Mapping]] = ..., answered: _Optional[bool] = ...) -> None: ...
 
 class RunnerTaskRequest(_message.Message):
     __slots__ = ("schema_version", "task_id", "kind", "profile", "publish_time")

@@ -52,9 +52,11 @@ def diff_runs(
     if run_a == run_b:
         raise ValueError("give two different runs")
     with open_changesets(profile, default_target_url) as target:
-        ends = {run: target.run(run).last_seq or 0 for run in (run_a, run_b)}
-        if ends[run_a] > ends[run_b]:
-            run_a, run_b = run_b, run_a
+        first, second = target.run(run_a), target.run(run_b)
+        if first.run_no > second.run_no:  # registered (started) later
+            first, second = second, first
+        run_a, run_b = first.run_id, second.run_id
+        ends = {run.run_id: target.end_of(run) for run in (first, second)}
         nets, runs = _net_changes(target, ends[run_a], ends[run_b])
     created = [k for k, n in nets.items() if not n.existed and n.exists]
     deleted = [k for k, n in nets.items() if n.existed and not n.exists]

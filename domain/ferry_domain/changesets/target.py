@@ -97,6 +97,19 @@ class ChangesetTarget:
             )
         return RecordedRun(run_id, int(found.run_no), found.first_seq, found.last_seq)
 
+    def end_of(self, run: RecordedRun) -> int:
+        """The seq the target's state was at when ``run`` ended: its last
+        change, or for a run that changed nothing the last change of the
+        runs registered before it."""
+        if run.last_seq is not None:
+            return run.last_seq
+        runs = self.runs
+        assert runs is not None
+        before = self.conn.execute(
+            sa.select(sa.func.max(runs.c.last_seq)).where(runs.c.run_no < run.run_no)
+        ).scalar()
+        return int(before or 0)
+
     def changes_of(self, run: RecordedRun) -> Any:
         """The WHERE clause of the run's change rows: its seq range, then its number."""
         changes = self.changes
@@ -109,7 +122,15 @@ class ChangesetTarget:
 
 
 def normal(type_: str, value: Any) -> Any:
-    if type_ == "decimal" and value is not None and not isinstance(value, str):
+    """A value as a JSON value; decimals as text without trailing zeros
+    (SQLite keeps 84.90 as the number 84.9, PostgreSQL as 84.90)."""
+    if type_ == "decimal" and value is not None:
+        try:
+            number = Decimal(str(value))
+        except ArithmeticError:
+            return str(value)
+        if number.is_finite():
+            return format(number.normalize(), "f")
         return str(value)
     return json_value(type_, value)
 

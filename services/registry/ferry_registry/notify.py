@@ -4,6 +4,9 @@
   that touches a run bumps it; ``WatchRun`` streams wait on it (with a short
   timeout, so changes made by another registry replica on the same
   PostgreSQL database are seen by polling too).
+- ``Notifications.tasks``: another ``RunChanges`` counter, bumped when a
+  runner answers a runner task; callers waiting for an answer
+  (``record_reads``) wait on it.
 - ``QueuedRunFanout``: each newly queued or re-queued run is handed to ONE
   connected ``StreamQueuedRuns`` subscriber, round robin. With no subscriber
   the run waits for the scheduler's outbox sweep.
@@ -150,6 +153,8 @@ class Notifications:
 
     def __init__(self, run_events: RunEventSink | None = None) -> None:
         self.changes = RunChanges()
+        # Bumped when a runner answers a runner task.
+        self.tasks = RunChanges()
         self.fanout = QueuedRunFanout()
         self.run_events = run_events
 
@@ -178,4 +183,5 @@ class Notifications:
 
     def close(self) -> None:
         self.changes.close()
+        self.tasks.close()
         self.fanout.close()

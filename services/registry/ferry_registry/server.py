@@ -39,6 +39,7 @@ from ferry_registry.reaper import LeaseReaper
 from ferry_registry.servicers.dispatch import DispatchServicer
 from ferry_registry.servicers.execution import ExecutionServicer
 from ferry_registry.servicers.profiles import ProfileServicer
+from ferry_registry.servicers.record_reads import RecordReads
 from ferry_registry.servicers.runs import RunServicer
 from ferry_registry.servicers.schedules import ScheduleServicer
 from ferry_registry.stale_watch import StaleWatch
@@ -173,6 +174,8 @@ def create_registry_server(config: RegistryConfig, clock: Clock = SYSTEM_CLOCK,
             ScheduleServicer(registry.schedules), server)
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
             RunServicer(registry.runs, registry.notes.changes, stopping, registry.tasks,
+                        RecordReads(registry.runs, registry.profiles, registry.tasks,
+                                    registry.notes.tasks, stopping),
                         config.file_roots),
             server)
         dispatch_service_pb2_grpc.add_DispatchServiceServicer_to_server(

@@ -94,12 +94,12 @@ def run(config: RunnerConfig, security: ClientSecurity, mask_key: bytes | None =
                                prefetch=config.prefetch, topology=topology,
                                client_name=f"ferry-runner {config.runner_id}",
                                on_connected=connected)
-    # Runner tasks (validate a profile) on their own queue and connection, so
+    # Runner tasks (validate a profile, read records back) on their own queue and connection, so
     # a short task never waits behind long runs.
     task_consumer = MessageConsumer(
         config.amqp_url, topology.runner_task_queue,
         RunnerTaskHandler(registry, metrics, target_url=config.target_url,
-                          file_roots=config.file_roots),
+                          file_roots=config.file_roots, mask_key=key),
         prefetch=2, topology=topology, client_name=f"ferry-runner {config.runner_id} tasks")
 
     def on_signal() -> None:

@@ -208,11 +208,13 @@ class RunnerRegistry:
         return self._call(self._stub.ClaimRunnerTask, ex.ClaimRunnerTaskRequest(
             task_id=task_id, runner_id=self.runner_id), "ClaimRunnerTask")
 
-    def complete_task(self, task_id: str, checks: list[Any], error: str
-                      ) -> ex.CompleteRunnerTaskResponse:
+    def complete_task(self, task_id: str, checks: list[Any], error: str,
+                      answer: Any = None) -> ex.CompleteRunnerTaskResponse:
+        """Answer a task: ``checks`` (VALIDATE_PROFILE), ``answer`` (a RunnerTask
+        with the answer of a records task) or ``error``."""
         return self._call(self._stub.CompleteRunnerTask, ex.CompleteRunnerTaskRequest(
-            task_id=task_id, runner_id=self.runner_id, checks=checks, error_message=error),
-            "CompleteRunnerTask", interruptible=False)
+            task_id=task_id, runner_id=self.runner_id, checks=checks, error_message=error,
+            answer=answer), "CompleteRunnerTask", interruptible=False)
 
     def release(self, claim: Claim, reason: str, *, attempt_used: bool,
                 error_class: ErrorClass = ErrorClass.UNSPECIFIED) -> run_pb2.Run:

@@ -5,8 +5,10 @@ One delivery: decode the ``RunnerTaskRequest`` (poison: dead-lettered), take
 the task (``ClaimRunnerTask``; a task gone, taken by another runner or past
 its deadline is acked and dropped), ack, execute, answer
 (``CompleteRunnerTask``). A VALIDATE_PROFILE task runs the live checks
-(``ferry_domain.live_checks``) against the last good run's source shape.
-The registry unreachable before the claim: the delivery is handed back.
+(``ferry_domain.live_checks``) against the last good run's source shape;
+the records tasks (LIST_RUN_RECORDS, GET_RECORD, DIFF_RUNS) read the
+changesets in the target (``record_tasks``). The registry unreachable
+before the claim: the delivery is handed back.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from ferry_domain.live_checks import CheckResult, LiveChecks
 from google.protobuf.message import DecodeError
 
 from ferry_runner.metrics import RunnerMetrics
+from ferry_runner.record_tasks import KINDS as RECORD_KINDS
+from ferry_runner.record_tasks import RecordTaskRefused, RecordTasks
 from ferry_runner.registry import RunnerRegistry
 
 log = logging.getLogger(__name__)
@@ -59,10 +63,11 @@ def task_check(result: CheckResult) -> runner_task_pb2.RunnerTaskCheck:
 
 class RunnerTaskHandler:
     def __init__(self, registry: RunnerRegistry, metrics: RunnerMetrics, *, target_url: str,
-                 file_roots: Sequence[Path] | None) -> None:
+                 file_roots: Sequence[Path] | None, mask_key: bytes | None = None) -> None:
         self._registry = registry
         self._metrics = metrics
         self._checks = LiveChecks(target_url, file_roots)
+        self._records = RecordTasks(target_url, mask_key)
 
     def __call__(self, delivery: Delivery) -> None:
         try:
@@ -89,21 +94,31 @@ class RunnerTaskHandler:
     def _execute(self, reply) -> None:
         task = reply.task
         checks: list[runner_task_pb2.RunnerTaskCheck] = []
+        answer: runner_task_pb2.RunnerTask | None = None
         error = ""
         try:
-            if task.kind != runner_task_pb2.RUNNER_TASK_KIND_VALIDATE_PROFILE:
+            if task.kind in RECORD_KINDS:
+                answer = self._records.answer(task, reply.profile)
+            elif task.kind == runner_task_pb2.RUNNER_TASK_KIND_VALIDATE_PROFILE:
+                checks = self._validate(reply)
+            else:
                 raise ValueError(f"this runner cannot execute runner tasks of kind {task.kind}")
-            last_good = from_proto(reply.last_good_shape) if reply.HasField(
-                "last_good_shape") else None
-            profile = with_source_override(reply.profile, task.source_override)
-            checks = [task_check(r) for r in self._checks.run(profile, last_good)]
+        except RecordTaskRefused as exc:
+            log.info("runner task refused: %s", exc)
+            error = str(exc)
         except Exception as exc:  # noqa: BLE001 - the task fails, the runner does not
             log.exception("runner task failed")
             error = f"the runner could not execute the task: {type(exc).__name__}: {exc}"
         try:
-            self._registry.complete_task(task.id, checks, error)
+            self._registry.complete_task(task.id, checks, error, answer)
             self._metrics.inc("runner_tasks")
             log.info("runner task answered", extra={"fields": {"checks": len(checks)}})
         except (grpc.RpcError, RetryStopped) as exc:
             log.error("could not answer runner task %s: %s; it ends FAILED at its deadline",
                       task.id, exc)
+
+    def _validate(self, reply) -> list[runner_task_pb2.RunnerTaskCheck]:
+        last_good = from_proto(reply.last_good_shape) if reply.HasField(
+            "last_good_shape") else None
+        profile = with_source_override(reply.profile, reply.task.source_override)
+        return [task_check(r) for r in self._checks.run(profile, last_good)]

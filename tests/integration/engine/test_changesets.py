@@ -109,6 +109,13 @@ def test_records_diff_and_rollbacks_of_the_woocommerce_sample(tmp_path, target_u
     # The stored hashes came back with the values: the same file is unchanged.
     again = run(profile, url, "run-3")
     assert (again.counts.updated, again.counts.unchanged) == (0, 25)
+    # A run that changed nothing marks the state it found: from the first
+    # run to it, the three prices changed (decimals shown without trailing zeros).
+    diff = diff_runs(profile, default_target_url=url, run_a="run-3", run_b="run-1")
+    assert (diff.run_a, diff.run_b) == ("run-1", "run-3")
+    [prices] = diff.fields
+    assert prices.field == "price" and {k[0]: last for k, _, last in prices.changes} == {
+        "woo-tshirt": "18.5", "woo-beanie": "21", "woo-belt": "60"}
 
     with pytest.raises(RollbackRefusedError) as refused:
         rollback_run(profile, default_target_url=url, run_id="rb-3", undo_run_id="run-1")

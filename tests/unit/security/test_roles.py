@@ -57,7 +57,7 @@ def test_internal_services_need_the_service_role_and_public_ones_never_do() -> N
             assert METHOD_ROLES[path] in (Role.READER, Role.OPERATOR), path
 
 
-READ_PREFIXES = ("Get", "List", "Watch", "Preview", "Summarize")
+READ_PREFIXES = ("Get", "List", "Watch", "Preview", "Summarize", "Diff")
 
 
 def test_public_reads_need_reader_and_everything_else_operator() -> None:

@@ -305,7 +305,8 @@ class RunnerTaskRow(Base):
     state: Mapped[int] = mapped_column(sa.Integer)
     profile: Mapped[str] = mapped_column(sa.String(63))
     runner_id: Mapped[str] = mapped_column(sa.String(200), default="")
-    # The task's answer: a serialized ferry.v1.RunnerTask holding only it.
+    # The task's query and answer: a serialized ferry.v1.RunnerTask holding
+    # only those (query, checks, answer, answered).
     result: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"")
     error_message: Mapped[str] = mapped_column(sa.Text, default="")
     create_time: Mapped[datetime] = mapped_column(UtcDateTime)

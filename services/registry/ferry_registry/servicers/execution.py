@@ -170,7 +170,8 @@ class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
     def CompleteRunnerTask(self, request, context):
         require(task_id=request.task_id, runner_id=request.runner_id)
         return pb.CompleteRunnerTaskResponse(task=self._tasks.complete(
-            request.task_id, request.runner_id, list(request.checks), request.error_message))
+            request.task_id, request.runner_id, list(request.checks), request.error_message,
+            request.answer if request.HasField("answer") else None))
 
     def GetFreshnessToken(self, request, context):
         require(profile=request.profile)

@@ -1,4 +1,5 @@
-"""RunService (public): start, read, list, cancel, retry, roll back and watch runs."""
+"""RunService (public): start, read, list, cancel, retry, roll back and watch
+runs; read back what they wrote (``record_reads``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from ferry.v1 import run_pb2, run_service_pb2_grpc
+from ferry.errors import InvalidArgumentError, Violation
+from ferry.v1 import run_pb2, run_service_pb2_grpc, runner_task_pb2
 from ferry.v1 import run_service_pb2 as pb
 from ferry_domain.engine.sources.override import check_source_override
 from ferry_domain.runs.states import TERMINAL
@@ -15,6 +17,7 @@ from ferry_domain.runs.states import TERMINAL
 from ferry_registry import convert
 from ferry_registry.notify import RunChanges
 from ferry_registry.servicers.common import StreamSlots, require
+from ferry_registry.servicers.record_reads import RecordReads
 from ferry_registry.store.rollbacks import Rollbacks
 from ferry_registry.store.runner_tasks import RunnerTaskStore
 from ferry_registry.store.runs import NewRun, RunStore
@@ -26,10 +29,12 @@ DEFAULT_SUMMARY_WINDOW = timedelta(hours=24)
 
 class RunServicer(run_service_pb2_grpc.RunServiceServicer):
     def __init__(self, store: RunStore, changes: RunChanges, stopping: threading.Event,
-                 tasks: RunnerTaskStore, file_roots: Sequence[Path] | None = None) -> None:
+                 tasks: RunnerTaskStore, reads: RecordReads,
+                 file_roots: Sequence[Path] | None = None) -> None:
         self._store = store
         self._rollbacks = Rollbacks(store)
         self._tasks = tasks
+        self._reads = reads
         self._file_roots = file_roots
         self._changes = changes
         self._stopping = stopping
@@ -47,6 +52,10 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
 
     def CreateRunnerTask(self, request, context):
         require(profile=request.profile)
+        if request.kind != runner_task_pb2.RUNNER_TASK_KIND_VALIDATE_PROFILE:
+            # Records tasks are created by ListRunRecords, GetRecord, DiffRuns.
+            raise InvalidArgumentError("unknown runner task kind",
+                                       [Violation("kind", "must be VALIDATE_PROFILE")])
         timeout = request.timeout.ToTimedelta() if request.HasField("timeout") else None
         override = check_source_override(request.source_override, self._file_roots) \
             if request.source_override.strip() else ""
@@ -56,6 +65,17 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
     def GetRunnerTask(self, request, context):
         require(id=request.id)
         return pb.GetRunnerTaskResponse(task=self._tasks.get(request.id))
+
+    def ListRunRecords(self, request, context):
+        page = self._reads.list_run_records(request, context)
+        return pb.ListRunRecordsResponse(records=page.records,
+                                         next_page_token=page.next_page_token)
+
+    def GetRecord(self, request, context):
+        return pb.GetRecordResponse(record=self._reads.get_record(request, context))
+
+    def DiffRuns(self, request, context):
+        return pb.DiffRunsResponse(diff=self._reads.diff_runs(request, context))
 
     def GetRun(self, request, context):
         require(id=request.id)

@@ -14,6 +14,13 @@ A task past its deadline ends FAILED the first time anyone looks at it
 QUEUED, "runner R took the task but did not answer within 30s" when RUNNING.
 The caller waiting for it (``ferry profiles validate``) therefore gets an
 answer within about twice the timeout however the runners fare.
+
+Records tasks (LIST_RUN_RECORDS, GET_RECORD, DIFF_RUNS) carry their query
+in the task and their answer with ``complete``; both are kept in the row's
+``result`` (a serialized RunnerTask holding only the query, the checks and
+the answer). A caller waiting server-side (``ferry_registry.record_reads``)
+is woken by ``Notifications.tasks`` when a task ends, and ``abandon``s the
+task when it stops waiting.
 """
 
 from __future__ import annotations
@@ -38,7 +45,12 @@ SUCCEEDED = runner_task_pb2.RUNNER_TASK_STATE_SUCCEEDED
 FAILED = runner_task_pb2.RUNNER_TASK_STATE_FAILED
 DEFAULT_TIMEOUT = timedelta(seconds=30)
 MAX_TIMEOUT = timedelta(minutes=10)
-KINDS = frozenset({runner_task_pb2.RUNNER_TASK_KIND_VALIDATE_PROFILE})
+KINDS = frozenset({runner_task_pb2.RUNNER_TASK_KIND_VALIDATE_PROFILE,
+                   runner_task_pb2.RUNNER_TASK_KIND_LIST_RUN_RECORDS,
+                   runner_task_pb2.RUNNER_TASK_KIND_GET_RECORD,
+                   runner_task_pb2.RUNNER_TASK_KIND_DIFF_RUNS})
+# What a runner's answer may set on the stored task.
+ANSWER_FIELDS = ("run_records", "record", "run_diff")
 TASKS = RunnerTaskRow.__table__
 
 
@@ -76,7 +88,10 @@ class RunnerTaskStore:
         self._notes = notes
 
     def create(self, kind: int, profile: str, timeout: timedelta | None,
-               source_override: str = "") -> runner_task_pb2.RunnerTask:
+               source_override: str = "", query: runner_task_pb2.RunnerTask | None = None
+               ) -> runner_task_pb2.RunnerTask:
+        """Store a QUEUED task; ``query``: a RunnerTask holding only the task's
+        query (records tasks)."""
         if kind not in KINDS:
             raise InvalidArgumentError("unknown runner task kind",
                                        [Violation("kind", "must be VALIDATE_PROFILE")])
@@ -89,7 +104,10 @@ class RunnerTaskStore:
             if session.get(ProfileRow, profile) is None:
                 raise NotFoundError(f'profile "{profile}" not found')
             row = RunnerTaskRow(id=ids.new_id(), kind=kind, state=QUEUED, profile=profile,
-                                runner_id="", result=b"", error_message="", create_time=now,
+                                runner_id="",
+                                result=query.SerializeToString(deterministic=True)
+                                if query is not None else b"",
+                                error_message="", create_time=now,
                                 update_time=now, expire_time=now + timeout, publish_count=0,
                                 source_override=source_override)
             session.add(row)
@@ -125,16 +143,34 @@ class RunnerTaskStore:
             return True, to_proto(row), convert.profile_to_proto(profile), shape
 
     def complete(self, task_id: str, runner_id: str,
-                 checks: list[runner_task_pb2.RunnerTaskCheck], error: str
+                 checks: list[runner_task_pb2.RunnerTaskCheck], error: str,
+                 answer: runner_task_pb2.RunnerTask | None = None
                  ) -> runner_task_pb2.RunnerTask:
+        """The runner's answer: ``checks`` (VALIDATE_PROFILE), the ``answer``
+        fields of ``answer`` (records tasks), or ``error`` (it ends FAILED)."""
         now = self._clock.now()
         with self._db.write() as session:
             row = self._row(session, task_id)
             if row.state != RUNNING or row.runner_id != runner_id:
                 raise NotFoundError(f'runner task "{task_id}" is not held by runner {runner_id}')
-            answer = runner_task_pb2.RunnerTask(checks=checks)
-            row.result = answer.SerializeToString(deterministic=True)
+            stored = runner_task_pb2.RunnerTask.FromString(row.result or b"")
+            stored.checks.extend(checks)
+            answered = answer.WhichOneof("answer") if answer is not None else None
+            if answered in ANSWER_FIELDS and not error:
+                getattr(stored, answered).CopyFrom(getattr(answer, answered))
+            stored.answered = True
+            row.result = stored.SerializeToString(deterministic=True)
             self._end(row, now, FAILED if error else SUCCEEDED, error=error)
+            session.after_commit(self._notes.tasks.bump)
+            return to_proto(row)
+
+    def abandon(self, task_id: str, error: str) -> runner_task_pb2.RunnerTask:
+        """End a task nobody waits for any more FAILED with ``error``, unless it
+        has ended: a runner that takes it later drops it."""
+        with self._db.write() as session:
+            row = self._row(session, task_id)
+            if row.state in (QUEUED, RUNNING):
+                self._end(row, self._clock.now(), FAILED, error=error)
             return to_proto(row)
 
     def to_publish(self, published_before: datetime | None, limit: int

@@ -21,6 +21,7 @@ from ferry_domain.engine.targets.changesets.model import Action, key_part, key_t
 from ferry_domain.engine.targets.changesets.tables import (
     ensure_changeset_tables,
     extend_run_range,
+    forget_ensured,
     next_seq,
     register_run,
 )
@@ -87,7 +88,13 @@ class ChangeRecorder:
         key_index: Sequence[int],
     ) -> None:
         runs, changes = ensure_changeset_tables(engine, table)
-        self.run_no = register_run(engine, runs, run.run_id, run.profile, table)
+        try:
+            self.run_no = register_run(engine, runs, run.run_id, run.profile, table)
+        except sa.exc.DBAPIError:
+            # Dropped since this process checked them: create them again.
+            forget_ensured(engine, table)
+            runs, changes = ensure_changeset_tables(engine, table)
+            self.run_no = register_run(engine, runs, run.run_id, run.profile, table)
         self.run_id = run.run_id
         self.changes_table = changes.name
         self.runs_table = runs.name

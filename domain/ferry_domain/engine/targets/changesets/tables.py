@@ -18,6 +18,7 @@ as well cost a third more per change recorded.
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,11 @@ CHANGE_RUNS = "_ferry_change_runs"
 CHANGES_PREFIX = "_ferry_changes_"
 # PostgreSQL's identifier limit.
 MAX_NAME = 63
+MAX_ENSURED = 64
+
+_lock = threading.Lock()
+# (database URL, entity table) -> its changeset tables, created or checked here.
+_ensured: dict[tuple[str, str], tuple[sa.Table, sa.Table]] = {}
 
 
 def changes_table_name(table: str) -> str:
@@ -85,14 +91,30 @@ def changes_table(table: str, metadata: sa.MetaData | None = None) -> sa.Table:
 
 
 def ensure_changeset_tables(engine: sa.Engine, table: str) -> tuple[sa.Table, sa.Table]:
-    """Create the runs table and ``table``'s changes table if missing."""
+    """Create the runs table and ``table``'s changes table if missing; once
+    per process and database (a runner opens the same target for every run)."""
+    ensured = (engine.url.render_as_string(hide_password=False), table)
+    with _lock:
+        known = _ensured.get(ensured)
+    if known is not None:
+        return known
     runs, changes = runs_table(), changes_table(table)
     for t in (runs, changes):
         ensure_table(engine, t, tuple(c.name for c in t.primary_key.columns))
         with engine.begin() as conn:
             for index in t.indexes:
                 conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+    with _lock:
+        if len(_ensured) >= MAX_ENSURED:
+            _ensured.clear()
+        _ensured[ensured] = (runs, changes)
     return runs, changes
+
+
+def forget_ensured(engine: sa.Engine, table: str) -> None:
+    """Check the tables again next time (they may have been dropped)."""
+    with _lock:
+        _ensured.pop((engine.url.render_as_string(hide_password=False), table), None)
 
 
 def register_run(engine: sa.Engine, runs: sa.Table, run_id: str, profile: str, table: str) -> int:
