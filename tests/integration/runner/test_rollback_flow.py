@@ -3,8 +3,8 @@ runner, RabbitMQ, the ``ferry`` CLI; issue 13, build item 4) with the
 WooCommerce sample, on a SQLite and a PostgreSQL target:
 
 - 3 prices edited and re-imported; rolling back the second run restores the
-  3 old prices (checked in the target row); rolling back that rollback
-  re-applies them;
+  3 old prices (checked in the target row and with ``ferry records get``);
+  rolling back that rollback re-applies them;
 - a rollback resets the freshness token: the unchanged source, UNCHANGED
   before, is imported again after it (its edits are written again);
 - a rollback of the first run is refused, naming the keys later runs
@@ -130,6 +130,15 @@ def test_rollback_restores_reapplies_refuses_forces_and_purges(
     shown = run_cli("runs", "get", undo["id"], "--no-events", registry=registry)
     assert "rolls back:" in shown.stdout and second["id"] in shown.stdout, shown.stdout
     assert "products rollback" in shown.stdout
+    # ferry records get shows the old price, written by the rollback.
+    record = run_cli("records", "get", "woo", "woo-belt", registry=registry)
+    assert record.returncode == 0, record.stderr
+    lines = record.stdout.splitlines()
+    [price] = [line for line in lines if line.strip().startswith("price:")]
+    assert float(price.split()[-1]) == float(old["woo-belt"])
+    at = lines.index("runs that touched it (newest first):")
+    assert [line.split()[:2] for line in lines[at + 1:]] == [
+        [undo["id"], "updated"], [second["id"], "updated"], [first["id"], "created"]]
 
     # Rolling back the rollback re-applies the edited prices.
     code, redo = ferry("runs", "rollback", undo["id"], "--wait")
