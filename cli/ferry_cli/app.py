@@ -15,7 +15,7 @@ from ferry_cli.errors import CliError, describe_error
 from ferry_cli.options import CommandGroup, output_option
 from ferry_cli.profiles import profiles
 from ferry_cli.records import diff_runs, records, run_records
-from ferry_cli.run_actions import cancel_run, retry_run, start_run
+from ferry_cli.run_actions import cancel_run, retry_run, rollback_run, start_run
 from ferry_cli.run_details import get_run, run_errors, run_logs, run_sample
 from ferry_cli.runs import runs
 from ferry_cli.schedules import schedules
@@ -62,5 +62,5 @@ cli.add_command(runs)
 cli.add_command(records)
 cli.add_command(dashboard)
 for _command in (get_run, run_logs, run_errors, run_sample, watch_run, start_run, cancel_run,
-                 retry_run, run_records, diff_runs):
+                 retry_run, run_records, diff_runs, rollback_run):
     runs.add_command(_command)

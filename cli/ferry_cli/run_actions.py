@@ -1,4 +1,4 @@
-"""``ferry runs start|cancel|retry``: queue and control runs."""
+"""``ferry runs start|cancel|retry|rollback``: queue and control runs."""
 
 from __future__ import annotations
 
@@ -61,6 +61,30 @@ def retry_run(obj: CliContext, run_id: str, wait: bool) -> None:
     reply = obj.client.runs.RetryRun(run_service_pb2.RetryRunRequest(
         id=run_id, request_id=uuid.uuid4().hex))
     _queued(obj, reply.run, f"retry of {run_id}: queued", wait)
+
+
+@click.command("rollback")
+@click.argument("run_id", metavar="RUN")
+@click.option("--dry-run", is_flag=True, help="Check and count what would be undone; "
+              "write nothing.")
+@click.option("--force", is_flag=True,
+              help="Overwrite records that later runs changed (refused otherwise).")
+@click.option("--wait", is_flag=True,
+              help="Follow the rollback; exit 0 completed, 2 warning, 1 failed/cancelled.")
+@click.option("--request-id", metavar="KEY",
+              help="Idempotency key (default: a new UUID); the same key returns the same run.")
+@pass_cli
+def rollback_run(obj: CliContext, run_id: str, dry_run: bool, force: bool, wait: bool,
+                 request_id: str | None) -> None:
+    """Queue a run that undoes RUN (a live import or rollback): it restores the
+    rows RUN updated, deletes the rows it created and brings back the rows it
+    deleted. Refused, naming the keys, when later runs changed them, unless
+    --force. The rollback is a run too: it can be rolled back."""
+    reply = obj.client.runs.RollbackRun(run_service_pb2.RollbackRunRequest(
+        run_id=run_id, dry_run=dry_run, force=force,
+        request_id=request_id or uuid.uuid4().hex))
+    what = f"rollback of {run_id}: queued" + (" dry" if dry_run else "")
+    _queued(obj, reply.run, what, wait)
 
 
 @click.command("cancel")

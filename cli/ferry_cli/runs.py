@@ -61,7 +61,8 @@ def run_rows(items: list[run_pb2.Run], stale: frozenset[str] = frozenset()
     """Table rows; runs of a profile in ``stale`` are marked ``(stale)``."""
     return [[
         r.id, r.profile + (" (stale)" if r.profile in stale else ""), status_text(r),
-        short_enum(run_pb2.RunTrigger.Name(r.trigger), "RUN_TRIGGER_").lower(),
+        short_enum(run_pb2.RunTrigger.Name(r.trigger), "RUN_TRIGGER_").lower()
+        + (" rollback" if r.operation == profile_pb2.OPERATION_ROLLBACK else ""),
         local_time(r.queue_time), elapsed(r.start_time, r.end_time),
         str(r.counts.rows_read), str(r.counts.created), str(r.counts.updated),
         str(r.counts.skipped), str(r.counts.filtered), str(r.counts.errors),
@@ -72,7 +73,8 @@ def counts_text(counts: run_pb2.RunCounts) -> str:
     parts = [("read", counts.rows_read), ("created", counts.created),
              ("updated", counts.updated), ("unchanged", counts.unchanged),
              ("skipped", counts.skipped), ("filtered", counts.filtered),
-             ("errors", counts.errors), ("written", counts.written)]
+             ("errors", counts.errors), ("written", counts.written),
+             ("deleted", counts.deleted)]
     return ", ".join(f"{name} {value}" for name, value in parts if value) or "none"
 
 
@@ -106,6 +108,8 @@ def run_details(run: run_pb2.Run) -> list[tuple[str, str]]:
         ("schedule", run.schedule_id),
         ("fire time", full_time(run.fire_time)),
         ("retry of", run.retry_of),
+        ("rolls back", run.rollback_of + (" (forced)" if run.rollback_force else "")
+         if run.rollback_of else ""),
         ("attempt", f"{run.attempt} of {run.max_attempts}" if run.max_attempts else ""),
         ("queued", full_time(run.queue_time)),
         ("started", full_time(run.start_time)),
@@ -143,7 +147,7 @@ def _since(text: str | None) -> timedelta | None:
 @runs.command("list")
 @click.option("--status", help="QUEUED, RUNNING, COMPLETED, WARNING, FAILED, CANCELLED, UNCHANGED.")
 @click.option("--entity", help="Entity type, e.g. products.")
-@click.option("--operation", help="import or export.")
+@click.option("--operation", help="import, export or rollback.")
 @click.option("--profile", help="Profile name.")
 @click.option("--schedule", "schedule_id", metavar="ID", help="Schedule id.")
 @click.option("--since", metavar="DURATION", help="Queued within this long, e.g. 2h, 7d.")

@@ -54,8 +54,9 @@ METRICS_ADDRESS_VAR = "FERRY_METRICS_ADDRESS"
 _STATUS_LABELS = {number: name.removeprefix("RUN_STATUS_").lower()
                   for name, number in run_pb2.RunStatus.items()}
 RUN_STATUSES = tuple(label for number, label in _STATUS_LABELS.items() if number)
-OPERATIONS = ("import", "export")
-ROW_OUTCOMES = ("created", "updated", "unchanged", "written", "skipped", "filtered", "error")
+OPERATIONS = ("import", "export", "rollback")
+ROW_OUTCOMES = ("created", "updated", "unchanged", "written", "skipped", "filtered", "error",
+                "deleted")
 CONSUME_RESULTS = ("claimed", "duplicate", "deferred", "dead_lettered")
 RETRY_KINDS = ("attempt", "publish", "registry_call", "broker_reconnect", "target_write",
                "source_read")
@@ -65,7 +66,7 @@ OTHER = "other"
 # Field of ferry.v1.RunCounts -> row outcome.
 _COUNT_FIELDS = {"created": "created", "updated": "updated", "unchanged": "unchanged",
                  "written": "written", "skipped": "skipped", "filtered": "filtered",
-                 "errors": "error"}
+                 "errors": "error", "deleted": "deleted"}
 
 RUN_DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400,
                         28800)

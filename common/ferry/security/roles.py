@@ -91,6 +91,7 @@ _BY_SERVICE: dict[str, dict[str, Role]] = {
         "ListRunRecords": _R,
         "GetRecord": _R,
         "DiffRuns": _R,
+        "RollbackRun": _O,
     },
     "ferry.v1.DispatchService": {
         "AcquireDueSchedules": _S,
@@ -110,6 +111,7 @@ _BY_SERVICE: dict[str, dict[str, Role]] = {
         "ClaimRunnerTask": _S,
         "CompleteRunnerTask": _S,
         "GetFailedFilePins": _S,
+        "GetKeptRuns": _S,
     },
 }
 

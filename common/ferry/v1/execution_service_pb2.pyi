@@ -31,6 +31,18 @@ CLAIM_OUTCOME_FINISHED: ClaimOutcome
 CLAIM_OUTCOME_DEFERRED: ClaimOutcome
 CLAIM_OUTCOME_STALE: ClaimOutcome
 
+class GetKeptRunsRequest(_message.Message):
+    __slots__ = ("run_ids",)
+    RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    run_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, run_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetKeptRunsResponse(_message.Message):
+    __slots__ = ("run_ids",)
+    RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    run_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, run_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class ClaimRunnerTaskRequest(_message.Message):
     __slots__ = ("task_id", "runner_id")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]

@@ -83,6 +83,11 @@ class ExecutionServiceStub:
                 request_serializer=ferry_dot_v1_dot_execution__service__pb2.GetFailedFilePinsRequest.SerializeToString,
                 response_deserializer=ferry_dot_v1_dot_execution__service__pb2.GetFailedFilePinsResponse.FromString,
                 _registered_method=True)
+        self.GetKeptRuns = channel.unary_unary(
+                '/ferry.v1.ExecutionService/GetKeptRuns',
+                request_serializer=ferry_dot_v1_dot_execution__service__pb2.GetKeptRunsRequest.SerializeToString,
+                response_deserializer=ferry_dot_v1_dot_execution__service__pb2.GetKeptRunsResponse.FromString,
+                _registered_method=True)
 
 
 class ExecutionServiceServicer:
@@ -156,6 +161,14 @@ class ExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetKeptRuns(self, request, context):
+        """Which of the given run ids the registry still keeps (the others' history
+        was purged): runners drop the changesets of the others from the target.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExecutionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -203,6 +216,11 @@ def add_ExecutionServiceServicer_to_server(servicer, server):
                     servicer.GetFailedFilePins,
                     request_deserializer=ferry_dot_v1_dot_execution__service__pb2.GetFailedFilePinsRequest.FromString,
                     response_serializer=ferry_dot_v1_dot_execution__service__pb2.GetFailedFilePinsResponse.SerializeToString,
+            ),
+            'GetKeptRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetKeptRuns,
+                    request_deserializer=ferry_dot_v1_dot_execution__service__pb2.GetKeptRunsRequest.FromString,
+                    response_serializer=ferry_dot_v1_dot_execution__service__pb2.GetKeptRunsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -452,6 +470,33 @@ class ExecutionService:
             '/ferry.v1.ExecutionService/GetFailedFilePins',
             ferry_dot_v1_dot_execution__service__pb2.GetFailedFilePinsRequest.SerializeToString,
             ferry_dot_v1_dot_execution__service__pb2.GetFailedFilePinsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetKeptRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ferry.v1.ExecutionService/GetKeptRuns',
+            ferry_dot_v1_dot_execution__service__pb2.GetKeptRunsRequest.SerializeToString,
+            ferry_dot_v1_dot_execution__service__pb2.GetKeptRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -16,6 +16,7 @@ class Operation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OPERATION_UNSPECIFIED: _ClassVar[Operation]
     OPERATION_IMPORT: _ClassVar[Operation]
     OPERATION_EXPORT: _ClassVar[Operation]
+    OPERATION_ROLLBACK: _ClassVar[Operation]
 
 class OverlapPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -119,6 +120,7 @@ class ChangesetMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 OPERATION_UNSPECIFIED: Operation
 OPERATION_IMPORT: Operation
 OPERATION_EXPORT: Operation
+OPERATION_ROLLBACK: Operation
 OVERLAP_POLICY_UNSPECIFIED: OverlapPolicy
 OVERLAP_POLICY_QUEUE: OverlapPolicy
 OVERLAP_POLICY_SKIP: OverlapPolicy

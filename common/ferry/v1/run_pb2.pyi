@@ -130,7 +130,7 @@ RUN_EVENT_TYPE_RETENTION: RunEventType
 RUN_EVENT_TYPE_NOTIFICATION: RunEventType
 
 class RunCounts(_message.Message):
-    __slots__ = ("rows_read", "created", "updated", "unchanged", "skipped", "errors", "written", "filtered")
+    __slots__ = ("rows_read", "created", "updated", "unchanged", "skipped", "errors", "written", "filtered", "deleted")
     ROWS_READ_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     UPDATED_FIELD_NUMBER: _ClassVar[int]
@@ -139,6 +139,7 @@ class RunCounts(_message.Message):
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     WRITTEN_FIELD_NUMBER: _ClassVar[int]
     FILTERED_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
     rows_read: int
     created: int
     updated: int
@@ -147,7 +148,8 @@ class RunCounts(_message.Message):
     errors: int
     written: int
     filtered: int
-    def __init__(self, rows_read: _Optional[int] = ..., created: _Optional[int] = ..., updated: _Optional[int] = ..., unchanged: _Optional[int] = ..., skipped: _Optional[int] = ..., errors: _Optional[int] = ..., written: _Optional[int] = ..., filtered: _Optional[int] = ...) -> None: ...
+    deleted: int
+    def __init__(self, rows_read: _Optional[int] = ..., created: _Optional[int] = ..., updated: _Optional[int] = ..., unchanged: _Optional[int] = ..., skipped: _Optional[int] = ..., errors: _Optional[int] = ..., written: _Optional[int] = ..., filtered: _Optional[int] = ..., deleted: _Optional[int] = ...) -> None: ...
 
 class RowError(_message.Message):
     __slots__ = ("row", "field", "message")
@@ -190,7 +192,7 @@ class RetentionAction(_message.Message):
     def __init__(self, kind: _Optional[_Union[RetentionActionKind, str]] = ..., path: _Optional[str] = ..., detail: _Optional[str] = ..., action_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("id", "profile", "schedule_id", "fire_time", "status", "entity_type", "operation", "trigger", "dry_run", "force", "attempt", "max_attempts", "counts", "queue_time", "start_time", "end_time", "first_error", "first_skip_reason", "warnings", "freshness", "retention_actions", "sample_location", "rejected_rows_location", "runner_id", "error_class", "error_message", "hint", "rows_total", "request_id", "retry_of", "cancel_requested", "update_time", "profile_revision", "source_override", "source_shape", "inputs", "outputs")
+    __slots__ = ("id", "profile", "schedule_id", "fire_time", "status", "entity_type", "operation", "trigger", "dry_run", "force", "attempt", "max_attempts", "counts", "queue_time", "start_time", "end_time", "first_error", "first_skip_reason", "warnings", "freshness", "retention_actions", "sample_location", "rejected_rows_location", "runner_id", "error_class", "error_message", "hint", "rows_total", "request_id", "retry_of", "cancel_requested", "update_time", "profile_revision", "source_override", "source_shape", "inputs", "outputs", "rollback_of", "rollback_force")
     ID_FIELD_NUMBER: _ClassVar[int]
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -228,6 +230,8 @@ class Run(_message.Message):
     SOURCE_SHAPE_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    ROLLBACK_OF_FIELD_NUMBER: _ClassVar[int]
+    ROLLBACK_FORCE_FIELD_NUMBER: _ClassVar[int]
     id: str
     profile: str
     schedule_id: str
@@ -265,7 +269,9 @@ class Run(_message.Message):
     source_shape: _source_shape_pb2.SourceShape
     inputs: _containers.RepeatedCompositeFieldContainer[RunInput]
     outputs: _containers.RepeatedCompositeFieldContainer[RunOutput]
-    def __init__(self, id: _Optional[str] = ..., profile: _Optional[str] = ..., schedule_id: _Optional[str] = ..., fire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[RunStatus, str]] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[_profile_pb2.Operation, str]] = ..., trigger: _Optional[_Union[RunTrigger, str]] = ..., dry_run: _Optional[bool] = ..., force: _Optional[bool] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., counts: _Optional[_Union[RunCounts, _Mapping]] = ..., queue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_error: _Optional[_Union[RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[FreshnessEvidence, _Mapping]] = ..., retention_actions: _Optional[_Iterable[_Union[RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., rejected_rows_location: _Optional[str] = ..., runner_id: _Optional[str] = ..., error_class: _Optional[_Union[ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rows_total: _Optional[int] = ..., request_id: _Optional[str] = ..., retry_of: _Optional[str] = ..., cancel_requested: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., profile_revision: _Optional[int] = ..., source_override: _Optional[str] = ..., source_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[RunInput, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[RunOutput, _Mapping]]] = ...) -> None: ...
+    rollback_of: str
+    rollback_force: bool
+    def __init__(self, id: _Optional[str] = ..., profile: _Optional[str] = ..., schedule_id: _Optional[str] = ..., fire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[RunStatus, str]] = ..., entity_type: _Optional[str] = ..., operation: _Optional[_Union[_profile_pb2.Operation, str]] = ..., trigger: _Optional[_Union[RunTrigger, str]] = ..., dry_run: _Optional[bool] = ..., force: _Optional[bool] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., counts: _Optional[_Union[RunCounts, _Mapping]] = ..., queue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_error: _Optional[_Union[RowError, _Mapping]] = ..., first_skip_reason: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., freshness: _Optional[_Union[FreshnessEvidence, _Mapping]] = ..., retention_actions: _Optional[_Iterable[_Union[RetentionAction, _Mapping]]] = ..., sample_location: _Optional[str] = ..., rejected_rows_location: _Optional[str] = ..., runner_id: _Optional[str] = ..., error_class: _Optional[_Union[ErrorClass, str]] = ..., error_message: _Optional[str] = ..., hint: _Optional[str] = ..., rows_total: _Optional[int] = ..., request_id: _Optional[str] = ..., retry_of: _Optional[str] = ..., cancel_requested: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., profile_revision: _Optional[int] = ..., source_override: _Optional[str] = ..., source_shape: _Optional[_Union[_source_shape_pb2.SourceShape, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[RunInput, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[RunOutput, _Mapping]]] = ..., rollback_of: _Optional[str] = ..., rollback_force: _Optional[bool] = ...) -> None: ...
 
 class RunInput(_message.Message):
     __slots__ = ("path", "size_bytes", "modify_time", "checksum", "etag", "last_modified")

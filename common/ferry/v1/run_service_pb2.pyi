@@ -64,6 +64,24 @@ class DiffRunsResponse(_message.Message):
     diff: _record_pb2.RunDiff
     def __init__(self, diff: _Optional[_Union[_record_pb2.RunDiff, _Mapping]] = ...) -> None: ...
 
+class RollbackRunRequest(_message.Message):
+    __slots__ = ("run_id", "dry_run", "force", "request_id")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    dry_run: bool
+    force: bool
+    request_id: str
+    def __init__(self, run_id: _Optional[str] = ..., dry_run: _Optional[bool] = ..., force: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class RollbackRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _run_pb2.Run
+    def __init__(self, run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ...) -> None: ...
+
 class CreateRunnerTaskRequest(_message.Message):
     __slots__ = ("kind", "profile", "timeout", "source_override")
     KIND_FIELD_NUMBER: _ClassVar[int]

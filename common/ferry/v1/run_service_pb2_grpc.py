@@ -110,6 +110,11 @@ class RunServiceStub:
                 request_serializer=ferry_dot_v1_dot_run__service__pb2.DiffRunsRequest.SerializeToString,
                 response_deserializer=ferry_dot_v1_dot_run__service__pb2.DiffRunsResponse.FromString,
                 _registered_method=True)
+        self.RollbackRun = channel.unary_unary(
+                '/ferry.v1.RunService/RollbackRun',
+                request_serializer=ferry_dot_v1_dot_run__service__pb2.RollbackRunRequest.SerializeToString,
+                response_deserializer=ferry_dot_v1_dot_run__service__pb2.RollbackRunResponse.FromString,
+                _registered_method=True)
 
 
 class RunServiceServicer:
@@ -230,6 +235,19 @@ class RunServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RollbackRun(self, request, context):
+        """Queues a run of operation ROLLBACK that undoes a live IMPORT or ROLLBACK
+        run which ended and wrote records: restores the rows it updated, deletes
+        the rows it created, brings back the rows it deleted. Idempotent by
+        request_id. FAILED_PRECONDITION when the run cannot be undone (still
+        live, a dry run, an export, wrote nothing), NOT_FOUND when the run or its
+        profile is gone. The runner refuses it (the run ends FAILED naming the
+        keys) when later runs changed the same records, unless force.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -307,6 +325,11 @@ def add_RunServiceServicer_to_server(servicer, server):
                     servicer.DiffRuns,
                     request_deserializer=ferry_dot_v1_dot_run__service__pb2.DiffRunsRequest.FromString,
                     response_serializer=ferry_dot_v1_dot_run__service__pb2.DiffRunsResponse.SerializeToString,
+            ),
+            'RollbackRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.RollbackRun,
+                    request_deserializer=ferry_dot_v1_dot_run__service__pb2.RollbackRunRequest.FromString,
+                    response_serializer=ferry_dot_v1_dot_run__service__pb2.RollbackRunResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -715,6 +738,33 @@ class RunService:
             '/ferry.v1.RunService/DiffRuns',
             ferry_dot_v1_dot_run__service__pb2.DiffRunsRequest.SerializeToString,
             ferry_dot_v1_dot_run__service__pb2.DiffRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RollbackRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ferry.v1.RunService/RollbackRun',
+            ferry_dot_v1_dot_run__service__pb2.RollbackRunRequest.SerializeToString,
+            ferry_dot_v1_dot_run__service__pb2.RollbackRunResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -163,6 +163,10 @@ def decide(
     if profile_digest and stored_digest != profile_digest:
         detail = PROFILE_CHANGED_DETAIL if stored_digest else NO_DIGEST_DETAIL
         return report(Verdict.CHANGED, results[0].method, Reason.PROFILE_CHANGED, detail)
+    rolled_back_by = previous.get(tokens.ROLLED_BACK_KEY)
+    if rolled_back_by:
+        return report(Verdict.CHANGED, results[0].method, Reason.SOURCE_CHANGED,
+                      f"run {rolled_back_by} rolled back the last import")
     for wanted in (Outcome.CHANGED, Outcome.NO_BASELINE):
         for result in results:
             if result.outcome is wanted:

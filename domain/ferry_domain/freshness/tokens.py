@@ -11,7 +11,8 @@ The key ``profile_digest`` holds the digest of what the run writes
 the profile that imported it. Values are strings, except ``http_validators`` which is an object with
 ``etag``, ``last_modified`` and ``sha`` (each present only when known).
 An empty or unreadable token decodes to ``{}``: every method then has no
-baseline.
+baseline. After a rollback the token holds only ``profile_digest`` and
+``rolled_back_by`` (the rollback run's id).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from ferry.v1 import profile_pb2
 
 _PREFIX = "FRESHNESS_METHOD_"
 DIGEST_KEY = "profile_digest"
+# Set by the registry when a rollback undid the last import (the rollback's
+# run id): no method has a baseline, the next run imports the source again.
+ROLLED_BACK_KEY = "rolled_back_by"
 
 
 def method_key(method: int) -> str:

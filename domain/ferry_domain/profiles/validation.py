@@ -76,6 +76,11 @@ def _check_identity(profile: pb.Profile) -> list[Violation]:
             "starting with a letter or digit"))
     if profile.operation == pb.OPERATION_UNSPECIFIED:
         violations.append(Violation("profile.operation", "is required (import or export)"))
+    elif profile.operation == pb.OPERATION_ROLLBACK:
+        violations.append(Violation(
+            "profile.operation",
+            "rollback is only a run's operation (`ferry runs rollback RUN`); a profile "
+            "imports or exports"))
     elif profile.operation not in pb.Operation.values():
         violations.append(Violation("profile.operation", f"unknown value {profile.operation}"))
     return violations

@@ -156,7 +156,7 @@ def run_to_proto(row: RunRow) -> run_pb2.Run:
     run.counts.CopyFrom(run_pb2.RunCounts(
         rows_read=row.rows_read, created=row.created, updated=row.updated,
         unchanged=row.unchanged, skipped=row.skipped, errors=row.errors,
-        written=row.written, filtered=row.filtered))
+        written=row.written, filtered=row.filtered, deleted=row.deleted))
     _set_time(run, "queue_time", row.queue_time)
     _set_time(run, "start_time", row.start_time)
     _set_time(run, "end_time", row.end_time)
@@ -171,6 +171,8 @@ def run_to_proto(row: RunRow) -> run_pb2.Run:
     run.cancel_requested = row.cancel_requested
     run.profile_revision = row.profile_revision
     run.source_override = row.source_override or ""
+    run.rollback_of = row.rollback_of or ""
+    run.rollback_force = bool(row.rollback_force)
     return run
 
 
@@ -178,7 +180,7 @@ def counts_values(counts: run_pb2.RunCounts) -> dict[str, int]:
     return {"rows_read": counts.rows_read, "created": counts.created,
             "updated": counts.updated, "unchanged": counts.unchanged,
             "skipped": counts.skipped, "errors": counts.errors, "written": counts.written,
-            "filtered": counts.filtered}
+            "filtered": counts.filtered, "deleted": counts.deleted}
 
 
 def event_to_proto(row: RunEventRow) -> run_pb2.RunEvent:

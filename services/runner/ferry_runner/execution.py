@@ -3,10 +3,15 @@
 ``RunExecutor.execute(claim)``:
 
 1. starts a ``LeaseKeeper`` (heartbeats every lease/3, throttled progress);
-2. calls ``ferry_domain.engine.run_profile`` under the profile's retry settings:
+2. calls the engine function of the run's operation (``operations``:
+   ``ferry_domain.engine.run_profile``, or for a ROLLBACK run
+   ``ferry_domain.changesets.rollback.rollback_run``) under the profile's retry settings:
    transient errors (``classify``) are retried in the attempt with backoff and
    jitter, each retry appended as a RETRY run event;
-3. ends the run: FinishRun (COMPLETED / WARNING / FAILED / CANCELLED), or
+3. keeps the sample and applies retention (runs that read a source) and
+   purges stale changesets (live IMPORT and ROLLBACK runs that wrote to the
+   target, ``changeset_purge``);
+4. ends the run: FinishRun (COMPLETED / WARNING / FAILED / CANCELLED), or
    ReleaseRun (transient retries exhausted: attempt used; shutdown: attempt
    not used), or nothing at all when the lease was lost (another runner may
    own the run).
@@ -21,7 +26,7 @@ of it is running, so there is nothing to wait for.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +34,7 @@ from typing import Any
 
 import grpc
 from ferry.retry import RetryNotice, RetrySettings, RetryStopped
+from ferry_domain.changesets.rollback import rollback_run
 from ferry_domain.engine import EngineError, run_profile
 from ferry_domain.engine.fingerprint import from_proto
 from ferry_domain.engine.limits import SourceLimits
@@ -37,10 +43,20 @@ from ferry_domain.freshness.inputs import with_checksums
 from ferry_domain.masking import profile_masker
 from ferry_domain.runs.states import ErrorClass, RunStatus
 
+from ferry_runner.changeset_purge import apply_changeset_purge
 from ferry_runner.classify import Classification, classify
 from ferry_runner.freshness_gate import FreshnessGate, GateVerdict
 from ferry_runner.heartbeat import LeaseKeeper
 from ferry_runner.metrics import RunnerMetrics
+from ferry_runner.operations import (
+    EngineFn,
+    RollbackFn,
+    failure_hint,
+    is_rollback,
+    purges_changesets,
+    reads_source,
+    roll_back,
+)
 from ferry_runner.outcome import (
     Ending,
     EndingKind,
@@ -59,8 +75,6 @@ from ferry_runner.sample_step import Sampler
 from ferry_runner.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
-
-EngineFn = Callable[..., RunResult]
 
 SHUTDOWN_GRACE_OVER = "runner shutting down (grace period over)"
 SHUTDOWN_IN_BACKOFF = "runner shutting down while the run waited to retry"
@@ -106,7 +120,7 @@ class RunExecutor:
                  gate: FreshnessGate | None = None,
                  file_roots: Sequence[Path] | None = None,
                  limits: SourceLimits | None = None, sampler: Sampler | None = None,
-                 mask_key: bytes | None = None) -> None:
+                 mask_key: bytes | None = None, rollback: RollbackFn | None = None) -> None:
         self._registry = registry
         self._target_url = target_url
         self._heartbeat_interval = heartbeat_interval
@@ -114,6 +128,7 @@ class RunExecutor:
         self._metrics = metrics
         self._shutdown = shutdown
         self._engine: EngineFn = engine or run_profile
+        self._rollback: RollbackFn = rollback or rollback_run
         self._gate = gate
         self._sampler = sampler
         # Rejected rows and messages are masked with it before they leave the runner.
@@ -177,17 +192,23 @@ class RunExecutor:
         def attempt_once() -> RunResult | None:
             if keeper.lost.is_set():
                 raise _LeaseLost()
-            verdict = self._gate.check(claim) if self._gate is not None else None
+            gate = self._gate if reads_source(claim.run) else None
+            verdict = gate.check(claim) if gate is not None else None
             gate_verdicts[:] = [verdict] if verdict is not None else []
             if verdict is not None:
                 keeper.add_event(run_event(claim, "LOG", f"freshness gate: {verdict.summary}"))
                 if verdict.unchanged:
                     return None
             profile = verdict.profile_to_run(claim.profile) if verdict else claim.profile
-            result = engine(profile, dry_run=claim.run.dry_run,
-                            default_target_url=self._target_url,
-                            on_progress=on_progress, should_cancel=should_cancel,
-                            run_id=claim.run_id, **self._engine_options, **_last_good(claim))
+            if is_rollback(claim.run):
+                result = roll_back(claim, self._rollback, target_url=self._target_url,
+                                   on_progress=on_progress, should_cancel=should_cancel)
+            else:
+                result = engine(profile, dry_run=claim.run.dry_run,
+                                default_target_url=self._target_url,
+                                on_progress=on_progress, should_cancel=should_cancel,
+                                run_id=claim.run_id, **self._engine_options,
+                                **_last_good(claim))
             if not isinstance(result, RunResult):
                 raise EngineContractError(f"the engine returned {type(result).__name__}, "
                                           "not a RunResult")
@@ -221,8 +242,10 @@ class RunExecutor:
             if failure.error_class is ErrorClass.PERMANENT and not hasattr(exc, "error_class"):
                 log.exception("unexpected error while executing the run")
             counts, source_paths = _partial(exc)
-            return Ending.finished(self._keep(claim, finish_from_failure(
-                failure, counts, source_paths)))
+            plan = finish_from_failure(failure, counts, source_paths)
+            if is_rollback(claim.run):
+                plan = replace(plan, hint=failure_hint(exc, plan.hint))
+            return Ending.finished(self._keep(claim, plan))
         if keeper.lost.is_set():
             return Ending.abandoned("lease lost")
         verdict = gate_verdicts[0] if gate_verdicts else None
@@ -246,12 +269,18 @@ class RunExecutor:
 
     def _keep(self, claim: Claim, plan: FinishPlan) -> FinishPlan:
         """The masked sample, then retention of the source files (which may
-        move them), both recorded with the run."""
+        move them), then the purge of stale changesets, all recorded with the run."""
         now = datetime.now(UTC)
-        if self._sampler is not None:
-            plan = self._sampler.apply(claim.profile, plan, run_id=claim.run_id, now=now)
-        return apply_retention(claim.profile, plan, dry_run=claim.run.dry_run, now=now,
-                               pins=lambda: self._registry.failed_file_pins(claim.profile.name))
+        if reads_source(claim.run):
+            if self._sampler is not None:
+                plan = self._sampler.apply(claim.profile, plan, run_id=claim.run_id, now=now)
+            plan = apply_retention(
+                claim.profile, plan, dry_run=claim.run.dry_run, now=now,
+                pins=lambda: self._registry.failed_file_pins(claim.profile.name))
+        if purges_changesets(claim.run, plan.status):
+            plan = apply_changeset_purge(claim.profile, plan, target_url=self._target_url,
+                                         kept=self._registry.kept_runs, now=now)
+        return plan
 
     # -- ending ---------------------------------------------------------------------
 

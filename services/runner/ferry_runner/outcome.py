@@ -64,7 +64,7 @@ def counts_dict(counts: Counts | None) -> dict[str, int]:
     c = counts if counts is not None else Counts()
     return {"rows_read": c.rows_read, "created": c.created, "updated": c.updated,
             "unchanged": c.unchanged, "skipped": c.skipped, "errors": c.errors,
-            "written": c.written, "filtered": c.filtered}
+            "written": c.written, "filtered": c.filtered, "deleted": c.deleted}
 
 
 @dataclass(frozen=True)

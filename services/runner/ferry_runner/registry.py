@@ -11,7 +11,7 @@ are the ferry.v1 enum numbers.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +35,9 @@ from ferry_domain.runs.states import ErrorClass
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from ferry_runner.outcome import FinishPlan
+
+# Run ids one GetKeptRuns call asks about (the registry takes at most 1000).
+KEPT_RUNS_PER_CALL = 1000
 
 
 class LeaseLostError(Exception):
@@ -189,6 +192,17 @@ class RunnerRegistry:
                            ex.GetFailedFilePinsRequest(profile=profile), "GetFailedFilePins")
         return {pin.path: pin.release_time.ToDatetime(tzinfo=UTC)
                 if pin.HasField("release_time") else None for pin in reply.pins}
+
+    def kept_runs(self, run_ids: Sequence[str]) -> list[str]:
+        """The runs of ``run_ids`` whose history the registry still keeps
+        (``GetKeptRuns``, asked ``KEPT_RUNS_PER_CALL`` ids at a time)."""
+        ids = list(run_ids)
+        kept: list[str] = []
+        for start in range(0, len(ids), KEPT_RUNS_PER_CALL):
+            reply = self._call(self._stub.GetKeptRuns, ex.GetKeptRunsRequest(
+                run_ids=ids[start:start + KEPT_RUNS_PER_CALL]), "GetKeptRuns")
+            kept += reply.run_ids
+        return kept
 
     def claim_task(self, task_id: str) -> ex.ClaimRunnerTaskResponse:
         return self._call(self._stub.ClaimRunnerTask, ex.ClaimRunnerTaskRequest(

@@ -100,3 +100,13 @@ def test_a_source_change_keeps_its_own_evidence() -> None:
     assert report.verdict is Verdict.CHANGED
     assert report.to_proto().reason == run_pb2.FRESHNESS_REASON_SOURCE_CHANGED
     assert report.method == "FRESHNESS_METHOD_CHECKSUM"
+
+
+def test_a_token_reset_by_a_rollback_is_changed_naming_the_rollback() -> None:
+    previous = encode({"profile_digest": "sha256:d1", "rolled_back_by": "rb-1"})
+    results = [compare(SUM, decode(previous), "xxh3_128:aa")]
+    report = decide(results, previous, profile_digest="sha256:d1")
+    assert report.verdict is Verdict.CHANGED
+    assert report.detail == "run rb-1 rolled back the last import"
+    assert decode(report.current_token) == {"checksum": "xxh3_128:aa",
+                                            "profile_digest": "sha256:d1"}

@@ -53,6 +53,13 @@ def test_good_names(name):
     assert fields(import_profile(name=name)) == []
 
 
+def test_rollback_is_a_runs_operation_not_a_profiles():
+    found = validate_profile(import_profile(operation=pb.OPERATION_ROLLBACK))
+    messages = {v.field: v.description for v in found}
+    assert "only a run's operation" in messages["profile.operation"]
+    assert "ferry runs rollback" in messages["profile.operation"]
+
+
 def test_operation_and_entity_are_required():
     profile = pb.Profile(name="x")
     assert fields(profile) == ["profile.operation", "profile.entity_type"]

@@ -41,7 +41,8 @@ def test_warning_result_keeps_counts_first_error_and_rejects() -> None:
     plan = finish_from_result(result)
     assert plan.status == RunStatus.WARNING
     assert plan.counts == {"rows_read": 10, "created": 8, "updated": 0, "unchanged": 0,
-                           "skipped": 1, "errors": 1, "written": 0, "filtered": 0}
+                           "skipped": 1, "errors": 1, "written": 0, "filtered": 0,
+                           "deleted": 0}
     assert (plan.first_error.row, plan.first_error.field) == (3, "price")
     assert plan.rejected_rows[0].values == {"sku": "A", "price": "x", "qty": ""}
     assert plan.rejected_columns == ("sku", "price", "qty")

@@ -137,6 +137,7 @@ class RunRow(Base):
     errors: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     written: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     filtered: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    deleted: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     rows_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     queue_time: Mapped[datetime] = mapped_column(UtcDateTime)
     start_time: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -155,6 +156,10 @@ class RunRow(Base):
     cancel_requested: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     profile_revision: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     source_override: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # OPERATION_ROLLBACK runs: the run undone, and whether later changes are overwritten.
+    rollback_of: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    rollback_force: Mapped[bool] = mapped_column(sa.Boolean, default=False,
+                                                 server_default=sa.false())
     mapping_digest: Mapped[str] = mapped_column(sa.String(64), default="")
     lease_owner: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -1,6 +1,7 @@
 """ExecutionService (internal, for runners): claim, heartbeat, progress,
-finish, release, freshness token, pinned failed files. Each call: validate, turn the request into
-the store's dataclasses (``store/reports.py``), call the store, map the result."""
+finish, release, freshness token, pinned failed files, kept runs. Each call:
+validate, turn the request into the store's dataclasses (``store/reports.py``),
+call the store, map the result."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ from ferry_registry.store.reports import (
 )
 from ferry_registry.store.runner_tasks import RunnerTaskStore
 from ferry_registry.store.runs import RunStore
+
+# Run ids one GetKeptRuns may ask about.
+MAX_KEPT_RUN_IDS = 1000
 
 
 def _holder(request) -> Holder:
@@ -192,3 +196,11 @@ class ExecutionServicer(execution_service_pb2_grpc.ExecutionServiceServicer):
             if released_at is not None:
                 pin.release_time.CopyFrom(convert.to_timestamp(released_at))
         return response
+
+    def GetKeptRuns(self, request, context):
+        if len(request.run_ids) > MAX_KEPT_RUN_IDS:
+            raise InvalidArgumentError(
+                f"at most {MAX_KEPT_RUN_IDS} run ids per call, got {len(request.run_ids)}",
+                [Violation("run_ids", f"at most {MAX_KEPT_RUN_IDS} per call")])
+        kept = self._history.kept_runs(list(request.run_ids)) if self._history else []
+        return pb.GetKeptRunsResponse(run_ids=kept)

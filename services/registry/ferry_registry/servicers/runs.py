@@ -1,5 +1,5 @@
-"""RunService (public): start, read, list, cancel, retry and watch runs; read
-back what they wrote (``record_reads``)."""
+"""RunService (public): start, read, list, cancel, retry, roll back and watch
+runs; read back what they wrote (``record_reads``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ferry_registry import convert
 from ferry_registry.notify import RunChanges
 from ferry_registry.servicers.common import StreamSlots, require
 from ferry_registry.servicers.record_reads import RecordReads
+from ferry_registry.store.rollbacks import Rollbacks
 from ferry_registry.store.runner_tasks import RunnerTaskStore
 from ferry_registry.store.runs import NewRun, RunStore
 
@@ -31,6 +32,7 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
                  tasks: RunnerTaskStore, reads: RecordReads,
                  file_roots: Sequence[Path] | None = None) -> None:
         self._store = store
+        self._rollbacks = Rollbacks(store)
         self._tasks = tasks
         self._reads = reads
         self._file_roots = file_roots
@@ -97,6 +99,12 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
     def RetryRun(self, request, context):
         require(id=request.id)
         return pb.RetryRunResponse(run=self._store.retry(request.id, request.request_id))
+
+    def RollbackRun(self, request, context):
+        require(run_id=request.run_id)
+        return pb.RollbackRunResponse(run=self._rollbacks.start(
+            request.run_id, dry_run=request.dry_run, force=request.force,
+            request_id=request.request_id))
 
     def WatchRun(self, request, context):
         """The run now, then each time it changes (with new events), until terminal."""

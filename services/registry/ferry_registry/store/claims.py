@@ -40,7 +40,7 @@ from ferry_registry.db.models import ProfileRow
 from ferry_registry.notify import Notifications
 from ferry_registry.store import events
 from ferry_registry.store import statements as sql
-from ferry_registry.store.freshness import store_imported, store_token
+from ferry_registry.store.freshness import reset_token, store_imported, store_token
 from ferry_registry.store.reports import (
     Finish,
     Holder,
@@ -97,9 +97,11 @@ class ClaimStore:
                                     asked_attempt=attempt)
             if verdict is not ClaimVerdict.CLAIMED:
                 return Claim(verdict, convert.run_to_proto(found))
-            if found.p_name is None or dry_run_gate.blocks(
-                    dry_run=found.dry_run, force=found.force,
-                    dry_run_required=found.p_dry_run_required):
+            # A rollback restores what was; the dry-run gate holds imports only.
+            if found.p_name is None or (found.operation != profile_pb2.OPERATION_ROLLBACK
+                                        and dry_run_gate.blocks(
+                                            dry_run=found.dry_run, force=found.force,
+                                            dry_run_required=found.p_dry_run_required)):
                 return self._refuse(session, found, now)
             expires = now + lease
             claimed = conn.execute(sql.CLAIM_UPDATE, {
@@ -268,7 +270,11 @@ class ClaimStore:
             run = self._transitions.record(session, row, now, summary, "run finished",
                                            runner_id=holder.runner_id,
                                            error_class=run_pb2.ErrorClass.Name(row.error_class))
-            if advances_freshness(finish.status, dry_run=row.dry_run):
+            rollback = row.operation == profile_pb2.OPERATION_ROLLBACK
+            if rollback and advances_freshness(finish.status, dry_run=row.dry_run):
+                reset_token(conn, profile=row.profile, run_id=row.id,
+                            undone_run_id=row.rollback_of, now=now, lock_profile=lock_profile)
+            elif advances_freshness(finish.status, dry_run=row.dry_run):
                 if finish.new_freshness_token:
                     store_token(conn, profile=row.profile, run_id=row.id,
                                 token=finish.new_freshness_token,
@@ -277,7 +283,7 @@ class ClaimStore:
                 store_imported(conn, profile=row.profile, digest=finish.profile_digest,
                                run_id=row.id, files=finish.imported_files, now=now,
                                lock_profile=lock_profile)
-            elif clears_dry_run_gate(finish.status, dry_run=row.dry_run):
+            elif not rollback and clears_dry_run_gate(finish.status, dry_run=row.dry_run):
                 conn.execute(sql.CLEAR_DRY_RUN_GATE, {"b_profile": row.profile,
                                                       "b_mapping_digest": row.mapping_digest})
             if finish.source_shape is not None and is_last_good_run(finish.status,

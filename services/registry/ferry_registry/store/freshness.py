@@ -4,7 +4,8 @@ files such runs imported from drop folders (checksum, path, run) under the
 profile digest they were imported with.
 
 ``store_token`` and ``store_imported`` run inside FinishRun's transaction, the
-one that writes the terminal state (invariant 7); ``FreshnessStore.token``
+one that writes the terminal state (invariant 7); so does ``reset_token``,
+when a live rollback ends COMPLETED or WARNING. ``FreshnessStore.token``
 serves GetFreshnessToken to the runners' freshness gate. Imported files are
 purged with their run (``store.history``) and with their profile.
 """
@@ -16,11 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ferry.errors import NotFoundError
+from ferry_domain.freshness import tokens
 
 from ferry_registry.db.engine import Database
 from ferry_registry.store.statements import (
     IMPORTED_INSERT,
     IMPORTED_LOOKUP,
+    IMPORTED_OF_RUN_DELETE,
     PROFILE_EXISTS,
     PROFILE_LOCK,
     TOKEN_BY_PROFILE,
@@ -64,6 +67,26 @@ def store_token(conn, *, profile: str, run_id: str, token: str, method: int, now
     if conn.execute(TOKEN_UPDATE, values).rowcount == 0:
         conn.execute(TOKEN_INSERT, {"profile": profile, "token": token, "method": method,
                                     "run_id": run_id, "update_time": now})
+
+
+def reset_token(conn, *, profile: str, run_id: str, undone_run_id: str, now: datetime,
+                lock_profile: bool) -> None:
+    """After live rollback ``run_id`` undid ``undone_run_id``: the stored token
+    keeps only its profile digest and names the rollback (``tokens.ROLLED_BACK_KEY``),
+    so the gate's next verdict is CHANGED and the same source is imported again;
+    the drop-folder files the undone run imported are forgotten, so the same
+    content is no longer skipped."""
+    if not _profile_held(conn, profile, lock_profile):
+        return
+    row = conn.execute(TOKEN_BY_PROFILE, {"profile": profile}).first()
+    if row is not None:
+        kept = {key: value for key, value in tokens.decode(row.token).items()
+                if key == tokens.DIGEST_KEY}
+        token = tokens.encode({**kept, tokens.ROLLED_BACK_KEY: run_id})
+        conn.execute(TOKEN_UPDATE, {"b_profile": profile, "b_token": token,
+                                    "b_method": row.method, "b_run_id": run_id, "b_now": now})
+    if undone_run_id:
+        conn.execute(IMPORTED_OF_RUN_DELETE, {"run_id": undone_run_id})
 
 
 def store_imported(conn, *, profile: str, digest: str, run_id: str,

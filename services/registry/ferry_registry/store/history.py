@@ -23,7 +23,7 @@ profile follow the defaults.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -162,3 +162,13 @@ class HistoryStore:
         its release time or None while pinned (``store.failing.failed_file_pins``)."""
         with self._db.read() as session:
             return failed_file_pins(session, profile)
+
+    def kept_runs(self, run_ids: Sequence[str]) -> list[str]:
+        """The runs of ``run_ids`` the registry still keeps, in their order (the
+        others' history was purged: runners drop their changesets)."""
+        wanted = list(dict.fromkeys(r for r in run_ids if r))
+        if not wanted:
+            return []
+        with self._db.read() as session:
+            found = set(session.scalars(sa.select(RunRow.id).where(RunRow.id.in_(wanted))))
+        return [run_id for run_id in wanted if run_id in found]

@@ -60,6 +60,9 @@ class NewRun:
     # Read instead of the profile's location (checked by the caller); like
     # force, it bypasses the freshness gate.
     source_override: str = ""
+    # A ROLLBACK run undoing this run (checked by store.rollbacks; no dry-run gate).
+    rollback_of: str = ""
+    rollback_force: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,10 @@ class RunStore:
                 raise
             return Created(existing, False)
 
+    def by_request_id(self, request_id: str) -> run_pb2.Run | None:
+        return self._existing(NewRun(profile="", trigger=0, request_id=request_id)) \
+            if request_id else None
+
     def _existing(self, new: NewRun) -> run_pb2.Run | None:
         with self._db.read() as session:
             row = self._find_existing(session.connection(), new)
@@ -158,8 +165,8 @@ class RunStore:
         statement = sql.PROFILE_BY_NAME_LOCKED if self._db.is_postgres else sql.PROFILE_BY_NAME
         profile_row = conn.execute(statement, {"name": new.profile}).first()
         gated = profile_row is not None and new.trigger != run_pb2.RUN_TRIGGER_SCHEDULE and \
-            dry_run_gate.blocks(dry_run=new.dry_run, force=new.force,
-                                dry_run_required=profile_row.dry_run_required)
+            not new.rollback_of and dry_run_gate.blocks(
+                dry_run=new.dry_run, force=new.force, dry_run_required=profile_row.dry_run_required)
         if profile_row is None or gated:
             row = self._find_existing(conn, new) if insert_first else None
             if row is not None:
@@ -187,18 +194,19 @@ class RunStore:
         values = dict(
             id=new_id(), profile=new.profile, schedule_id=new.schedule_id or None,
             fire_time=new.fire_time, status=RunStatus.QUEUED,
-            entity_type=profile_row.entity_type, operation=profile_row.operation,
+            entity_type=profile_row.entity_type, rollback_of=new.rollback_of,
+            operation=profile_pb2.OPERATION_ROLLBACK if new.rollback_of else profile_row.operation,
             trigger=new.trigger, dry_run=new.dry_run,
             force=new.force or bool(new.source_override), attempt=1,
-            source_override=new.source_override,
+            source_override=new.source_override, rollback_force=new.rollback_force,
             max_attempts=self._max_attempts(profile_row.name, profile_row.revision,
                                             profile_row.spec),
             queue_time=now, update_time=now, details=b"", rejected_columns=[],
             request_id=new.request_id or None, retry_of=new.retry_of,
             profile_revision=profile_row.revision, mapping_digest=profile_row.mapping_digest,
             rows_read=0, created=0, updated=0, unchanged=0, skipped=0, errors=0, written=0,
-            filtered=0, rows_total=0, runner_id="", error_class=0, error_message="", hint="",
-            cancel_requested=False, fencing_token=0, publish_count=0, lease_seconds=30.0,
+            filtered=0, deleted=0, rows_total=0, runner_id="", error_class=0, error_message="",
+            hint="", cancel_requested=False, fencing_token=0, publish_count=0, lease_seconds=30.0,
             start_time=None, end_time=None, lease_owner=None, lease_expires_at=None,
             published_time=None)
         if insert_first:
@@ -210,7 +218,8 @@ class RunStore:
         else:
             conn.execute(sql.INSERT_RUN, values)
         row = SimpleNamespace(**values)
-        kind = "dry run" if new.dry_run else "run"
+        kind = ("dry run" if new.dry_run else "run") + (
+            f" rolling back run {new.rollback_of}" if new.rollback_of else "")
         detail = f" (retry of {new.retry_of})" if new.retry_of else ""
         trigger = trigger_name(new.trigger)
         run = self._transitions.record(
@@ -231,10 +240,9 @@ class RunStore:
                                       reason=reason, record_time=now))
 
     def retry(self, run_id: str, request_id: str) -> run_pb2.Run:
-        if request_id:
-            existing = self._existing(NewRun(profile="", trigger=0, request_id=request_id))
-            if existing is not None:
-                return existing
+        existing = self.by_request_id(request_id)
+        if existing is not None:
+            return existing
         original = self.get(run_id)
         if original.status not in RETRYABLE:
             raise FailedPreconditionError(
@@ -243,7 +251,8 @@ class RunStore:
         created = self.create(NewRun(
             profile=original.profile, trigger=run_pb2.RUN_TRIGGER_RETRY,
             schedule_id=original.schedule_id, dry_run=original.dry_run, force=original.force,
-            request_id=request_id, retry_of=original.id, source_override=replay_source(original)))
+            request_id=request_id, retry_of=original.id, source_override=replay_source(original),
+            rollback_of=original.rollback_of, rollback_force=original.rollback_force))
         assert created.run is not None
         return created.run
 

@@ -165,6 +165,7 @@ TOKEN_UPDATE = (sa.update(TOKENS).where(TOKENS.c.profile == sa.bindparam("b_prof
                         update_time=sa.bindparam("b_now")))
 TOKEN_INSERT = TOKENS.insert()
 IMPORTED_INSERT = IMPORTED.insert()
+IMPORTED_OF_RUN_DELETE = sa.delete(IMPORTED).where(IMPORTED.c.run_id == sa.bindparam("run_id"))
 IMPORTED_LOOKUP = (sa.select(IMPORTED.c.path, IMPORTED.c.checksum, IMPORTED.c.run_id,
                              IMPORTED.c.import_time)
                    .where(IMPORTED.c.profile == sa.bindparam("profile"),

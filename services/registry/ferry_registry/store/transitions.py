@@ -43,7 +43,7 @@ from ferry_registry.store.statements import PROFILE_BY_NAME, run_update
 log = logging.getLogger("ferry_registry.runs")
 
 _COUNT_COLUMNS = ("created", "updated", "unchanged", "written", "skipped", "errors",
-                  "filtered")
+                  "filtered", "deleted")
 
 
 class RunTransitions:
