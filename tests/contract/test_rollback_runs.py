@@ -197,3 +197,22 @@ def test_retry_of_a_failed_rollback_is_a_rollback_again(client):
     retried = client.runs.RetryRun(run_service_pb2.RetryRunRequest(id=queued.id)).run
     assert retried.operation == ROLLBACK and retried.rollback_of == done.id
     assert retried.rollback_force and retried.retry_of == queued.id
+
+
+def test_rollbacks_do_not_speak_for_the_source(client):
+    """A refused rollback is not a failing source, and a completed one does
+    not release an import's failure: only imports and exports count."""
+    apply(client)
+    done = imported(client, created=2)
+    refused = rollback(client, done.id)
+    finish(client, claim(client, refused.id), run_pb2.RUN_STATUS_FAILED,
+           error_class=run_pb2.ERROR_CLASS_PERMANENT, error_message="refused: later runs")
+    shown = client.profiles.GetProfile(profile_service_pb2.GetProfileRequest(name="stock"))
+    assert not shown.profile.HasField("failing_since")
+
+    failed = imported(client, status=run_pb2.RUN_STATUS_FAILED, created=1)
+    undo = rollback(client, failed.id)
+    finish(client, claim(client, undo.id), counts=run_pb2.RunCounts(deleted=1))
+    shown = client.profiles.GetProfile(profile_service_pb2.GetProfileRequest(name="stock"))
+    assert shown.profile.failing_runs == 1
+    assert shown.profile.failing_since.ToDatetime() == failed.end_time.ToDatetime()

@@ -23,6 +23,7 @@ from ferry_domain.runs.states import RELEASES_EVIDENCE, RunStatus
 
 from ferry_registry import convert
 from ferry_registry.db.models import ProfileRow, RunRow
+from ferry_registry.store.source_runs import reads_the_source
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ def _releasing(run, later) -> tuple:  # type: ignore[no-untyped-def]
     """``later`` is a live run of ``run``'s profile, queued after it, that
     ended COMPLETED or WARNING: it releases ``run``'s evidence."""
     return (later.profile == run.profile, later.dry_run.is_(False),
-            later.status.in_(sorted(RELEASES_EVIDENCE)), later.queue_time > run.queue_time)
+            later.status.in_(sorted(RELEASES_EVIDENCE)), later.queue_time > run.queue_time,
+            reads_the_source(later.operation))
 
 
 def released(run=RunRow, before: datetime | None = None):  # type: ignore[no-untyped-def]
@@ -57,7 +59,8 @@ def release_time(run=RunRow):  # type: ignore[no-untyped-def]
 def unreleased_failure(run=RunRow):  # type: ignore[no-untyped-def]
     """Conditions on ``run`` (RunRow or an alias): a live FAILED run with no
     later live run of its profile that ended COMPLETED or WARNING."""
-    return (run.status == RunStatus.FAILED, run.dry_run.is_(False), sa.not_(released(run)))
+    return (run.status == RunStatus.FAILED, run.dry_run.is_(False),
+            reads_the_source(run.operation), sa.not_(released(run)))
 
 
 def failed_file_pins(session, profile: str) -> dict[str, datetime | None]:

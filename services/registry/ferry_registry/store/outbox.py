@@ -33,6 +33,7 @@ from ferry_domain.notifications import (
 from ferry_domain.runs.states import TERMINAL, RunStatus
 
 from ferry_registry.db.models import NotificationRow
+from ferry_registry.store.source_runs import reads_the_source
 from ferry_registry.store.statements import PROFILES, RUNS
 
 OUTBOX = NotificationRow.__table__
@@ -40,7 +41,7 @@ _SPEC = sa.select(PROFILES.c.spec).where(PROFILES.c.name == sa.bindparam("name")
 # The profile's previous finished live run among COMPLETED, WARNING, FAILED.
 _PREVIOUS = (sa.select(RUNS.c.status)
              .where(RUNS.c.profile == sa.bindparam("profile"), RUNS.c.id != sa.bindparam("id"),
-                    RUNS.c.dry_run.is_(False),
+                    RUNS.c.dry_run.is_(False), reads_the_source(RUNS.c.operation),
                     RUNS.c.status.in_([int(s) for s in RECOVERY_BASIS]))
              .order_by(RUNS.c.end_time.desc(), RUNS.c.id.desc()).limit(1))
 
@@ -80,7 +81,8 @@ class Outbox:
     def for_run(self, session, run, when: datetime) -> None:  # type: ignore[no-untyped-def]
         """The notices of ``run`` (its columns after a status change), if any."""
         status = RunStatus(run.status)
-        if status not in TERMINAL or run.dry_run or status not in RECOVERY_BASIS:
+        if (status not in TERMINAL or run.dry_run or status not in RECOVERY_BASIS
+                or not reads_the_source(run.operation)):
             return
         conn = session.connection()
         spec = conn.execute(_SPEC, {"name": run.profile}).scalar()

@@ -20,13 +20,14 @@ from ferry_domain.runs.states import DID_WORK
 
 from ferry_registry import convert
 from ferry_registry.db.models import ProfileRow, RunRow
+from ferry_registry.store.source_runs import reads_the_source
 
 
 def last_work_ends(session, names: Iterable[str] | None = None) -> dict[str, datetime]:
     """End of the last live run that did work, per profile (``names``; None: all)."""
     statement = (sa.select(RunRow.profile, sa.func.max(RunRow.end_time))
                  .where(RunRow.status.in_([int(s) for s in DID_WORK]),
-                        RunRow.dry_run.is_(False))
+                        RunRow.dry_run.is_(False), reads_the_source(RunRow.operation))
                  .group_by(RunRow.profile))
     if names is not None:
         statement = statement.where(RunRow.profile.in_(list(names)))
