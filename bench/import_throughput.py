@@ -449,6 +449,9 @@ def main() -> None:
         "\n* An unchanged re-import writes nothing, so the live and the dry run do the same"
         f" reads;\n  equal within run-to-run noise (ratio >= {SAME_WORK}) passes."
     )
+    failed = [label for label, ok, _ in checks if not ok]
+    if failed:
+        raise SystemExit(f"targets failed: {'; '.join(failed)}")
 
 
 if __name__ == "__main__":
