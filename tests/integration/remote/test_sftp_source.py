@@ -1,0 +1,149 @@
+"""SFTP sources against OpenSSH's sshd on loopback: the host key is checked
+(pinned or known_hosts; unknown or different keys refused), a CSV imports
+with its counts, a glob picks the newest file, and size limits hold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from ferry.v1 import profile_pb2 as pb
+from ferry_domain.engine import (
+    CredentialsError,
+    PermanentSourceError,
+    TransientSourceError,
+    run_profile,
+)
+from ferry_domain.engine.limits import SourceLimits
+from ferry_domain.runs.states import ErrorClass
+
+from tests.integration.remote.servers import SshServer, free_port
+
+CSV = b"sku,name\nA,Shirt\nB,Hat\nC,Scarf\n"
+
+
+@pytest.fixture(scope="module")
+def sshd() -> Iterator[SshServer]:
+    server = SshServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def user_key(sshd, monkeypatch) -> str:
+    monkeypatch.setenv("FERRY_TEST_SFTP_KEY", sshd.user_key.read_text())
+    return "env:FERRY_TEST_SFTP_KEY"
+
+
+@pytest.fixture
+def target(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 't.db'}"
+
+
+def sftp_profile(location: str, credentials_ref: str, **source) -> pb.Profile:
+    return pb.Profile(
+        name="sftp-products", entity_type="products", operation=pb.OPERATION_IMPORT,
+        source=pb.Source(kind=pb.SOURCE_KIND_SFTP, location=location,
+                         credentials_ref=credentials_ref, **source),
+        mapping=pb.Mapping(key_fields=["sku"], fields=[
+            pb.FieldMapping(target="sku", source="sku"),
+            pb.FieldMapping(target="name", source="name")]))
+
+
+def test_csv_imports_over_sftp_with_pinned_host_key(sshd, user_key, target):
+    sshd.put("in/products.csv", CSV)
+    profile = sftp_profile(sshd.url("/in/products.csv"), user_key, host_key=sshd.fingerprint)
+    result = run_profile(profile, dry_run=False, default_target_url=target)
+    assert result.counts.created == 3
+    assert result.source_paths == [sshd.url("/in/products.csv")]
+    again = run_profile(profile, dry_run=False, default_target_url=target)
+    assert (again.counts.created, again.counts.unchanged) == (0, 3)
+
+
+def test_known_hosts_file_is_accepted(sshd, user_key, target, tmp_path):
+    sshd.put("kh/products.csv", CSV)
+    known = sshd.known_hosts(tmp_path / "known_hosts")
+    profile = sftp_profile(sshd.url("/kh/products.csv"), user_key, known_hosts=str(known))
+    assert run_profile(profile, dry_run=False, default_target_url=target).counts.created == 3
+
+
+def test_unknown_host_key_is_refused(sshd, user_key, target, tmp_path):
+    sshd.put("in/products.csv", CSV)
+    other = tmp_path / "known_hosts"
+    other.write_text("[127.0.0.1]:1 ssh-ed25519 "
+                     "AAAAC3NzaC1lZDI1NTE5AAAAIOsF6fQbDjc1PKeXqe8tbJ0zvRQbQ4Z9mnUQ0SkVmj0A\n")
+    profile = sftp_profile(sshd.url("/in/products.csv"), user_key, known_hosts=str(other))
+    with pytest.raises(PermanentSourceError, match="unknown host key SHA256:") as info:
+        run_profile(profile, dry_run=False, default_target_url=target)
+    assert info.value.error_class == ErrorClass.PERMANENT
+    assert other.read_text().count("\n") == 1  # never added
+
+
+def test_mismatching_pinned_key_is_refused(sshd, user_key, target):
+    profile = sftp_profile(sshd.url("/in/products.csv"), user_key,
+                           host_key="SHA256:" + "A" * 43)
+    with pytest.raises(PermanentSourceError, match="does not match the pinned"):
+        run_profile(profile, dry_run=False, default_target_url=target)
+
+
+def test_no_host_key_configured_is_refused(sshd, user_key, target):
+    profile = sftp_profile(sshd.url("/in/products.csv"), user_key)
+    with pytest.raises(PermanentSourceError, match="no host key to check"):
+        run_profile(profile, dry_run=False, default_target_url=target)
+
+
+def test_wrong_key_is_a_credentials_error_without_the_key(sshd, target, monkeypatch, tmp_path):
+    from tests.integration.remote.servers import keygen
+
+    stranger = keygen(tmp_path / "stranger").read_text()
+    monkeypatch.setenv("FERRY_TEST_SFTP_KEY", stranger)
+    profile = sftp_profile(sshd.url("/in/products.csv"), "env:FERRY_TEST_SFTP_KEY",
+                           host_key=sshd.fingerprint)
+    with pytest.raises(CredentialsError, match="refused the login") as info:
+        run_profile(profile, dry_run=False, default_target_url=target)
+    assert "PRIVATE KEY" not in str(info.value)
+
+
+def test_newest_match_of_a_glob_is_read(sshd, user_key, target):
+    sshd.put("feed/stock-1.csv", b"sku,name\nOLD,Old\n", mtime=1_700_000_000)
+    sshd.put("feed/stock-2.csv", b"sku,name\nN1,New\nN2,Newer\n", mtime=1_700_000_100)
+    sshd.put("feed/notes.txt", b"not data", mtime=1_700_000_200)
+    profile = sftp_profile(sshd.url("/feed/stock-*.csv"), user_key, host_key=sshd.fingerprint,
+                           selection=pb.FILE_SELECTION_NEWEST)
+    result = run_profile(profile, dry_run=False, default_target_url=target)
+    assert result.counts.created == 2
+    assert result.source_paths == [sshd.url("/feed/stock-2.csv")]
+
+
+def test_each_selection_reads_every_match_oldest_first(sshd, user_key, target):
+    sshd.put("each/a.csv", b"sku,name\nA1,x\n", mtime=1_700_000_000)
+    sshd.put("each/b.csv", b"sku,name\nB1,y\nB2,z\n", mtime=1_700_000_050)
+    profile = sftp_profile(sshd.url("/each/*.csv"), user_key, host_key=sshd.fingerprint,
+                           selection=pb.FILE_SELECTION_EACH)
+    result = run_profile(profile, dry_run=False, default_target_url=target)
+    assert result.counts.created == 3
+    assert result.source_paths == [sshd.url("/each/a.csv"), sshd.url("/each/b.csv")]
+
+
+def test_file_above_the_size_limit_is_refused(sshd, user_key, target):
+    sshd.put("big/products.csv", CSV)
+    profile = sftp_profile(sshd.url("/big/products.csv"), user_key, host_key=sshd.fingerprint)
+    with pytest.raises(PermanentSourceError, match="FERRY_MAX_SOURCE_BYTES"):
+        run_profile(profile, dry_run=False, default_target_url=target,
+                    limits=SourceLimits(max_source_bytes=10))
+
+
+def test_missing_remote_file_is_permanent(sshd, user_key, target):
+    profile = sftp_profile(sshd.url("/nowhere/products.csv"), user_key,
+                           host_key=sshd.fingerprint)
+    with pytest.raises(PermanentSourceError, match="does not exist"):
+        run_profile(profile, dry_run=False, default_target_url=target)
+
+
+def test_closed_port_is_transient(user_key, target):
+    profile = sftp_profile(f"sftp://nobody@127.0.0.1:{free_port()}/x.csv", user_key,
+                           host_key="SHA256:" + "A" * 43)
+    with pytest.raises(TransientSourceError, match="cannot connect"):
+        run_profile(profile, dry_run=False, default_target_url=target)
