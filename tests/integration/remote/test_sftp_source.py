@@ -147,3 +147,69 @@ def test_closed_port_is_transient(user_key, target):
                            host_key="SHA256:" + "A" * 43)
     with pytest.raises(TransientSourceError, match="cannot connect"):
         run_profile(profile, dry_run=False, default_target_url=target)
+
+
+def test_unchanged_remote_file_is_unchanged_through_freshness(sshd, user_key):
+    from ferry_domain.freshness import Verdict, probe
+
+    sshd.put("fresh/products.csv", CSV, mtime=1_700_000_000)
+    profile = sftp_profile(sshd.url("/fresh/products.csv"), user_key, host_key=sshd.fingerprint)
+    profile.freshness.extend([pb.FRESHNESS_METHOD_MTIME_SIZE, pb.FRESHNESS_METHOD_CHECKSUM])
+    first = probe(profile, previous_token="")
+    assert first.verdict is Verdict.FIRST_SEEN
+    second = probe(profile, previous_token=first.current_token)
+    assert second.verdict is Verdict.UNCHANGED
+    # Touched (new mtime) with the same bytes: the listing differs, the checksum does not.
+    sshd.put("fresh/products.csv", CSV, mtime=1_700_000_500)
+    touched = probe(profile, previous_token=first.current_token)
+    assert {r.method: r.outcome.name for r in touched.results} == {
+        pb.FRESHNESS_METHOD_MTIME_SIZE: "CHANGED", pb.FRESHNESS_METHOD_CHECKSUM: "UNCHANGED"}
+    sshd.put("fresh/products.csv", CSV + b"D,Gloves\n", mtime=1_700_000_900)
+    assert probe(profile, previous_token=first.current_token).verdict is Verdict.CHANGED
+
+
+def test_retention_moves_the_file_to_a_dated_backup_folder_on_the_server(sshd, user_key,
+                                                                         target):
+    from datetime import UTC, datetime
+
+    from ferry_domain.remote_retention import apply_remote
+
+    sshd.put("ret/products.csv", CSV)
+    profile = sftp_profile(sshd.url("/ret/*.csv"), user_key, host_key=sshd.fingerprint)
+    result = run_profile(profile, dry_run=False, default_target_url=target)
+    policy = pb.RetentionPolicy(on_success=pb.SUCCESS_ACTION_MOVE_TO_BACKUP, backup_dir="done")
+    now = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+    actions = apply_remote(profile.source, result.source_paths, policy, now, failed=False)
+    assert [a.kind for a in actions] == ["MOVED_TO_BACKUP"]
+    assert actions[0].path == sshd.url("/ret/done/2026/03/14/products.csv")
+    assert (sshd.root / "ret/done/2026/03/14/products.csv").read_bytes() == CSV
+    assert not (sshd.root / "ret/products.csv").exists()
+    # A second delivery under the same name does not overwrite the first backup.
+    sshd.put("ret/products.csv", b"sku,name\nZ,z\n")
+    again = apply_remote(profile.source, [sshd.url("/ret/products.csv")], policy, now,
+                         failed=False)
+    assert again[0].path == sshd.url("/ret/done/2026/03/14/products-1.csv")
+
+
+def test_retention_deletes_after_success_and_keeps_failed_files(sshd, user_key):
+    from datetime import UTC, datetime
+
+    from ferry_domain.remote_retention import apply_remote
+
+    now = datetime(2026, 3, 14, tzinfo=UTC)
+    profile = sftp_profile(sshd.url("/del/*.csv"), user_key, host_key=sshd.fingerprint)
+    sshd.put("del/ok.csv", CSV)
+    deleted = apply_remote(profile.source, [sshd.url("/del/ok.csv")],
+                           pb.RetentionPolicy(on_success=pb.SUCCESS_ACTION_DELETE), now,
+                           failed=False)
+    assert [a.kind for a in deleted] == ["DELETED"]
+    assert not (sshd.root / "del/ok.csv").exists()
+    sshd.put("del/bad.csv", CSV)
+    kept = apply_remote(profile.source, [sshd.url("/del/bad.csv")],
+                        pb.RetentionPolicy(on_success=pb.SUCCESS_ACTION_DELETE), now, failed=True)
+    assert kept == [] and (sshd.root / "del/bad.csv").exists()  # no failed_dir: left alone
+    policy = pb.RetentionPolicy(on_success=pb.SUCCESS_ACTION_DELETE,
+                                failed_dir=str(sshd.root / "failed"))
+    moved = apply_remote(profile.source, [sshd.url("/del/bad.csv")], policy, now, failed=True)
+    assert [a.kind for a in moved] == ["MOVED_TO_FAILED"]
+    assert (sshd.root / "failed/2026/03/14/bad.csv").read_bytes() == CSV

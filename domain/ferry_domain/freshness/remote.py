@@ -1,0 +1,71 @@
+"""Remote probes (SFTP, FTP): the size and modification time the server
+lists for the files the source selects, and the XXH3-128 checksum of their
+bytes streamed from the server (nothing is kept). Tokens have the shape of
+the local file ones (``files.py``), keyed by the files' URLs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import xxhash
+from ferry.v1 import profile_pb2
+
+from ferry_domain.engine.sources.remote.client import RemoteClient, RemoteFile, connect
+from ferry_domain.engine.sources.remote.reading import resolve_remote
+from ferry_domain.freshness.decision import MethodResult, compare
+from ferry_domain.freshness.files import CHECKSUM_PREFIX
+
+M = profile_pb2
+
+
+def _stamp(remote: RemoteFile) -> str:
+    when = datetime.fromtimestamp(remote.mtime, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{remote.size}@{when}Z"
+
+
+def mtime_size_token(client: RemoteClient, found: list[RemoteFile]) -> str:
+    if not found:
+        return "none"
+    if len(found) == 1:
+        return _stamp(found[0])
+    return "|".join(f"{client.location.url(f.path)}={_stamp(f)}"
+                    for f in sorted(found, key=lambda f: f.path))
+
+
+def checksum_token(client: RemoteClient, found: list[RemoteFile]) -> str:
+    """The streamed content checksum; for several files, the hash of each
+    file's digest in path order (as for local files)."""
+    if not found:
+        return "none"
+    digests = []
+    for remote in sorted(found, key=lambda f: f.path):
+        hasher = xxhash.xxh3_128()
+        for chunk in client.read_chunks(remote.path):
+            hasher.update(chunk)
+        digests.append(hasher)
+    if len(digests) == 1:
+        return CHECKSUM_PREFIX + digests[0].hexdigest()
+    combined = xxhash.xxh3_128()
+    for hasher in digests:
+        combined.update(hasher.digest())
+    return CHECKSUM_PREFIX + combined.hexdigest()
+
+
+def remote_results(source: profile_pb2.Source, methods: list[int],
+                   previous: dict[str, Any]) -> list[MethodResult]:
+    """One result per method, over one connection. Connection, login and
+    host-key failures are the engine's errors (transient, credentials,
+    permanent), which the runner classifies by their ``error_class``."""
+    client = connect(source)
+    try:
+        found = resolve_remote(client, source.selection)
+        results = []
+        for method in methods:
+            if method == M.FRESHNESS_METHOD_MTIME_SIZE:
+                results.append(compare(method, previous, mtime_size_token(client, found)))
+            elif method == M.FRESHNESS_METHOD_CHECKSUM:
+                results.append(compare(method, previous, checksum_token(client, found)))
+        return results
+    finally:
+        client.close()

@@ -1,0 +1,93 @@
+"""Retention of SFTP / FTP source files on their server after a run, with
+the rules of ``ferry_domain.retention`` for local files:
+
+- success: keep, delete, or move to ``<backup_dir>/YYYY/MM/DD/<name>``;
+- failure: move to ``<failed_dir>/YYYY/MM/DD/<name>`` when a failed folder
+  is set, else leave the file where it is (a failed source is never lost).
+
+``backup_dir`` and ``failed_dir`` are folders on the server: absolute, or
+relative to the folder the source lists. Moves are server-side renames that
+never overwrite (a clash gets ``-1``, ``-2``...). Purging old backups and
+failed files is done for local folders only."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from ferry.v1 import profile_pb2
+
+from ferry_domain.engine.errors import EngineError
+from ferry_domain.engine.sources.remote.client import RemoteClient, connect
+from ferry_domain.engine.sources.remote.location import parse_location
+from ferry_domain.retention import Action, RetentionError
+
+_MAX_SUFFIX = 1000
+
+
+def _dated(client: RemoteClient, root: str, when: datetime) -> str:
+    if not root.startswith("/"):
+        root = posixpath.join(client.location.folder, root)
+    day = when.astimezone(UTC)
+    return posixpath.normpath(f"{root}/{day.year:04d}/{day.month:02d}/{day.day:02d}")
+
+
+def _free_name(client: RemoteClient, folder: str, name: str) -> str:
+    stem, dot, suffix = name.partition(".") if not name.startswith(".") else (name, "", "")
+    for n in range(_MAX_SUFFIX):
+        candidate = name if n == 0 else f"{stem}-{n}{dot}{suffix}"
+        target = f"{folder}/{candidate}"
+        if client.stat(target) is None:
+            return target
+    raise RetentionError(f"no free name for {name} in {folder}")
+
+
+def _move(client: RemoteClient, path: str, folder: str) -> str:
+    client.make_folders(folder)
+    target = _free_name(client, folder, posixpath.basename(path))
+    client.rename(path, target)
+    return target
+
+
+def apply_remote(source: profile_pb2.Source, urls: Sequence[str],
+                 policy: profile_pb2.RetentionPolicy, now: datetime, *,
+                 failed: bool) -> list[Action]:
+    """The retention steps for the files a run read (their URLs). Raises
+    ``RetentionError`` (with the steps already done) when one cannot be done."""
+    action = policy.on_success
+    if failed and not policy.failed_dir:
+        return []
+    if not failed and action not in (profile_pb2.SUCCESS_ACTION_MOVE_TO_BACKUP,
+                                     profile_pb2.SUCCESS_ACTION_DELETE):
+        return []
+    if not failed and action == profile_pb2.SUCCESS_ACTION_MOVE_TO_BACKUP \
+            and not policy.backup_dir:
+        raise RetentionError("retention.backup_dir is required to move files to backup")
+    done: list[Action] = []
+    try:
+        client = connect(source)
+    except EngineError as exc:
+        raise RetentionError(str(exc)) from None
+    try:
+        for url in urls:
+            path = parse_location(url, source.kind).path
+            shown = client.location.url(path)
+            if client.stat(path) is None:
+                continue
+            if failed:
+                target = _move(client, path, _dated(client, policy.failed_dir, now))
+                done.append(Action("MOVED_TO_FAILED", client.location.url(target),
+                                   f"from {shown}; run failed", now))
+            elif action == profile_pb2.SUCCESS_ACTION_MOVE_TO_BACKUP:
+                target = _move(client, path, _dated(client, policy.backup_dir, now))
+                done.append(Action("MOVED_TO_BACKUP", client.location.url(target),
+                                   f"from {shown}", now))
+            else:
+                client.remove(path)
+                done.append(Action("DELETED", shown, "imported successfully", now))
+    except EngineError as exc:
+        raise RetentionError(str(exc), done) from None
+    finally:
+        client.close()
+    return done
