@@ -11,8 +11,9 @@ from typing import Any
 import xxhash
 from ferry.v1 import profile_pb2
 
-from ferry_domain.engine.sources.remote.client import RemoteClient, RemoteFile, connect
+from ferry_domain.engine.sources.remote.client import RemoteClient, connect
 from ferry_domain.engine.sources.remote.reading import resolve_remote
+from ferry_domain.engine.sources.remote.remote_file import RemoteFile
 from ferry_domain.freshness.decision import MethodResult, compare
 from ferry_domain.freshness.files import CHECKSUM_PREFIX
 

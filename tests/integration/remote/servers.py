@@ -18,8 +18,8 @@ import pwd
 import shutil
 import socket
 import subprocess
-import threading
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path

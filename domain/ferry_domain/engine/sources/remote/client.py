@@ -7,27 +7,15 @@ mismatching host key permanent."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from ferry.v1 import profile_pb2
 
 from ferry_domain.engine.sources.credentials import secret
 from ferry_domain.engine.sources.remote.location import RemoteLocation, parse_location
+from ferry_domain.engine.sources.remote.remote_file import RemoteFile
 
 DEFAULT_TIMEOUT = 30.0
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    path: str
-    size: int
-    # Seconds since the epoch, as the server reports it.
-    mtime: int
-
-    @property
-    def name(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
 
 
 class RemoteClient(Protocol):

@@ -5,7 +5,6 @@ modification times."""
 from __future__ import annotations
 
 import ftplib
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +15,8 @@ from ferry_domain.engine.errors import (
     PermanentSourceError,
     TransientSourceError,
 )
-from ferry_domain.engine.sources.remote.client import RemoteFile
 from ferry_domain.engine.sources.remote.location import RemoteLocation
+from ferry_domain.engine.sources.remote.remote_file import RemoteFile
 
 CHUNK = 1 << 16
 
@@ -66,7 +65,7 @@ class FtpClient:
                     f"{self.location.url(what)} does not exist or cannot be read: {text}"
                 ) from None
             raise PermanentSourceError(f"{self.location.url(what)}: {text}") from None
-        except (OSError, EOFError, ftplib.Error, socket.timeout) as exc:
+        except (TimeoutError, OSError, EOFError, ftplib.Error) as exc:
             raise TransientSourceError(f"{self.location.url(what)}: {exc}") from None
 
     def list_files(self, folder: str) -> list[RemoteFile]:

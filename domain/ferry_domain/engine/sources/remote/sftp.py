@@ -22,8 +22,8 @@ from ferry_domain.engine.errors import (
     PermanentSourceError,
     TransientSourceError,
 )
-from ferry_domain.engine.sources.remote.client import RemoteFile
 from ferry_domain.engine.sources.remote.location import RemoteLocation
+from ferry_domain.engine.sources.remote.remote_file import RemoteFile
 
 CHUNK = 1 << 16
 _KEY_TYPES = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)
@@ -124,7 +124,7 @@ class SftpClient:
             raise PermanentSourceError(f"{self.location.url(what)} does not exist") from None
         except PermissionError:
             raise PermanentSourceError(f"{self.location.url(what)}: permission denied") from None
-        except (paramiko.SSHException, socket.timeout, EOFError, ConnectionError) as exc:
+        except (TimeoutError, paramiko.SSHException, EOFError, ConnectionError) as exc:
             raise TransientSourceError(f"{self.location.url(what)}: {exc}") from None
         except OSError as exc:
             raise PermanentSourceError(f"{self.location.url(what)}: {exc}") from None

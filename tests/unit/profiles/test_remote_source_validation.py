@@ -1,0 +1,72 @@
+"""Static validation and YAML of SFTP / FTP sources."""
+
+from __future__ import annotations
+
+from ferry.v1 import profile_pb2 as pb
+from ferry_domain.profiles.validation import validate_profile
+from ferry_domain.profiles.yaml_codec import dump_profile, load_profiles
+
+SFTP_YAML = """
+name: supplier-sftp
+entity: products
+operation: import
+source:
+  kind: sftp
+  location: sftp://feeds@sftp.supplier.example:2222/outgoing/products-*.csv
+  selection: newest
+  credentials: env:SUPPLIER_SFTP_KEY
+  host_key: "SHA256:4Zb3mXvQ1y0m8cH7cJw8yZC1vTg2b6Yw0B7bq3lK0yE"
+mapping:
+  key: [sku]
+  fields:
+    sku: {source: sku}
+    name: {source: name}
+"""
+
+
+def violations(profile: pb.Profile) -> dict[str, str]:
+    return {v.field: v.description for v in validate_profile(profile)}
+
+
+def sftp() -> pb.Profile:
+    [profile] = load_profiles(SFTP_YAML, "sftp.yaml")
+    return profile
+
+
+def test_an_sftp_profile_loads_validates_and_round_trips():
+    profile = sftp()
+    assert profile.source.kind == pb.SOURCE_KIND_SFTP
+    assert profile.source.host_key.startswith("SHA256:")
+    assert violations(profile) == {}
+    assert load_profiles(dump_profile(profile), "dumped") == [profile]
+
+
+def test_an_sftp_source_needs_a_way_to_check_the_host_key():
+    profile = sftp()
+    profile.source.host_key = ""
+    assert "unchecked host is refused" in violations(profile)["profile.source.host_key"]
+    profile.source.known_hosts = "/etc/ferry/known_hosts"
+    assert violations(profile) == {}
+
+
+def test_location_must_be_a_url_of_the_kind_without_a_password():
+    profile = sftp()
+    profile.source.location = "ftp://feeds@host/in.csv"
+    assert "sftp://" in violations(profile)["profile.source.location"]
+    profile.source.location = "sftp://feeds:secret@host/in.csv"
+    assert "credentials_ref" in violations(profile)["profile.source.location"]
+    profile.source.location = "sftp://feeds@host/in/*/x.csv"
+    assert "last part" in violations(profile)["profile.source.location"]
+
+
+def test_ftps_and_fields_of_other_kinds():
+    profile = sftp()
+    profile.source.kind = pb.SOURCE_KIND_FTP
+    profile.source.location = "ftp://feeds@ftp.example/in/*.csv"
+    profile.source.tls = True
+    assert set(violations(profile)) == {"profile.source.host_key"}  # sftp only
+    profile.source.host_key = ""
+    assert violations(profile) == {}
+    profile.source.kind = pb.SOURCE_KIND_HTTP
+    profile.source.location = "https://example.com/feed.csv"
+    assert "profile.source.tls" in violations(profile)
