@@ -18,8 +18,8 @@ from ferry_domain.engine.errors import PermanentSourceError
 from ferry_domain.engine.formats.dispatch import open_records
 from ferry_domain.engine.formats.stream import RecordStream, share_read
 from ferry_domain.engine.run_io import RunInput
-from ferry_domain.engine.sources.remote.client import RemoteClient, connect
-from ferry_domain.engine.sources.remote.remote_file import RemoteFile, copy_to
+from ferry_domain.engine.sources.remote.client import RemoteClient, connect, copy_to
+from ferry_domain.engine.sources.remote.remote_file import RemoteFile
 
 SPOOL_MEMORY = 8 * 1024 * 1024
 CHECKSUM_PREFIX = "xxh3_128:"
