@@ -70,3 +70,16 @@ def test_ftps_and_fields_of_other_kinds():
     profile.source.kind = pb.SOURCE_KIND_HTTP
     profile.source.location = "https://example.com/feed.csv"
     assert "profile.source.tls" in violations(profile)
+
+
+def test_the_sftp_and_ftp_examples_of_the_reference_are_valid():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[3] / "docs" / "profiles.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    remote = [b for b in blocks if "kind: sftp" in b or "kind: ftp" in b]
+    assert len(remote) == 2
+    for block in remote:
+        [profile] = load_profiles(block, "docs/profiles.md")
+        assert violations(profile) == {}, profile.name
+        assert load_profiles(dump_profile(profile), "dumped") == [profile]
