@@ -213,3 +213,18 @@ def test_retention_deletes_after_success_and_keeps_failed_files(sshd, user_key):
     moved = apply_remote(profile.source, [sshd.url("/del/bad.csv")], policy, now, failed=True)
     assert [a.kind for a in moved] == ["MOVED_TO_FAILED"]
     assert (sshd.root / "failed/2026/03/14/bad.csv").read_bytes() == CSV
+
+
+def test_profiles_validate_live_check_connects_and_lists(sshd, user_key):
+    from ferry_domain.live_checks.sources import probe_source
+
+    sshd.put("live/stock-1.csv", CSV, mtime=1_700_000_000)
+    sshd.put("live/stock-2.csv", CSV, mtime=1_700_000_100)
+    profile = sftp_profile(sshd.url("/live/stock-*.csv"), user_key, host_key=sshd.fingerprint)
+    probe = probe_source(profile.source, None)
+    assert probe.result.ok and not probe.result.note
+    assert probe.result.message == (  # the newest match: what a run would read
+        f"host key matched, logged in; {sshd.url('/live/stock-2.csv')} ({len(CSV)} bytes)")
+    profile.source.host_key = "SHA256:" + "B" * 43
+    refused = probe_source(profile.source, None).result
+    assert not refused.ok and "does not match the pinned" in refused.message
