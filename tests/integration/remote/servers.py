@@ -160,6 +160,7 @@ class FtpServer:
             handler = type("Handler", (FTPHandler,), {})
         handler.authorizer = authorizer
         handler.banner = "ferry test ftp"
+        handler.auth_failed_timeout = 0.1  # a refused login answers at once
         self._server = ThreadedFTPServer(("127.0.0.1", 0), handler)
         self.port = self._server.address[1]
         self._thread = threading.Thread(target=self._server.serve_forever,

@@ -103,3 +103,12 @@ def test_retention_moves_the_file_to_a_dated_backup_folder_on_the_server(ftpd, t
     assert [a.path for a in actions] == [ftpd.url("/ret/done/2026/03/14/products.csv")]
     assert (ftpd.root / "ret/done/2026/03/14/products.csv").read_bytes() == CSV
     assert not (ftpd.root / "ret/products.csv").exists()
+
+
+def test_file_above_the_size_limit_is_refused(ftpd, target):
+    from ferry_domain.engine.limits import SourceLimits
+
+    ftpd.put("big/products.csv", CSV * 1000)
+    with pytest.raises(PermanentSourceError, match="FERRY_MAX_SOURCE_BYTES"):
+        run_profile(ftp_profile(ftpd, "/big/products.csv"), dry_run=False,
+                    default_target_url=target, limits=SourceLimits(max_source_bytes=100))
