@@ -24,6 +24,8 @@ import time
 import uuid
 from pathlib import Path
 
+from tests.support import needs
+
 SSHD = "/usr/sbin/sshd"
 STARTUP_SECONDS = 20.0
 
@@ -62,6 +64,9 @@ def fingerprint_of(public_key: Path) -> str:
 
 class SshServer:
     def __init__(self) -> None:
+        if not os.access(SSHD, os.X_OK):
+            needs.unavailable("sshd is not installed (Debian openssh-server); make test "
+                              "installs it (TEST_DEBIAN_PACKAGES)")
         # Its own folder, traversable by the throwaway user (sshd reads the
         # authorized keys as that user; pytest's tmp folders are private).
         workdir = Path(tempfile.mkdtemp(prefix="ferry-sshd-"))
