@@ -84,9 +84,13 @@ class SshServer:
                             "--shell", "/usr/sbin/nologin", "-p", "*", self.user],
                            check=True, capture_output=True)
             self._created_user = self.user
+            self.password = f"pw-{uuid.uuid4().hex}"
+            subprocess.run(["chpasswd"], input=f"{self.user}:{self.password}\n", text=True,
+                           check=True, capture_output=True)
             Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         else:
             self.user = getpass.getuser()
+            self.password = ""  # only a throwaway user gets one
         authorized = workdir / "authorized_keys"
         shutil.copy(self.user_key.with_suffix(".pub"), authorized)
         entry = pwd.getpwnam(self.user)
@@ -95,7 +99,7 @@ class SshServer:
         config.write_text("\n".join([
             f"Port {self.port}", "ListenAddress 127.0.0.1", f"HostKey {self.host_key}",
             f"PidFile {workdir / 'sshd.pid'}", f"AuthorizedKeysFile {authorized}",
-            f"AllowUsers {self.user}", "PasswordAuthentication no",
+            f"AllowUsers {self.user}", f"PasswordAuthentication {'yes' if self.password else 'no'}",
             "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
             "PermitRootLogin prohibit-password",
             "Subsystem sftp internal-sftp", "ForceCommand internal-sftp", "LogLevel ERROR", ""]))

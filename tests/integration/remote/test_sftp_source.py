@@ -62,6 +62,20 @@ def test_csv_imports_over_sftp_with_pinned_host_key(sshd, user_key, target):
     assert (again.counts.created, again.counts.unchanged) == (0, 3)
 
 
+def test_password_login(sshd, target, monkeypatch):
+    if not sshd.password:
+        pytest.skip("a password login needs the throwaway user (tests running as root)")
+    monkeypatch.setenv("FERRY_TEST_SFTP_PASSWORD", sshd.password)
+    sshd.put("pw/products.csv", CSV)
+    profile = sftp_profile(sshd.url("/pw/products.csv"), "env:FERRY_TEST_SFTP_PASSWORD",
+                           host_key=sshd.fingerprint)
+    assert run_profile(profile, dry_run=False, default_target_url=target).counts.created == 3
+    monkeypatch.setenv("FERRY_TEST_SFTP_PASSWORD", "wrong-" + sshd.password)
+    with pytest.raises(CredentialsError) as info:
+        run_profile(profile, dry_run=False, default_target_url=target)
+    assert sshd.password not in str(info.value)
+
+
 def test_known_hosts_file_is_accepted(sshd, user_key, target, tmp_path):
     sshd.put("kh/products.csv", CSV)
     known = sshd.known_hosts(tmp_path / "known_hosts")
