@@ -145,8 +145,20 @@ class SshServer:
         if self._proc.stderr:
             self._proc.stderr.close()
         if self._created_user:
-            subprocess.run(["userdel", self._created_user], capture_output=True)
+            self._delete_user()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+    def _delete_user(self) -> None:
+        """``userdel`` refuses while the user's sftp sessions (children of the
+        sshd above) still wind down after their clients closed: try again
+        until they are gone."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            done = subprocess.run(["userdel", self._created_user], capture_output=True)
+            if done.returncode == 0 or time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
 
 
 class FtpServer:
