@@ -26,9 +26,18 @@ from ferry_domain.retention import Action, RetentionError
 _MAX_SUFFIX = 1000
 
 
+def _root(client: RemoteClient, folder: str) -> str:
+    if not folder.startswith("/"):
+        folder = posixpath.join(client.location.folder, folder)
+    return posixpath.normpath(folder)
+
+
+def _within(path: str, folder: str) -> bool:
+    return posixpath.normpath(path).startswith(folder.rstrip("/") + "/")
+
+
 def _dated(client: RemoteClient, root: str, when: datetime) -> str:
-    if not root.startswith("/"):
-        root = posixpath.join(client.location.folder, root)
+    root = _root(client, root)
     day = when.astimezone(UTC)
     return posixpath.normpath(f"{root}/{day.year:04d}/{day.month:02d}/{day.day:02d}")
 
@@ -75,7 +84,10 @@ def apply_remote(source: profile_pb2.Source, urls: Sequence[str],
             shown = client.location.url(path)
             if client.stat(path) is None:
                 continue
-            if failed:
+            if failed and _within(path, _root(client, policy.failed_dir)):
+                # A retry that read the failed file where it is: it stays there.
+                done.append(Action("MOVED_TO_FAILED", shown, "already there; run failed", now))
+            elif failed:
                 target = _move(client, path, _dated(client, policy.failed_dir, now))
                 done.append(Action("MOVED_TO_FAILED", client.location.url(target),
                                    f"from {shown}; run failed", now))

@@ -108,3 +108,32 @@ def test_an_unknown_host_key_fails_the_run_permanently(
     assert run.error_class == run_pb2.ERROR_CLASS_PERMANENT
     assert "unknown host key SHA256:" in run.error_message
     assert empty.read_text() == ""
+
+
+def test_a_failed_file_moves_to_the_failed_folder_and_a_retry_reads_it_there(
+        sshd: SshServer, client: RegistryClient, services: list[ServiceProcess]) -> None:
+    from ferry.v1 import run_service_pb2
+
+    alive = stack.assert_alive(*services)
+    bad = PRODUCTS + b"SKU-9,Nine,not-a-price,1\n"
+    sshd.put("failing/stock.csv", bad)
+    profile = sftp_profile("sftp-failing", sshd, "/failing/*.csv", host_key=sshd.fingerprint)
+    profile.error_threshold.max_errors = 0
+    profile.retention.failed_dir = "failed"
+    failed = run_once(client, profile, alive)
+    assert stack.status_name(failed) == "RUN_STATUS_FAILED", failed
+    day = datetime.now(UTC).strftime("%Y/%m/%d")
+    [action] = failed.retention_actions
+    assert action.kind == run_pb2.RETENTION_ACTION_KIND_MOVED_TO_FAILED
+    assert action.path == sshd.url(f"/failing/failed/{day}/stock.csv")
+    assert not (sshd.root / "failing" / "stock.csv").exists()
+
+    # The supplier's fix is the threshold here: the retry reads the same file.
+    profile.error_threshold.max_errors = 5
+    stack.apply_profile(client, profile)
+    retry = client.runs.RetryRun(run_service_pb2.RetryRunRequest(
+        id=failed.id, request_id=f"retry-{failed.id}")).run
+    done = stack.wait_terminal(client, retry.id, 60, alive)
+    assert stack.status_name(done) == "RUN_STATUS_WARNING", done
+    assert [i.path for i in done.inputs] == [action.path]
+    assert done.counts.created == 3

@@ -227,6 +227,10 @@ def test_retention_deletes_after_success_and_keeps_failed_files(sshd, user_key):
     moved = apply_remote(profile.source, [sshd.url("/del/bad.csv")], policy, now, failed=True)
     assert [a.kind for a in moved] == ["MOVED_TO_FAILED"]
     assert (sshd.root / "failed/2026/03/14/bad.csv").read_bytes() == CSV
+    # A retry reads it there and fails again: it stays where it is.
+    replay = apply_remote(profile.source, [moved[0].path], policy, now, failed=True)
+    assert replay[0].path == moved[0].path and "already there" in replay[0].detail
+    assert (sshd.root / "failed/2026/03/14/bad.csv").exists()
 
 
 def test_profiles_validate_live_check_connects_and_lists(sshd, user_key):
