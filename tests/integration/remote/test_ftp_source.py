@@ -112,3 +112,19 @@ def test_file_above_the_size_limit_is_refused(ftpd, target):
     with pytest.raises(PermanentSourceError, match="FERRY_MAX_SOURCE_BYTES"):
         run_profile(ftp_profile(ftpd, "/big/products.csv"), dry_run=False,
                     default_target_url=target, limits=SourceLimits(max_source_bytes=100))
+
+
+def test_closed_port_is_transient(target):
+    from ferry_domain.engine import TransientSourceError
+
+    from tests.integration.remote.servers import free_port
+
+    profile = pb.Profile(
+        name="ftp-down", entity_type="products", operation=pb.OPERATION_IMPORT,
+        source=pb.Source(kind=pb.SOURCE_KIND_FTP,
+                         location=f"ftp://feeds@127.0.0.1:{free_port()}/in.csv",
+                         credentials_ref="env:FERRY_TEST_FTP_PASSWORD"),
+        mapping=pb.Mapping(fields=[pb.FieldMapping(target="sku", source="sku"),
+                                   pb.FieldMapping(target="name", source="name")]))
+    with pytest.raises(TransientSourceError, match="cannot connect"):
+        run_profile(profile, dry_run=False, default_target_url=target)
