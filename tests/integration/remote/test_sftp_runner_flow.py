@@ -86,10 +86,16 @@ def test_retention_moves_the_imported_file_to_a_dated_backup_folder_on_the_serve
     profile = sftp_profile("sftp-backup", sshd, "/drops/stock-*.csv", host_key=sshd.fingerprint)
     profile.retention.on_success = profile_pb2.SUCCESS_ACTION_MOVE_TO_BACKUP
     profile.retention.backup_dir = "done"
+    profile.retention.sample_rows = 2
     run = run_once(client, profile, stack.assert_alive(*services))
     assert stack.status_name(run) == "RUN_STATUS_COMPLETED", run
     day = datetime.now(UTC).strftime("%Y/%m/%d")
-    [action] = run.retention_actions
+    # The sample is read from the file the run read, before retention moved it.
+    assert run.sample_location, (run.warnings, run.retention_actions)
+    sample = Path(run.sample_location).read_text().splitlines()
+    assert sample[0].split(",") == ["sku", "name", "price", "quantity"] and len(sample) == 3
+    [action] = [a for a in run.retention_actions
+                if a.kind != run_pb2.RETENTION_ACTION_KIND_SAMPLE_SAVED]
     assert action.kind == run_pb2.RETENTION_ACTION_KIND_MOVED_TO_BACKUP
     assert action.path == sshd.url(f"/drops/done/{day}/stock-1.csv")
     assert (sshd.root / "drops" / "done" / day / "stock-1.csv").read_bytes() == PRODUCTS
