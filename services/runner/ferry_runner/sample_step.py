@@ -1,8 +1,8 @@
 """A masked sample of the first rows of an import run's source, for audit.
 
-For a live or dry import run of a FILE, SFTP, FTP, HTTP or SQL source whose profile has
-``retention.sample_rows`` > 0, the first N source records (as read: source
-column -> value) are masked with ``ferry_domain.masking.profile_masker(key,
+For a live or dry import run of a FILE, SFTP, FTP, HTTP or SQL source whose
+profile has ``retention.sample_rows`` > 0, the first N source records (as
+read: source column -> value) are masked with ``ferry_domain.masking.profile_masker(key,
 profile)`` and written by ``ferry_domain.retention.save_sample`` to
 ``<FERRY_SAMPLES_DIR>/<run_id>.sample.csv``. The run records the path
 (``sample_location``) and a SAMPLE_SAVED retention action, and sends the same
@@ -16,8 +16,8 @@ read again, with the engine's own readers (``open_parts``, the runner's
 ``FERRY_FILE_ROOTS`` and size limits): the files the run read, or the source
 again when it read none (HTTP, SQL, or a run that failed before opening a
 file); only the first N records are parsed (an HTTP body, or the remote
-file an SFTP/FTP run read, is downloaded again). Sampling never fails a run: an error becomes a warning line of the
-run, and is logged.
+file an SFTP/FTP run read, is downloaded again). Sampling never fails a
+run: an error becomes a warning line of the run, and is logged.
 
 The key (``ferry.mask_key``: ``FERRY_MASK_KEY``, or one generated in
 ``<FERRY_STATE_DIR>/mask.key``) makes masks deterministic: the same value
