@@ -12,9 +12,14 @@ import xxhash
 from ferry.v1 import profile_pb2
 
 from ferry_domain.engine.sources.remote.client import RemoteClient, connect
-from ferry_domain.engine.sources.remote.reading import resolve_remote
+from ferry_domain.engine.sources.remote.reading import (
+    is_listing,
+    list_matches,
+    resolve_remote,
+    stable_for_seconds,
+)
 from ferry_domain.engine.sources.remote.remote_file import RemoteFile
-from ferry_domain.freshness.decision import MethodResult, compare
+from ferry_domain.freshness.decision import NO_NEW_INPUT_DETAIL, MethodResult, compare
 from ferry_domain.freshness.files import CHECKSUM_PREFIX
 
 M = profile_pb2
@@ -60,7 +65,7 @@ def remote_results(source: profile_pb2.Source, methods: list[int],
     permanent), which the runner classifies by their ``error_class``."""
     client = connect(source)
     try:
-        found = resolve_remote(client, source.selection)
+        found = resolve_remote(client, source.selection, stable_for_seconds(source))
         results = []
         for method in methods:
             if method == M.FRESHNESS_METHOD_MTIME_SIZE:
@@ -70,3 +75,21 @@ def remote_results(source: profile_pb2.Source, methods: list[int],
         return results
     finally:
         client.close()
+
+
+def nothing_ready(source: profile_pb2.Source, now: datetime | None = None) -> str:
+    """For a glob or folder location: the "no new input" detail when no file
+    matches (or none has been still for ``stable_for``), so that the run ends
+    UNCHANGED, as a local drop folder's does; "" when there is a file to read
+    or the location names one file. A missing folder raises (the run fails)."""
+    client = connect(source)
+    try:
+        if not is_listing(client):
+            return ""
+        stable = stable_for_seconds(source)
+        if list_matches(client, stable, now):
+            return ""
+        waiting = len(list_matches(client)) if stable else 0
+    finally:
+        client.close()
+    return NO_NEW_INPUT_DETAIL + (f"; {waiting} waiting for stable_for" if waiting else "")

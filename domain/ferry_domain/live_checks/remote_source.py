@@ -7,7 +7,7 @@ from __future__ import annotations
 from ferry.v1 import profile_pb2
 
 from ferry_domain.engine.sources.remote.client import connect
-from ferry_domain.engine.sources.remote.reading import resolve_remote
+from ferry_domain.engine.sources.remote.reading import resolve_remote, stable_for_seconds
 
 
 def check_remote(source: profile_pb2.Source) -> str:
@@ -16,7 +16,7 @@ def check_remote(source: profile_pb2.Source) -> str:
     failed line."""
     client = connect(source)
     try:
-        found = resolve_remote(client, source.selection)
+        found = resolve_remote(client, source.selection, stable_for_seconds(source))
     finally:
         client.close()
     shown = client.location.url(found[-1].path)

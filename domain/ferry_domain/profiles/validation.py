@@ -113,7 +113,8 @@ def _check_source(profile: pb.Profile) -> list[Violation]:
 def _check_drop_folder(source: pb.Source) -> list[Violation]:
     """``stable_for`` and ``ready_marker`` hold back files of a drop folder."""
     violations = check_duration(source.stable_for, "profile.source.stable_for")
-    used = (["stable_for"] if source.HasField("stable_for") else []) + \
+    remote = source.kind in (pb.SOURCE_KIND_SFTP, pb.SOURCE_KIND_FTP)
+    used = (["stable_for"] if source.HasField("stable_for") and not remote else []) + \
         (["ready_marker"] if source.ready_marker else [])
     if used and (source.kind != pb.SOURCE_KIND_FILE
                  or source.selection == pb.FILE_SELECTION_SINGLE):

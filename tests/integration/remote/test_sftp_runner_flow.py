@@ -143,3 +143,28 @@ def test_a_failed_file_moves_to_the_failed_folder_and_a_retry_reads_it_there(
     assert stack.status_name(done) == "RUN_STATUS_WARNING", done
     assert [i.path for i in done.inputs] == [action.path]
     assert done.counts.created == 3
+
+
+def test_an_empty_folder_is_no_new_input_and_a_file_still_uploading_waits(
+        sshd: SshServer, client: RegistryClient, services: list[ServiceProcess]) -> None:
+    import time
+
+    from google.protobuf import duration_pb2
+
+    alive = stack.assert_alive(*services)
+    sshd.put("inbox/.keep", b"")
+    profile = sftp_profile("sftp-inbox", sshd, "/inbox/*.csv", host_key=sshd.fingerprint)
+    profile.source.stable_for.CopyFrom(duration_pb2.Duration(seconds=600))
+    empty = run_once(client, profile, alive)
+    assert stack.status_name(empty) == "RUN_STATUS_UNCHANGED", empty
+    assert empty.freshness.reason_detail == "no new input"
+
+    sshd.put("inbox/stock.csv", PRODUCTS, mtime=int(time.time()))  # just written
+    waiting = again(client, profile, alive)
+    assert stack.status_name(waiting) == "RUN_STATUS_UNCHANGED", waiting
+    assert waiting.freshness.reason_detail == "no new input; 1 waiting for stable_for"
+
+    sshd.put("inbox/stock.csv", PRODUCTS, mtime=int(time.time()) - 3600)  # still for an hour
+    done = again(client, profile, alive)
+    assert stack.status_name(done) == "RUN_STATUS_COMPLETED", done
+    assert done.counts.created == 3

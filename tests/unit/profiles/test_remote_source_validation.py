@@ -83,3 +83,11 @@ def test_the_sftp_and_ftp_examples_of_the_reference_are_valid():
         [profile] = load_profiles(block, "docs/profiles.md")
         assert violations(profile) == {}, profile.name
         assert load_profiles(dump_profile(profile), "dumped") == [profile]
+
+
+def test_stable_for_applies_to_server_folders_but_ready_marker_does_not():
+    profile = sftp()
+    profile.source.stable_for.seconds = 120
+    assert violations(profile) == {}
+    profile.source.ready_marker = "{name}.done"
+    assert "profile.source.ready_marker" in violations(profile)

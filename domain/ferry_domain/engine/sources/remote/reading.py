@@ -25,18 +25,36 @@ SPOOL_MEMORY = 8 * 1024 * 1024
 CHECKSUM_PREFIX = "xxh3_128:"
 
 
-def list_matches(client: RemoteClient) -> list[RemoteFile]:
-    """The files of a glob or folder location, oldest first (mtime, then name)."""
+def stable_for_seconds(source: profile_pb2.Source) -> float:
+    if not source.HasField("stable_for"):
+        return 0.0
+    return source.stable_for.seconds + source.stable_for.nanos / 1e9
+
+
+def list_matches(client: RemoteClient, stable_for: float = 0.0,
+                 now: datetime | None = None) -> list[RemoteFile]:
+    """The files of a glob or folder location, oldest first (mtime, then name);
+    with ``stable_for``, only those the server says were last modified at
+    least that long ago (a file still being uploaded waits)."""
     location = client.location
     found = [f for f in client.list_files(location.folder) if location.matches(f.name)]
+    if stable_for:
+        cutoff = (now or datetime.now(UTC)).timestamp() - stable_for
+        found = [f for f in found if f.mtime <= cutoff]
     return sorted(found, key=lambda f: (f.mtime, f.name))
 
 
-def resolve_remote(client: RemoteClient, selection: int) -> list[RemoteFile]:
+def is_listing(client: RemoteClient) -> bool:
+    """Whether the location is a glob or a folder (not one file)."""
+    return bool(client.location.pattern) or client.is_folder(client.location.path)
+
+
+def resolve_remote(client: RemoteClient, selection: int,
+                   stable_for: float = 0.0) -> list[RemoteFile]:
     """The files a source reads, in reading order."""
     location = client.location
     shown = location.url()
-    if not location.pattern and not client.is_folder(location.path):
+    if not is_listing(client):
         found = client.stat(location.path)
         if found is None:
             raise PermanentSourceError(f"source file {shown} does not exist")
@@ -44,9 +62,10 @@ def resolve_remote(client: RemoteClient, selection: int) -> list[RemoteFile]:
     if selection == profile_pb2.FILE_SELECTION_SINGLE:
         raise PermanentSourceError(
             f"source.location {shown!r} is a glob or folder; selection SINGLE needs one file")
-    matches = list_matches(client)
+    matches = list_matches(client, stable_for)
     if not matches:
-        raise PermanentSourceError(f"no file matches {shown!r}")
+        waiting = " that has been still for stable_for" if stable_for else ""
+        raise PermanentSourceError(f"no file{waiting} matches {shown!r}")
     return matches if selection == profile_pb2.FILE_SELECTION_EACH else [matches[-1]]
 
 
@@ -76,7 +95,7 @@ def download(client: RemoteClient, remote: RemoteFile) -> tuple[tempfile.Spooled
 def open_remote(source: profile_pb2.Source) -> Iterator[RecordStream]:
     client = connect(source)
     try:
-        for remote in resolve_remote(client, source.selection):
+        for remote in resolve_remote(client, source.selection, stable_for_seconds(source)):
             yield _stream(client, remote, source)
     finally:
         client.close()
