@@ -11,6 +11,8 @@ from typing import Any
 import xxhash
 from ferry.v1 import profile_pb2
 
+from ferry_domain.engine import limits as source_limits
+from ferry_domain.engine.errors import PermanentSourceError
 from ferry_domain.engine.sources.remote.client import RemoteClient, connect
 from ferry_domain.engine.sources.remote.reading import (
     is_listing,
@@ -45,7 +47,12 @@ def checksum_token(client: RemoteClient, found: list[RemoteFile]) -> str:
     if not found:
         return "none"
     digests = []
+    limit = source_limits.current().max_source_bytes
     for remote in sorted(found, key=lambda f: f.path):
+        if limit and remote.size > limit:  # the run would refuse it: do not hash it
+            raise PermanentSourceError(
+                f"{client.location.url(remote.path)} is larger than the limit of {limit} "
+                "bytes (FERRY_MAX_SOURCE_BYTES)")
         hasher = xxhash.xxh3_128()
         for chunk in client.read_chunks(remote.path):
             hasher.update(chunk)
