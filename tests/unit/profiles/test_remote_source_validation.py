@@ -91,3 +91,20 @@ def test_stable_for_applies_to_server_folders_but_ready_marker_does_not():
     assert violations(profile) == {}
     profile.source.ready_marker = "{name}.done"
     assert "profile.source.ready_marker" in violations(profile)
+
+
+def test_a_source_override_reads_a_file_on_the_profiles_own_server():
+    import pytest
+    from ferry.errors import InvalidArgumentError
+    from ferry_domain.engine.sources.override import check_source_override, with_source_override
+
+    url = "sftp://feeds@sftp.supplier.example:2222/outgoing/products-2026-03-01.csv"
+    assert check_source_override(url, None) == url
+    with pytest.raises(InvalidArgumentError):
+        check_source_override("sftp://feeds:pw@host/x.csv", None)
+    with pytest.raises(InvalidArgumentError):
+        check_source_override("gopher://host/x.csv", None)
+    # Another host in the override cannot receive the profile's credentials.
+    run = with_source_override(sftp(), "sftp://someone@elsewhere.example/outgoing/x.csv")
+    assert run.source.location == "sftp://feeds@sftp.supplier.example:2222/outgoing/x.csv"
+    assert run.source.selection == pb.FILE_SELECTION_NEWEST
