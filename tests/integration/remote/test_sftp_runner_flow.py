@@ -168,3 +168,24 @@ def test_an_empty_folder_is_no_new_input_and_a_file_still_uploading_waits(
     done = again(client, profile, alive)
     assert stack.status_name(done) == "RUN_STATUS_COMPLETED", done
     assert done.counts.created == 3
+
+
+def test_a_source_override_reads_another_file_on_the_same_server(
+        sshd: SshServer, client: RegistryClient, services: list[ServiceProcess]) -> None:
+    import uuid
+
+    from ferry.v1 import run_service_pb2
+
+    sshd.put("override/stock-1.csv", PRODUCTS, mtime=1_764_000_000)
+    sshd.put("override/stock-2.csv", b"sku,name,price,quantity\nSKU-7,Seven,7.00,7\n",
+             mtime=1_764_000_100)
+    profile = sftp_profile("sftp-override", sshd, "/override/*.csv", host_key=sshd.fingerprint)
+    stack.apply_profile(client, profile)
+    # The URL's host is not used: the file is read on the profile's server.
+    other_host = f"sftp://nobody@elsewhere.invalid{sshd.root}/override/stock-1.csv"
+    started = client.runs.StartRun(run_service_pb2.StartRunRequest(
+        profile=profile.name, source_override=other_host, request_id=uuid.uuid4().hex)).run
+    run = stack.wait_terminal(client, started.id, 60, stack.assert_alive(*services))
+    assert stack.status_name(run) == "RUN_STATUS_COMPLETED", run
+    assert run.counts.created == 3
+    assert [i.path for i in run.inputs] == [sshd.url("/override/stock-1.csv")]
