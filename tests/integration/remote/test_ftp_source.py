@@ -128,3 +128,21 @@ def test_closed_port_is_transient(target):
                                    pb.FieldMapping(target="name", source="name")]))
     with pytest.raises(TransientSourceError, match="cannot connect"):
         run_profile(profile, dry_run=False, default_target_url=target)
+
+
+def test_a_file_that_grows_past_the_limit_while_downloading_is_refused(ftpd):
+    from ferry_domain.engine.limits import SourceLimits, using
+    from ferry_domain.engine.sources.remote.client import connect
+    from ferry_domain.engine.sources.remote.reading import download
+    from ferry_domain.engine.sources.remote.remote_file import RemoteFile
+
+    ftpd.put("grow/products.csv", CSV * 100_000)
+    profile = ftp_profile(ftpd, "/grow/products.csv")
+    client = connect(profile.source)
+    try:
+        listed_small = RemoteFile("/grow/products.csv", 10, 0)  # as listed before it grew
+        with using(SourceLimits(max_source_bytes=1 << 20)), \
+                pytest.raises(PermanentSourceError, match="FERRY_MAX_SOURCE_BYTES"):
+            download(client, listed_small)
+    finally:
+        client.close()  # the aborted transfer does not leave the session hanging

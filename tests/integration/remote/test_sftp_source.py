@@ -246,3 +246,21 @@ def test_profiles_validate_live_check_connects_and_lists(sshd, user_key):
     profile.source.host_key = "SHA256:" + "B" * 43
     refused = probe_source(profile.source, None).result
     assert not refused.ok and "does not match the pinned" in refused.message
+
+
+def test_a_file_that_grows_past_the_limit_while_downloading_is_refused(sshd, user_key):
+    from ferry_domain.engine.limits import using
+    from ferry_domain.engine.sources.remote.client import connect
+    from ferry_domain.engine.sources.remote.reading import download
+    from ferry_domain.engine.sources.remote.remote_file import RemoteFile
+
+    sshd.put("grow/products.csv", CSV * 100_000)
+    profile = sftp_profile(sshd.url("/grow/products.csv"), user_key, host_key=sshd.fingerprint)
+    client = connect(profile.source)
+    try:
+        listed_small = RemoteFile(str(sshd.root / "grow/products.csv"), 10, 0)
+        with using(SourceLimits(max_source_bytes=1 << 20)), \
+                pytest.raises(PermanentSourceError, match="FERRY_MAX_SOURCE_BYTES"):
+            download(client, listed_small)
+    finally:
+        client.close()
