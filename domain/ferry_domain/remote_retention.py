@@ -7,14 +7,15 @@ the rules of ``ferry_domain.retention`` for local files:
 
 ``backup_dir`` and ``failed_dir`` are folders on the server: absolute, or
 relative to the folder the source lists. Moves are server-side renames that
-never overwrite (a clash gets ``-1``, ``-2``...). Purging old backups and
-failed files is done for local folders only."""
+never overwrite (a clash gets ``-1``, ``-2``...). After any run, backups
+in dated folders older than ``keep_backup_days`` are purged from the server;
+purging old failed files is done for local folders only."""
 
 from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from ferry.v1 import profile_pb2
 
@@ -65,12 +66,13 @@ def apply_remote(source: profile_pb2.Source, urls: Sequence[str],
     """The retention steps for the files a run read (their URLs). Raises
     ``RetentionError`` (with the steps already done) when one cannot be done."""
     action = policy.on_success
-    if failed and not policy.failed_dir:
+    moves = (bool(policy.failed_dir) if failed else
+             action in (profile_pb2.SUCCESS_ACTION_MOVE_TO_BACKUP,
+                        profile_pb2.SUCCESS_ACTION_DELETE))
+    purges = policy.keep_backup_days > 0 and bool(policy.backup_dir)
+    if not moves and not purges:
         return []
-    if not failed and action not in (profile_pb2.SUCCESS_ACTION_MOVE_TO_BACKUP,
-                                     profile_pb2.SUCCESS_ACTION_DELETE):
-        return []
-    if not failed and action == profile_pb2.SUCCESS_ACTION_MOVE_TO_BACKUP \
+    if moves and not failed and action == profile_pb2.SUCCESS_ACTION_MOVE_TO_BACKUP \
             and not policy.backup_dir:
         raise RetentionError("retention.backup_dir is required to move files to backup")
     done: list[Action] = []
@@ -79,7 +81,7 @@ def apply_remote(source: profile_pb2.Source, urls: Sequence[str],
     except EngineError as exc:
         raise RetentionError(str(exc)) from None
     try:
-        for url in urls:
+        for url in urls if moves else []:
             path = parse_location(url, source.kind).path
             shown = client.location.url(path)
             if client.stat(path) is None:
@@ -98,8 +100,43 @@ def apply_remote(source: profile_pb2.Source, urls: Sequence[str],
             else:
                 client.remove(path)
                 done.append(Action("DELETED", shown, "imported successfully", now))
+        if purges:
+            done += purge_backups(client, policy.backup_dir, policy.keep_backup_days, now)
     except EngineError as exc:
         raise RetentionError(str(exc), done) from None
     finally:
         client.close()
+    return done
+
+
+def _dated_folders(client: RemoteClient, root: str) -> list[tuple[date, str]]:
+    found = []
+    for year in client.list_folders(root):
+        for month in client.list_folders(f"{root}/{year}") if year.isdigit() else []:
+            for day in client.list_folders(f"{root}/{year}/{month}") if month.isdigit() else []:
+                try:
+                    when = date(int(year), int(month), int(day))
+                except ValueError:
+                    continue  # not a folder Ferry made
+                found.append((when, f"{root}/{year}/{month}/{day}"))
+    return sorted(found)
+
+
+def purge_backups(client: RemoteClient, backup_dir: str, keep_days: int,
+                  now: datetime) -> list[Action]:
+    """Remove the files of ``<backup_dir>/YYYY/MM/DD`` folders more than
+    ``keep_days`` full days before ``now``, then those emptied day folders."""
+    done: list[Action] = []
+    today = now.astimezone(UTC).date()
+    for day, folder in _dated_folders(client, _root(client, backup_dir)):
+        age = (today - day).days
+        if age <= keep_days:
+            continue
+        for remote in client.list_files(folder):
+            client.remove(remote.path)
+            done.append(Action("PURGED", client.location.url(remote.path),
+                               f"in the backup folder since {day.isoformat()}, {age} days "
+                               "(keep_backup_days)", now))
+        if not client.list_files(folder) and not client.list_folders(folder):
+            client.remove_folder(folder)
     return done

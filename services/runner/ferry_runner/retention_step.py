@@ -13,8 +13,8 @@
 Each purged file is recorded on the run as a PURGED retention action.
 
 SFTP and FTP sources follow the same rules on their server
-(``ferry_domain.remote_retention``); old backups and failed files are
-purged from local folders only.
+(``ferry_domain.remote_retention``, which also purges old backups there);
+failed files are purged from local folders only.
 
 Dry runs, exports, other non-file sources, cancelled and unchanged runs leave the
 files alone. A retention step that fails does not change the run's outcome:

@@ -146,3 +146,15 @@ def test_a_file_that_grows_past_the_limit_while_downloading_is_refused(ftpd):
             download(client, listed_small)
     finally:
         client.close()  # the aborted transfer does not leave the session hanging
+
+
+def test_backups_older_than_keep_backup_days_are_purged_on_the_server(ftpd):
+    ftpd.put("purge/done/2026/02/01/old.csv", CSV)
+    ftpd.put("purge/done/2026/03/10/recent.csv", CSV)
+    policy = pb.RetentionPolicy(backup_dir="/purge/done", keep_backup_days=7)
+    actions = apply_remote(ftp_profile(ftpd, "/purge/*.csv").source, [], policy,
+                           datetime(2026, 3, 14, tzinfo=UTC), failed=True)
+    assert [(a.kind, a.path) for a in actions] == [
+        ("PURGED", ftpd.url("/purge/done/2026/02/01/old.csv"))]
+    assert not (ftpd.root / "purge/done/2026/02/01").exists()
+    assert (ftpd.root / "purge/done/2026/03/10/recent.csv").exists()

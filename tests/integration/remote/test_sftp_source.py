@@ -264,3 +264,24 @@ def test_a_file_that_grows_past_the_limit_while_downloading_is_refused(sshd, use
             download(client, listed_small)
     finally:
         client.close()
+
+
+def test_backups_older_than_keep_backup_days_are_purged_on_the_server(sshd, user_key):
+    from datetime import UTC, datetime
+
+    from ferry_domain.remote_retention import apply_remote
+
+    sshd.put("purge/done/2026/02/01/old.csv", CSV)
+    sshd.put("purge/done/2026/03/10/recent.csv", CSV)
+    sshd.put("purge/done/notes/keep.txt", b"not a dated folder")
+    profile = sftp_profile(sshd.url("/purge/*.csv"), user_key, host_key=sshd.fingerprint)
+    policy = pb.RetentionPolicy(on_success=pb.SUCCESS_ACTION_KEEP, backup_dir="done",
+                                keep_backup_days=7)
+    now = datetime(2026, 3, 14, tzinfo=UTC)
+    actions = apply_remote(profile.source, [], policy, now, failed=False)
+    assert [(a.kind, a.path) for a in actions] == [
+        ("PURGED", sshd.url("/purge/done/2026/02/01/old.csv"))]
+    assert "since 2026-02-01, 41 days" in actions[0].detail
+    assert not (sshd.root / "purge/done/2026/02/01").exists()
+    assert (sshd.root / "purge/done/2026/03/10/recent.csv").exists()
+    assert (sshd.root / "purge/done/notes/keep.txt").exists()

@@ -122,6 +122,19 @@ class FtpClient:
             except ftplib.error_perm:
                 pass  # exists already (a real failure shows on the rename)
 
+    def list_folders(self, folder: str) -> list[str]:
+        """Names of the sub-folders; none when ``folder`` does not exist."""
+        try:
+            with self._guard(folder):
+                entries = list(self._ftp.mlsd(folder, facts=["type"]))
+        except PermanentSourceError:
+            return []
+        return [name for name, facts in entries if facts.get("type") == "dir"]
+
+    def remove_folder(self, path: str) -> None:
+        with self._guard(path):
+            self._ftp.rmd(path)
+
     def close(self) -> None:
         try:
             self._ftp.quit()

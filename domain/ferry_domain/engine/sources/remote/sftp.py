@@ -173,5 +173,19 @@ class SftpClient:
                 with self._guard(current):
                     self._sftp.mkdir(current)
 
+    def list_folders(self, folder: str) -> list[str]:
+        """Names of the sub-folders; none when ``folder`` does not exist."""
+        try:
+            with self._guard(folder):
+                entries = self._sftp.listdir_attr(folder)
+        except PermanentSourceError:
+            return []
+        return [e.filename for e in entries
+                if e.st_mode is not None and stat.S_ISDIR(e.st_mode)]
+
+    def remove_folder(self, path: str) -> None:
+        with self._guard(path):
+            self._sftp.rmdir(path)
+
     def close(self) -> None:
         self._transport.close()
