@@ -13,7 +13,11 @@ Both are created by the first live run that records a changeset, as the
 entity table is. A run's changes are found by their ``seq`` range; one
 index serves a record's history (``record_key, seq``): an index on the run
 as well cost a third more per change recorded.
-"""
+
+
+Created records are stored many to a row (``KEYS_CREATED``); readers
+expand them. Whether a later run changed a record is told by the entity
+row's ``_ferry_run_id`` (every write stamps it), not by the changes."""
 
 from __future__ import annotations
 
@@ -29,6 +33,11 @@ from ferry_domain.engine.targets.tables import ensure_table
 
 CHANGE_RUNS = "_ferry_change_runs"
 CHANGES_PREFIX = "_ferry_changes_"
+# The stored action of one row for many created records (a chunk's or a
+# batch's): ``after`` holds their keys, a JSON list of key texts in the order
+# they were created, and ``record_key`` is NULL. Created records are most of
+# a first import, and one indexed row each cost more than the import itself.
+KEYS_CREATED = 9
 # PostgreSQL's identifier limit.
 MAX_NAME = 63
 MAX_ENSURED = 64
@@ -81,7 +90,8 @@ def changes_table(table: str, metadata: sa.MetaData | None = None) -> sa.Table:
             autoincrement=True,
         ),
         sa.Column("run_no", sa.BigInteger(), nullable=False),
-        sa.Column("record_key", sa.Text(), nullable=False),
+        # NULL on a KEYS_CREATED row.
+        sa.Column("record_key", sa.Text()),
         sa.Column("action", sa.SmallInteger(), nullable=False),
         sa.Column("before", sa.Text()),
         sa.Column("after", sa.Text()),
