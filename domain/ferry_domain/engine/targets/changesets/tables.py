@@ -56,16 +56,19 @@ def changes_table_name(table: str) -> str:
     return f"{name[: MAX_NAME - 9]}_{digest}"
 
 
+def _serial(name: str) -> sa.Column:
+    """An ascending integer primary key (SQLite's rowid)."""
+    return sa.Column(
+        name, sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+        autoincrement=True,
+    )
+
+
 def runs_table(metadata: sa.MetaData | None = None) -> sa.Table:
     return sa.Table(
         CHANGE_RUNS,
         metadata or sa.MetaData(),
-        sa.Column(
-            "run_no",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            primary_key=True,
-            autoincrement=True,
-        ),
+        _serial("run_no"),
         sa.Column("run_id", sa.Text(), nullable=False, unique=True),
         sa.Column("profile", sa.Text(), nullable=False),
         sa.Column("entity_table", sa.Text(), nullable=False),
@@ -83,12 +86,7 @@ def changes_table(table: str, metadata: sa.MetaData | None = None) -> sa.Table:
     return sa.Table(
         name,
         metadata or sa.MetaData(),
-        sa.Column(
-            "seq",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            primary_key=True,
-            autoincrement=True,
-        ),
+        _serial("seq"),
         sa.Column("run_no", sa.BigInteger(), nullable=False),
         # NULL on a KEYS_CREATED row.
         sa.Column("record_key", sa.Text()),
