@@ -5,6 +5,7 @@ references."""
 
 from __future__ import annotations
 
+import struct
 import zipfile
 from pathlib import Path
 
@@ -14,7 +15,7 @@ MIB = 1 << 20
 XLSX = profile_pb2.FORMAT_KIND_XLSX
 Case = tuple[Path, int, dict[str, str]]
 
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CONTENT_TYPES = (
@@ -37,14 +38,14 @@ _BOOK_RELS = (
 
 
 def _book(sheet: str) -> str:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN}" '
+    return (f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" '
             f'xmlns:r="{_R}"><sheets><sheet name="{sheet}" sheetId="1" r:id="rId1"/>'
             '</sheets></workbook>')
 
 
 def sheet_xml(data: str, dimension: str = "") -> bytes:
     dim = f'<dimension ref="{dimension}"/>' if dimension else ""
-    return (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_MAIN}">{dim}'
+    return (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}">{dim}'
             f"<sheetData>{data}</sheetData></worksheet>").encode()
 
 
@@ -58,8 +59,10 @@ def cells(row: int, values: list[str]) -> str:
     return f'<row r="{row}">{"".join(out)}</row>'
 
 
-def write_workbook(path: Path, sheet: bytes | list[bytes], name: str = "Products") -> Path:
-    """An XLSX with one sheet; ``sheet`` as one XML or as chunks streamed in."""
+def write_workbook(path: Path, sheet: bytes | list[bytes], name: str = "Products",
+                   extra: dict[str, bytes] | None = None) -> Path:
+    """An XLSX with one sheet; ``sheet`` as one XML or as chunks streamed in;
+    ``extra`` parts as they are."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
         archive.writestr("_rels/.rels", _ROOT_RELS)
@@ -68,7 +71,25 @@ def write_workbook(path: Path, sheet: bytes | list[bytes], name: str = "Products
         with archive.open("xl/worksheets/sheet1.xml", "w") as member:
             for chunk in [sheet] if isinstance(sheet, bytes) else sheet:
                 member.write(chunk)
+        for part, data in (extra or {}).items():
+            archive.writestr(part, data)
     return path
+
+
+def declare_size(path: Path, member: str, size: int) -> None:
+    """Rewrite the uncompressed size ``member``'s headers declare (local and
+    central), as a hostile writer would."""
+    with zipfile.ZipFile(path) as archive:
+        offset = archive.getinfo(member).header_offset
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<I", data, offset + 22, size)
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        (length,) = struct.unpack_from("<H", data, at + 28)
+        if data[at + 46:at + 46 + length] == member.encode():
+            struct.pack_into("<I", data, at + 24, size)
+        at = data.find(b"PK\x01\x02", at + 46)
+    path.write_bytes(bytes(data))
 
 
 HEADER = cells(1, ["sku", "name", "price", "quantity"])

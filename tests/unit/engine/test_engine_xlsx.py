@@ -18,6 +18,7 @@ from openpyxl import Workbook
 
 from tests.faults import hostile_files as hf
 from tests.faults import hostile_workbooks as hw
+from tests.faults.hostile_files import MIB
 
 
 def _read(path: Path, **fmt):  # type: ignore[no-untyped-def]
@@ -116,6 +117,20 @@ def test_hostile_workbooks_are_refused_before_loading(tmp_path: Path) -> None:
         path, _kind, _options = make(tmp_path)
         with pytest.raises(PermanentSourceError, match=message):
             _read(path)
+
+
+def test_a_part_inflating_past_its_declared_size_is_refused(tmp_path: Path) -> None:
+    # The shared strings are read by calamine itself: they are inflated once
+    # before, so a header that understates them cannot hide a bomb.
+    strings = b'<sst xmlns="' + hw.MAIN.encode() + b'">' + b" " * MIB + b"</sst>"
+    path = hw.write_workbook(tmp_path / "liar.xlsx", hw.sheet_xml(hw.HEADER + hw.ONE_ROW),
+                             extra={"xl/sharedStrings.xml": strings})
+    assert len(_read(path)[1]) == 1
+    hw.declare_size(path, "xl/sharedStrings.xml", 1000)
+    with pytest.raises(PermanentSourceError,
+                       match=r"not a readable XLSX workbook \(Bad CRC-32 for file "
+                             r"'xl/sharedStrings.xml'\)"):
+        _read(path)
 
 
 def test_decompressed_size_limit_applies_to_the_workbook(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from its first to its last used cell. Before it opens the workbook:
   (``max_decompressed_bytes`` for the members' total, ``max_compression_ratio``
   per member), so a zip bomb is refused unopened;
 - the sheet is found by name in ``xl/workbook.xml`` and its relationships;
+- the other XML parts it reads (shared strings, styles) are inflated once,
+  so none inflates past the size its header declares;
 - its worksheet XML is streamed once (inflated bytes counted against the
   same limits, whatever the headers declared): the ``<dimension ref=...>``
   it declares and the row and column of every cell reference give the
@@ -60,6 +62,7 @@ def check_workbook(raw: BinaryIO, name: str, sheet: str = "") -> SheetExtent:
         _check_headers(archive, name)
         title, part = _find_sheet(archive, name, sheet)
         rows, columns = _scan_extent(archive, part, name, title)
+        _verify_parts(archive, name)
     except (zipfile.BadZipFile, KeyError, zlib.error, EOFError, ElementTree.ParseError,
             NotImplementedError, RuntimeError) as exc:
         raise PermanentSourceError(f"{name}: not a readable XLSX workbook ({exc})") from None
@@ -141,13 +144,14 @@ def _scan_extent(archive: zipfile.ZipFile, part: str, name: str, title: str
     def check(rows: int, columns: int, verb: str) -> None:
         _check_cells(name, title, rows, columns, verb)
 
-    extent = fast_extent(tag_pieces(_inflate(archive, info, name, title)), check)
+    what = f"sheet {title!r}"
+    extent = fast_extent(tag_pieces(_inflate(archive, info, name, what)), check)
     if extent is None:
-        extent = parsed_extent(tag_pieces(_inflate(archive, info, name, title)), check)
+        extent = parsed_extent(tag_pieces(_inflate(archive, info, name, what)), check)
     return extent
 
 
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, title: str
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, what: str
              ) -> Iterator[bytes]:
     """The member's bytes in chunks, counted against the decompression limits."""
     limits = source_limits.current()
@@ -157,8 +161,22 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, title: 
             out += len(chunk)
             why = limits.inflated_too_much(out, info.compress_size)
             if why:
-                raise PermanentSourceError(f"{name}: sheet {title!r}: {why}")
+                raise PermanentSourceError(f"{name}: {what}: {why}")
             yield chunk
+
+
+def _verify_parts(archive: zipfile.ZipFile, name: str) -> None:
+    """Inflate the parts the reader reads besides the sheet (shared strings,
+    styles, the workbook; not the other sheets, not media): zipfile stops at
+    the size a header declares and checks the CRC, so a part inflating past
+    what its (checked) header declares is refused here, not in the reader."""
+    for info in archive.infolist():
+        path = info.filename
+        if path.startswith(("xl/worksheets/", "xl/chartsheets/", "xl/media/")):
+            continue
+        if path.endswith((".xml", ".rels")):
+            for _chunk in _inflate(archive, info, name, f"part {path!r}"):
+                pass
 
 
 def _check_cells(name: str, title: str, rows: int, columns: int, verb: str) -> None:
