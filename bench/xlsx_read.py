@@ -1,7 +1,8 @@
 """XLSX read speed: Ferry's reader (python-calamine) against openpyxl, the old path.
 
 Generates a products workbook once (bench/.data/products_<rows>.xlsx,
-gitignored; openpyxl's write-only mode, shared strings as Excel saves them),
+gitignored; openpyxl's write-only mode, which writes text as inline strings
+where Excel would use its shared-strings table),
 then reads it in child processes, each scenario in its own so that the peak
 RSS (os.wait4) is that scenario's alone:
 
