@@ -180,3 +180,17 @@ def test_extent_of_sheets_the_fast_scan_does_not_read(tmp_path: Path, variant: s
     with source_limits.using(SourceLimits(max_sheet_cells=rows * columns - 1)), \
             pytest.raises(PermanentSourceError, match="FERRY_MAX_SHEET_CELLS"):
         _read(path)
+
+
+def test_a_workbook_inside_a_zip(tmp_path: Path) -> None:
+    import zipfile
+
+    book = Workbook()
+    book.active.append(["sku", "qty"])
+    book.active.append(["A", 1])
+    book.save(tmp_path / "p.xlsx")
+    wrapped = tmp_path / "delivery.zip"
+    with zipfile.ZipFile(wrapped, "w") as archive:
+        archive.write(tmp_path / "p.xlsx", "export/p.xlsx")
+        archive.writestr("readme.txt", "hello")
+    assert _read(wrapped, member="*.xlsx") == (["sku", "qty"], [["A", 1]], 1)
