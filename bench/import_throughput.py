@@ -179,7 +179,7 @@ def check_ferry_run(run_id: str, result, url: str, rows: int, changeset: bool) -
     """The run read and classified every row, and its changeset holds one
     change per row it wrote (none with changesets off, or in a dry run)."""
     import sqlalchemy as sa
-    from ferry_domain.engine.targets.changesets.tables import changes_table_name
+    from ferry_domain.engine.targets.changesets.tables import KEYS_CREATED, changes_table_name
 
     c = result.counts
     if c.rows_read != rows or c.created + c.updated + c.unchanged != rows:
@@ -190,18 +190,23 @@ def check_ferry_run(run_id: str, result, url: str, rows: int, changeset: bool) -
             table = changes_table_name("products")
             recorded = 0
             if sa.inspect(conn).has_table(table):
-                recorded = conn.execute(
+                rows = conn.execute(
                     sa.text(
-                        f"SELECT count(*) FROM {table} c JOIN _ferry_change_runs r "
+                        f"SELECT c.action, c.after FROM {table} c JOIN _ferry_change_runs r "
                         "ON r.run_no = c.run_no WHERE r.run_id = :run"
                     ),
                     {"run": run_id},
-                ).scalar()
+                )
+                # A KEYS_CREATED row holds many created records.
+                recorded = sum(
+                    len(json.loads(after)) if action == KEYS_CREATED else 1
+                    for action, after in rows
+                )
     finally:
         engine.dispose()
     expected = c.created + c.updated if changeset else 0
     if recorded != expected:
-        raise SystemExit(f"changeset holds {recorded} changes, expected {expected}")
+        raise SystemExit(f"changeset holds {recorded} records, expected {expected}")
 
 
 def _preload(scenario: str) -> None:

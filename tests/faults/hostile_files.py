@@ -28,6 +28,8 @@ from typing import Any
 
 from ferry.v1 import profile_pb2
 
+from tests.faults import hostile_workbooks
+
 HEADER = "sku,name,price,quantity\n"
 MIB = 1 << 20
 GIB = 1 << 30
@@ -366,6 +368,7 @@ GENERATORS: dict[str, Callable[[Path], Case]] = {
         xml_billion_laughs, directory_single, empty_directory, fifo, unreadable,
         missing_file)
 }
+GENERATORS.update(hostile_workbooks.GENERATORS)
 
 
 def profile_for(name: str, path: Path, kind: int, options: dict[str, str],

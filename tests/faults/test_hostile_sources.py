@@ -125,6 +125,11 @@ EXPECTED: dict[str, Check] = {
     "zip_not_a_zip": error("PERMANENT", "not a readable zip archive"),
     "xlsx_formulas": finished("WARNING", 1, errors=1, extra=_formulas_not_evaluated),
     "xlsx_not_a_zip": error("PERMANENT", "not a readable XLSX workbook"),
+    "xlsx_bomb": error("PERMANENT", "declares compression ratio above 200:1"),
+    "xlsx_huge_dimension": error("PERMANENT", "sheet 'Products' declares 1048576 rows x "
+                                 "16384 columns", "FERRY_MAX_SHEET_CELLS"),
+    "xlsx_far_cells": error("PERMANENT", "sheet 'Products' reaches 1048576 rows x 16384 "
+                            "columns", "FERRY_MAX_SHEET_CELLS"),
     "json_deep": error("PERMANENT", "JSON nested deeper than"),
     "json_huge_string": error("PERMANENT", "a JSON string is longer than 4194304 bytes"),
     "json_truncated": error("PERMANENT", "invalid JSON after record 99 (row 100)"),

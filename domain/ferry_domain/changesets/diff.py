@@ -4,7 +4,6 @@ of the runs between (the later run included), record by record."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +14,8 @@ from ferry_domain.changesets.target import ChangesetTarget, open_changesets
 from ferry_domain.engine.targets.changesets.model import (
     Action,
     FieldDiff,
+    RecordChange,
     RunDiff,
-    key_from_text,
 )
 
 DEFAULT_KEY_LIMIT = 50
@@ -101,22 +100,22 @@ def _net_changes(
     seen_runs: dict[str, None] = {}
     for row in rows:
         seen_runs.setdefault(row.run_id, None)
-        key = key_from_text(row.record_key)
-        action = Action(row.action)
-        net = nets.get(key)
-        if net is None:
-            net = nets[key] = _Net(existed=action is not Action.CREATED, exists=True)
-        _apply(net, action, target.field_changes(row.before, row.after))
+        for change in target.changes_in(row, row.run_id):
+            net = nets.get(change.key)
+            if net is None:
+                existed = change.action is not Action.CREATED
+                net = nets[change.key] = _Net(existed=existed, exists=True)
+            _apply(net, change)
     return nets, list(seen_runs)
 
 
-def _apply(net: _Net, action: Action, changes: Iterable[Any]) -> None:
-    if action is Action.CREATED:
+def _apply(net: _Net, change: RecordChange) -> None:
+    if change.action is Action.CREATED:
         net.exists = True
         return
-    if action is Action.DELETED:
+    if change.action is Action.DELETED:
         net.exists = False
         return
-    for change in changes:
-        net.first.setdefault(change.field, change.before)
-        net.last[change.field] = change.after
+    for field_change in change.fields:
+        net.first.setdefault(field_change.field, field_change.before)
+        net.last[field_change.field] = field_change.after

@@ -17,11 +17,15 @@ class ChangesetNotFoundError(PermanentSourceError):
 
 
 class RollbackRefusedError(PermanentSourceError):
-    """Later runs changed records this rollback would overwrite."""
+    """Later runs changed records this rollback would overwrite (``later``:
+    each key with the run that wrote it last, or "" when it is gone)."""
 
     def __init__(self, run_id: str, later: Sequence[tuple[tuple[str, ...], str]]) -> None:
         self.keys = [key for key, _ in later]
-        named = "; ".join(f"{show_key(k)} (run {r})" for k, r in later[:NAMED_KEYS])
+        named = "; ".join(
+            f"{show_key(k)} ({f'last written by run {r}' if r else 'deleted since'})"
+            for k, r in later[:NAMED_KEYS]
+        )
         more = f" and {len(later) - NAMED_KEYS} more" if len(later) > NAMED_KEYS else ""
         super().__init__(
             f"rollback of run {run_id} refused: later runs changed {len(later)} of its "

@@ -29,15 +29,7 @@ def purge_changesets(
         runs, changes = target.runs, target.changes
         if runs is None or changes is None:
             return []
-        recorded = [
-            target.run(run_id)
-            for run_id in target.conn.execute(
-                sa.select(runs.c.run_id).where(
-                    runs.c.profile == profile.name,
-                    runs.c.entity_table == target.table_name,
-                )
-            ).scalars()
-        ]
+        recorded = target.recorded_runs(runs.c.profile == profile.name)
         if not recorded:
             return []
         keep = set(kept(sorted(r.run_id for r in recorded)))

@@ -18,15 +18,17 @@ from ferry_domain.engine.targets.changesets.model import (
     RecordChange,
     RecordsPage,
     StoredRecord,
-    key_from_text,
     key_text,
     show_key,
 )
+from ferry_domain.engine.targets.changesets.tables import KEYS_CREATED
 from ferry_domain.engine.targets.tables import RUN_COLUMN
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 MAX_HISTORY = 100
+# Change rows read at a time.
+FETCH_ROWS = 1000
 
 
 def list_run_records(
@@ -45,23 +47,35 @@ def list_run_records(
     if page_size < 0:
         raise ValueError("page size must be 0 or more")
     size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    after = _decode_token(page_token, run_id)
+    from_seq, skip = _decode_token(page_token, run_id)
+    wanted = {int(a) for a in actions}
+    if Action.CREATED in actions:
+        wanted.add(KEYS_CREATED)
+    records: list[RecordChange] = []
     with open_changesets(profile, default_target_url) as target:
         run = target.run(run_id)
         changes = target.changes
         assert changes is not None  # the run has a changeset
         query = (
             sa.select(changes)
-            .where(target.changes_of(run), changes.c.seq > after)
+            .where(target.changes_of(run), changes.c.seq >= from_seq)
             .order_by(changes.c.seq)
-            .limit(size + 1)
+            .execution_options(yield_per=FETCH_ROWS)
         )
-        if actions:
-            query = query.where(changes.c.action.in_([int(a) for a in actions]))
-        rows = target.conn.execute(query).fetchall()
-        records = [_change(target, row, run_id) for row in rows[:size]]
-    more = len(rows) > size
-    return RecordsPage(records, _encode_token(run_id, records[-1].seq) if more else "")
+        if wanted:
+            query = query.where(changes.c.action.in_(sorted(wanted)))
+        result = target.conn.execute(query)
+        try:
+            for row in result:
+                held = target.changes_in(row, run_id)
+                first = skip if row.seq == from_seq else 0
+                for index in range(first, len(held)):
+                    if len(records) == size:
+                        return RecordsPage(records, _encode_token(run_id, row.seq, index))
+                    records.append(held[index])
+        finally:
+            result.close()
+    return RecordsPage(records)
 
 
 def get_record(
@@ -98,41 +112,47 @@ def get_record(
 
 
 def _history(target: ChangesetTarget, key: tuple[str, ...], limit: int) -> list[RecordChange]:
+    """The record's changes, newest first: its own change rows (by the key
+    index) and the ``KEYS_CREATED`` rows that name it."""
     changes, runs = target.changes, target.runs
     if changes is None or runs is None:
         return []
+    text = key_text(key)
+    limit = max(1, min(limit, MAX_HISTORY))
+    found = sa.or_(
+        changes.c.record_key == text,
+        sa.and_(
+            changes.c.action == KEYS_CREATED,
+            target.contains_key(changes.c.after, json.dumps(text, ensure_ascii=False)),
+        ),
+    )
     rows = target.conn.execute(
         sa.select(changes, runs.c.run_id)
         .join(runs, runs.c.run_no == changes.c.run_no)
-        .where(changes.c.record_key == key_text(key))
+        .where(found)
         .order_by(changes.c.seq.desc())
-        .limit(max(1, min(limit, MAX_HISTORY)))
-    ).fetchall()
-    return [_change(target, row, row.run_id) for row in rows]
-
-
-def _change(target: ChangesetTarget, row: Any, run_id: str) -> RecordChange:
-    return RecordChange(
-        run_id,
-        key_from_text(row.record_key),
-        Action(row.action),
-        target.field_changes(row.before, row.after),
-        int(row.seq),
     )
+    history: list[RecordChange] = []
+    for row in rows:
+        history += [c for c in target.changes_in(row, row.run_id) if c.key == key]
+        if len(history) >= limit:
+            break
+    return history[:limit]
 
 
-def _encode_token(run_id: str, seq: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([run_id, seq]).encode()).decode()
+def _encode_token(run_id: str, seq: int, index: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([run_id, seq, index]).encode()).decode()
 
 
-def _decode_token(token: str, run_id: str) -> int:
-    """The last seq of the previous page (0: the first page)."""
+def _decode_token(token: str, run_id: str) -> tuple[int, int]:
+    """Where the page starts: the change row's seq, and how many of its
+    records were listed before (0, 0: the first page)."""
     if not token:
-        return 0
+        return 0, 0
     try:
-        owner, seq = json.loads(base64.urlsafe_b64decode(token.encode()))
+        owner, seq, index = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (ValueError, TypeError, binascii.Error):
         raise ValueError("page token is not one this listing returned") from None
-    if owner != run_id or not isinstance(seq, int):
+    if owner != run_id or not isinstance(seq, int) or not isinstance(index, int):
         raise ValueError("page token belongs to another listing")
-    return seq
+    return seq, index

@@ -22,7 +22,11 @@ from ferry.v1 import profile_pb2
 from ferry_domain.changesets.errors import RollbackRefusedError
 from ferry_domain.changesets.target import ChangesetTarget, RecordedRun, open_changesets
 from ferry_domain.engine.results import Counts, RunResult
-from ferry_domain.engine.targets.changesets.model import Action, key_from_text, key_part
+from ferry_domain.engine.targets.changesets.model import (
+    Action,
+    key_from_text,
+    key_text,
+)
 from ferry_domain.engine.targets.changesets.recorder import dump
 from ferry_domain.engine.targets.changesets.tables import (
     CHANGE_RUNS,
@@ -47,6 +51,8 @@ class _Undo:
     absent: bool
     fields: dict[str, Any] = field(default_factory=dict)
     before_hash: int | None = None
+    # The run's last change of the record deleted it.
+    left_deleted: bool = False
 
 
 class _Cancelled(Exception):  # noqa: N818 - control flow: roll back everything
@@ -79,9 +85,8 @@ def rollback_run(
     try:
         with open_changesets(profile, default_target_url) as target:
             undo = _Rollback(target, run_id, counts, warnings, dry_run)
-            undone = target.run(undo_run_id)
-            undos = _undos(target, undone)
-            later = _later_changes(target, undone)
+            undos = _undos(target, target.run(undo_run_id))
+            later = undo.changed_since(undos, undo_run_id)
             if later and not force:
                 raise RollbackRefusedError(undo_run_id, later)
             if later:
@@ -117,49 +122,24 @@ def _undos(target: ChangesetTarget, run: RecordedRun) -> list[_Undo]:
     changes = target.changes
     assert changes is not None
     rows = target.conn.execute(
-        sa.select(changes).where(target.changes_of(run)).order_by(changes.c.seq)
+        sa.select(changes)
+        .where(target.changes_of(run))
+        .order_by(changes.c.seq)
+        .execution_options(yield_per=CHUNK)
     )
     undos: dict[str, _Undo] = {}
     for row in rows:
-        undo = undos.get(row.record_key)
-        if undo is None:
-            created = row.action == Action.CREATED
-            undo = undos[row.record_key] = _Undo(row.record_key, created, {}, row.before_hash)
-        if not undo.absent:
-            for change in target.field_changes(row.before, None):
-                undo.fields.setdefault(change.field, change.before)
+        for change in target.changes_in(row, run.run_id):
+            text = key_text(change.key)
+            undo = undos.get(text)
+            if undo is None:
+                created = change.action is Action.CREATED
+                undo = undos[text] = _Undo(text, created, {}, row.before_hash)
+            undo.left_deleted = change.action is Action.DELETED
+            if not undo.absent:
+                for field_change in change.fields:
+                    undo.fields.setdefault(field_change.field, field_change.before)
     return list(undos.values())
-
-
-def _later_changes(
-    target: ChangesetTarget, run: RecordedRun
-) -> list[tuple[tuple[str, ...], str]]:
-    """The run's records changed by another run after it: key, first such run."""
-    changes, runs = target.changes, target.runs
-    assert changes is not None and runs is not None
-    mine, later = changes.alias("mine"), changes.alias("later")
-    rows = target.conn.execute(
-        sa.select(later.c.record_key, runs.c.run_id)
-        .select_from(
-            mine.join(
-                later,
-                sa.and_(
-                    later.c.record_key == mine.c.record_key,
-                    later.c.seq > mine.c.seq,
-                    later.c.run_no != mine.c.run_no,
-                ),
-            ).join(runs, runs.c.run_no == later.c.run_no)
-        )
-        .where(
-            mine.c.seq.between(run.first_seq or 0, run.last_seq or -1),
-            mine.c.run_no == run.run_no,
-        )
-        .order_by(later.c.seq)
-    )
-    first: dict[str, str] = {}
-    for key, run in rows:
-        first.setdefault(key, run)
-    return [(key_from_text(k), run) for k, run in first.items()]
 
 
 class _Rollback:
@@ -187,6 +167,25 @@ class _Rollback:
         self.run_no = register_run_in(
             self.t.conn, runs_table(), self.run_id, profile, self.t.table_name
         )
+
+    def changed_since(self, undos: Sequence[_Undo], undo_run_id: str) -> list[tuple[Any, str]]:
+        """The records another run wrote after ``undo_run_id`` (key, the run
+        that wrote the row last; "" when the row is gone): every write stamps
+        the row with its run, so a row the run left is still stamped with it."""
+        later: list[tuple[Any, str]] = []
+        for start in range(0, len(undos), CHUNK):
+            part = undos[start : start + CHUNK]
+            current = self._current([u.key for u in part])
+            for undo in part:
+                row = current.get(undo.key)
+                if undo.left_deleted:
+                    if row is not None:
+                        later.append((key_from_text(undo.key), row.get(RUN_COLUMN) or ""))
+                elif row is None:
+                    later.append((key_from_text(undo.key), ""))
+                elif row.get(RUN_COLUMN) != undo_run_id:
+                    later.append((key_from_text(undo.key), row.get(RUN_COLUMN) or ""))
+        return later
 
     def apply(self, undos: Sequence[_Undo]) -> None:
         current = self._current([u.key for u in undos])
@@ -256,7 +255,7 @@ class _Rollback:
         found: dict[str, dict[str, Any]] = {}
         for row in self.t.conn.execute(sa.select(table).where(where)):
             stored = dict(row._mapping)
-            found["\x1f".join(key_part(stored[k]) for k in self.t.key)] = stored
+            found[key_text([stored[k] for k in self.t.key])] = stored
         return found
 
     def _where(self, key: str) -> list[Any]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,11 +23,19 @@ from ferry_domain.engine.entities import EntitySchema, get_entity
 from ferry_domain.engine.errors import EngineError, MappingError
 from ferry_domain.engine.mapping import record_key_fields
 from ferry_domain.engine.pipeline import target_url
-from ferry_domain.engine.targets.changesets.model import FieldChange
+from ferry_domain.engine.targets.changesets.model import (
+    Action,
+    FieldChange,
+    RecordChange,
+    key_from_text,
+)
 from ferry_domain.engine.targets.changesets.recorder import json_value
 from ferry_domain.engine.targets.changesets.tables import (
     CHANGE_RUNS,
+    KEYS_CREATED,
+    changes_table,
     changes_table_name,
+    runs_table,
 )
 from ferry_domain.engine.targets.sql_target import make_engine
 from ferry_domain.engine.targets.writer import classify_db_error
@@ -51,11 +60,19 @@ class ChangesetTarget:
     schema: EntitySchema
     table_name: str
     key: tuple[str, ...]
-    # The entity table (None: it does not exist), changes and runs (None: no
-    # changeset was ever recorded for the table).
-    table: sa.TableClause | None
-    changes: sa.TableClause | None
-    runs: sa.TableClause | None
+    table_exists: bool
+    # The changes and runs tables (None: no changeset was ever recorded for
+    # the entity table).
+    changes: sa.Table | None
+    runs: sa.Table | None
+
+    @cached_property
+    def table(self) -> sa.TableClause | None:
+        """The entity table with the columns it has (None: it does not exist)."""
+        if not self.table_exists:
+            return None
+        columns = [c["name"] for c in sa.inspect(self.conn).get_columns(self.table_name)]
+        return sa.table(self.table_name, *(sa.column(c) for c in columns))
 
     @property
     def fields(self) -> list[str]:
@@ -73,12 +90,44 @@ class ChangesetTarget:
         """Stored or JSON-decoded values as JSON values; decimals as text."""
         return {k: normal(self.type_of(k), v) for k, v in values.items()}
 
+    def changes_in(self, row: Any, run_id: str) -> list[RecordChange]:
+        """The record changes a change row holds: one, or the created records
+        of a ``KEYS_CREATED`` row, in the order they were created."""
+        if row.action == KEYS_CREATED:
+            return [
+                RecordChange(run_id, key_from_text(text), Action.CREATED, (), int(row.seq))
+                for text in json.loads(row.after)
+            ]
+        fields = self.field_changes(row.before, row.after)
+        return [
+            RecordChange(run_id, key_from_text(row.record_key), Action(row.action), fields,
+                         int(row.seq))
+        ]
+
+    def contains_key(self, column: Any, needle: str) -> Any:
+        """SQL: ``column`` (text) contains ``needle``."""
+        if self.conn.dialect.name == "postgresql":
+            return sa.func.strpos(column, needle) > 0
+        return sa.func.instr(column, needle) > 0
+
     def field_changes(self, before: str | None, after: str | None) -> tuple[FieldChange, ...]:
         """A change row's images as field changes, in schema order."""
         old = self.json_values(_loads(before))
         new = self.json_values(_loads(after))
         names = [f.name for f in self.schema.fields if f.name in old or f.name in new]
         return tuple(FieldChange(n, old.get(n), new.get(n)) for n in names)
+
+    def recorded_runs(self, *where: Any) -> list[RecordedRun]:
+        """The runs with a changeset in this entity table (and ``where``)."""
+        runs = self.runs
+        if runs is None:
+            return []
+        rows = self.conn.execute(
+            sa.select(runs.c.run_id, runs.c.run_no, runs.c.first_seq, runs.c.last_seq).where(
+                runs.c.entity_table == self.table_name, *where
+            )
+        )
+        return [RecordedRun(r.run_id, int(r.run_no), r.first_seq, r.last_seq) for r in rows]
 
     def run(self, run_id: str) -> RecordedRun:
         """The run's changeset here; ChangesetNotFoundError when it has none."""
@@ -154,16 +203,15 @@ def open_changesets(
     try:
         with engine.begin() as conn:
             names = set(sa.inspect(conn).get_table_names())
+            changes = changes_table_name(table_name)
             target = ChangesetTarget(
                 conn,
                 schema,
                 table_name,
                 record_key_fields(profile.mapping, schema),
-                _table(conn, table_name) if table_name in names else None,
-                _table(conn, changes_table_name(table_name))
-                if changes_table_name(table_name) in names
-                else None,
-                _table(conn, CHANGE_RUNS) if CHANGE_RUNS in names else None,
+                table_name in names,
+                changes_table(table_name) if changes in names else None,
+                runs_table() if CHANGE_RUNS in names else None,
             )
             yield target
     except EngineError:
@@ -174,6 +222,3 @@ def open_changesets(
         engine.dispose()
 
 
-def _table(conn: sa.Connection, name: str) -> sa.TableClause:
-    columns = [c["name"] for c in sa.inspect(conn).get_columns(name)]
-    return sa.table(name, *(sa.column(c) for c in columns))

@@ -141,7 +141,7 @@ def _write(fmt, tmp, columns, rows, counts: Counts, should_cancel) -> bool:
             out.write("\n]\n")
     else:
         # openpyxl loads with the first XLSX export (a fifth of a second of
-        # CPU), as with the XLSX reader (formats.dispatch).
+        # CPU), as the readers load with their format (formats.dispatch).
         from openpyxl import Workbook
 
         book = Workbook(write_only=True)

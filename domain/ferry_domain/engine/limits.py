@@ -14,6 +14,7 @@ never reads the environment: the runner builds ``SourceLimits`` from
 | ``max_field_bytes`` | 4 MiB | a CSV field longer than this; a physical line longer than 4x this |
 | ``max_columns`` | 4096 | a header (or first row) with more columns |
 | ``max_json_depth`` | 64 | JSON records nested deeper than this |
+| ``max_sheet_cells`` | 10,000,000 | an XLSX sheet reaching more cells (rows x columns) |
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class SourceLimits:
     max_field_bytes: int = 4 * MIB
     max_columns: int = 4096
     max_json_depth: int = 64
+    # An XLSX sheet is loaded whole (about 90 bytes a cell): 10M cells is
+    # about 900 MB, e.g. 1M rows of 10 columns. 0 means unlimited.
+    max_sheet_cells: int = 10_000_000
 
     @property
     def max_line_bytes(self) -> int:

@@ -22,6 +22,7 @@
 | ``FERRY_MAX_FIELD_BYTES`` | ``4MiB`` | longest CSV field; a physical line may be 4x this |
 | ``FERRY_MAX_COLUMNS`` | ``4096`` | most columns in a source |
 | ``FERRY_MAX_JSON_DEPTH`` | ``64`` | deepest nesting of a JSON record |
+| ``FERRY_MAX_SHEET_CELLS`` | ``10000000`` | most cells (rows x columns) of an XLSX sheet (0: off) |
 | ``FERRY_LOG_FORMAT`` | ``json`` | ``json`` or ``human`` |
 | ``FERRY_LOG_LEVEL`` | ``info`` | ``debug``, ``info``, ``warning``, ``error`` |
 """
@@ -72,6 +73,7 @@ def limits_from_env(env: Env) -> SourceLimits:
         max_columns=env.int("FERRY_MAX_COLUMNS", base.max_columns, minimum=1),
         max_json_depth=env.int("FERRY_MAX_JSON_DEPTH", base.max_json_depth, minimum=2,
                                maximum=10_000),
+        max_sheet_cells=env.int("FERRY_MAX_SHEET_CELLS", base.max_sheet_cells, minimum=0),
     )
 
 

@@ -120,7 +120,8 @@ def test_records_diff_and_rollbacks_of_the_woocommerce_sample(tmp_path, target_u
     with pytest.raises(RollbackRefusedError) as refused:
         rollback_run(profile, default_target_url=url, run_id="rb-3", undo_run_id="run-1")
     assert sorted(k[0] for k in refused.value.keys) == sorted(EDITED)
-    assert "woo-tshirt (run run-2)" in str(refused.value)
+    # Named with the run that wrote each last: the re-applying rollback.
+    assert "woo-tshirt (last written by run rb-2)" in str(refused.value)
     assert q(url, "SELECT count(*) FROM products") == [(25,)]
 
     forced = rollback_run(profile, default_target_url=url, run_id="rb-3", undo_run_id="run-1",
@@ -203,3 +204,49 @@ def test_purge_drops_the_changesets_of_runs_the_registry_no_longer_keeps(tmp_pat
     assert len(records(profile, target_url, "new")) == 3
     history = get_record(profile, default_target_url=target_url, key=["woo-tshirt"]).history
     assert [h.run_id for h in history] == ["new"]
+
+
+def test_created_records_page_and_show_in_history_key_by_key(tmp_path, target_url):
+    """Created records are stored many to a row: pages split such a row, and
+    a record's history finds its creation even when its key is the prefix of
+    another's."""
+    path = tmp_path / "p.csv"
+    path.write_text("sku,name\n" + "".join(f"A{i},n{i}\n" for i in range(1, 26)))
+    profile = pb.Profile(
+        name="paged", entity_type="products", operation=pb.OPERATION_IMPORT, batch_size=10,
+        source=pb.Source(kind=pb.SOURCE_KIND_FILE, location=str(path)),
+        mapping=pb.Mapping(fields=[pb.FieldMapping(target="sku", source="sku"),
+                                   pb.FieldMapping(target="name", source="name")]))
+    run(profile, target_url, "first")
+    pages, token = [], ""
+    while True:
+        page = list_run_records(profile, default_target_url=target_url, run_id="first",
+                                page_size=7, page_token=token)
+        pages.append([r.key[0] for r in page.records])
+        token = page.next_page_token
+        if not token:
+            break
+    assert [len(p) for p in pages] == [7, 7, 7, 4]
+    assert sum(pages, []) == [f"A{i}" for i in range(1, 26)]
+    with pytest.raises(ValueError, match="another listing"):
+        list_run_records(profile, default_target_url=target_url, run_id="other",
+                         page_token=token or _token_of(profile, target_url))
+    history = get_record(profile, default_target_url=target_url, key=["A1"]).history
+    assert [(h.run_id, h.action, h.key) for h in history] == [("first", Action.CREATED, ("A1",))]
+
+
+def _token_of(profile: pb.Profile, url: str) -> str:
+    return list_run_records(profile, default_target_url=url, run_id="first",
+                            page_size=1).next_page_token
+
+
+def test_a_rollback_is_refused_when_a_record_it_wrote_is_gone(tmp_path, target_url, q):
+    profile, url = woo_profile(tmp_path), target_url
+    run(profile, url, "run-1")
+    edit_prices(tmp_path / WOO, EDITED)
+    run(profile, url, "run-2")
+    rollback_run(profile, default_target_url=url, run_id="wipe", undo_run_id="run-1",
+                 force=True)
+    assert q(url, "SELECT count(*) FROM products") == [(0,)]
+    with pytest.raises(RollbackRefusedError, match=r"woo-tshirt \(deleted since\)"):
+        rollback_run(profile, default_target_url=url, run_id="late", undo_run_id="run-2")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,36 +19,17 @@ from ferry.v1 import profile_pb2, run_pb2
 
 from tests.integration.engine.conftest import EXAMPLES, load_sample_profile
 from tests.integration.engine.test_changesets import EDITED, WOO, edit_prices
-from tests.integration.runner import stack
+from tests.integration.runner import stack, target_stack
 from tests.support import SAMPLES
 from tests.support.processes import ServiceProcess
 
 pytestmark = [pytest.mark.rabbitmq]
 
+# The target database and the services writing to it (fixtures).
+target_url = target_stack.target_url
+services = target_stack.services
+
 UPDATE = re.compile(r"^updated +(\S+) +price: (\S+) -> (\S+)$")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def target_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'target.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def services(tmp_path: Path, registry: ServiceProcess, queues: stack.Queues,
-             target_url: str) -> Iterator[list[ServiceProcess]]:
-    """A scheduler and a runner writing to ``target_url``."""
-    procs = [stack.scheduler_process(tmp_path, registry.address, queues),
-             stack.runner_process(tmp_path, registry.address, queues,
-                                  FERRY_TARGET_URL=target_url)]
-    try:
-        for proc in procs:
-            proc.start()
-        yield procs
-    finally:
-        for proc in procs:
-            proc.stop()
 
 
 def live(client: RegistryClient, name: str, services: list[ServiceProcess],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ferry.v1 import profile_pb2
 from ferry_domain.profiles.validation import validate_profile
 from ferry_domain.profiles.yaml_codec import dump_profile, load_profiles
 
@@ -46,6 +47,11 @@ def test_the_yaml_blocks_of_the_reference_load():
     drop_folder = next(b for b in blocks[1:] if b.startswith("source:"))
     [dropping] = load_profiles("name: drops\n" + drop_folder, "docs snippet")
     assert dropping.source.ready_marker == "{name}.done"
+    [xlsx] = load_profiles(next(b for b in blocks if b.startswith("name: supplier-prices-xlsx")),
+                           "docs xlsx example")
+    assert validate_profile(xlsx) == []
+    assert (xlsx.source.format.kind, xlsx.source.format.sheet) == (
+        profile_pb2.FORMAT_KIND_XLSX, "Prices")
     [fields_only] = load_profiles("name: snippet\n" + snippet, "docs snippet")
     assert [f.target for f in fields_only.mapping.fields] == [
         "price", "tags", "active", "created_at", "weight_unit"]

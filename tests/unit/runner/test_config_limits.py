@@ -22,17 +22,19 @@ def test_sizes_and_limits_are_read() -> None:
     config = RunnerConfig.from_env({
         "FERRY_MAX_SOURCE_BYTES": "500MB", "FERRY_MAX_DECOMPRESSED_BYTES": "0",
         "FERRY_MAX_COMPRESSION_RATIO": "50", "FERRY_MAX_FIELD_BYTES": "1MiB",
-        "FERRY_MAX_COLUMNS": "100", "FERRY_MAX_JSON_DEPTH": "10"})
+        "FERRY_MAX_COLUMNS": "100", "FERRY_MAX_JSON_DEPTH": "10",
+        "FERRY_MAX_SHEET_CELLS": "2000000"})
     assert config.limits == SourceLimits(
         max_source_bytes=500_000_000, max_decompressed_bytes=0, max_compression_ratio=50,
-        max_field_bytes=MIB, max_columns=100, max_json_depth=10)
+        max_field_bytes=MIB, max_columns=100, max_json_depth=10, max_sheet_cells=2_000_000)
     assert config.limits.max_line_bytes == 4 * MIB
 
 
 @pytest.mark.parametrize(("name", "value"), [
     ("FERRY_MAX_SOURCE_BYTES", "lots"), ("FERRY_MAX_SOURCE_BYTES", "5 parsecs"),
     ("FERRY_MAX_SOURCE_BYTES", "-1"), ("FERRY_MAX_COLUMNS", "0"),
-    ("FERRY_MAX_JSON_DEPTH", "1"), ("FERRY_MAX_COMPRESSION_RATIO", "x")])
+    ("FERRY_MAX_JSON_DEPTH", "1"), ("FERRY_MAX_COMPRESSION_RATIO", "x"),
+    ("FERRY_MAX_SHEET_CELLS", "-5"), ("FERRY_MAX_SHEET_CELLS", "many")])
 def test_bad_limits_fail_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         RunnerConfig.from_env({name: value})

@@ -132,7 +132,8 @@ def test_refused_and_missing_changesets_fail_the_rollback_at_once(error, hint) -
     assert plan.status is RunStatus.FAILED and plan.error_class is ErrorClass.PERMANENT
     assert plan.error_message == str(error) and hint in plan.hint
     if isinstance(error, RollbackRefusedError):
-        assert "SKU-1 (run run-9); SKU-2 (run run-9)" in plan.error_message
+        assert ("SKU-1 (last written by run run-9); SKU-2 (last written by run run-9)"
+                in plan.error_message)
 
 
 def test_which_runs_read_a_source_and_which_purge_changesets() -> None:

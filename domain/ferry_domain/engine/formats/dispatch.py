@@ -82,8 +82,8 @@ def open_records(
         )
     header = fmt.header if fmt.HasField("header") else True
     # The JSON and XLSX readers are imported when their format is read, so
-    # that a process that reads neither does not load ijson or openpyxl
-    # (about 0.3 s of CPU).
+    # that a process that reads neither does not load ijson or
+    # python-calamine.
     if kind in ("csv", "tsv"):
         records = read_csv(
             stream,

@@ -19,9 +19,9 @@ from ferry_domain.engine.errors import PermanentSourceError, TransientSourceErro
 from ferry_domain.engine.targets.changesets.model import KEY_SEPARATOR, Action
 from ferry_domain.engine.targets.changesets.recorder import (
     CHANGE_COLUMNS,
-    CREATED_COLUMNS,
     ChangeRecorder,
 )
+from ferry_domain.engine.targets.changesets.tables import KEYS_CREATED
 from ferry_domain.engine.targets.tables import HASH_COLUMN, META_COLUMNS, RUN_COLUMN, UPDATED_COLUMN
 from ferry_domain.engine.targets.writer import Capability, TargetTable, TargetWriter
 
@@ -85,9 +85,10 @@ class PostgresWriter(TargetWriter):
         self._copy = sql.SQL("COPY {s} ({cols}) FROM STDIN").format(s=ident(STAGE), cols=col_list)
         self._merge = merge_statement(target, ident(STAGE), run_id, recorder)
         if recorder is not None:
-            self._copy_changes = sql.SQL("COPY {c} ({cols}) FROM STDIN").format(
+            self._insert_change = sql.SQL("INSERT INTO {c} ({cols}) VALUES ({marks})").format(
                 c=ident(recorder.changes_table),
-                cols=sql.SQL(", ").join(ident(c) for c in CREATED_COLUMNS),
+                cols=sql.SQL(", ").join(ident(c) for c in CHANGE_COLUMNS),
+                marks=sql.SQL(", ").join(sql.Placeholder() for _ in CHANGE_COLUMNS),
             )
         names = [f"k{i}" for i in range(len(key))]
         join = sql.SQL(" AND ").join(
@@ -160,10 +161,7 @@ class PostgresWriter(TargetWriter):
                 if recorder is not None:
                     keys = Batch(cols).keys(self._key_index)
                     recorder.before_insert(cur)
-                    with cur.copy(self._copy_changes) as copy:
-                        write_row = copy.write_row
-                        for change in recorder.created(keys):
-                            write_row(change)
+                    cur.execute(self._insert_change, recorder.created(keys))
                     recorder.before_commit(cur)
             con.commit()
             return True
@@ -235,8 +233,8 @@ def merge_statement(
     """The upsert of the staged batch, answering (created, written). With a
     changeset, the same statement records it: ``old`` reads the stored rows
     the upsert will change (every sub-statement sees the snapshot from before
-    it), and ``c`` inserts a change row per row written, with the changed
-    fields before and after."""
+    it), ``c`` inserts a change row per updated row, with the changed fields
+    before and after, and ``k`` one row of the created rows' keys."""
     ident = sql.Identifier
     t = ident(target.name)
     key = target.key
@@ -279,14 +277,16 @@ def merge_statement(
         "WHERE {t}.{h} IS DISTINCT FROM {s}.{h}), "
         "m AS ({upsert} RETURNING {t}.*, (xmax = 0) AS _ferry_created), "
         "c AS (INSERT INTO {changes} ({change_cols}) "
-        "SELECT {run_no}, {key_text}, "
-        "CASE WHEN m._ferry_created THEN {created} ELSE {updated} END, "
-        "d.before, d.after, old.{h} FROM m LEFT JOIN old ON {m_old} "
+        "SELECT {run_no}, {key_text}, {updated}, "
+        "d.before, d.after, old.{h} FROM m JOIN old ON {m_old} "
         "LEFT JOIN LATERAL (SELECT jsonb_object_agg(o.key, o.value)::text AS before, "
         "jsonb_object_agg(o.key, n.value)::text AS after "
         "FROM jsonb_each(to_jsonb(old) - {skipped}::text[]) AS o "
         "JOIN jsonb_each(to_jsonb(m) - {skipped}::text[]) AS n ON n.key = o.key "
-        "WHERE o.value IS DISTINCT FROM n.value) AS d ON NOT m._ferry_created) "
+        "WHERE o.value IS DISTINCT FROM n.value) AS d ON true), "
+        "k AS (INSERT INTO {changes} (run_no, action, after) "
+        "SELECT {run_no}, {keys_created}, json_agg({key_text})::text FROM m "
+        "WHERE m._ferry_created HAVING count(*) > 0) "
         "SELECT count(*) FILTER (WHERE _ferry_created), count(*) FROM m"
     ).format(
         t=t,
@@ -303,7 +303,7 @@ def merge_statement(
             sep=sql.Literal(KEY_SEPARATOR),
             parts=sql.SQL(", ").join(sql.SQL("m.{k}::text").format(k=ident(k)) for k in key),
         ),
-        created=sql.Literal(int(Action.CREATED)),
+        keys_created=sql.Literal(KEYS_CREATED),
         updated=sql.Literal(int(Action.UPDATED)),
         m_old=joined("m", "old"),
         skipped=skipped,

@@ -19,7 +19,6 @@ from ferry_domain.engine.batch import Batch, classify
 from ferry_domain.engine.errors import PermanentSourceError, TransientSourceError
 from ferry_domain.engine.targets.changesets.recorder import (
     CHANGE_COLUMNS,
-    CREATED_COLUMNS,
     ChangeRecorder,
     ChangeRow,
 )
@@ -100,14 +99,8 @@ class SqliteWriter(TargetWriter):
         # The run's changeset: change rows go in with their chunk's upsert.
         self._recorder = recorder
         if recorder is not None:
-            changes = _q(recorder.changes_table)
-            self._insert_created = GroupedInsert(
-                f"INSERT INTO {changes} ({', '.join(CREATED_COLUMNS)}) VALUES ",
-                len(CREATED_COLUMNS),
-                rows=MAX_STATEMENT_VARIABLES // len(CREATED_COLUMNS),
-            )
             self._insert_changes = GroupedInsert(
-                f"INSERT INTO {changes} ({', '.join(CHANGE_COLUMNS)}) VALUES ",
+                f"INSERT INTO {_q(recorder.changes_table)} ({', '.join(CHANGE_COLUMNS)}) VALUES ",
                 len(CHANGE_COLUMNS),
             )
             self._select_rows = f"SELECT {', '.join(_q(c) for c in cols)} FROM {t} WHERE "
@@ -201,8 +194,9 @@ class SqliteWriter(TargetWriter):
     def _record(
         self, batch: Batch, cols: list[list[Any]], write: list[int] | None, existing: dict[Any, int]
     ) -> None:
-        """Insert the change rows of the rows about to be written: created
-        ones by key, updated ones with the changed fields of the stored row."""
+        """Insert the change rows of the rows about to be written: one for the
+        created ones, one per updated one with the changed fields of the
+        stored row."""
         recorder = self._recorder
         assert recorder is not None
         keys = batch.keys(self._key_index)
@@ -213,22 +207,18 @@ class SqliteWriter(TargetWriter):
             created = [keys[j] for j in write if keys[j] not in existing]
             changed = [j for j in write if keys[j] in existing]
         recorder.before_insert(self._con)
-        if created:
-            self._insert_created(self._con, list(chain.from_iterable(recorder.created(created))))
-        if not changed:
-            return
+        rows: list[ChangeRow] = [recorder.created(created)] if created else []
         n = len(self._key)
         wanted = [self._stored_key(keys[j]) for j in changed]
         stored = {}
         for row in self._rows_of(self._select_rows, wanted):
             key = tuple(row[i] for i in self._key_index)
             stored[key[0] if n == 1 else key] = row
-        updates: list[ChangeRow] = []
         for j, key in zip(changed, wanted, strict=True):
             old = stored.get(key)
             if old is not None:
-                updates.append(recorder.updated(keys[j], old, [c[j] for c in cols], old[-1]))
-        self._insert_changes(self._con, list(chain.from_iterable(updates)))
+                rows.append(recorder.updated(keys[j], old, [c[j] for c in cols], old[-1]))
+        self._insert_changes(self._con, list(chain.from_iterable(rows)))
 
     def begin(self) -> None:
         try:

@@ -172,8 +172,10 @@ class RecordReads:
 
     def _budget(self, context) -> float:
         remaining = context.time_remaining() if context is not None else None
+        # The answer must reach the caller before its deadline, however
+        # slowly the registry's own writes go: a quarter of the time left.
         budget = self._max_wait if remaining is None \
-            else min(self._max_wait, remaining - DEADLINE_MARGIN)
+            else min(self._max_wait, remaining - max(DEADLINE_MARGIN, remaining / 4))
         return round(max(budget, MIN_WAIT), 1)
 
     def _ask(self, kind: int, profile: str, query: runner_task_pb2.RunnerTask, context

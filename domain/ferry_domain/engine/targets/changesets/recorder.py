@@ -9,16 +9,16 @@ registers it in the target (``tables.register_run``) and builds the rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
 
 from ferry_domain.engine.targets.changesets.model import Action, key_part, key_text
 from ferry_domain.engine.targets.changesets.tables import (
+    KEYS_CREATED,
     ensure_changeset_tables,
     extend_run_range,
     forget_ensured,
@@ -27,10 +27,8 @@ from ferry_domain.engine.targets.changesets.tables import (
 )
 
 # (run_no, record_key, action, before, after, before_hash)
-ChangeRow = tuple[int, str, int, str | None, str | None, int | None]
+ChangeRow = tuple[int, str | None, int, str | None, str | None, int | None]
 CHANGE_COLUMNS = ("run_no", "record_key", "action", "before", "after", "before_hash")
-# The columns a created record's change row sets.
-CREATED_COLUMNS = CHANGE_COLUMNS[:3]
 
 
 @dataclass(frozen=True)
@@ -130,10 +128,11 @@ class ChangeRecorder:
             return [k if k.__class__ is str else key_part(k) for k in keys]
         return [key_text(k) for k in keys]
 
-    def created(self, keys: Sequence[Any]) -> Iterator[tuple[int, str, int]]:
-        """``CREATED_COLUMNS`` of the change rows of created records."""
+    def created(self, keys: Sequence[Any]) -> ChangeRow:
+        """The one change row of these created records (``KEYS_CREATED``)."""
         texts = self.key_texts(keys)
-        return zip(repeat(self.run_no), texts, repeat(int(Action.CREATED)))
+        return (self.run_no, None, KEYS_CREATED, None, json.dumps(texts, ensure_ascii=False),
+                None)
 
     def updated(
         self, key: Any, old: Sequence[Any], new: Sequence[Any], old_hash: int | None

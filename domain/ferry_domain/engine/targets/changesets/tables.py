@@ -13,7 +13,11 @@ Both are created by the first live run that records a changeset, as the
 entity table is. A run's changes are found by their ``seq`` range; one
 index serves a record's history (``record_key, seq``): an index on the run
 as well cost a third more per change recorded.
-"""
+
+
+Created records are stored many to a row (``KEYS_CREATED``); readers
+expand them. Whether a later run changed a record is told by the entity
+row's ``_ferry_run_id`` (every write stamps it), not by the changes."""
 
 from __future__ import annotations
 
@@ -29,6 +33,11 @@ from ferry_domain.engine.targets.tables import ensure_table
 
 CHANGE_RUNS = "_ferry_change_runs"
 CHANGES_PREFIX = "_ferry_changes_"
+# The stored action of one row for many created records (a chunk's or a
+# batch's): ``after`` holds their keys, a JSON list of key texts in the order
+# they were created, and ``record_key`` is NULL. Created records are most of
+# a first import, and one indexed row each cost more than the import itself.
+KEYS_CREATED = 9
 # PostgreSQL's identifier limit.
 MAX_NAME = 63
 MAX_ENSURED = 64
@@ -47,16 +56,19 @@ def changes_table_name(table: str) -> str:
     return f"{name[: MAX_NAME - 9]}_{digest}"
 
 
+def _serial(name: str) -> sa.Column:
+    """An ascending integer primary key (SQLite's rowid)."""
+    return sa.Column(
+        name, sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+        autoincrement=True,
+    )
+
+
 def runs_table(metadata: sa.MetaData | None = None) -> sa.Table:
     return sa.Table(
         CHANGE_RUNS,
         metadata or sa.MetaData(),
-        sa.Column(
-            "run_no",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            primary_key=True,
-            autoincrement=True,
-        ),
+        _serial("run_no"),
         sa.Column("run_id", sa.Text(), nullable=False, unique=True),
         sa.Column("profile", sa.Text(), nullable=False),
         sa.Column("entity_table", sa.Text(), nullable=False),
@@ -74,14 +86,10 @@ def changes_table(table: str, metadata: sa.MetaData | None = None) -> sa.Table:
     return sa.Table(
         name,
         metadata or sa.MetaData(),
-        sa.Column(
-            "seq",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            primary_key=True,
-            autoincrement=True,
-        ),
+        _serial("seq"),
         sa.Column("run_no", sa.BigInteger(), nullable=False),
-        sa.Column("record_key", sa.Text(), nullable=False),
+        # NULL on a KEYS_CREATED row.
+        sa.Column("record_key", sa.Text()),
         sa.Column("action", sa.SmallInteger(), nullable=False),
         sa.Column("before", sa.Text()),
         sa.Column("after", sa.Text()),
