@@ -10,7 +10,7 @@ PROTO_FILES := $(wildcard protos/ferry/v1/*.proto)
 GEN_DIR := common
 STAMP := $(VENV)/.installed
 # Debian packages the tests need (tmux: the dashboard test; npm: buf; python3-venv: the venv).
-TEST_DEBIAN_PACKAGES := tmux jq npm python3-venv
+TEST_DEBIAN_PACKAGES := tmux jq npm python3-venv openssh-server
 
 .PHONY: help
 help: ## Show this help

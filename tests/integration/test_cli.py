@@ -95,10 +95,10 @@ def test_apply_errors_are_clear_lines(registry, run_cli, tmp_path):
                    "sequence, expected ',' or ']', but got '<stream end>'\n")
 
     unknown = tmp_path / "unknown.yaml"
-    unknown.write_text("name: a\n---\nname: b\nentity: products\nsource: {kind: ftp}\n")
+    unknown.write_text("name: a\n---\nname: b\nentity: products\nsource: {kind: gopher}\n")
     err = failed(run_cli("profiles", "apply", "-f", str(unknown), registry=registry))
-    assert ('  document 2: source.kind: unknown value "ftp" (expected file, http, sql, '
-            'connector)\n') in err
+    assert ('  document 2: source.kind: unknown value "gopher" (expected file, http, sql, '
+            'connector, sftp, ftp)\n') in err
 
     missing = tmp_path / "missing.yaml"
     assert failed(run_cli("profiles", "apply", "-f", str(missing), registry=registry)) == (

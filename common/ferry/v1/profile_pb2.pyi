@@ -59,6 +59,8 @@ class SourceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SOURCE_KIND_HTTP: _ClassVar[SourceKind]
     SOURCE_KIND_SQL: _ClassVar[SourceKind]
     SOURCE_KIND_CONNECTOR: _ClassVar[SourceKind]
+    SOURCE_KIND_SFTP: _ClassVar[SourceKind]
+    SOURCE_KIND_FTP: _ClassVar[SourceKind]
 
 class FileSelection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -145,6 +147,8 @@ SOURCE_KIND_FILE: SourceKind
 SOURCE_KIND_HTTP: SourceKind
 SOURCE_KIND_SQL: SourceKind
 SOURCE_KIND_CONNECTOR: SourceKind
+SOURCE_KIND_SFTP: SourceKind
+SOURCE_KIND_FTP: SourceKind
 FILE_SELECTION_UNSPECIFIED: FileSelection
 FILE_SELECTION_SINGLE: FileSelection
 FILE_SELECTION_NEWEST: FileSelection
@@ -301,7 +305,7 @@ class ProfileLifecycleEvent(_message.Message):
     def __init__(self, schema_version: _Optional[int] = ..., event_id: _Optional[str] = ..., routing_key: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., profile: _Optional[str] = ..., stale_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expect_change_within: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Source(_message.Message):
-    __slots__ = ("kind", "location", "selection", "format", "credentials_ref", "auth", "headers", "timeout", "dsn_ref", "connector", "options", "updated_column", "stable_for", "ready_marker")
+    __slots__ = ("kind", "location", "selection", "format", "credentials_ref", "auth", "headers", "timeout", "dsn_ref", "connector", "options", "updated_column", "stable_for", "ready_marker", "host_key", "known_hosts", "tls")
     class HeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -330,6 +334,9 @@ class Source(_message.Message):
     UPDATED_COLUMN_FIELD_NUMBER: _ClassVar[int]
     STABLE_FOR_FIELD_NUMBER: _ClassVar[int]
     READY_MARKER_FIELD_NUMBER: _ClassVar[int]
+    HOST_KEY_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_HOSTS_FIELD_NUMBER: _ClassVar[int]
+    TLS_FIELD_NUMBER: _ClassVar[int]
     kind: SourceKind
     location: str
     selection: FileSelection
@@ -344,7 +351,10 @@ class Source(_message.Message):
     updated_column: str
     stable_for: _duration_pb2.Duration
     ready_marker: str
-    def __init__(self, kind: _Optional[_Union[SourceKind, str]] = ..., location: _Optional[str] = ..., selection: _Optional[_Union[FileSelection, str]] = ..., format: _Optional[_Union[Format, _Mapping]] = ..., credentials_ref: _Optional[str] = ..., auth: _Optional[_Union[AuthKind, str]] = ..., headers: _Optional[_Mapping[str, str]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., dsn_ref: _Optional[str] = ..., connector: _Optional[str] = ..., options: _Optional[_Mapping[str, str]] = ..., updated_column: _Optional[str] = ..., stable_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ready_marker: _Optional[str] = ...) -> None: ...
+    host_key: str
+    known_hosts: str
+    tls: bool
+    def __init__(self, kind: _Optional[_Union[SourceKind, str]] = ..., location: _Optional[str] = ..., selection: _Optional[_Union[FileSelection, str]] = ..., format: _Optional[_Union[Format, _Mapping]] = ..., credentials_ref: _Optional[str] = ..., auth: _Optional[_Union[AuthKind, str]] = ..., headers: _Optional[_Mapping[str, str]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., dsn_ref: _Optional[str] = ..., connector: _Optional[str] = ..., options: _Optional[_Mapping[str, str]] = ..., updated_column: _Optional[str] = ..., stable_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ready_marker: _Optional[str] = ..., host_key: _Optional[str] = ..., known_hosts: _Optional[str] = ..., tls: _Optional[bool] = ...) -> None: ...
 
 class Format(_message.Message):
     __slots__ = ("kind", "delimiter", "quote_char", "header", "encoding", "records_path", "sheet", "compression", "member")

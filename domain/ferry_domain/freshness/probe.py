@@ -5,6 +5,7 @@ Which methods fit which source:
 
 =================  =============================================
 FILE import        MTIME_SIZE, CHECKSUM
+SFTP / FTP import  MTIME_SIZE (as listed), CHECKSUM (of the download)
 HTTP import        HTTP_VALIDATORS, CHECKSUM (of the body)
 SQL import         DB_MAX_UPDATED (over the source query)
 CONNECTOR import   CONNECTOR_TOKEN
@@ -48,6 +49,8 @@ _FITS = {
     M.SOURCE_KIND_HTTP: {M.FRESHNESS_METHOD_HTTP_VALIDATORS, M.FRESHNESS_METHOD_CHECKSUM},
     M.SOURCE_KIND_SQL: {M.FRESHNESS_METHOD_DB_MAX_UPDATED},
     M.SOURCE_KIND_CONNECTOR: {M.FRESHNESS_METHOD_CONNECTOR_TOKEN},
+    M.SOURCE_KIND_SFTP: {M.FRESHNESS_METHOD_MTIME_SIZE, M.FRESHNESS_METHOD_CHECKSUM},
+    M.SOURCE_KIND_FTP: {M.FRESHNESS_METHOD_MTIME_SIZE, M.FRESHNESS_METHOD_CHECKSUM},
 }
 _EXPORT_FITS = {M.FRESHNESS_METHOD_DB_MAX_UPDATED}
 
@@ -121,6 +124,10 @@ def probe(
             profile.source, connector_loader or connectors.load_entry_point
         )
         results.append(compare(M.FRESHNESS_METHOD_CONNECTOR_TOKEN, previous, token))
+    elif profile.source.kind in (M.SOURCE_KIND_SFTP, M.SOURCE_KIND_FTP):
+        from ferry_domain.freshness.remote import remote_results  # paramiko / ftplib on demand
+
+        results.extend(remote_results(profile.source, methods, previous))
     return decide(results, previous_token, force=force, profile_digest=profile_digest(profile))
 
 

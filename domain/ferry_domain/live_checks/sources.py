@@ -9,6 +9,8 @@ first rows (the sample its shape's types come from), and nothing more.
   secret reference (never its value) or the field to fix.
 - SQL: connect through ``source.dsn_ref`` and run
   ``SELECT * FROM (<query>) AS ferry_probe LIMIT 200`` for the columns and rows.
+- SFTP / FTP: connect, check the host key, log in and list the files the
+  selection reads (``remote_source``); nothing is downloaded.
 - CONNECTOR: the plugin's optional ``check()`` probe (it returns a line saying
   what it checked, or raises); a connector without one is "not probed", a
   note, never a pass. Its shape is checked when a run opens it.
@@ -83,6 +85,11 @@ def probe_source(source: profile_pb2.Source, file_roots: Sequence[Path] | None) 
             return _probe_http(source)
         if kind == profile_pb2.SOURCE_KIND_SQL:
             return _probe_sql(source)
+        if kind in (profile_pb2.SOURCE_KIND_SFTP, profile_pb2.SOURCE_KIND_FTP):
+            from ferry_domain.live_checks.remote_source import check_remote
+
+            return Probe(ok(SOURCE, check_remote(source)),
+                         shape_note="remote files are checked when a run reads them")
     except (EngineError, SecretError, PermissionDeniedError, OSError) as exc:
         return Probe(failed(SOURCE, first_line(exc)), shape_note="the source is not reachable")
     return _probe_connector(source)

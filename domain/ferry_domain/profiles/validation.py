@@ -28,6 +28,7 @@ from ferry.secrets import check_secret_ref
 from ferry.v1 import profile_pb2 as pb
 
 from ferry_domain.engine import check_profile
+from ferry_domain.profiles.remote_source_checks import check_remote_source
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 TABLE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -89,8 +90,8 @@ def _check_identity(profile: pb.Profile) -> list[Violation]:
 def _check_source(profile: pb.Profile) -> list[Violation]:
     source = profile.source
     if not profile.HasField("source") or source.kind == pb.SOURCE_KIND_UNSPECIFIED:
-        return [Violation("profile.source.kind",
-                          "import profiles need a source (file, http, sql or connector)")]
+        return [Violation("profile.source.kind", "import profiles need a source "
+                          "(file, http, sftp, ftp, sql or connector)")]
     violations = _check_location(source)
     if source.kind == pb.SOURCE_KIND_CONNECTOR and not source.connector:
         violations.append(Violation("profile.source.connector",
@@ -104,6 +105,7 @@ def _check_source(profile: pb.Profile) -> list[Violation]:
     violations += check_secret_ref(source.dsn_ref, "profile.source.dsn_ref")
     violations += check_duration(source.timeout, "profile.source.timeout")
     violations += _check_drop_folder(source)
+    violations += check_remote_source(source)
     violations += _check_format(source.format, "profile.source.format")
     return violations
 
@@ -111,7 +113,8 @@ def _check_source(profile: pb.Profile) -> list[Violation]:
 def _check_drop_folder(source: pb.Source) -> list[Violation]:
     """``stable_for`` and ``ready_marker`` hold back files of a drop folder."""
     violations = check_duration(source.stable_for, "profile.source.stable_for")
-    used = (["stable_for"] if source.HasField("stable_for") else []) + \
+    remote = source.kind in (pb.SOURCE_KIND_SFTP, pb.SOURCE_KIND_FTP)
+    used = (["stable_for"] if source.HasField("stable_for") and not remote else []) + \
         (["ready_marker"] if source.ready_marker else [])
     if used and (source.kind != pb.SOURCE_KIND_FILE
                  or source.selection == pb.FILE_SELECTION_SINGLE):

@@ -22,7 +22,7 @@ TOP_KEYS = ("kind", "name", "description", "entity", "operation", "source", "map
             "on_shape_change", "batch_size", "labels", "expect_change_within", "notifications")
 SOURCE_KEYS = ("kind", "location", "selection", "format", "credentials", "auth", "headers",
                "timeout", "dsn", "connector", "options", "updated_column", "stable_for",
-               "ready_marker")
+               "ready_marker", "host_key", "known_hosts", "tls")
 FORMAT_KEYS = ("kind", "delimiter", "quote_char", "header", "encoding", "records_path", "sheet",
                "compression", "member")
 MAPPING_KEYS = ("key", "required", "defaults", "forward_fill", "filters", "fields")
@@ -86,7 +86,8 @@ class ProfileReader(YamlValueReader):
         spec = self.section(value, path, SOURCE_KEYS, source)
         simple = {"location": "location", "credentials": "credentials_ref", "dsn": "dsn_ref",
                   "connector": "connector", "updated_column": "updated_column",
-                  "ready_marker": "ready_marker"}
+                  "ready_marker": "ready_marker", "host_key": "host_key",
+                  "known_hosts": "known_hosts"}
         for key, item in spec.items():
             where = f"{path}.{key}"
             if key in simple:
@@ -107,6 +108,8 @@ class ProfileReader(YamlValueReader):
                 self.duration(item, where, source.timeout)
             elif key == "stable_for":
                 self.duration(item, where, source.stable_for)
+            elif key == "tls":
+                source.tls = self.boolean(item, where)
 
     def _format(self, value: Any, path: str, fmt: pb.Format) -> None:
         spec = self.section(value, path, FORMAT_KEYS, fmt)

@@ -98,6 +98,9 @@ def _source(source: pb.Source) -> dict[str, Any]:
         "updated_column": source.updated_column,
         "stable_for": format_duration(source.stable_for) if source.HasField("stable_for") else "",
         "ready_marker": source.ready_marker,
+        "host_key": source.host_key,
+        "known_hosts": source.known_hosts,
+        "tls": _Keep(True) if source.tls else None,
     }
 
 

@@ -16,13 +16,18 @@ end the run UNCHANGED ("no new input", "same content as …"); otherwise the
 verdict names the one file to read (``read_path``), which the methods then
 probe. A missing or unreadable folder fails the run (permanent).
 
-Profiles without freshness methods (and not reading a drop folder) skip the
-gate. Forced runs and dry runs are never gated by the methods (the verdict is
-BYPASSED) but still compute the token, so a forced run that succeeds stores a
-fresh baseline; forced runs and retries also read a file whose content was
-imported before. Probe failures raise ``FreshnessError`` (or the engine's
-``PermanentSourceError``) subclasses whose ``error_class`` the executor
-classifies like engine errors (transient ones are retried in the attempt).
+SFTP and FTP imports whose location is a glob or a folder end UNCHANGED "no
+new input" the same way when no file matches on the server (or none has been
+still for ``stable_for``); a missing folder fails the run.
+
+Profiles without freshness methods (and not reading a drop folder or a
+server's folder) skip the gate. Forced runs and dry runs are never gated by
+the methods (the verdict is BYPASSED) but still compute the token, so a
+forced run that succeeds stores a fresh baseline; forced runs and retries
+also read a file whose content was imported before. Probe failures raise
+``FreshnessError`` (or the engine's ``PermanentSourceError``) subclasses
+whose ``error_class`` the executor classifies like engine errors (transient
+ones are retried in the attempt).
 """
 
 from __future__ import annotations
@@ -95,6 +100,15 @@ class FreshnessGate:
         profile = claim.profile
         if drop_folder.is_drop_folder(profile):
             return self._drop_folder(claim)
+        if _lists_a_server(profile):
+            # Imported here: paramiko / ftplib load only for remote sources.
+            from ferry_domain.freshness.remote import nothing_ready
+
+            nothing = nothing_ready(profile.source)
+            if nothing:
+                previous = self._stored(profile.name).token
+                return _verdict(nothing_to_read(Reason.NO_NEW_INPUT, nothing, previous,
+                                                profile_digest(profile)))
         if not list(profile.freshness):
             return None
         previous = self._stored(profile.name).token
@@ -137,6 +151,13 @@ class FreshnessGate:
                                      profile_digest=digest)
         return _verdict(report, read_path=read, imported_files=((read, chosen.checksum),),
                         more_waiting=chosen.more_waiting, profile_digest=digest)
+
+
+def _lists_a_server(profile: profile_pb2.Profile) -> bool:
+    """An SFTP / FTP import that may list a folder (not selection SINGLE)."""
+    return (profile.operation == profile_pb2.OPERATION_IMPORT
+            and profile.source.kind in (profile_pb2.SOURCE_KIND_SFTP, profile_pb2.SOURCE_KIND_FTP)
+            and profile.source.selection != profile_pb2.FILE_SELECTION_SINGLE)
 
 
 def _verdict(report: FreshnessReport, **drop: Any) -> GateVerdict:

@@ -12,7 +12,11 @@
 
 Each purged file is recorded on the run as a PURGED retention action.
 
-Dry runs, exports, non-file sources, cancelled and unchanged runs leave the
+SFTP and FTP sources follow the same rules on their server
+(``ferry_domain.remote_retention``, which also purges old backups there);
+failed files are purged from local folders only.
+
+Dry runs, exports, other non-file sources, cancelled and unchanged runs leave the
 files alone. A retention step that fails does not change the run's outcome:
 it becomes a warning, and the steps already taken are still recorded.
 """
@@ -30,6 +34,7 @@ import grpc
 from ferry.retry import RetryStopped
 from ferry.v1 import profile_pb2
 from ferry_domain import retention
+from ferry_domain.remote_retention import apply_remote
 from ferry_domain.runs.states import RunStatus
 
 from ferry_runner.outcome import READ_THE_SOURCE, FinishPlan
@@ -37,29 +42,35 @@ from ferry_runner.outcome import READ_THE_SOURCE, FinishPlan
 log = logging.getLogger(__name__)
 
 
+_REMOTE_KINDS = (profile_pb2.SOURCE_KIND_SFTP, profile_pb2.SOURCE_KIND_FTP)
 Pins = Callable[[], Mapping[str, datetime | None]]
 
 
 def apply_retention(profile: profile_pb2.Profile, plan: FinishPlan, *, dry_run: bool,
                     now: datetime, pins: Pins | None = None) -> FinishPlan:
+    remote = profile.source.kind in _REMOTE_KINDS
     if (dry_run or profile.operation == profile_pb2.OPERATION_EXPORT
-            or profile.source.kind != profile_pb2.SOURCE_KIND_FILE
+            or (profile.source.kind != profile_pb2.SOURCE_KIND_FILE and not remote)
             or plan.status not in READ_THE_SOURCE):
         return plan
     policy = profile.retention
-    paths = [Path(p) for p in plan.source_paths]
     actions: list[Any] = []
     warnings = list(plan.warnings)
+    failed = plan.status is RunStatus.FAILED
     try:
-        if plan.status is RunStatus.FAILED:
-            actions += retention.apply_failure(paths, policy, now)
+        if remote:
+            actions += apply_remote(profile.source, plan.source_paths, policy, now,
+                                    failed=failed)
+        elif failed:
+            actions += retention.apply_failure([Path(p) for p in plan.source_paths], policy, now)
         else:
-            actions += retention.apply_success(paths, policy, now)
+            actions += retention.apply_success([Path(p) for p in plan.source_paths], policy, now)
     except retention.RetentionError as exc:
         actions += exc.actions
         warnings.append(f"retention: {exc}")
         log.warning("retention step failed: %s", exc)
-    actions += _purge(profile, plan.status, now, pins, warnings)
+    if not remote:
+        actions += _purge(profile, plan.status, now, pins, warnings)
     if not actions and warnings == list(plan.warnings):
         return plan
     for action in actions:

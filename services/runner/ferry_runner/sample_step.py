@@ -1,8 +1,8 @@
 """A masked sample of the first rows of an import run's source, for audit.
 
-For a live or dry import run of a FILE, HTTP or SQL source whose profile has
-``retention.sample_rows`` > 0, the first N source records (as read: source
-column -> value) are masked with ``ferry_domain.masking.profile_masker(key,
+For a live or dry import run of a FILE, SFTP, FTP, HTTP or SQL source whose
+profile has ``retention.sample_rows`` > 0, the first N source records (as
+read: source column -> value) are masked with ``ferry_domain.masking.profile_masker(key,
 profile)`` and written by ``ferry_domain.retention.save_sample`` to
 ``<FERRY_SAMPLES_DIR>/<run_id>.sample.csv``. The run records the path
 (``sample_location``) and a SAMPLE_SAVED retention action, and sends the same
@@ -15,9 +15,9 @@ The engine has no hook that hands out the records it reads, so the sample is
 read again, with the engine's own readers (``open_parts``, the runner's
 ``FERRY_FILE_ROOTS`` and size limits): the files the run read, or the source
 again when it read none (HTTP, SQL, or a run that failed before opening a
-file); only the first N records are parsed (an HTTP body is downloaded
-again). Sampling never fails a run: an error becomes a warning line of the
-run, and is logged.
+file); only the first N records are parsed (an HTTP body, or the remote
+file an SFTP/FTP run read, is downloaded again). Sampling never fails a
+run: an error becomes a warning line of the run, and is logged.
 
 The key (``ferry.mask_key``: ``FERRY_MASK_KEY``, or one generated in
 ``<FERRY_STATE_DIR>/mask.key``) makes masks deterministic: the same value
@@ -49,8 +49,9 @@ from ferry_runner.outcome import READ_THE_SOURCE, FinishPlan
 
 log = logging.getLogger(__name__)
 
+_REMOTE = (profile_pb2.SOURCE_KIND_SFTP, profile_pb2.SOURCE_KIND_FTP)
 SAMPLED_SOURCES = (profile_pb2.SOURCE_KIND_FILE, profile_pb2.SOURCE_KIND_UNSPECIFIED,
-                   profile_pb2.SOURCE_KIND_HTTP, profile_pb2.SOURCE_KIND_SQL)
+                   profile_pb2.SOURCE_KIND_HTTP, profile_pb2.SOURCE_KIND_SQL, *_REMOTE)
 
 
 # -- reading the first records -------------------------------------------------------
@@ -74,14 +75,15 @@ def read_first_records(source: profile_pb2.Source, limit: int,
 
 def _sources(source: profile_pb2.Source, paths: Sequence[str]) -> list[profile_pb2.Source]:
     if not paths or source.kind not in (profile_pb2.SOURCE_KIND_FILE,
-                                        profile_pb2.SOURCE_KIND_UNSPECIFIED):
+                                        profile_pb2.SOURCE_KIND_UNSPECIFIED, *_REMOTE):
         return [source]
     found = []
     for path in paths:
         one = profile_pb2.Source()
         one.CopyFrom(source)
         # A name with glob characters is escaped: it matches only itself.
-        one.location = glob.escape(path) if is_glob(path) else path
+        remote = source.kind in _REMOTE
+        one.location = glob.escape(path) if is_glob(path) and not remote else path
         one.selection = profile_pb2.FILE_SELECTION_NEWEST
         found.append(one)
     return found

@@ -78,10 +78,10 @@ def test_apply_dry_run_sets_validate_only(tmp_path, invoke, fake_registry):
 
 def test_apply_bad_yaml_sends_nothing(tmp_path, invoke, fake_registry):
     result = invoke("profiles", "apply", "-f",
-                    write(tmp_path, TWO_PROFILES + "---\nname: x\nsource: {kind: ftp}\n"))
+                    write(tmp_path, TWO_PROFILES + "---\nname: x\nsource: {kind: gopher}\n"))
     assert result.exit_code == 1
     assert result.stderr.startswith("error: invalid profile file ")
-    assert 'document 3: source.kind: unknown value "ftp"' in result.stderr
+    assert 'document 3: source.kind: unknown value "gopher"' in result.stderr
     assert fake_registry.calls == []
 
 

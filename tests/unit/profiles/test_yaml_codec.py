@@ -90,9 +90,10 @@ def test_several_documents_and_empty_ones():
 
 
 def test_unknown_enum_value_names_document_and_key():
-    text = "name: a\n---\nname: b\nsource: {kind: ftp}\n"
+    text = "name: a\n---\nname: b\nsource: {kind: gopher}\n"
     assert problems(text) == [
-        'document 2: source.kind: unknown value "ftp" (expected file, http, sql, connector)'
+        'document 2: source.kind: unknown value "gopher" '
+        '(expected file, http, sql, connector, sftp, ftp)'
     ]
 
 

@@ -1,5 +1,5 @@
-"""Where rows come from: local files, HTTP(S), SQL queries and connector
-plugins. ``open_parts`` yields one RecordStream per part (file, response,
+"""Where rows come from: local files, HTTP(S), SFTP and FTP(S) servers, SQL
+queries and connector plugins. ``open_parts`` yields one RecordStream per part (file, response,
 query) in order."""
 
 from __future__ import annotations
@@ -32,4 +32,9 @@ def open_parts(
         return open_sql(source)
     if kind == profile_pb2.SOURCE_KIND_CONNECTOR:
         return open_connector(source)
+    if kind in (profile_pb2.SOURCE_KIND_SFTP, profile_pb2.SOURCE_KIND_FTP):
+        # paramiko / ftplib load with the first remote source.
+        from ferry_domain.engine.sources.remote.reading import open_remote
+
+        return open_remote(source)
     raise PermanentSourceError(f"unknown source kind {kind}")
